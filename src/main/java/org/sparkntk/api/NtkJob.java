@@ -1,0 +1,217 @@
+package org.sparkntk.api;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sparkntk.config.ConfigException;
+import org.sparkntk.config.ConfigKeys;
+import org.sparkntk.config.JobConfig;
+import org.sparkntk.data.DataException;
+import org.sparkntk.data.DataReader;
+import org.sparkntk.data.LabeledData;
+import org.sparkntk.data.RowBlock;
+import org.sparkntk.gram.BlockKernel;
+import org.sparkntk.gram.BlockPlan;
+import org.sparkntk.gram.ExplicitNtk;
+import org.sparkntk.gram.GramMatrix;
+import org.sparkntk.gram.KernelOutputs;
+import org.sparkntk.model.Architecture;
+import org.sparkntk.model.Mlp;
+import org.sparkntk.model.ModelStore;
+import org.sparkntk.output.JobOutputs;
+import org.sparkntk.output.PhaseTimer;
+import org.sparkntk.solver.FitResult;
+import org.sparkntk.solver.KernelProblem;
+import org.sparkntk.solver.KernelSolver;
+import org.sparkntk.spark.RowBlocks;
+import org.sparkntk.spark.SparkGram;
+import scala.Tuple2;
+
+/**
+ * The one code path of spark-ntk: data → model → per-sample Jacobians on executors → Gram
+ * blocks → driver-side kernel solver → outputs. The CLI, the experiment configs and notebooks
+ * all call it; it never stops the SparkSession it is given and never exits the JVM.
+ *
+ * <pre>{@code
+ * JobConfig config = JobConfig.of(Map.of("data.label", "y", "model.hidden", "256,256",
+ *     "solver.type", "regression", "solver.ridge", "1e-6"));
+ * NtkRun run = NtkJob.run(spark, config, trainDf, testDf);
+ * double[] predictions = run.fit().last().testPredictions();
+ * }</pre>
+ */
+public final class NtkJob {
+  private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
+  /** Per-block budget for prepared per-sample data when kernel.blockSize = auto. */
+  static final long AUTO_BLOCK_BYTES = 64L << 20;
+  static final int MAX_AUTO_BLOCK = 1024;
+
+  private NtkJob() {}
+
+  /** Runs the job of a configuration that names its data files (data.train, data.test) and output.dir. */
+  public static NtkRun run(SparkSession spark, JobConfig config) {
+    String trainPath = config.get(ConfigKeys.DATA_TRAIN);
+    if (trainPath == null) {
+      throw new ConfigException("missing required key data.train: " + ConfigKeys.DATA_TRAIN.description());
+    }
+    String testPath = config.get(ConfigKeys.DATA_TEST);
+    String format = config.format();
+    boolean header = config.get(ConfigKeys.DATA_HEADER);
+    Dataset<Row> train = DataReader.read(spark, trainPath, format, header);
+    Dataset<Row> test = testPath == null ? null : DataReader.read(spark, testPath, format, header);
+    return run(spark, config, train, test, "data.train (" + trainPath + ")",
+        testPath == null ? null : "data.test (" + testPath + ")");
+  }
+
+  /** Runs the job on Datasets in hand; outputs are written only when output.dir is set. */
+  public static NtkRun run(SparkSession spark, JobConfig config, Dataset<Row> train, Dataset<Row> test) {
+    return run(spark, config, train, test, "training data", test == null ? null : "test data");
+  }
+
+  private static NtkRun run(SparkSession spark, JobConfig config, Dataset<Row> trainDs, Dataset<Row> testDs,
+                            String trainName, String testName) {
+    PhaseTimer timer = new PhaseTimer();
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    List<String> labels = config.labels();
+    LabeledData train = timer.time("read training data",
+        () -> DataReader.examples(trainName, trainDs, labels, true));
+    LabeledData test = testDs == null ? null : timer.time("read test data",
+        () -> DataReader.examples(testName, testDs, labels, false));
+    if (test != null && test.featureCount() != train.featureCount()) {
+      throw new DataException(testName + " has " + test.featureCount() + " feature columns " + test.features()
+          + " but " + trainName + " has " + train.featureCount() + " " + train.features());
+    }
+    Mlp mlp = model(config, train.featureCount(), labels.size());
+    Architecture arch = mlp.architecture();
+    KernelOutputs outputs = config.get(ConfigKeys.KERNEL_OUTPUTS);
+    BlockKernel<?> kernel = new ExplicitNtk(mlp, outputs);
+    int n = Math.toIntExact(train.count());
+    int m = test == null ? 0 : Math.toIntExact(test.count());
+    String solverType = config.get(ConfigKeys.SOLVER_TYPE);
+    DriverMemory.check(n, m, kernel.rowsPerExample(), solverType, config.get(ConfigKeys.KERNEL_MAX_DRIVER_BYTES));
+    int blockSize = blockSize(config, kernel, n, sc.defaultParallelism());
+    LOG.info("{} training rows, {} test rows, {} parameters, {} outputs; {}; {} rows per block", n, m,
+        arch.parameterCount(), arch.outputs(), kernel.describe(), blockSize);
+
+    BlockPlan trainPlan = new BlockPlan(n, blockSize);
+    JavaRDD<RowBlock> trainBlocks = RowBlocks.of(train, trainPlan);
+    BlockPlan testPlan = test == null ? null : new BlockPlan(m, blockSize);
+    JavaRDD<RowBlock> testBlocks = test == null ? null : RowBlocks.of(test, testPlan);
+    int o = arch.outputs();
+    double[] yTrain = timer.time("network outputs f0", () -> RowBlocks.collectRows(
+        trainBlocks.map(b -> new Tuple2<>(b.start(), b.labels())), trainPlan, o));
+    double[] f0Train = RowBlocks.collectRows(
+        trainBlocks.map(b -> new Tuple2<>(b.start(), mlp.outputs(b.features(), b.rows()))), trainPlan, o);
+    double[] f0Test = test == null ? null : RowBlocks.collectRows(
+        testBlocks.map(b -> new Tuple2<>(b.start(), mlp.outputs(b.features(), b.rows()))), testPlan, o);
+    double[] yTest = test == null || !test.hasLabels() ? null : RowBlocks.collectRows(
+        testBlocks.map(b -> new Tuple2<>(b.start(), b.labels())), testPlan, o);
+
+    GramMatrix trainGram = timer.time("training Gram",
+        () -> SparkGram.symmetric(sc, trainBlocks, trainPlan, kernel, "training Gram"));
+    GramMatrix crossGram = test == null ? null : timer.time("cross kernel",
+        () -> SparkGram.cross(sc, testBlocks, testPlan, trainBlocks, trainPlan, kernel, "cross kernel"));
+    trainBlocks.unpersist(false);
+    if (testBlocks != null) {
+      testBlocks.unpersist(false);
+    }
+    sc.setJobDescription(null);
+
+    KernelProblem problem = new KernelProblem(trainGram, crossGram, f0Train, yTrain, f0Test, yTest, o);
+    FitResult fit = timer.time("solver (" + solverType + ")", () -> solve(config, problem));
+    LOG.info(String.format("train loss %.6g → %.6g%s", fit.snapshots().get(0).trainLoss(), fit.last().trainLoss(),
+        Double.isNaN(fit.last().testLoss()) ? "" : String.format(", test loss %.6g", fit.last().testLoss())));
+
+    String dir = config.get(ConfigKeys.OUTPUT_DIR);
+    Path outputDir = dir == null ? null : Path.of(dir);
+    ObjectNode metrics = JobOutputs.metrics(config, spark, mlp, kernel, trainPlan, n, m, fit, timer);
+    if (outputDir != null) {
+      try {
+        JobOutputs.write(outputDir, config, mlp, labels, trainGram, crossGram, yTrain, yTest, fit, metrics, timer);
+      } catch (IOException e) {
+        throw new UncheckedIOException("writing outputs to " + outputDir + " failed: " + e.getMessage(), e);
+      }
+    }
+    return new NtkRun(mlp, trainGram, crossGram, fit, metrics, outputDir);
+  }
+
+  static Mlp model(JobConfig config, int inputs, int outputs) {
+    String load = config.get(ConfigKeys.MODEL_LOAD);
+    if (load != null) {
+      Mlp mlp;
+      try {
+        mlp = ModelStore.load(Path.of(load));
+      } catch (IOException e) {
+        throw new ConfigException("model.load = '" + load + "': " + e.getMessage());
+      }
+      Architecture a = mlp.architecture();
+      if (a.inputs() != inputs || a.outputs() != outputs) {
+        throw new ConfigException("model.load = '" + load + "' has " + a.inputs() + " inputs and " + a.outputs()
+            + " outputs, but the data has " + inputs + " feature columns and " + outputs + " label columns");
+      }
+      return mlp;
+    }
+    Architecture arch = Architecture.of(inputs, config.get(ConfigKeys.MODEL_HIDDEN), outputs,
+        config.get(ConfigKeys.MODEL_ACTIVATION), config.get(ConfigKeys.MODEL_PARAMETERIZATION),
+        config.get(ConfigKeys.MODEL_SIGMA_W), config.get(ConfigKeys.MODEL_SIGMA_B));
+    return Mlp.initialise(arch, config.get(ConfigKeys.MODEL_SEED));
+  }
+
+  /**
+   * kernel.blockSize, or auto: the largest power of two ≤ 1024 whose prepared block fits in
+   * 64 MiB, reduced so that there are at least √(8·cores) row blocks (≥ 4·cores block pairs).
+   */
+  static int blockSize(JobConfig config, BlockKernel<?> kernel, int rows, int parallelism) {
+    Integer set = config.get(ConfigKeys.KERNEL_BLOCK_SIZE);
+    if (set != null) {
+      return set;
+    }
+    int b = MAX_AUTO_BLOCK;
+    while (b > 1 && kernel.preparedBytes(b) > AUTO_BLOCK_BYTES) {
+      b /= 2;
+    }
+    int minBlocks = (int) Math.ceil(Math.sqrt(8.0 * parallelism));
+    while (b > 16 && (rows + b - 1) / b < minBlocks) {
+      b /= 2;
+    }
+    return b;
+  }
+
+  static FitResult solve(JobConfig config, KernelProblem problem) {
+    KernelSolver solver = new KernelSolver(problem);
+    String type = config.get(ConfigKeys.SOLVER_TYPE);
+    int steps = config.get(ConfigKeys.SOLVER_STEPS);
+    Double lr = config.get(ConfigKeys.SOLVER_LR);
+    int[] record = recordedSteps(config, steps);
+    return switch (type) {
+      case "steps" -> solver.steps(lr == null ? Double.NaN : lr, steps, record);
+      case "flow" -> {
+        double[] times = config.get(ConfigKeys.SOLVER_TIMES);
+        if (times == null) {
+          double eta = lr != null ? lr : KernelSolver.AUTO_LR_SAFETY * KernelSolver.stableLearningRateBound(
+              problem.trainExamples(), KernelSolver.largestEigenvalue(problem.train().data(), problem.train().rows()));
+          times = IntStream.of(record).mapToDouble(s -> eta * s).toArray();
+        }
+        yield solver.flow(times);
+      }
+      case "regression" -> solver.regression(config.get(ConfigKeys.SOLVER_RIDGE));
+      default -> throw new ConfigException("solver.type = " + type + " is not supported");
+    };
+  }
+
+  static int[] recordedSteps(JobConfig config, int steps) {
+    Integer every = config.get(ConfigKeys.SOLVER_RECORD_EVERY);
+    int e = every != null ? every : Math.max(1, steps / 10);
+    return IntStream.concat(IntStream.iterate(0, s -> s < steps, s -> s + e), IntStream.of(steps))
+        .distinct().toArray();
+  }
+}

@@ -1,0 +1,133 @@
+package org.sparkntk.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.spark.sql.SparkSession;
+import org.sparkntk.api.NtkJob;
+import org.sparkntk.api.NtkRun;
+import org.sparkntk.config.ConfigException;
+import org.sparkntk.config.ConfigKeys;
+import org.sparkntk.config.JobConfig;
+import org.sparkntk.data.DataException;
+import org.sparkntk.linalg.Blas;
+import org.sparkntk.linalg.Lapack;
+import org.sparkntk.solver.KernelSolver;
+
+/**
+ * {@code spark-ntk <job.conf> [key=value …]}: the batch job. Under spark-submit it uses the
+ * session spark-submit configured; run directly it starts an embedded {@code local[*]} Spark
+ * bound to loopback with the UI off. Exit status: 0 done, 2 bad configuration or input (one
+ * message, nothing run or written as complete), 1 any other failure.
+ */
+public final class NtkMain {
+  private NtkMain() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  static int run(String[] args) {
+    if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {
+      System.err.println("usage: submit conf/<job>.conf [key=value ...]   (every key: see README.md)");
+      return args.length == 0 ? 2 : 0;
+    }
+    JobConfig config;
+    try {
+      config = JobConfig.load(Path.of(args[0]), Arrays.asList(args).subList(1, args.length));
+      checkFileJob(config);
+    } catch (ConfigException | DataException e) {
+      System.err.println("spark-ntk: " + e.getMessage());
+      return 2;
+    }
+    System.err.println("spark-ntk: BLAS " + Blas.get().implementation() + (Blas.get().isNative() ? " (native)"
+        : " (pure Java: install a native BLAS such as Debian's libopenblas0 for speed)")
+        + ", LAPACK " + Lapack.get().implementation());
+    boolean embedded = System.getProperty("spark.master") == null;
+    SparkSession spark = session(config, embedded);
+    try {
+      NtkRun run = NtkJob.run(spark, config);
+      Path out = run.outputDir().toAbsolutePath();
+      try (Stream<Path> files = Files.list(out)) {
+        System.out.println("spark-ntk: outputs written to " + out + ": "
+            + String.join(", ", files.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("."))
+            .sorted().toList()));
+      }
+      return 0;
+    } catch (Throwable t) {
+      String userError = userError(t);
+      if (userError != null) {
+        System.err.println("spark-ntk: " + userError);
+        return 2;
+      }
+      System.err.println("spark-ntk: the job failed:");
+      t.printStackTrace();
+      return 1;
+    } finally {
+      if (embedded) {
+        spark.stop();
+      }
+    }
+  }
+
+  /** Checks, before Spark starts, what a file-based job needs: its keys and its local input paths. */
+  static void checkFileJob(JobConfig config) {
+    for (var key : List.of(ConfigKeys.DATA_TRAIN, ConfigKeys.OUTPUT_DIR)) {
+      if (!config.isSet(key)) {
+        throw new ConfigException("missing required key " + key.name() + ": " + key.description()
+            + " Expected " + key.allowed() + ".");
+      }
+    }
+    for (var key : List.of(ConfigKeys.DATA_TRAIN, ConfigKeys.DATA_TEST, ConfigKeys.MODEL_LOAD)) {
+      String path = config.get(key);
+      if (path != null && isLocal(path) && !Files.exists(Path.of(path.replaceFirst("^file:", "")))) {
+        throw new ConfigException(key.name() + " = '" + path + "': no such file or directory");
+      }
+    }
+    config.format();
+  }
+
+  private static boolean isLocal(String path) {
+    return !path.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*") || path.startsWith("file:");
+  }
+
+  static SparkSession session(JobConfig config, boolean embedded) {
+    SparkSession.Builder builder = SparkSession.builder().appName("spark-ntk");
+    if (embedded) {
+      // An embedded run serves nobody else: bind to loopback and keep the UI off.
+      builder.master("local[*]")
+          .config("spark.driver.host", "127.0.0.1")
+          .config("spark.driver.bindAddress", "127.0.0.1")
+          .config("spark.ui.enabled", "false");
+    }
+    for (Map.Entry<String, String> e : config.sparkSettings().entrySet()) {
+      builder.config(e.getKey(), e.getValue());
+    }
+    return builder.getOrCreate();
+  }
+
+  /** The message of a user error anywhere in the cause chain (Spark wraps executor exceptions), else null. */
+  static String userError(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof ConfigException || c instanceof DataException
+          || c instanceof KernelSolver.DivergentStepException
+          || c instanceof Lapack.NotPositiveDefiniteException) {
+        return c.getMessage();
+      }
+    }
+    // A task failure whose exception could not be deserialized still carries its text.
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      String m = String.valueOf(c.getMessage());
+      int at = m.indexOf(DataException.class.getName() + ": ");
+      if (at >= 0) {
+        String rest = m.substring(at + DataException.class.getName().length() + 2);
+        int end = rest.indexOf('\n');
+        return end < 0 ? rest : rest.substring(0, end);
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,8 @@
+package org.sparkntk.config;
+
+/** A job configuration that cannot run; the message names the key, the value and what is allowed. */
+public final class ConfigException extends IllegalArgumentException {
+  public ConfigException(String message) {
+    super(message);
+  }
+}

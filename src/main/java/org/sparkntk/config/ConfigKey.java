@@ -1,0 +1,29 @@
+package org.sparkntk.config;
+
+import java.util.function.Function;
+
+/**
+ * One documented job key: its name, default ({@code null}: no default), what it means, and the
+ * parser that turns a value into its typed form or explains what is allowed.
+ *
+ * @param name        the key, e.g. {@code model.hidden}
+ * @param defaultValue the value used when the key is not set, or null
+ * @param required    whether a job cannot run without it
+ * @param allowed     what values are allowed, in words, for messages and docs
+ * @param description what the key does
+ * @param parser      value → typed value; throws IllegalArgumentException with a short reason
+ */
+public record ConfigKey<T>(String name, String defaultValue, boolean required, String allowed,
+                           String description, Function<String, T> parser) {
+
+  /** Parses {@code value}, turning any failure into a message that names key, value and what is allowed. */
+  public T parse(String value, String origin) {
+    try {
+      return parser.apply(value.trim());
+    } catch (RuntimeException e) {
+      String why = e.getMessage() == null ? "" : " (" + e.getMessage() + ")";
+      throw new ConfigException(name + " = '" + value + "'" + origin + " is not valid" + why
+          + ": expected " + allowed);
+    }
+  }
+}

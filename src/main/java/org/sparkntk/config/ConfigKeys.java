@@ -1,0 +1,246 @@
+package org.sparkntk.config;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+import org.sparkntk.gram.KernelOutputs;
+import org.sparkntk.model.Activation;
+import org.sparkntk.model.Parameterization;
+
+/**
+ * Every key a job accepts. The names are a public contract: users' scripts rely on them.
+ * {@code spark.*} keys are passed to Spark unchanged.
+ */
+public final class ConfigKeys {
+  private ConfigKeys() {}
+
+  private static final Map<String, ConfigKey<?>> KEYS = new LinkedHashMap<>();
+
+  public static final ConfigKey<String> DATA_TRAIN = add("data.train", null, true, "a file or directory path",
+      "Training data (a file or a directory of part files).", Function.identity());
+  public static final ConfigKey<String> DATA_TEST = add("data.test", null, false, "a file or directory path",
+      "Test data to predict on (optional); same columns as the training data.", Function.identity());
+  public static final ConfigKey<String> DATA_FORMAT = add("data.format", "auto", false,
+      "csv, parquet, libsvm or auto",
+      "Input format; auto picks it from the extension of data.train (.csv, .parquet, .libsvm/.svm).",
+      v -> oneOf(v, "csv", "parquet", "libsvm", "auto"));
+  public static final ConfigKey<List<String>> DATA_LABEL = add("data.label", null, false,
+      "a comma-separated list of column names",
+      "Label column(s), one per network output. Every other numeric column is a feature. Required for csv "
+          + "and parquet; libsvm files have a single column named label.", ConfigKeys::nameList);
+  public static final ConfigKey<Boolean> DATA_HEADER = add("data.header", "true", false, "true or false",
+      "Whether CSV files start with a header row naming the columns (otherwise they are _c0, _c1, …).",
+      ConfigKeys::bool);
+
+  public static final ConfigKey<int[]> MODEL_HIDDEN = add("model.hidden", "512,512", false,
+      "a comma-separated list of positive integers, e.g. 512,512 (empty: no hidden layer)",
+      "Hidden layer widths n_1 … n_{L−1}.", ConfigKeys::widths);
+  public static final ConfigKey<Activation> MODEL_ACTIVATION = add("model.activation", "relu", false,
+      String.join(", ", Activation.configNames()), "Nonlinearity φ between layers (none after the last).",
+      Activation::fromConfig);
+  public static final ConfigKey<Parameterization> MODEL_PARAMETERIZATION = add("model.parameterization", "ntk",
+      false, "ntk or standard",
+      "ntk: z = (σ_w/√n)·W a + σ_b·b with trainable N(0,1) W, b (Jacot et al.); standard: the same "
+          + "function with trainable W' = σ_w/√n·W, b' = σ_b·b (a different NTK).",
+      Parameterization::fromConfig);
+  public static final ConfigKey<Double> MODEL_SIGMA_W = add("model.sigmaW", "1.0", false,
+      "a positive number", "σ_w, the weight scale.", v -> positive(Double.parseDouble(v)));
+  public static final ConfigKey<Double> MODEL_SIGMA_B = add("model.sigmaB", "0.1", false,
+      "a number ≥ 0", "σ_b, the bias scale (Jacot et al. use β = 0.1).", v -> nonNegative(Double.parseDouble(v)));
+  public static final ConfigKey<Long> MODEL_SEED = add("model.seed", "0", false, "an integer",
+      "Initialisation seed: the parameters are a pure function of it.", Long::parseLong);
+  public static final ConfigKey<String> MODEL_LOAD = add("model.load", null, false,
+      "a saved model directory (model.json + W<l>.npy, b<l>.npy)",
+      "Use these parameters instead of a fresh initialisation; model.hidden, activation, parameterization, "
+          + "sigmaW and sigmaB are then taken from its model.json.", Function.identity());
+
+  public static final ConfigKey<String> KERNEL_METHOD = add("kernel.method", "jacobian", false, "jacobian",
+      "How the empirical NTK is computed: jacobian = explicit per-sample Jacobians, Θ = J Jᵀ.",
+      v -> oneOf(v, "jacobian"));
+  public static final ConfigKey<KernelOutputs> KERNEL_OUTPUTS = add("kernel.outputs", "trace", false,
+      "trace or full",
+      "trace: N×N, the mean over outputs (1/O)·Σ_a Θ_aa (as neural-tangents); full: NO×NO, index i·O + a.",
+      KernelOutputs::fromConfig);
+  public static final ConfigKey<Integer> KERNEL_BLOCK_SIZE = add("kernel.blockSize", "auto", false,
+      "a positive integer or auto",
+      "Rows per Gram block. auto: the largest power of two ≤ 1024 whose per-sample data stays under 64 MiB "
+          + "per block.", v -> autoOr(v, s -> positive(Integer.parseInt(s))));
+  public static final ConfigKey<Long> KERNEL_MAX_DRIVER_BYTES = add("kernel.maxDriverBytes", "auto", false,
+      "a size in bytes (suffixes k, m, g allowed) or auto",
+      "Largest dense kernel (plus solver workspace) the driver may collect. auto: half the driver's max heap.",
+      v -> autoOr(v, ConfigKeys::bytes));
+
+  public static final ConfigKey<String> SOLVER_TYPE = add("solver.type", "steps", false,
+      "steps, flow or regression",
+      "steps: discrete kernel gradient descent; flow: the closed form at solver.times; regression: t → ∞.",
+      v -> oneOf(v, "steps", "flow", "regression"));
+  public static final ConfigKey<String> SOLVER_LOSS = add("solver.loss", "mse", false, "mse",
+      "Cost: mse, C = (1/N) Σ ½‖f − y‖².", v -> oneOf(v, "mse"));
+  public static final ConfigKey<Double> SOLVER_LR = add("solver.lr", "auto", false,
+      "a positive number or auto",
+      "Step size η. auto: 0.5 × 2N/λ_max (stable limit times a safety factor).",
+      v -> autoOr(v, s -> positive(Double.parseDouble(s))));
+  public static final ConfigKey<Integer> SOLVER_STEPS = add("solver.steps", "1000", false, "an integer ≥ 0",
+      "Number of discrete steps (steps), and the horizon of the default flow times.",
+      v -> nonNegative(Integer.parseInt(v)));
+  public static final ConfigKey<Integer> SOLVER_RECORD_EVERY = add("solver.recordEvery", "auto", false,
+      "a positive integer or auto",
+      "Record predictions and losses every this many steps (and at the last). auto: steps/10.",
+      v -> autoOr(v, s -> positive(Integer.parseInt(s))));
+  public static final ConfigKey<double[]> SOLVER_TIMES = add("solver.times", "auto", false,
+      "a comma-separated list of times ≥ 0, or auto",
+      "Continuous times τ for flow (τ = η·t matches t steps). auto: η × the recorded steps.",
+      v -> autoOr(v, ConfigKeys::nonNegativeList));
+  public static final ConfigKey<Double> SOLVER_RIDGE = add("solver.ridge", "0", false, "a number ≥ 0",
+      "Ridge ρ added to the diagonal for regression, (Θ + ρI)⁻¹.", v -> nonNegative(Double.parseDouble(v)));
+
+  public static final ConfigKey<String> OUTPUT_DIR = add("output.dir", null, true, "a directory path",
+      "Where every output goes.", Function.identity());
+  public static final ConfigKey<Boolean> OUTPUT_GRAM = add("output.gram", "false", false, "true or false",
+      "Also write the training Gram as gram.npy (and the cross kernel as cross.npy).", ConfigKeys::bool);
+
+  private static <T> ConfigKey<T> add(String name, String def, boolean required, String allowed, String doc,
+                                      Function<String, T> parser) {
+    ConfigKey<T> key = new ConfigKey<>(name, def, required, allowed, doc, parser);
+    KEYS.put(name, key);
+    return key;
+  }
+
+  /** All keys in documentation order. */
+  public static List<ConfigKey<?>> all() {
+    return Collections.unmodifiableList(new ArrayList<>(KEYS.values()));
+  }
+
+  public static ConfigKey<?> find(String name) {
+    return KEYS.get(name);
+  }
+
+  /** The known key closest to {@code name} by edit distance, or null when none is close. */
+  public static String nearest(String name) {
+    String best = null;
+    int bestDistance = Integer.MAX_VALUE;
+    for (String k : KEYS.keySet()) {
+      int d = editDistance(name.toLowerCase(Locale.ROOT), k.toLowerCase(Locale.ROOT));
+      if (d < bestDistance) {
+        bestDistance = d;
+        best = k;
+      }
+    }
+    return bestDistance <= Math.max(2, name.length() / 3) ? best : null;
+  }
+
+  static int editDistance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+
+  // ---- value parsers: each throws with a short reason; ConfigKey.parse adds key and expectation ----
+
+  static String oneOf(String v, String... allowed) {
+    String n = v.toLowerCase(Locale.ROOT);
+    if (!Arrays.asList(allowed).contains(n)) {
+      throw new IllegalArgumentException((String) null);
+    }
+    return n;
+  }
+
+  static boolean bool(String v) {
+    return switch (v.toLowerCase(Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new IllegalArgumentException((String) null);
+    };
+  }
+
+  /** Null for "auto", else the parsed value. */
+  static <T> T autoOr(String v, Function<String, T> parser) {
+    return v.equalsIgnoreCase("auto") ? null : parser.apply(v);
+  }
+
+  static <T extends Number> T positive(T v) {
+    if (!(v.doubleValue() > 0) || Double.isInfinite(v.doubleValue())) {
+      throw new IllegalArgumentException("not positive");
+    }
+    return v;
+  }
+
+  static <T extends Number> T nonNegative(T v) {
+    if (!(v.doubleValue() >= 0) || Double.isInfinite(v.doubleValue())) {
+      throw new IllegalArgumentException("negative or not finite");
+    }
+    return v;
+  }
+
+  static int[] widths(String v) {
+    if (v.isEmpty()) {
+      return new int[0];
+    }
+    String[] parts = v.split(",");
+    int[] w = new int[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      String p = parts[i].trim();
+      int width;
+      try {
+        width = Integer.parseInt(p);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("width " + (i + 1) + " '" + p + "' is not an integer");
+      }
+      if (width <= 0) {
+        throw new IllegalArgumentException("width " + (i + 1) + " is " + width + ", widths must be positive");
+      }
+      w[i] = width;
+    }
+    return w;
+  }
+
+  static double[] nonNegativeList(String v) {
+    return Arrays.stream(v.split(",")).map(String::trim)
+        .mapToDouble(s -> nonNegative(Double.parseDouble(s))).toArray();
+  }
+
+  static List<String> nameList(String v) {
+    List<String> names = Arrays.stream(v.split(",")).map(String::trim).toList();
+    if (names.isEmpty() || names.stream().anyMatch(String::isEmpty)) {
+      throw new IllegalArgumentException("empty column name");
+    }
+    if (names.stream().distinct().count() != names.size()) {
+      throw new IllegalArgumentException("a column is listed twice");
+    }
+    return names;
+  }
+
+  static long bytes(String v) {
+    String s = v.toLowerCase(Locale.ROOT);
+    long unit = 1;
+    char last = s.charAt(s.length() - 1);
+    if (last == 'k' || last == 'm' || last == 'g' || last == 't') {
+      unit = switch (last) {
+        case 'k' -> 1L << 10;
+        case 'm' -> 1L << 20;
+        case 'g' -> 1L << 30;
+        default -> 1L << 40;
+      };
+      s = s.substring(0, s.length() - 1);
+    }
+    return positive(Math.multiplyExact(Long.parseLong(s), unit));
+  }
+}

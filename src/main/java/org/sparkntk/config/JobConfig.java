@@ -1,0 +1,194 @@
+package org.sparkntk.config;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A validated job configuration: a properties-style file ({@code key = value}, as
+ * spark-defaults.conf, '#' comments) plus {@code key=value} overrides. Construction checks every
+ * key and value, so a job with a bad configuration stops before Spark starts. Values are plain
+ * strings: nothing is evaluated, expanded or interpolated.
+ */
+public final class JobConfig implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final Map<String, String> values;
+  private final Map<String, String> origins;
+
+  private JobConfig(Map<String, String> values, Map<String, String> origins) {
+    this.values = Collections.unmodifiableMap(new LinkedHashMap<>(values));
+    this.origins = Collections.unmodifiableMap(new LinkedHashMap<>(origins));
+    validate();
+  }
+
+  /** A configuration from explicit settings (the library API's entry point). */
+  public static JobConfig of(Map<String, String> settings) {
+    Map<String, String> origins = new LinkedHashMap<>();
+    settings.keySet().forEach(k -> origins.put(k, ""));
+    return new JobConfig(settings, origins);
+  }
+
+  /** Reads {@code file}, then applies {@code overrides} ("key=value"), later ones winning. */
+  public static JobConfig load(Path file, List<String> overrides) {
+    Map<String, String> values = new LinkedHashMap<>();
+    Map<String, String> origins = new LinkedHashMap<>();
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException("job file " + file + " does not exist");
+    } catch (IOException e) {
+      throw new ConfigException("job file " + file + " cannot be read: " + e.getMessage());
+    }
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i).strip();
+      if (line.isEmpty() || line.startsWith("#") || line.startsWith("!")) {
+        continue;
+      }
+      String where = " (" + file + " line " + (i + 1) + ")";
+      String[] kv = splitKeyValue(line);
+      if (kv == null) {
+        throw new ConfigException(file + " line " + (i + 1) + ": expected 'key = value', got '" + line + "'");
+      }
+      if (values.containsKey(kv[0])) {
+        throw new ConfigException(kv[0] + " is set twice in " + file + ":" + origins.get(kv[0])
+            + " and line " + (i + 1));
+      }
+      values.put(kv[0], kv[1]);
+      origins.put(kv[0], where);
+    }
+    for (String override : overrides) {
+      int eq = override.indexOf('=');
+      if (eq <= 0) {
+        throw new ConfigException("command-line setting '" + override + "' is not of the form key=value");
+      }
+      String key = override.substring(0, eq).strip();
+      values.put(key, override.substring(eq + 1).strip());
+      origins.put(key, " (command line)");
+    }
+    return new JobConfig(values, origins);
+  }
+
+  /** "key = value", "key=value" or "key value" (spark-defaults.conf style); null if malformed. */
+  private static String[] splitKeyValue(String line) {
+    int eq = line.indexOf('=');
+    int space = indexOfWhitespace(line);
+    int cut = eq >= 0 && (space < 0 || eq <= space || line.substring(space, eq).isBlank()) ? eq : space;
+    if (cut <= 0) {
+      return null;
+    }
+    String key = line.substring(0, cut).strip();
+    String value = line.substring(cut + 1).strip();
+    if (key.isEmpty() || indexOfWhitespace(key) >= 0) {
+      return null;
+    }
+    return new String[] {key, value};
+  }
+
+  private static int indexOfWhitespace(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (Character.isWhitespace(s.charAt(i))) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private void validate() {
+    for (String key : values.keySet()) {
+      if (key.startsWith("spark.")) {
+        continue;
+      }
+      if (ConfigKeys.find(key) == null) {
+        String near = ConfigKeys.nearest(key);
+        throw new ConfigException("unknown key '" + key + "'" + origin(key)
+            + (near != null ? "; did you mean '" + near + "'?" : "") + " (see the README for every key)");
+      }
+    }
+    for (ConfigKey<?> key : ConfigKeys.all()) {
+      if (key.required() && !values.containsKey(key.name())) {
+        throw new ConfigException("missing required key " + key.name() + ": " + key.description()
+            + " Expected " + key.allowed() + ".");
+      }
+      get(key); // parses, and explains a bad value
+    }
+    if (!format().equals("libsvm") && !values.containsKey(ConfigKeys.DATA_LABEL.name())) {
+      throw new ConfigException("missing required key data.label for " + format() + " data: "
+          + ConfigKeys.DATA_LABEL.description());
+    }
+  }
+
+  private String origin(String key) {
+    return origins.getOrDefault(key, "");
+  }
+
+  /** The typed value of {@code key}: its setting, else its default; null for unset optional keys and "auto". */
+  public <T> T get(ConfigKey<T> key) {
+    String v = values.containsKey(key.name()) ? values.get(key.name()) : key.defaultValue();
+    return v == null ? null : key.parse(v, origin(key.name()));
+  }
+
+  public boolean isSet(ConfigKey<?> key) {
+    return values.containsKey(key.name());
+  }
+
+  /** The data format, with auto resolved from the extension of data.train. */
+  public String format() {
+    String f = get(ConfigKeys.DATA_FORMAT);
+    if (!f.equals("auto")) {
+      return f;
+    }
+    String path = values.getOrDefault(ConfigKeys.DATA_TRAIN.name(), "").toLowerCase(java.util.Locale.ROOT);
+    if (path.endsWith(".csv") || path.endsWith(".csv.gz")) {
+      return "csv";
+    }
+    if (path.endsWith(".parquet")) {
+      return "parquet";
+    }
+    if (path.endsWith(".libsvm") || path.endsWith(".svm")) {
+      return "libsvm";
+    }
+    throw new ConfigException("data.format = auto cannot tell the format of data.train = '" + path
+        + "' from its extension: set data.format to csv, parquet or libsvm");
+  }
+
+  /** Label columns: data.label, or "label" for libsvm. */
+  public List<String> labels() {
+    List<String> l = get(ConfigKeys.DATA_LABEL);
+    return l != null ? l : List.of("label");
+  }
+
+  /** The {@code spark.*} settings, passed to Spark as they are. */
+  public Map<String, String> sparkSettings() {
+    Map<String, String> spark = new TreeMap<>();
+    values.forEach((k, v) -> {
+      if (k.startsWith("spark.")) {
+        spark.put(k, v);
+      }
+    });
+    return spark;
+  }
+
+  /** Every explicit setting (for the run record). */
+  public Map<String, String> settings() {
+    return values;
+  }
+
+  /** A copy with {@code key} set to {@code value}. */
+  public JobConfig with(String key, String value) {
+    Map<String, String> v = new LinkedHashMap<>(values);
+    Map<String, String> o = new LinkedHashMap<>(origins);
+    v.put(key, value);
+    o.put(key, "");
+    return new JobConfig(v, o);
+  }
+}

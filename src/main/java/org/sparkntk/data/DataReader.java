@@ -1,0 +1,170 @@
+package org.sparkntk.data;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.DecimalType;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructField;
+import scala.Tuple2;
+
+/**
+ * Turns files or a Dataset into {@link LabeledData}, with Spark's own readers. Label columns are
+ * named; every other numeric column (or ml Vector column, as libsvm and VectorAssembler produce)
+ * is a feature, in schema order. A column of any other type, a missing value, NaN or ±∞ is an
+ * error that names the data set, the row and the column: a kernel is never built on data that
+ * was silently dropped or defaulted.
+ */
+public final class DataReader {
+  private DataReader() {}
+
+  /** Reads a file or directory in {@code format} (csv with header and schema inference, parquet, libsvm). */
+  public static Dataset<Row> read(SparkSession spark, String path, String format, boolean header) {
+    return switch (format) {
+      case "csv" -> spark.read().option("header", header).option("inferSchema", true)
+          .option("mode", "PERMISSIVE").csv(path);
+      case "parquet" -> spark.read().parquet(path);
+      case "libsvm" -> spark.read().format("libsvm").load(path);
+      default -> throw new IllegalArgumentException("unknown data format " + format);
+    };
+  }
+
+  /**
+   * Splits {@code data}'s columns into features and labels and converts its rows to examples.
+   * With {@code labelsRequired = false} the label columns may be absent (test data to predict on).
+   */
+  public static LabeledData examples(String name, Dataset<Row> data, List<String> labelColumns,
+                                     boolean labelsRequired) {
+    StructField[] fields = data.schema().fields();
+    List<String> columns = Arrays.stream(fields).map(StructField::name).toList();
+    List<String> missing = labelColumns.stream().filter(l -> !columns.contains(l)).toList();
+    boolean withLabels = missing.isEmpty();
+    if (!withLabels && (labelsRequired || missing.size() < labelColumns.size())) {
+      throw new DataException(name + ": label column(s) " + missing + " not found; the columns are " + columns
+          + " (data.label names the label columns)");
+    }
+    List<String> featureNames = new ArrayList<>();
+    List<Integer> featureIndices = new ArrayList<>();
+    for (int c = 0; c < fields.length; c++) {
+      StructField f = fields[c];
+      if (labelColumns.contains(f.name())) {
+        requireNumeric(name, data, f, "label");
+        continue;
+      }
+      requireNumeric(name, data, f, "feature");
+      featureNames.add(f.name());
+      featureIndices.add(c);
+    }
+    if (featureIndices.isEmpty()) {
+      throw new DataException(name + ": no feature columns; the columns are " + columns
+          + " and the labels are " + labelColumns);
+    }
+    int[] labelIdx = withLabels ? labelColumns.stream().mapToInt(columns::indexOf).toArray() : new int[0];
+    int[] featureIdx = featureIndices.stream().mapToInt(Integer::intValue).toArray();
+    String[] colNames = columns.toArray(new String[0]);
+    JavaRDD<Example> examples = data.javaRDD().zipWithIndex()
+        .map((Tuple2<Row, Long> t) -> toExample(name, colNames, t._1(), t._2(), featureIdx, labelIdx));
+    // Vector columns widen the feature count: read it from the first row.
+    List<String> expanded = expandVectorNames(data, featureNames, featureIdx, fields);
+    long count = data.count();
+    if (count == 0) {
+      throw new DataException(name + ": the data set is empty");
+    }
+    return new LabeledData(name, examples, count, expanded, withLabels ? labelColumns : List.of());
+  }
+
+  private static List<String> expandVectorNames(Dataset<Row> data, List<String> names, int[] idx,
+                                                StructField[] fields) {
+    boolean anyVector = Arrays.stream(idx).anyMatch(c -> fields[c].dataType().equals(SQLDataTypes.VectorType()));
+    if (!anyVector) {
+      return names;
+    }
+    Row first = data.head();
+    List<String> out = new ArrayList<>();
+    for (int k = 0; k < idx.length; k++) {
+      Object v = first.get(idx[k]);
+      if (v instanceof Vector vec) {
+        for (int j = 0; j < vec.size(); j++) {
+          out.add(names.get(k) + "[" + j + "]");
+        }
+      } else {
+        out.add(names.get(k));
+      }
+    }
+    return out;
+  }
+
+  private static void requireNumeric(String name, Dataset<Row> data, StructField f, String role) {
+    DataType t = f.dataType();
+    if (t instanceof NumericType || t instanceof DecimalType || t.equals(SQLDataTypes.VectorType())) {
+      return;
+    }
+    String example = "";
+    if (t.equals(DataTypes.StringType)) {
+      // Find the first value that is not a number, to point at it.
+      String col = f.name();
+      List<Tuple2<Row, Long>> bad = data.select(col).javaRDD().zipWithIndex()
+          .filter(r -> r._1().get(0) != null && !isNumber(r._1().getString(0))).take(1);
+      if (!bad.isEmpty()) {
+        example = "; the first non-numeric value is '" + bad.get(0)._1().getString(0) + "' in row "
+            + (bad.get(0)._2() + 1);
+      }
+    }
+    throw new DataException(name + ": " + role + " column '" + f.name() + "' has type " + t.simpleString()
+        + ", expected a number" + example);
+  }
+
+  private static boolean isNumber(String s) {
+    try {
+      Double.parseDouble(s.trim());
+      return true;
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
+  static Example toExample(String name, String[] columns, Row row, long index, int[] featureIdx, int[] labelIdx) {
+    List<Double> features = new ArrayList<>(featureIdx.length);
+    for (int c : featureIdx) {
+      Object v = row.get(c);
+      if (v instanceof Vector vec) {
+        double[] values = vec.toArray();
+        for (int j = 0; j < values.length; j++) {
+          features.add(finite(name, columns[c] + "[" + j + "]", index, values[j]));
+        }
+      } else {
+        features.add(finite(name, columns[c], index, value(name, columns[c], index, v)));
+      }
+    }
+    double[] labels = new double[labelIdx.length];
+    for (int k = 0; k < labelIdx.length; k++) {
+      labels[k] = finite(name, columns[labelIdx[k]], index, value(name, columns[labelIdx[k]], index,
+          row.get(labelIdx[k])));
+    }
+    return new Example(index, features.stream().mapToDouble(Double::doubleValue).toArray(), labels);
+  }
+
+  private static double value(String name, String column, long index, Object v) {
+    if (v == null) {
+      throw new DataException(name + ": row " + (index + 1) + ", column '" + column
+          + "': missing value (an empty field, or a row with fewer fields than the header)");
+    }
+    return ((Number) v).doubleValue();
+  }
+
+  private static double finite(String name, String column, long index, double v) {
+    if (!Double.isFinite(v)) {
+      throw new DataException(name + ": row " + (index + 1) + ", column '" + column + "': " + v
+          + " is not a finite number");
+    }
+    return v;
+  }
+}

@@ -1,0 +1,133 @@
+package org.sparkntk.linalg;
+
+import dev.ludovic.netlib.blas.BLAS;
+
+/**
+ * The small BLAS facade every kernel goes through (the role of Spark's mllib-local BLAS).
+ *
+ * <p>Matrices are dense, <b>row-major</b> {@code double[]} with an explicit leading dimension.
+ * netlib is column-major, so a row-major product {@code C = A B} is issued as the column-major
+ * product {@code Cᵀ = Bᵀ Aᵀ}: same memory, no copies.
+ *
+ * <p>The implementation is dev.ludovic.netlib's choice at start-up: the system's native BLAS
+ * (e.g. OpenBLAS through {@code libblas.so.3}) when it loads, otherwise the pure-Java one.
+ * {@link #implementation()} says which, for logs and metrics.
+ */
+public final class Blas {
+  private final BLAS blas;
+
+  private Blas(BLAS blas) {
+    this.blas = blas;
+  }
+
+  private static final class Default {
+    static final Blas INSTANCE = new Blas(BLAS.getInstance());
+  }
+
+  /** netlib's preferred implementation: native when available, else Java. */
+  public static Blas get() {
+    return Default.INSTANCE;
+  }
+
+  /** The pure-Java implementation, whatever is installed (for contract tests and fallbacks). */
+  public static Blas java() {
+    return new Blas(dev.ludovic.netlib.blas.JavaBLAS.getInstance());
+  }
+
+  /** Fully qualified class name of the netlib implementation in use, e.g. {@code ...JNIBLAS}. */
+  public String implementation() {
+    return blas.getClass().getName();
+  }
+
+  /** True when the calls go to a native library rather than Java code. */
+  public boolean isNative() {
+    return blas instanceof dev.ludovic.netlib.blas.NativeBLAS;
+  }
+
+  /**
+   * Row-major {@code C := alpha * op(A) * op(B) + beta * C} with op(A) m×k, op(B) k×n, C m×n.
+   *
+   * @param transA whether op(A) = Aᵀ (A stored k×m)
+   * @param transB whether op(B) = Bᵀ (B stored n×k)
+   */
+  public void gemm(boolean transA, boolean transB, int m, int n, int k,
+                   double alpha, double[] a, int aOffset, int lda,
+                   double[] b, int bOffset, int ldb,
+                   double beta, double[] c, int cOffset, int ldc) {
+    checkOperand("A", a, aOffset, transA ? k : m, transA ? m : k, lda);
+    checkOperand("B", b, bOffset, transB ? n : k, transB ? k : n, ldb);
+    checkOperand("C", c, cOffset, m, n, ldc);
+    if (m == 0 || n == 0) {
+      return;
+    }
+    // Row-major C = op(A) op(B)  <=>  column-major Cᵀ = op(B)ᵀ op(A)ᵀ.
+    blas.dgemm(transB ? "T" : "N", transA ? "T" : "N", n, m, k,
+        alpha, b, bOffset, ldb, a, aOffset, lda, beta, c, cOffset, ldc);
+  }
+
+  /** Row-major {@code C := alpha * A * B + beta * C} for contiguous A (m×k), B (k×n), C (m×n). */
+  public void gemm(int m, int n, int k, double alpha, double[] a, double[] b, double beta, double[] c) {
+    gemm(false, false, m, n, k, alpha, a, 0, k, b, 0, n, beta, c, 0, n);
+  }
+
+  /** Row-major {@code C := alpha * A * Bᵀ + beta * C} for contiguous A (m×k), B (n×k), C (m×n). */
+  public void gemmNT(int m, int n, int k, double alpha, double[] a, double[] b, double beta, double[] c) {
+    gemm(false, true, m, n, k, alpha, a, 0, k, b, 0, k, beta, c, 0, n);
+  }
+
+  /** Float32 row-major {@code C := alpha * op(A) * op(B) + beta * C}; same conventions as the double one. */
+  public void sgemm(boolean transA, boolean transB, int m, int n, int k,
+                    float alpha, float[] a, int aOffset, int lda,
+                    float[] b, int bOffset, int ldb,
+                    float beta, float[] c, int cOffset, int ldc) {
+    checkOperand("A", a.length, aOffset, transA ? k : m, transA ? m : k, lda);
+    checkOperand("B", b.length, bOffset, transB ? n : k, transB ? k : n, ldb);
+    checkOperand("C", c.length, cOffset, m, n, ldc);
+    if (m == 0 || n == 0) {
+      return;
+    }
+    blas.sgemm(transB ? "T" : "N", transA ? "T" : "N", n, m, k,
+        alpha, b, bOffset, ldb, a, aOffset, lda, beta, c, cOffset, ldc);
+  }
+
+  /** Row-major symmetric {@code y := alpha * A * x + beta * y}, A n×n (full storage). */
+  public void symv(int n, double alpha, double[] a, double[] x, double beta, double[] y) {
+    checkOperand("A", a, 0, n, n, n);
+    if (x.length < n || y.length < n) {
+      throw new IllegalArgumentException("symv: x has " + x.length + " and y has " + y.length
+          + " entries, both need n = " + n);
+    }
+    if (n == 0) {
+      return;
+    }
+    blas.dsymv("U", n, alpha, a, n, x, 1, beta, y, 1);
+  }
+
+  /** Dot product of the first n entries. */
+  public double dot(int n, double[] x, double[] y) {
+    if (x.length < n || y.length < n) {
+      throw new IllegalArgumentException("dot: x has " + x.length + " and y has " + y.length
+          + " entries, both need n = " + n);
+    }
+    return n == 0 ? 0.0 : blas.ddot(n, x, 1, y, 1);
+  }
+
+  private static void checkOperand(String name, double[] data, int offset, int rows, int cols, int ld) {
+    checkOperand(name, data.length, offset, rows, cols, ld);
+  }
+
+  private static void checkOperand(String name, int length, int offset, int rows, int cols, int ld) {
+    if (rows < 0 || cols < 0) {
+      throw new IllegalArgumentException("gemm: " + name + " has negative shape " + rows + "×" + cols);
+    }
+    if (ld < Math.max(1, cols)) {
+      throw new IllegalArgumentException("gemm: leading dimension of " + name + " is " + ld
+          + " but its rows have " + cols + " columns");
+    }
+    long needed = rows == 0 ? 0 : (long) offset + (long) (rows - 1) * ld + cols;
+    if (needed > length) {
+      throw new IllegalArgumentException("gemm: " + name + " is " + rows + "×" + cols + " (ld " + ld
+          + ", offset " + offset + ") and needs " + needed + " entries, the array has " + length);
+    }
+  }
+}

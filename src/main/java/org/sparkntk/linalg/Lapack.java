@@ -1,0 +1,127 @@
+package org.sparkntk.linalg;
+
+import dev.ludovic.netlib.lapack.LAPACK;
+import org.netlib.util.intW;
+
+/**
+ * The LAPACK routines the solvers need, over row-major symmetric matrices. Every call checks
+ * {@code info}: a negative value is a bug (bad argument), a positive one is a property of the
+ * matrix and becomes an exception that tells the user what to change.
+ *
+ * <p>For a symmetric matrix row-major and column-major storage coincide, so symmetric inputs are
+ * passed as they are; eigenvectors come back column-major and are transposed into rows.
+ */
+public final class Lapack {
+  private final LAPACK lapack;
+
+  private Lapack(LAPACK lapack) {
+    this.lapack = lapack;
+  }
+
+  private static final class Default {
+    static final Lapack INSTANCE = new Lapack(LAPACK.getInstance());
+  }
+
+  public static Lapack get() {
+    return Default.INSTANCE;
+  }
+
+  public String implementation() {
+    return lapack.getClass().getName();
+  }
+
+  /** Eigen-decomposition {@code A = V diag(λ) Vᵀ} of a symmetric matrix, λ ascending. */
+  public record SymmetricEigen(int n, double[] values, double[] vectorsColumnMajor) {
+    /** Component i of eigenvector k (the k-th column of V). */
+    public double vector(int i, int k) {
+      return vectorsColumnMajor[k * n + i];
+    }
+  }
+
+  /**
+   * Eigenvalues and eigenvectors of the symmetric n×n matrix {@code a} by divide and conquer
+   * (LAPACK dsyevd). {@code a} is not modified.
+   */
+  public SymmetricEigen symmetricEigen(double[] a, int n) {
+    requireSquare("dsyevd", a, n);
+    double[] v = a.clone();
+    double[] w = new double[n];
+    if (n == 0) {
+      return new SymmetricEigen(0, w, v);
+    }
+    intW info = new intW(0);
+    double[] work = new double[1];
+    int[] iwork = new int[1];
+    lapack.dsyevd("V", "U", n, v, n, w, work, -1, iwork, -1, info);
+    checkArgumentInfo("dsyevd (workspace query)", info.val);
+    work = new double[(int) work[0]];
+    iwork = new int[iwork[0]];
+    lapack.dsyevd("V", "U", n, v, n, w, work, work.length, iwork, iwork.length, info);
+    checkArgumentInfo("dsyevd", info.val);
+    if (info.val > 0) {
+      throw new ArithmeticException("dsyevd: the eigen-decomposition of the " + n + "×" + n
+          + " kernel did not converge (info = " + info.val + "); the kernel may hold NaN or "
+          + "infinite entries, or be too ill-conditioned");
+    }
+    return new SymmetricEigen(n, w, v);
+  }
+
+  /**
+   * Solves {@code A X = B} for symmetric positive-definite A (n×n) and row-major B (n×nrhs) by
+   * Cholesky (dpotrf + dpotrs). Neither input is modified.
+   *
+   * @throws NotPositiveDefiniteException when the factorisation breaks down
+   */
+  public double[] choleskySolve(double[] a, int n, double[] b, int nrhs) {
+    requireSquare("dpotrf", a, n);
+    if (b.length != (long) n * nrhs) {
+      throw new IllegalArgumentException("dpotrs: right-hand side has " + b.length
+          + " entries, expected n × nrhs = " + n + " × " + nrhs);
+    }
+    if (n == 0) {
+      return new double[0];
+    }
+    double[] factor = a.clone();
+    intW info = new intW(0);
+    lapack.dpotrf("U", n, factor, n, info);
+    checkArgumentInfo("dpotrf", info.val);
+    if (info.val > 0) {
+      throw new NotPositiveDefiniteException(n, info.val);
+    }
+    // dpotrs wants B column-major (n×nrhs): that is the transpose of our row-major storage.
+    double[] x = Matrices.transpose(b, n, nrhs);
+    lapack.dpotrs("U", n, nrhs, factor, n, x, n, info);
+    checkArgumentInfo("dpotrs", info.val);
+    return Matrices.transpose(x, nrhs, n);
+  }
+
+  /** A kernel matrix on which Cholesky broke down: it is singular or indefinite in float64. */
+  public static final class NotPositiveDefiniteException extends ArithmeticException {
+    private final int order;
+
+    NotPositiveDefiniteException(int n, int order) {
+      super("Cholesky (dpotrf) failed: the leading minor of order " + order + " of the " + n + "×" + n
+          + " kernel is not positive definite, so the kernel is singular or indefinite in float64 "
+          + "(e.g. repeated training rows, or more rows than the kernel's rank). "
+          + "Add a ridge: set solver.ridge to a small positive value, e.g. 1e-6 × the mean diagonal.");
+      this.order = order;
+    }
+
+    public int order() {
+      return order;
+    }
+  }
+
+  private static void requireSquare(String routine, double[] a, int n) {
+    if (n < 0 || a.length != (long) n * n) {
+      throw new IllegalArgumentException(routine + ": matrix has " + a.length
+          + " entries, expected n × n = " + n + " × " + n);
+    }
+  }
+
+  private static void checkArgumentInfo(String routine, int info) {
+    if (info < 0) {
+      throw new IllegalStateException(routine + ": argument " + (-info) + " had an illegal value");
+    }
+  }
+}

@@ -1,0 +1,58 @@
+package org.sparkntk.linalg;
+
+/** Small dense helpers over row-major {@code double[]} that are not BLAS calls. */
+public final class Matrices {
+  private Matrices() {}
+
+  /** The transpose of the row-major rows×cols matrix {@code a}. */
+  public static double[] transpose(double[] a, int rows, int cols) {
+    double[] t = new double[a.length];
+    for (int i = 0; i < rows; i++) {
+      for (int j = 0; j < cols; j++) {
+        t[j * rows + i] = a[i * cols + j];
+      }
+    }
+    return t;
+  }
+
+  /** Copies the upper triangle of the row-major n×n matrix into its lower triangle. */
+  public static void mirrorUpper(double[] a, int n) {
+    for (int i = 0; i < n; i++) {
+      for (int j = i + 1; j < n; j++) {
+        a[j * n + i] = a[i * n + j];
+      }
+    }
+  }
+
+  /** max |a - b| / max |b|: the relative difference the tests and checks report. */
+  public static double maxRelativeDifference(double[] a, double[] b) {
+    if (a.length != b.length) {
+      throw new IllegalArgumentException("arrays differ in length: " + a.length + " vs " + b.length);
+    }
+    double diff = 0;
+    double scale = 0;
+    for (int i = 0; i < a.length; i++) {
+      diff = Math.max(diff, Math.abs(a[i] - b[i]));
+      scale = Math.max(scale, Math.abs(b[i]));
+    }
+    return scale == 0 ? diff : diff / scale;
+  }
+
+  /** Frobenius norm. */
+  public static double frobenius(double[] a) {
+    double s = 0;
+    for (double v : a) {
+      s += v * v;
+    }
+    return Math.sqrt(s);
+  }
+
+  /** Sum of the diagonal of the row-major n×n matrix. */
+  public static double trace(double[] a, int n) {
+    double t = 0;
+    for (int i = 0; i < n; i++) {
+      t += a[i * n + i];
+    }
+    return t;
+  }
+}

@@ -1,0 +1,192 @@
+package org.sparkntk.model;
+
+import java.io.Serializable;
+import java.util.SplittableRandom;
+import org.sparkntk.jacobian.LayerFactors;
+import org.sparkntk.linalg.Blas;
+
+/**
+ * A fully connected network of NTK-NOTES.md §1 with its raw N(0, 1) parameters:
+ * z_{l+1} = (σ_w/√n_l)·W_l a_l + σ_b·b_l, a_{l+1} = φ(z_{l+1}), f(x) = z_L.
+ *
+ * <p>Immutable; plain Java over row-major arrays, no Spark. Batches of rows are row-major
+ * {@code double[rows × n_0]}.
+ */
+public final class Mlp implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final Architecture architecture;
+  /** Raw W_l, row-major [n_{l+1} × n_l]. */
+  private final double[][] weights;
+  /** Raw b_l, [n_{l+1}]. */
+  private final double[][] biases;
+
+  public Mlp(Architecture architecture, double[][] weights, double[][] biases) {
+    int depth = architecture.depth();
+    if (weights.length != depth || biases.length != depth) {
+      throw new IllegalArgumentException("a depth-" + depth + " network needs " + depth
+          + " weight and bias tensors, got " + weights.length + " and " + biases.length);
+    }
+    for (int l = 0; l < depth; l++) {
+      long w = (long) architecture.width(l + 1) * architecture.width(l);
+      if (weights[l].length != w) {
+        throw new IllegalArgumentException("W" + l + " has " + weights[l].length + " entries, expected "
+            + architecture.width(l + 1) + " × " + architecture.width(l));
+      }
+      if (biases[l].length != architecture.width(l + 1)) {
+        throw new IllegalArgumentException("b" + l + " has " + biases[l].length + " entries, expected "
+            + architecture.width(l + 1));
+      }
+    }
+    this.architecture = architecture;
+    this.weights = weights;
+    this.biases = biases;
+  }
+
+  /**
+   * A fresh initialisation, a pure function of {@code seed}: tensor t of θ = (W_0, b_0, W_1, …)
+   * is filled from its own SplitMix64 stream seeded by mix(seed, t), turned into N(0, 1) draws by
+   * Box–Muller. Nothing depends on partitions, executors or the JDK's Gaussian algorithm.
+   */
+  public static Mlp initialise(Architecture architecture, long seed) {
+    int depth = architecture.depth();
+    double[][] w = new double[depth][];
+    double[][] b = new double[depth][];
+    for (int l = 0; l < depth; l++) {
+      w[l] = gaussians(seed, 2L * l, Math.multiplyExact(architecture.width(l + 1), architecture.width(l)));
+      b[l] = gaussians(seed, 2L * l + 1, architecture.width(l + 1));
+    }
+    return new Mlp(architecture, w, b);
+  }
+
+  static double[] gaussians(long seed, long tensor, int count) {
+    SplittableRandom random = new SplittableRandom(mix64(seed ^ mix64(tensor + 0x9E3779B97F4A7C15L)));
+    double[] out = new double[count];
+    for (int i = 0; i < count; i += 2) {
+      double u1 = 1.0 - random.nextDouble(); // (0, 1]: log is finite
+      double u2 = random.nextDouble();
+      double r = Math.sqrt(-2.0 * Math.log(u1));
+      out[i] = r * Math.cos(2.0 * Math.PI * u2);
+      if (i + 1 < count) {
+        out[i + 1] = r * Math.sin(2.0 * Math.PI * u2);
+      }
+    }
+    return out;
+  }
+
+  /** The SplitMix64 finaliser (Steele, Lea, Flood 2014). */
+  static long mix64(long z) {
+    z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+    z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+    return z ^ (z >>> 31);
+  }
+
+  public Architecture architecture() {
+    return architecture;
+  }
+
+  /** Raw W_l (not a copy: callers must not modify it). */
+  public double[] weight(int layer) {
+    return weights[layer];
+  }
+
+  /** Raw b_l (not a copy: callers must not modify it). */
+  public double[] bias(int layer) {
+    return biases[layer];
+  }
+
+  /** f(x) for every row: row-major [rows × O]. */
+  public double[] outputs(double[] x, int rows) {
+    return forward(x, rows, false).outputs;
+  }
+
+  /**
+   * Per-sample activations a_0 … a_{L−1} and output sensitivities δ_{l+1}^a = ∂f_a/∂z_{l+1} of
+   * every row: all a Jacobian or factorised NTK needs. Back-propagation, for all O outputs at once:
+   * Δ_L = I_O, Δ_l = (σ_w/√n_l · Δ_{l+1} W_l) ∘ φ'(z_l).
+   */
+  public LayerFactors factors(double[] x, int rows) {
+    Forward fw = forward(x, rows, true);
+    int depth = architecture.depth();
+    int o = architecture.outputs();
+    double[][] sensitivities = new double[depth][];
+    double[] delta = new double[rows * o * o];
+    for (int i = 0; i < rows; i++) {
+      for (int a = 0; a < o; a++) {
+        delta[(i * o + a) * o + a] = 1.0;
+      }
+    }
+    sensitivities[depth - 1] = delta;
+    Blas blas = Blas.get();
+    for (int l = depth - 1; l >= 1; l--) {
+      int out = architecture.width(l + 1);
+      int in = architecture.width(l);
+      double[] next = new double[rows * o * in];
+      blas.gemm(rows * o, in, out, architecture.forwardWeightScale(l), delta, weights[l], 0.0, next);
+      double[] z = fw.preActivations[l];
+      for (int i = 0; i < rows; i++) {
+        for (int j = 0; j < in; j++) {
+          double d = architecture.activation().derivative(z[i * in + j]);
+          for (int a = 0; a < o; a++) {
+            next[(i * o + a) * in + j] *= d;
+          }
+        }
+      }
+      sensitivities[l - 1] = next;
+      delta = next;
+    }
+    return new LayerFactors(architecture, rows, fw.activations, sensitivities, fw.outputs);
+  }
+
+  private static final class Forward {
+    double[][] activations;
+    double[][] preActivations;
+    double[] outputs;
+  }
+
+  private Forward forward(double[] x, int rows, boolean keep) {
+    int n0 = architecture.inputs();
+    if (x.length != (long) rows * n0) {
+      throw new IllegalArgumentException("input has " + x.length + " values, expected rows × inputs = "
+          + rows + " × " + n0);
+    }
+    int depth = architecture.depth();
+    Forward fw = new Forward();
+    fw.activations = keep ? new double[depth][] : null;
+    fw.preActivations = keep ? new double[depth][] : null;
+    Blas blas = Blas.get();
+    Activation phi = architecture.activation();
+    double[] a = x;
+    for (int l = 0; l < depth; l++) {
+      if (keep) {
+        fw.activations[l] = a;
+      }
+      int in = architecture.width(l);
+      int out = architecture.width(l + 1);
+      double[] z = new double[rows * out];
+      double[] b = biases[l];
+      double sb = architecture.sigmaB();
+      for (int i = 0; i < rows; i++) {
+        for (int j = 0; j < out; j++) {
+          z[i * out + j] = sb * b[j];
+        }
+      }
+      // Z := s_l · A W_lᵀ + σ_b·1bᵀ
+      blas.gemm(false, true, rows, out, in, architecture.forwardWeightScale(l), a, 0, in, weights[l], 0, in,
+          1.0, z, 0, out);
+      if (l == depth - 1) {
+        fw.outputs = z;
+        break;
+      }
+      if (keep) {
+        fw.preActivations[l + 1] = z;
+      }
+      double[] next = new double[z.length];
+      for (int k = 0; k < z.length; k++) {
+        next[k] = phi.value(z[k]);
+      }
+      a = next;
+    }
+    return fw;
+  }
+}

@@ -1,0 +1,47 @@
+package org.sparkntk.model;
+
+import java.util.Locale;
+
+/**
+ * Where the σ_w/√n_l and σ_b factors live (NTK-NOTES.md §1). Both give the same function at
+ * initialisation, z = (σ_w/√n_l)·W a + σ_b·b with raw N(0, 1) draws W, b, but the trainable
+ * parameters, hence the Jacobian and the NTK, differ:
+ * <ul>
+ *   <li>{@code ntk} (Jacot et al.): θ are the raw draws, ∂z/∂W = (σ_w/√n_l)·δ⊗a, ∂z/∂b = σ_b·δ;</li>
+ *   <li>{@code standard}: θ are W' = (σ_w/√n_l)·W and b' = σ_b·b, ∂z/∂W' = δ⊗a, ∂z/∂b' = δ.</li>
+ * </ul>
+ */
+public enum Parameterization {
+  NTK("ntk"),
+  STANDARD("standard");
+
+  private final String configName;
+
+  Parameterization(String configName) {
+    this.configName = configName;
+  }
+
+  public String configName() {
+    return configName;
+  }
+
+  /** Factor of δ⊗a in ∂z_{l+1}/∂θ_W for a layer of fan-in {@code fanIn}. */
+  public double weightGradientScale(double sigmaW, int fanIn) {
+    return this == NTK ? sigmaW / Math.sqrt(fanIn) : 1.0;
+  }
+
+  /** Factor of δ in ∂z_{l+1}/∂θ_b. */
+  public double biasGradientScale(double sigmaB) {
+    return this == NTK ? sigmaB : 1.0;
+  }
+
+  public static Parameterization fromConfig(String name) {
+    String n = name.trim().toLowerCase(Locale.ROOT);
+    for (Parameterization p : values()) {
+      if (p.configName.equals(n)) {
+        return p;
+      }
+    }
+    throw new IllegalArgumentException("unknown parameterization '" + name + "'; expected ntk or standard");
+  }
+}

@@ -1,0 +1,192 @@
+package org.sparkntk.output;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+import org.sparkntk.config.JobConfig;
+import org.sparkntk.gram.BlockKernel;
+import org.sparkntk.gram.BlockPlan;
+import org.sparkntk.gram.GramMatrix;
+import org.sparkntk.linalg.Blas;
+import org.sparkntk.linalg.Lapack;
+import org.sparkntk.model.Architecture;
+import org.sparkntk.model.Mlp;
+import org.sparkntk.model.ModelStore;
+import org.sparkntk.solver.FitResult;
+import org.sparkntk.solver.Snapshot;
+
+/**
+ * The files of {@code output.dir}:
+ * <ul>
+ *   <li>{@code metrics.json}: sizes, settings, timings per phase, BLAS/LAPACK in use, losses;</li>
+ *   <li>{@code predictions_train.csv}, {@code predictions_test.csv}: one line per row and recorded time,
+ *       {@code row,t,target_<label>…,prediction_<label>…} (t: step, flow time τ, or inf);</li>
+ *   <li>{@code gram.npy}, {@code cross.npy} when output.gram = true;</li>
+ *   <li>{@code model/}: the network, in the saved model format.</li>
+ * </ul>
+ * Each file is written under a temporary name and renamed; metrics.json is written last, so a
+ * directory with a metrics.json holds a complete run.
+ */
+public final class JobOutputs {
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private JobOutputs() {}
+
+  public static ObjectNode metrics(JobConfig config, SparkSession spark, Mlp mlp, BlockKernel<?> kernel,
+                                   BlockPlan plan, int n, int m, FitResult fit, PhaseTimer timer) {
+    Architecture arch = mlp.architecture();
+    ObjectNode root = JSON.createObjectNode();
+    root.put("tool", "spark-ntk");
+    root.put("finished", Instant.now().toString());
+    root.put("N", n);
+    root.put("testRows", m);
+    root.put("P", arch.parameterCount());
+    root.put("O", arch.outputs());
+    ArrayNode widths = root.putArray("widths");
+    for (int w : arch.widths()) {
+      widths.add(w);
+    }
+    root.put("activation", arch.activation().configName());
+    root.put("parameterization", arch.parameterization().configName());
+    root.put("sigmaW", arch.sigmaW());
+    root.put("sigmaB", arch.sigmaB());
+    ObjectNode k = root.putObject("kernel");
+    k.put("description", kernel.describe());
+    k.put("rowsPerExample", kernel.rowsPerExample());
+    k.put("blockSize", plan.blockSize());
+    k.put("rowBlocks", plan.blockCount());
+    k.put("blocksComputed", plan.upperTrianglePairs());
+    double flops = 0;
+    for (int i = 0; i < plan.blockCount(); i++) {
+      for (int j = i; j < plan.blockCount(); j++) {
+        flops += kernel.blockFlops(plan.rows(i), plan.rows(j));
+      }
+    }
+    k.put("trainingGramMultiplyAdds", flops);
+    ObjectNode la = root.putObject("linearAlgebra");
+    la.put("blas", Blas.get().implementation());
+    la.put("blasNative", Blas.get().isNative());
+    la.put("lapack", Lapack.get().implementation());
+    ObjectNode sp = root.putObject("spark");
+    sp.put("version", spark.version());
+    sp.put("master", spark.sparkContext().master());
+    sp.put("defaultParallelism", spark.sparkContext().defaultParallelism());
+    ObjectNode s = root.putObject("solver");
+    s.put("type", fit.method());
+    putNumber(s, "learningRate", fit.learningRate());
+    putNumber(s, "largestEigenvalue", fit.largestEigenvalue());
+    s.put("ridge", fit.ridge());
+    ArrayNode losses = s.putArray("losses");
+    for (Snapshot snap : fit.snapshots()) {
+      ObjectNode l = losses.addObject();
+      putNumber(l, "t", snap.t());
+      l.put("trainLoss", snap.trainLoss());
+      putNumber(l, "testLoss", snap.testLoss());
+    }
+    ObjectNode settings = root.putObject("settings");
+    config.settings().forEach(settings::put);
+    ObjectNode phases = root.putObject("secondsPerPhase");
+    timer.seconds().forEach(phases::put);
+    return root;
+  }
+
+  /** JSON has no NaN or ∞: write null for NaN and the string "inf" for +∞. */
+  private static void putNumber(ObjectNode node, String field, double v) {
+    if (Double.isNaN(v)) {
+      node.putNull(field);
+    } else if (Double.isInfinite(v)) {
+      node.put(field, v > 0 ? "inf" : "-inf");
+    } else {
+      node.put(field, v);
+    }
+  }
+
+  public static void write(Path dir, JobConfig config, Mlp mlp, List<String> labels, GramMatrix trainGram,
+                           GramMatrix crossGram, double[] yTrain, double[] yTest, FitResult fit, ObjectNode metrics,
+                           PhaseTimer timer)
+      throws IOException {
+    Files.createDirectories(dir);
+    Files.deleteIfExists(dir.resolve("metrics.json")); // the directory is incomplete until it is rewritten
+    timer.time("write outputs", () -> {
+      try {
+        Path modelDir = dir.resolve("model");
+        Path tmpModel = dir.resolve(".model.tmp");
+        deleteRecursively(tmpModel);
+        ModelStore.save(mlp, tmpModel);
+        deleteRecursively(modelDir);
+        Files.move(tmpModel, modelDir);
+        writePredictions(dir.resolve("predictions_train.csv"), labels, fit, true, yTrain);
+        if (crossGram != null) {
+          writePredictions(dir.resolve("predictions_test.csv"), labels, fit, false, yTest);
+        }
+        if (Boolean.TRUE.equals(config.get(org.sparkntk.config.ConfigKeys.OUTPUT_GRAM))) {
+          AtomicFiles.write(dir.resolve("gram.npy"),
+              f -> Npy.write(f, trainGram.data(), trainGram.rows(), trainGram.cols()));
+          if (crossGram != null) {
+            AtomicFiles.write(dir.resolve("cross.npy"),
+                f -> Npy.write(f, crossGram.data(), crossGram.rows(), crossGram.cols()));
+          }
+        }
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    metrics.set("secondsPerPhase", JSON.valueToTree(timer.seconds()));
+    AtomicFiles.write(dir.resolve("metrics.json"), f -> JSON.writeValue(f.toFile(), metrics));
+  }
+
+  private static void writePredictions(Path file, List<String> labels, FitResult fit, boolean train,
+                                       double[] targets) throws IOException {
+    AtomicFiles.write(file, f -> {
+      try (BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
+        StringBuilder header = new StringBuilder("row,t");
+        if (targets != null) {
+          labels.forEach(l -> header.append(",target_").append(l));
+        }
+        labels.forEach(l -> header.append(",prediction_").append(l));
+        w.write(header.append('\n').toString());
+        int o = labels.size();
+        for (Snapshot s : fit.snapshots()) {
+          double[] p = train ? s.trainPredictions() : s.testPredictions();
+          String t = Double.isInfinite(s.t()) ? "inf" : format(s.t());
+          for (int i = 0; i < p.length / o; i++) {
+            StringBuilder line = new StringBuilder().append(i).append(',').append(t);
+            if (targets != null) {
+              for (int a = 0; a < o; a++) {
+                line.append(',').append(format(targets[i * o + a]));
+              }
+            }
+            for (int a = 0; a < o; a++) {
+              line.append(',').append(format(p[i * o + a]));
+            }
+            w.write(line.append('\n').toString());
+          }
+        }
+      }
+    });
+  }
+
+  private static String format(double v) {
+    return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+  }
+
+  private static void deleteRecursively(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (var walk = Files.walk(p)) {
+      for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(q);
+      }
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package org.sparkntk.solver;
+
+import org.sparkntk.gram.GramMatrix;
+
+/**
+ * Everything the driver-side solver needs, in the layout of NTK-NOTES.md §4.
+ *
+ * <p>Outputs are row-major [examples × O]. With a trace kernel (k = 1) the N×N kernel acts on
+ * each of the O output columns; with a full kernel (k = O) the NO×NO kernel acts on the vector of
+ * all outputs with index i·O + a, which is the same memory. Either way the solver works with an
+ * [N·k × O/k] right-hand side.
+ *
+ * @param train    Θ(X, X), [N·k × N·k]
+ * @param cross    Θ(X*, X), [M·k × N·k], or null without test rows
+ * @param f0Train  f_0(X), [N × O]
+ * @param yTrain   Y, [N × O]
+ * @param f0Test   f_0(X*), [M × O], or null
+ * @param yTest    Y*, [M × O], or null when the test rows have no labels
+ * @param outputs  O
+ */
+public record KernelProblem(GramMatrix train, GramMatrix cross, double[] f0Train, double[] yTrain,
+                            double[] f0Test, double[] yTest, int outputs) {
+
+  public KernelProblem {
+    int k = train.rowsPerExample();
+    if (train.rows() != train.cols()) {
+      throw new IllegalArgumentException("the training kernel must be square, got " + train.rows() + " × "
+          + train.cols());
+    }
+    if (outputs % k != 0) {
+      throw new IllegalArgumentException("kernel has " + k + " rows per example but the model has "
+          + outputs + " outputs");
+    }
+    long n = (long) train.rows() / k;
+    check("f0 of the training rows", f0Train, n * outputs);
+    check("training labels", yTrain, n * outputs);
+    if (cross != null) {
+      if (cross.cols() != train.cols() || cross.rowsPerExample() != k) {
+        throw new IllegalArgumentException("cross kernel is " + cross.rows() + " × " + cross.cols()
+            + " but the training kernel has " + train.cols() + " columns");
+      }
+      check("f0 of the test rows", f0Test, (long) cross.rows() / k * outputs);
+      if (yTest != null) {
+        check("test labels", yTest, (long) cross.rows() / k * outputs);
+      }
+    }
+  }
+
+  private static void check(String what, double[] a, long expected) {
+    if (a == null || a.length != expected) {
+      throw new IllegalArgumentException(what + " has " + (a == null ? "no" : a.length) + " values, expected "
+          + expected);
+    }
+  }
+
+  /** N. */
+  public int trainExamples() {
+    return train.rows() / train.rowsPerExample();
+  }
+
+  /** M (0 without test rows). */
+  public int testExamples() {
+    return cross == null ? 0 : cross.rows() / cross.rowsPerExample();
+  }
+
+  /** Kernel size N·k. */
+  int kernelSize() {
+    return train.rows();
+  }
+
+  /** Columns of the right-hand side, O/k. */
+  int columns() {
+    return outputs / train.rowsPerExample();
+  }
+}

@@ -1,0 +1,246 @@
+package org.sparkntk.solver;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.sparkntk.linalg.Blas;
+import org.sparkntk.linalg.Lapack;
+
+/**
+ * Kernel gradient descent on the driver, for the MSE cost C(f) = (1/N) Σ_i ½‖f(x_i) − y_i‖²,
+ * d = f − y (NTK-NOTES.md §4, Jacot et al. §3):
+ * <ul>
+ *   <li>{@link #steps}: f_{t+1}(x) = f_t(x) − (η/N) Σ_i Θ(x, x_i) d_t(x_i), on training and test
+ *       points, from the network's own f_0;</li>
+ *   <li>{@link #flow}: the gradient-flow closed form at times τ = η t, with Θ = V diag(λ) Vᵀ:
+ *       f_τ(X) = Y + V e^{−τΛ/N} Vᵀ (f_0(X) − Y),
+ *       f_τ(x*) = f_0(x*) + Θ(x*, X) V Λ⁻¹(I − e^{−τΛ/N}) Vᵀ (Y − f_0(X));</li>
+ *   <li>{@link #regression}: τ → ∞ with a ridge, f_∞(x*) = f_0(x*) + Θ(x*, X)(Θ + ρI)⁻¹(Y − f_0(X)).</li>
+ * </ul>
+ */
+public final class KernelSolver {
+  /** η = SAFETY · 2N/λ_max for {@code solver.lr = auto}: the top mode's factor 1 − ηλ/N is 0, the fastest
+   *  step that does not oscillate, and every other mode decays monotonically. */
+  public static final double AUTO_LR_SAFETY = 0.5;
+
+  private final KernelProblem problem;
+  private final Blas blas = Blas.get();
+
+  public KernelSolver(KernelProblem problem) {
+    this.problem = problem;
+  }
+
+  /** The largest step 2N/λ_max for which discrete steps do not diverge. */
+  public static double stableLearningRateBound(int examples, double largestEigenvalue) {
+    return 2.0 * examples / largestEigenvalue;
+  }
+
+  /** Discrete steps with learning rate η (NaN: auto), recording the steps listed (0 … steps). */
+  public FitResult steps(double learningRate, int steps, int[] recordAt) {
+    if (steps < 0) {
+      throw new IllegalArgumentException("solver.steps must be ≥ 0, got " + steps);
+    }
+    int n = problem.kernelSize();
+    int c = problem.columns();
+    int examples = problem.trainExamples();
+    double lambdaMax = largestEigenvalue(problem.train().data(), n);
+    double bound = stableLearningRateBound(examples, lambdaMax);
+    double lr = Double.isNaN(learningRate) ? AUTO_LR_SAFETY * bound : learningRate;
+    if (!(lr > 0)) {
+      throw new IllegalArgumentException("solver.lr must be positive, got " + lr);
+    }
+    if (lr >= bound) {
+      throw new DivergentStepException(lr, bound, lambdaMax, examples);
+    }
+    int[] record = Arrays.stream(recordAt).filter(s -> s >= 0 && s <= steps).distinct().sorted().toArray();
+    double[] f = problem.f0Train().clone();
+    double[] g = problem.cross() == null ? null : problem.f0Test().clone();
+    double[] d = new double[f.length];
+    List<Snapshot> snapshots = new ArrayList<>();
+    int next = 0;
+    double scale = -lr / examples;
+    for (int t = 0; ; t++) {
+      if (next < record.length && record[next] == t) {
+        snapshots.add(snapshot(t, f, g));
+        next++;
+      }
+      if (t == steps) {
+        break;
+      }
+      for (int i = 0; i < f.length; i++) {
+        d[i] = f[i] - problem.yTrain()[i];
+      }
+      blas.gemm(n, c, n, scale, problem.train().data(), d, 1.0, f);
+      if (g != null) {
+        blas.gemm(problem.cross().rows(), c, n, scale, problem.cross().data(), d, 1.0, g);
+      }
+    }
+    return new FitResult("steps", snapshots, lr, lambdaMax, 0.0);
+  }
+
+  /**
+   * Gradient flow at the given continuous times τ (τ = η·t matches t discrete steps of size η).
+   * Eigenvalues below zero, which a PSD kernel only shows through rounding, are clamped to 0
+   * (as neural-tangents does); an eigenvalue of 0 contributes its limit τ/N to the test update.
+   */
+  public FitResult flow(double[] times) {
+    int n = problem.kernelSize();
+    int c = problem.columns();
+    int examples = problem.trainExamples();
+    Lapack.SymmetricEigen eig = Lapack.get().symmetricEigen(problem.train().data(), n);
+    double[] v = eig.vectorsColumnMajor(); // column-major V = row-major Vᵀ
+    double[] lambda = Arrays.stream(eig.values()).map(l -> Math.max(l, 0.0)).toArray();
+    // R = Vᵀ (f_0(X) − Y), [n × c]
+    double[] r0 = new double[n * c];
+    double[] residual0 = new double[n * c];
+    for (int i = 0; i < residual0.length; i++) {
+      residual0[i] = problem.f0Train()[i] - problem.yTrain()[i];
+    }
+    blas.gemm(n, c, n, 1.0, v, residual0, 0.0, r0);
+    double[] crossV = null;
+    int m = 0;
+    if (problem.cross() != null) {
+      m = problem.cross().rows();
+      crossV = new double[m * n];
+      // Θ(x*, X) V: V = (row-major Vᵀ)ᵀ
+      blas.gemm(false, true, m, n, n, 1.0, problem.cross().data(), 0, n, v, 0, n, 0.0, crossV, 0, n);
+    }
+    List<Snapshot> snapshots = new ArrayList<>();
+    double[] sorted = times.clone();
+    Arrays.sort(sorted);
+    double[] scaled = new double[n * c];
+    for (double tau : sorted) {
+      if (!(tau >= 0) || Double.isInfinite(tau)) {
+        throw new IllegalArgumentException("flow times must be finite and ≥ 0, got " + tau);
+      }
+      // train: f_τ = Y + V diag(e^{−τλ/N}) R
+      for (int k = 0; k < n; k++) {
+        double decay = Math.exp(-tau * lambda[k] / examples);
+        for (int j = 0; j < c; j++) {
+          scaled[k * c + j] = decay * r0[k * c + j];
+        }
+      }
+      double[] f = problem.yTrain().clone();
+      blas.gemm(true, false, n, c, n, 1.0, v, 0, n, scaled, 0, c, 1.0, f, 0, c);
+      double[] g = null;
+      if (crossV != null) {
+        // test: f_τ(x*) = f_0(x*) − Θ(x*,X) V diag((1 − e^{−τλ/N})/λ) R
+        for (int k = 0; k < n; k++) {
+          double gain = lambda[k] > 0 ? -Math.expm1(-tau * lambda[k] / examples) / lambda[k] : tau / examples;
+          for (int j = 0; j < c; j++) {
+            scaled[k * c + j] = gain * r0[k * c + j];
+          }
+        }
+        g = problem.f0Test().clone();
+        blas.gemm(m, c, n, -1.0, crossV, scaled, 1.0, g);
+      }
+      snapshots.add(snapshot(tau, f, g));
+    }
+    double top = n == 0 ? 0.0 : lambda[n - 1];
+    return new FitResult("flow", snapshots, Double.NaN, top, 0.0);
+  }
+
+  /** Kernel regression, the τ → ∞ limit with ridge ρ ≥ 0, by Cholesky of Θ + ρI. */
+  public FitResult regression(double ridge) {
+    if (!(ridge >= 0) || Double.isInfinite(ridge)) {
+      throw new IllegalArgumentException("solver.ridge must be finite and ≥ 0, got " + ridge);
+    }
+    int n = problem.kernelSize();
+    int c = problem.columns();
+    double[] a = problem.train().data().clone();
+    for (int i = 0; i < n; i++) {
+      a[i * n + i] += ridge;
+    }
+    double[] rhs = new double[n * c];
+    for (int i = 0; i < rhs.length; i++) {
+      rhs[i] = problem.yTrain()[i] - problem.f0Train()[i];
+    }
+    double[] alpha = Lapack.get().choleskySolve(a, n, rhs, c);
+    double[] f = problem.f0Train().clone();
+    blas.gemm(n, c, n, 1.0, problem.train().data(), alpha, 1.0, f);
+    double[] g = null;
+    if (problem.cross() != null) {
+      g = problem.f0Test().clone();
+      blas.gemm(problem.cross().rows(), c, n, 1.0, problem.cross().data(), alpha, 1.0, g);
+    }
+    return new FitResult("regression", List.of(snapshot(Double.POSITIVE_INFINITY, f, g)), Double.NaN,
+        Double.NaN, ridge);
+  }
+
+  private Snapshot snapshot(double t, double[] f, double[] g) {
+    double trainLoss = mseCost(f, problem.yTrain(), problem.trainExamples());
+    double testLoss = g != null && problem.yTest() != null
+        ? mseCost(g, problem.yTest(), problem.testExamples()) : Double.NaN;
+    return new Snapshot(t, f.clone(), g == null ? null : g.clone(), trainLoss, testLoss);
+  }
+
+  /** C = (1/N) Σ_i ½‖f_i − y_i‖². */
+  public static double mseCost(double[] f, double[] y, int examples) {
+    double s = 0;
+    for (int i = 0; i < f.length; i++) {
+      double d = f[i] - y[i];
+      s += d * d;
+    }
+    return examples == 0 ? 0.0 : 0.5 * s / examples;
+  }
+
+  /**
+   * λ_max of a symmetric positive semi-definite n×n matrix by power iteration, until the
+   * Rayleigh quotient changes by less than 1e-10 relative (it increases monotonically to λ_max
+   * for a PSD matrix). Costs one n² product per iteration instead of dsyevd's n³.
+   */
+  public static double largestEigenvalue(double[] k, int n) {
+    if (n == 0) {
+      return 0.0;
+    }
+    Blas blas = Blas.get();
+    double[] x = new double[n];
+    SplittableRandom random = new SplittableRandom(0x5eed);
+    for (int i = 0; i < n; i++) {
+      x[i] = 1.0 + 0.1 * random.nextDouble();
+    }
+    normalise(x);
+    double[] y = new double[n];
+    double lambda = 0;
+    for (int it = 0; it < 5_000; it++) {
+      blas.symv(n, 1.0, k, x, 0.0, y);
+      double next = blas.dot(n, x, y);
+      double norm = Math.sqrt(blas.dot(n, y, y));
+      if (!Double.isFinite(norm)) {
+        throw new ArithmeticException("the kernel holds NaN or infinite entries");
+      }
+      if (norm == 0) {
+        return 0.0;
+      }
+      for (int i = 0; i < n; i++) {
+        x[i] = y[i] / norm;
+      }
+      if (it > 2 && Math.abs(next - lambda) <= 1e-10 * Math.abs(next)) {
+        return next;
+      }
+      lambda = next;
+    }
+    return lambda;
+  }
+
+  private static void normalise(double[] x) {
+    double s = 0;
+    for (double v : x) {
+      s += v * v;
+    }
+    double inv = 1.0 / Math.sqrt(s);
+    for (int i = 0; i < x.length; i++) {
+      x[i] *= inv;
+    }
+  }
+
+  /** A step size for which kernel gradient descent diverges: η ≥ 2N/λ_max. */
+  public static final class DivergentStepException extends IllegalArgumentException {
+    DivergentStepException(double lr, double bound, double lambdaMax, int examples) {
+      super(String.format("solver.lr = %s diverges: discrete kernel gradient descent is stable only for "
+              + "η < 2N/λ_max = %.6g (N = %d, λ_max = %.6g). Set solver.lr below %.6g, or solver.lr = auto "
+              + "(η = %.2f × 2N/λ_max).", lr, bound, examples, lambdaMax, bound, bound, AUTO_LR_SAFETY));
+    }
+  }
+}

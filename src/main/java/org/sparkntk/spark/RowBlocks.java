@@ -1,0 +1,60 @@
+package org.sparkntk.spark;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.HashPartitioner;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.storage.StorageLevel;
+import org.sparkntk.data.Example;
+import org.sparkntk.data.LabeledData;
+import org.sparkntk.data.RowBlock;
+import org.sparkntk.gram.BlockPlan;
+import scala.Tuple2;
+
+/** Groups a data set's examples into the row blocks of a {@link BlockPlan}. */
+public final class RowBlocks {
+  private RowBlocks() {}
+
+  public static JavaRDD<RowBlock> of(LabeledData data, BlockPlan plan) {
+    int inputs = data.featureCount();
+    int labels = data.labels().size();
+    String name = data.name();
+    int nb = plan.blockCount();
+    return data.examples()
+        .mapToPair(e -> new Tuple2<>(plan.blockOf(e.index()), e))
+        .groupByKey(new HashPartitioner(Math.max(1, nb)))
+        .map(g -> {
+          int block = g._1();
+          int rows = plan.rows(block);
+          long start = plan.start(block);
+          double[] x = new double[rows * inputs];
+          double[] y = new double[rows * labels];
+          List<Example> seen = new ArrayList<>(rows);
+          g._2().forEach(seen::add);
+          for (Example e : seen) {
+            if (e.features().length != inputs) {
+              throw new org.sparkntk.data.DataException(name + ": row " + (e.index() + 1) + " has "
+                  + e.features().length + " features, expected " + inputs);
+            }
+            int r = (int) (e.index() - start);
+            System.arraycopy(e.features(), 0, x, r * inputs, inputs);
+            System.arraycopy(e.labels(), 0, y, r * labels, labels);
+          }
+          if (seen.size() != rows) {
+            throw new IllegalStateException("block " + block + " of " + name + " has " + seen.size()
+                + " rows, expected " + rows);
+          }
+          return new RowBlock(block, start, rows, x, y);
+        })
+        .persist(StorageLevel.MEMORY_AND_DISK());
+  }
+
+  /** Collects, in row order, a per-row quantity of {@code width} values given per block as (first row, values). */
+  public static double[] collectRows(JavaRDD<Tuple2<Long, double[]>> perBlock, BlockPlan plan, int width) {
+    double[] out = new double[Math.toIntExact(plan.totalRows() * width)];
+    for (Tuple2<Long, double[]> t : perBlock.collect()) {
+      System.arraycopy(t._2(), 0, out, Math.toIntExact(t._1() * width), t._2().length);
+    }
+    return out;
+  }
+}

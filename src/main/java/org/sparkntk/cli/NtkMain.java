@@ -47,6 +47,8 @@ public final class NtkMain {
         : " (pure Java: install a native BLAS such as Debian's libopenblas0 for speed)")
         + ", LAPACK " + Lapack.get().implementation());
     boolean embedded = System.getProperty("spark.master") == null;
+    // Stop only a session this call started: a caller's (a test's, a notebook's) is left running.
+    boolean created = SparkSession.getDefaultSession().isEmpty() && SparkSession.getActiveSession().isEmpty();
     SparkSession spark = session(config, embedded);
     try {
       NtkRun run = NtkJob.run(spark, config);
@@ -67,7 +69,7 @@ public final class NtkMain {
       t.printStackTrace();
       return 1;
     } finally {
-      if (embedded) {
+      if (created) {
         spark.stop();
       }
     }

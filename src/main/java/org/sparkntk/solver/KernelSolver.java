@@ -141,7 +141,7 @@ public final class KernelSolver {
     return new FitResult("flow", snapshots, Double.NaN, top, 0.0);
   }
 
-  /** Kernel regression, the τ → ∞ limit with ridge ρ ≥ 0, by Cholesky of Θ + ρI. */
+  /** Kernel regression, the τ → ∞ limit with ridge ρ ≥ 0, by Cholesky of Θ + ρI; recorded at t = 0 and ∞. */
   public FitResult regression(double ridge) {
     if (!(ridge >= 0) || Double.isInfinite(ridge)) {
       throw new IllegalArgumentException("solver.ridge must be finite and ≥ 0, got " + ridge);
@@ -164,7 +164,8 @@ public final class KernelSolver {
       g = problem.f0Test().clone();
       blas.gemm(problem.cross().rows(), c, n, 1.0, problem.cross().data(), alpha, 1.0, g);
     }
-    return new FitResult("regression", List.of(snapshot(Double.POSITIVE_INFINITY, f, g)), Double.NaN,
+    Snapshot initial = snapshot(0, problem.f0Train(), problem.cross() == null ? null : problem.f0Test());
+    return new FitResult("regression", List.of(initial, snapshot(Double.POSITIVE_INFINITY, f, g)), Double.NaN,
         Double.NaN, ridge);
   }
 

@@ -1,0 +1,186 @@
+package org.sparkntk.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.sparkntk.ReferenceNtk;
+import org.sparkntk.SparkTestSession;
+import org.sparkntk.gram.KernelOutputs;
+import org.sparkntk.linalg.Matrices;
+import org.sparkntk.model.Mlp;
+import org.sparkntk.model.ModelStore;
+import org.sparkntk.output.Npy;
+
+/** The whole job through the CLI entry point, on the shared local Spark session, and its user errors. */
+class NtkMainTest {
+  static final int N = 24;
+  static final int M = 9;
+  static double[] trainX = new double[N * 3];
+  static double[] testX = new double[M * 3];
+  @TempDir
+  static Path dir;
+  static Path conf;
+
+  @BeforeAll
+  static void files() throws IOException {
+    SparkTestSession.get();
+    Random r = new Random(1);
+    writeCsv(dir.resolve("train.csv"), trainX, N, r);
+    writeCsv(dir.resolve("test.csv"), testX, M, r);
+    conf = dir.resolve("job.conf");
+    Files.writeString(conf, String.join("\n",
+        "# a test job",
+        "data.train = " + dir.resolve("train.csv"),
+        "data.test = " + dir.resolve("test.csv"),
+        "data.label = y1,y2",
+        "model.hidden = 16,8",
+        "model.activation = erf",
+        "model.seed = 3",
+        "solver.steps = 50",
+        "solver.recordEvery = 10",
+        "kernel.blockSize = 7",
+        "output.gram = true",
+        ""));
+  }
+
+  static void writeCsv(Path file, double[] x, int rows, Random r) throws IOException {
+    List<String> lines = new ArrayList<>();
+    lines.add("f1,y1,f2,f3,y2");
+    for (int i = 0; i < rows; i++) {
+      for (int j = 0; j < 3; j++) {
+        x[3 * i + j] = Math.round(r.nextGaussian() * 1e6) / 1e6;
+      }
+      lines.add(String.format(Locale.ROOT, "%s,%s,%s,%s,%s", x[3 * i], Math.sin(x[3 * i]), x[3 * i + 1], x[3 * i + 2],
+          x[3 * i + 1] * x[3 * i + 2]));
+    }
+    Files.write(file, lines);
+  }
+
+  /** Runs the CLI and returns (exit status, stderr). */
+  static Object[] run(String... args) {
+    PrintStream err = System.err;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      int status = NtkMain.run(args);
+      return new Object[] {status, captured.toString(StandardCharsets.UTF_8)};
+    } finally {
+      System.setErr(err);
+    }
+  }
+
+  /**
+   * Every output is written, and gram.npy / cross.npy equal an independent J Jᵀ computed from the
+   * written model directory (1e-12: the same float64 products, summed in another order).
+   */
+  @ParameterizedTest
+  @CsvSource({"trace, steps", "full, flow", "trace, regression"})
+  void writesEveryOutputAndTheGramMatchesTheSavedModel(String outputs, String solver) throws IOException {
+    Path out = dir.resolve("out-" + outputs + "-" + solver);
+    Object[] result = run(conf.toString(), "kernel.outputs=" + outputs, "solver.type=" + solver,
+        "solver.ridge=1e-6", "output.dir=" + out);
+    assertEquals(0, result[0], (String) result[1]);
+    for (String f : List.of("metrics.json", "predictions_train.csv", "predictions_test.csv", "gram.npy",
+        "cross.npy", "model/model.json", "model/W0.npy", "model/b2.npy")) {
+      assertTrue(Files.isRegularFile(out.resolve(f)), f + " missing in " + out);
+    }
+    Mlp saved = ModelStore.load(out.resolve("model"));
+    KernelOutputs kind = KernelOutputs.fromConfig(outputs);
+    Npy.Array gram = Npy.read(out.resolve("gram.npy"));
+    int k = kind.rowsPerExample(2);
+    assertEquals(N * k, gram.shape()[0]);
+    double rel = Matrices.maxRelativeDifference(gram.data(), ReferenceNtk.of(saved, trainX, N, trainX, N, kind));
+    assertTrue(rel < 1e-12, "gram.npy differs from J Jᵀ of the saved model by " + rel);
+    Npy.Array cross = Npy.read(out.resolve("cross.npy"));
+    assertTrue(Matrices.maxRelativeDifference(cross.data(), ReferenceNtk.of(saved, testX, M, trainX, N, kind)) < 1e-12);
+
+    JsonNode metrics = new ObjectMapper().readTree(out.resolve("metrics.json").toFile());
+    assertEquals(N, metrics.path("N").asInt());
+    assertEquals(saved.architecture().parameterCount(), metrics.path("P").asLong());
+    assertEquals(2, metrics.path("O").asInt());
+    assertFalse(metrics.path("linearAlgebra").path("blas").asText().isEmpty());
+    JsonNode losses = metrics.path("solver").path("losses");
+    double first = losses.get(0).path("trainLoss").asDouble();
+    double last = losses.get(losses.size() - 1).path("trainLoss").asDouble();
+    assertTrue(last < first, "the training loss must fall: " + first + " → " + last);
+
+    List<String> lines = Files.readAllLines(out.resolve("predictions_train.csv"));
+    assertEquals("row,t,target_y1,target_y2,prediction_y1,prediction_y2", lines.get(0));
+    assertEquals(1 + N * losses.size(), lines.size());
+    assertEquals("0", lines.get(1).split(",")[0]);
+  }
+
+  @Test
+  void aLoadedModelGivesTheSameKernel() throws IOException {
+    Path first = dir.resolve("first");
+    Path second = dir.resolve("second");
+    assertEquals(0, run(conf.toString(), "output.dir=" + first)[0]);
+    // model.hidden and activation must come from the saved model, not from these settings.
+    assertEquals(0, run(conf.toString(), "output.dir=" + second, "model.load=" + first.resolve("model"),
+        "model.hidden=3", "model.activation=relu")[0]);
+    assertEquals(0.0, Matrices.maxRelativeDifference(Npy.read(second.resolve("gram.npy")).data(),
+        Npy.read(first.resolve("gram.npy")).data()));
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "model.hiden=4 | unknown key 'model.hiden' (command line); did you mean 'model.hidden'?",
+      "model.hidden=4,0 | model.hidden = '4,0'",
+      "model.activation=swish | expected identity, relu, erf, tanh",
+      "solver.lr=fast | solver.lr = 'fast'",
+      "data.train=/no/such/file.csv | data.train = '/no/such/file.csv': no such file or directory",
+      "kernel.maxDriverBytes=1k | the kernels do not fit in the driver",
+      "solver.lr=1e9 | diverges",
+      "solver.type=regression | Cholesky (dpotrf) failed"})
+  void userErrorsExitWithStatusTwoAndOneMessage(String setting, String expected) {
+    Path out = dir.resolve("bad-" + Integer.toHexString(setting.hashCode()));
+    // 'regression' without a ridge on a kernel with more rows than it has rank: duplicate the data.
+    String train = setting.startsWith("solver.type") ? "data.train=" + duplicatedTrain() : "model.seed=3";
+    Object[] result = run(conf.toString(), train, "model.hidden=4", "output.dir=" + out, setting);
+    assertEquals(2, result[0], (String) result[1]);
+    assertTrue(((String) result[1]).contains(expected), "stderr was: " + result[1]);
+    assertFalse(Files.exists(out.resolve("metrics.json")), "nothing may look complete after an error");
+  }
+
+  static String duplicatedTrain() {
+    try {
+      Path dup = dir.resolve("dup.csv");
+      List<String> lines = new ArrayList<>(Files.readAllLines(dir.resolve("train.csv")));
+      lines.addAll(lines.subList(1, lines.size()));
+      Files.write(dup, lines);
+      return dup.toString();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void badDataNamesTheRowAndColumn() throws IOException {
+    Path bad = dir.resolve("nan.csv");
+    List<String> lines = new ArrayList<>(Files.readAllLines(dir.resolve("train.csv")));
+    lines.set(5, "0.5,1.0,NaN,0.1,0.2");
+    Files.write(bad, lines);
+    Object[] result = run(conf.toString(), "data.train=" + bad, "output.dir=" + dir.resolve("out-nan"));
+    assertEquals(2, result[0], (String) result[1]);
+    assertTrue(((String) result[1]).contains("row 5, column 'f2': NaN is not a finite number"),
+        "stderr was: " + result[1]);
+  }
+}

@@ -1,0 +1,117 @@
+package org.sparkntk.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.sparkntk.ReferenceNtk;
+import org.sparkntk.SparkTestSession;
+import org.sparkntk.data.DataReader;
+import org.sparkntk.data.LabeledData;
+import org.sparkntk.gram.BlockPlan;
+import org.sparkntk.gram.ExplicitNtk;
+import org.sparkntk.gram.GramMatrix;
+import org.sparkntk.gram.KernelOutputs;
+import org.sparkntk.linalg.Matrices;
+import org.sparkntk.model.Activation;
+import org.sparkntk.model.Architecture;
+import org.sparkntk.model.Mlp;
+import org.sparkntk.model.Parameterization;
+
+/**
+ * The distributed Gram equals the plain single-JVM J Jᵀ (a naive triple loop over the explicit
+ * Jacobians of all rows at once) whatever the partitioning and block size.
+ *
+ * <p>Tolerance 1e-13 relative to the largest entry: both sides sum the same P products per entry
+ * in float64; only the summation order differs (GEMM blocking vs a plain loop), which moves the
+ * result by a few ulps of the largest partial sums, about 1e-15 here.
+ */
+class SparkGramTest {
+  static final int N = 37;
+  static final int M = 11;
+  static final Architecture ARCH = new Architecture(new int[] {3, 6, 5, 2}, Activation.TANH,
+      Parameterization.NTK, 1.0, 0.1);
+  static final Mlp MLP = Mlp.initialise(ARCH, 2024);
+  static double[] trainX;
+  static double[] testX;
+  static SparkSession spark;
+
+  @BeforeAll
+  static void data() {
+    spark = SparkTestSession.get();
+    Random r = new Random(9);
+    trainX = r.doubles(N * 3, -2, 2).toArray();
+    testX = r.doubles(M * 3, -2, 2).toArray();
+  }
+
+  static LabeledData labeled(double[] x, int rows, int partitions) {
+    StructType schema = new StructType(new StructField[] {
+        DataTypes.createStructField("a", DataTypes.DoubleType, false),
+        DataTypes.createStructField("b", DataTypes.DoubleType, false),
+        DataTypes.createStructField("c", DataTypes.DoubleType, false),
+        DataTypes.createStructField("y1", DataTypes.DoubleType, false),
+        DataTypes.createStructField("y2", DataTypes.DoubleType, false)});
+    List<Row> list = new ArrayList<>();
+    for (int i = 0; i < rows; i++) {
+      list.add(RowFactory.create(x[3 * i], x[3 * i + 1], x[3 * i + 2], (double) i, -(double) i));
+    }
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Dataset<Row> ds = spark.createDataFrame(sc.parallelize(list, partitions), schema);
+    assertEquals(partitions, ds.javaRDD().getNumPartitions());
+    return DataReader.examples("test data", ds, List.of("y1", "y2"), true);
+  }
+
+  static double[] reference(double[] xl, int nl, double[] xr, int nr, KernelOutputs outputs) {
+    return ReferenceNtk.of(MLP, xl, nl, xr, nr, outputs);
+  }
+
+  @ParameterizedTest(name = "{0} partitions, block {1}, {2}")
+  @CsvSource({"1, 5, trace", "3, 5, trace", "7, 5, trace", "1, 16, full", "3, 16, full", "7, 16, full",
+      "3, 64, trace", "7, 1, full"})
+  void distributedGramEqualsSingleJvm(int partitions, int blockSize, String outputs) {
+    KernelOutputs kind = KernelOutputs.fromConfig(outputs);
+    ExplicitNtk kernel = new ExplicitNtk(MLP, kind);
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    LabeledData train = labeled(trainX, N, partitions);
+    BlockPlan plan = new BlockPlan(N, blockSize);
+    GramMatrix gram = SparkGram.symmetric(sc, RowBlocks.of(train, plan), plan, kernel, "test Gram");
+    double[] expected = reference(trainX, N, trainX, N, kind);
+    double rel = Matrices.maxRelativeDifference(gram.data(), expected);
+    assertTrue(rel < 1e-13, "training Gram differs from J Jᵀ by " + rel);
+
+    LabeledData test = labeled(testX, M, Math.max(1, partitions - 1));
+    BlockPlan testPlan = new BlockPlan(M, blockSize);
+    GramMatrix cross = SparkGram.cross(sc, RowBlocks.of(test, testPlan), testPlan, RowBlocks.of(train, plan), plan,
+        kernel, "test cross");
+    double relCross = Matrices.maxRelativeDifference(cross.data(), reference(testX, M, trainX, N, kind));
+    assertTrue(relCross < 1e-13, "cross kernel differs from J(X*) J(X)ᵀ by " + relCross);
+    assertEquals(M * kind.rowsPerExample(2), cross.rows());
+  }
+
+  /** Rows of every output follow the input order: labels come back in row order. */
+  @ParameterizedTest
+  @CsvSource({"1", "4"})
+  void labelsKeepRowOrder(int partitions) {
+    LabeledData train = labeled(trainX, N, partitions);
+    BlockPlan plan = new BlockPlan(N, 8);
+    double[] y = RowBlocks.collectRows(RowBlocks.of(train, plan)
+        .map(b -> new scala.Tuple2<>(b.start(), b.labels())), plan, 2);
+    for (int i = 0; i < N; i++) {
+      assertEquals(i, y[2 * i], 0.0);
+      assertEquals(-i, y[2 * i + 1], 0.0);
+    }
+  }
+}

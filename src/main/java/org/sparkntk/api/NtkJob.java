@@ -25,6 +25,7 @@ import org.sparkntk.gram.BlockPlan;
 import org.sparkntk.gram.ExplicitNtk;
 import org.sparkntk.gram.GramMatrix;
 import org.sparkntk.gram.KernelOutputs;
+import org.sparkntk.gram.StructuredNtk;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.ModelStore;
@@ -92,8 +93,7 @@ public final class NtkJob {
     }
     Mlp mlp = model(config, train.featureCount(), labels.size());
     Architecture arch = mlp.architecture();
-    KernelOutputs outputs = config.get(ConfigKeys.KERNEL_OUTPUTS);
-    BlockKernel<?> kernel = new ExplicitNtk(mlp, outputs);
+    BlockKernel<?> kernel = empiricalKernel(config, mlp);
     int n = Math.toIntExact(train.count());
     int m = test == null ? 0 : Math.toIntExact(test.count());
     String solverType = config.get(ConfigKeys.SOLVER_TYPE);
@@ -142,6 +142,14 @@ public final class NtkJob {
       }
     }
     return new NtkRun(mlp, trainGram, crossGram, fit, metrics, outputDir);
+  }
+
+  /** The empirical NTK of {@code mlp} as configured by kernel.method, kernel.outputs and kernel.precision. */
+  public static BlockKernel<?> empiricalKernel(JobConfig config, Mlp mlp) {
+    KernelOutputs outputs = config.get(ConfigKeys.KERNEL_OUTPUTS);
+    return config.get(ConfigKeys.KERNEL_METHOD).equals("jacobian")
+        ? new ExplicitNtk(mlp, outputs)
+        : new StructuredNtk(mlp, outputs, config.get(ConfigKeys.KERNEL_PRECISION));
   }
 
   static Mlp model(JobConfig config, int inputs, int outputs) {

@@ -8,7 +8,8 @@ import java.util.function.Function;
  *
  * @param name        the key, e.g. {@code model.hidden}
  * @param defaultValue the value used when the key is not set, or null
- * @param required    whether a job cannot run without it
+ * @param required    whether a file job (the CLI) cannot run without it; checked by the file entry
+ *                    points, since a job on Datasets in hand needs neither data.train nor output.dir
  * @param allowed     what values are allowed, in words, for messages and docs
  * @param description what the key does
  * @param parser      value → typed value; throws IllegalArgumentException with a short reason

@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import org.sparkntk.gram.KernelOutputs;
+import org.sparkntk.gram.Precision;
 import org.sparkntk.model.Activation;
 import org.sparkntk.model.Parameterization;
 
@@ -59,9 +60,15 @@ public final class ConfigKeys {
       "Use these parameters instead of a fresh initialisation; model.hidden, activation, parameterization, "
           + "sigmaW and sigmaB are then taken from its model.json.", Function.identity());
 
-  public static final ConfigKey<String> KERNEL_METHOD = add("kernel.method", "jacobian", false, "jacobian",
-      "How the empirical NTK is computed: jacobian = explicit per-sample Jacobians, Θ = J Jᵀ.",
-      v -> oneOf(v, "jacobian"));
+  public static final ConfigKey<String> KERNEL_METHOD = add("kernel.method", "structured", false,
+      "structured or jacobian",
+      "How the empirical NTK is computed: structured = per-layer factors, Σ_l (c_W² A Aᵀ + c_b²) ∘ (D Dᵀ) "
+          + "(fast, exact); jacobian = explicit per-sample Jacobians, Θ = J Jᵀ (the reference route).",
+      v -> oneOf(v, "structured", "jacobian"));
+  public static final ConfigKey<Precision> KERNEL_PRECISION = add("kernel.precision", "float64", false,
+      "float64 or float32",
+      "Storage and GEMM precision of the structured kernel; float32 runs SGEMM, layer sums stay float64.",
+      Precision::fromConfig);
   public static final ConfigKey<KernelOutputs> KERNEL_OUTPUTS = add("kernel.outputs", "trace", false,
       "trace or full",
       "trace: N×N, the mean over outputs (1/O)·Σ_a Θ_aa (as neural-tangents); full: NO×NO, index i·O + a.",

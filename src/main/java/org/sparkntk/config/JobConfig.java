@@ -114,14 +114,12 @@ public final class JobConfig implements Serializable {
             + (near != null ? "; did you mean '" + near + "'?" : "") + " (see the README for every key)");
       }
     }
+    // Required keys (data.train, output.dir) are checked by the file-based entry points
+    // (NtkMain.checkFileJob, NtkJob.run(spark, config)): a job on Datasets in hand needs neither.
     for (ConfigKey<?> key : ConfigKeys.all()) {
-      if (key.required() && !values.containsKey(key.name())) {
-        throw new ConfigException("missing required key " + key.name() + ": " + key.description()
-            + " Expected " + key.allowed() + ".");
-      }
       get(key); // parses, and explains a bad value
     }
-    if (!format().equals("libsvm") && !values.containsKey(ConfigKeys.DATA_LABEL.name())) {
+    if (isSet(ConfigKeys.DATA_TRAIN) && !format().equals("libsvm") && !isSet(ConfigKeys.DATA_LABEL)) {
       throw new ConfigException("missing required key data.label for " + format() + " data: "
           + ConfigKeys.DATA_LABEL.description());
     }

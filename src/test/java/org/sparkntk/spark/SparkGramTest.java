@@ -21,7 +21,10 @@ import org.sparkntk.ReferenceNtk;
 import org.sparkntk.SparkTestSession;
 import org.sparkntk.data.DataReader;
 import org.sparkntk.data.LabeledData;
+import org.sparkntk.gram.BlockKernel;
 import org.sparkntk.gram.BlockPlan;
+import org.sparkntk.gram.Precision;
+import org.sparkntk.gram.StructuredNtk;
 import org.sparkntk.gram.ExplicitNtk;
 import org.sparkntk.gram.GramMatrix;
 import org.sparkntk.gram.KernelOutputs;
@@ -78,12 +81,15 @@ class SparkGramTest {
     return ReferenceNtk.of(MLP, xl, nl, xr, nr, outputs);
   }
 
-  @ParameterizedTest(name = "{0} partitions, block {1}, {2}")
-  @CsvSource({"1, 5, trace", "3, 5, trace", "7, 5, trace", "1, 16, full", "3, 16, full", "7, 16, full",
-      "3, 64, trace", "7, 1, full"})
-  void distributedGramEqualsSingleJvm(int partitions, int blockSize, String outputs) {
+  @ParameterizedTest(name = "{3}: {0} partitions, block {1}, {2}")
+  @CsvSource({"1, 5, trace, jacobian", "3, 5, trace, jacobian", "7, 5, trace, jacobian", "1, 16, full, jacobian",
+      "3, 16, full, jacobian", "7, 16, full, jacobian", "3, 64, trace, jacobian", "7, 1, full, jacobian",
+      "1, 5, trace, structured", "3, 8, trace, structured", "7, 5, trace, structured", "1, 16, full, structured",
+      "3, 16, full, structured", "7, 3, full, structured"})
+  void distributedGramEqualsSingleJvm(int partitions, int blockSize, String outputs, String method) {
     KernelOutputs kind = KernelOutputs.fromConfig(outputs);
-    ExplicitNtk kernel = new ExplicitNtk(MLP, kind);
+    BlockKernel<?> kernel = method.equals("jacobian") ? new ExplicitNtk(MLP, kind)
+        : new StructuredNtk(MLP, kind, Precision.FLOAT64);
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     LabeledData train = labeled(trainX, N, partitions);
     BlockPlan plan = new BlockPlan(N, blockSize);

@@ -1,0 +1,11 @@
+package org.sparkntk.gram;
+
+import org.sparkntk.model.Mlp;
+
+/** The explicit route against the contract (its Jacobians are checked against autograd elsewhere). */
+class ExplicitNtkTest extends EmpiricalNtkContract {
+  @Override
+  BlockKernel<?> kernel(Mlp mlp, KernelOutputs outputs) {
+    return new ExplicitNtk(mlp, outputs);
+  }
+}

@@ -119,6 +119,11 @@ public final class JobConfig implements Serializable {
     for (ConfigKey<?> key : ConfigKeys.all()) {
       get(key); // parses, and explains a bad value
     }
+    if (get(ConfigKeys.KERNEL_PRECISION) == org.sparkntk.gram.Precision.FLOAT32
+        && get(ConfigKeys.KERNEL_METHOD).equals("jacobian")) {
+      throw new ConfigException("kernel.precision = float32" + origin(ConfigKeys.KERNEL_PRECISION.name())
+          + " needs kernel.method = structured: the jacobian route is the float64 reference");
+    }
     if (isSet(ConfigKeys.DATA_TRAIN) && !format().equals("libsvm") && !isSet(ConfigKeys.DATA_LABEL)) {
       throw new ConfigException("missing required key data.label for " + format() + " data: "
           + ConfigKeys.DATA_LABEL.description());

@@ -73,6 +73,11 @@ public final class Lapack {
    * @throws NotPositiveDefiniteException when the factorisation breaks down
    */
   public double[] choleskySolve(double[] a, int n, double[] b, int nrhs) {
+    return choleskySolveOverwriting(a.clone(), n, b, nrhs);
+  }
+
+  /** As {@link #choleskySolve}, but factors {@code a} in place (it is overwritten): one n×n copy less. */
+  public double[] choleskySolveOverwriting(double[] a, int n, double[] b, int nrhs) {
     requireSquare("dpotrf", a, n);
     if (b.length != (long) n * nrhs) {
       throw new IllegalArgumentException("dpotrs: right-hand side has " + b.length
@@ -81,7 +86,7 @@ public final class Lapack {
     if (n == 0) {
       return new double[0];
     }
-    double[] factor = a.clone();
+    double[] factor = a;
     intW info = new intW(0);
     lapack.dpotrf("U", n, factor, n, info);
     checkArgumentInfo("dpotrf", info.val);

@@ -114,14 +114,14 @@ public final class KernelSolver {
       if (!(tau >= 0) || Double.isInfinite(tau)) {
         throw new IllegalArgumentException("flow times must be finite and ≥ 0, got " + tau);
       }
-      // train: f_τ = Y + V diag(e^{−τλ/N}) R
+      // train: f_τ = Y + V diag(e^{−τλ/N}) R = f_0 + V diag(e^{−τλ/N} − 1) R, the second form exact at τ = 0
       for (int k = 0; k < n; k++) {
-        double decay = Math.exp(-tau * lambda[k] / examples);
+        double change = Math.expm1(-tau * lambda[k] / examples);
         for (int j = 0; j < c; j++) {
-          scaled[k * c + j] = decay * r0[k * c + j];
+          scaled[k * c + j] = change * r0[k * c + j];
         }
       }
-      double[] f = problem.yTrain().clone();
+      double[] f = problem.f0Train().clone();
       blas.gemm(true, false, n, c, n, 1.0, v, 0, n, scaled, 0, c, 1.0, f, 0, c);
       double[] g = null;
       if (crossV != null) {
@@ -156,7 +156,7 @@ public final class KernelSolver {
     for (int i = 0; i < rhs.length; i++) {
       rhs[i] = problem.yTrain()[i] - problem.f0Train()[i];
     }
-    double[] alpha = Lapack.get().choleskySolve(a, n, rhs, c);
+    double[] alpha = Lapack.get().choleskySolveOverwriting(a, n, rhs, c);
     double[] f = problem.f0Train().clone();
     blas.gemm(n, c, n, 1.0, problem.train().data(), alpha, 1.0, f);
     double[] g = null;

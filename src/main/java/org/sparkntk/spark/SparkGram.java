@@ -4,7 +4,9 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import org.apache.spark.HashPartitioner;
+import java.util.NoSuchElementException;
+import java.util.TreeMap;
+import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -17,61 +19,41 @@ import org.sparkntk.gram.GramMatrix;
 import scala.Tuple2;
 
 /**
- * The distributed Gram: executors prepare each row block once (per-sample Jacobians, factors…),
- * each prepared block is routed to the block pairs that need it, and every pair (I, J) is one
- * task that computes K(X_I, X_J). For the symmetric training Gram only pairs with I ≤ J are
- * computed; the driver mirrors them. Rows of the result follow the row indices of the input.
- *
- * <p>Shuffle volume: each prepared block travels to the B pairs of its row and column, i.e.
- * B × (total prepared size) for B blocks. Per-task memory is two prepared blocks and one kernel
- * block: bounded by the block size, not by N.
+ * The distributed Gram. Executors prepare each row block once (per-sample Jacobians, layer
+ * factors…); prepared blocks are shuffled to the tiles that need them ({@link TilePlan}); each
+ * task computes the kernel blocks of one tile, block pair by block pair. For the symmetric
+ * training Gram only blocks (I, J) with I ≤ J are computed and the driver mirrors them. The
+ * driver streams the finished blocks in, one partition at a time, into the dense result.
+ * Rows of the result follow the row indices of the input.
  */
 public final class SparkGram {
+  /** Working set one task may hold: its prepared blocks and its output blocks. */
+  static final long TASK_BUDGET_BYTES = 768L << 20;
+
   private SparkGram() {}
+
+  /**
+   * Bytes one task holds for a Gram of these block plans: its tile's prepared blocks and output
+   * blocks (the per-task memory, bounded by {@link #TASK_BUDGET_BYTES} whatever N is).
+   */
+  public static long taskWorkingSetBytes(BlockPlan leftPlan, BlockPlan rightPlan, boolean symmetric,
+                                         BlockKernel<?> kernel, int cores) {
+    int k = kernel.rowsPerExample();
+    long outputBytes = 8L * leftPlan.blockSize() * k * rightPlan.blockSize() * k;
+    long blockBytes = kernel.preparedBytes(Math.max(leftPlan.blockSize(), rightPlan.blockSize()));
+    TilePlan tiles = TilePlan.choose(leftPlan.blockCount(), rightPlan.blockCount(), symmetric, blockBytes,
+        outputBytes, TASK_BUDGET_BYTES, cores);
+    return (long) (tiles.rowTile() + tiles.colTile()) * blockBytes + (long) tiles.rowTile() * tiles.colTile()
+        * outputBytes;
+  }
+
+  /** A prepared block on its way to a tile: which side it serves and its block number. */
+  record Routed<F>(boolean left, int block, F data) implements Serializable {}
 
   /** Θ(X, X) for the training rows, [N·k × N·k]. */
   public static <F extends Serializable> GramMatrix symmetric(JavaSparkContext sc, JavaRDD<RowBlock> blocks,
                                                               BlockPlan plan, BlockKernel<F> kernel, String phase) {
-    int nb = plan.blockCount();
-    long pairs = plan.upperTrianglePairs();
-    sc.setJobDescription("spark-ntk: " + phase + " — " + pairs + " blocks (" + nb + " row blocks of "
-        + plan.blockSize() + ") — " + kernel.describe());
-    JavaPairRDD<Integer, F> prepared = prepare(blocks, kernel);
-    JavaPairRDD<BlockKey, Tuple2<Integer, F>> routed = prepared.flatMapToPair(t -> {
-      int i = t._1();
-      List<Tuple2<BlockKey, Tuple2<Integer, F>>> out = new ArrayList<>(nb);
-      for (int j = 0; j < nb; j++) {
-        out.add(new Tuple2<>(new BlockKey(Math.min(i, j), Math.max(i, j)), t));
-      }
-      return out.iterator();
-    });
-    int k = kernel.rowsPerExample();
-    int size = Math.toIntExact(plan.totalRows() * k);
-    double[] dense = new double[Math.multiplyExact(size, size)];
-    try (Progress progress = new Progress(sc, phase, pairs)) {
-      LongAccumulator done = progress.counter();
-      JavaPairRDD<BlockKey, double[]> computed = routed
-          .groupByKey(new HashPartitioner(partitions(sc, pairs)))
-          .mapToPair(g -> {
-            F left = null;
-            F right = null;
-            for (Tuple2<Integer, F> side : g._2()) {
-              if (side._1() == g._1().row()) {
-                left = side._2();
-              }
-              if (side._1() == g._1().col()) {
-                right = side._2();
-              }
-            }
-            double[] block = kernel.block(left, right);
-            done.add(1);
-            return new Tuple2<>(g._1(), block);
-          });
-      collectInto(computed, plan, plan, k, dense, size, true);
-    } finally {
-      prepared.unpersist(false);
-    }
-    return new GramMatrix(size, size, k, dense);
+    return compute(sc, blocks, plan, null, plan, kernel, phase);
   }
 
   /** Θ(X*, X) between test rows (left) and training rows (right), [M·k × N·k]. */
@@ -79,46 +61,159 @@ public final class SparkGram {
                                                           BlockPlan leftPlan, JavaRDD<RowBlock> rightBlocks,
                                                           BlockPlan rightPlan, BlockKernel<F> kernel,
                                                           String phase) {
+    return compute(sc, leftBlocks, leftPlan, rightBlocks, rightPlan, kernel, phase);
+  }
+
+  private static <F extends Serializable> GramMatrix compute(JavaSparkContext sc, JavaRDD<RowBlock> leftBlocks,
+                                                             BlockPlan leftPlan, JavaRDD<RowBlock> rightBlocks,
+                                                             BlockPlan rightPlan, BlockKernel<F> kernel,
+                                                             String phase) {
+    boolean symmetric = rightBlocks == null;
+    int k = kernel.rowsPerExample();
     int nl = leftPlan.blockCount();
     int nr = rightPlan.blockCount();
-    long pairs = (long) nl * nr;
-    sc.setJobDescription("spark-ntk: " + phase + " — " + pairs + " blocks (" + nl + " × " + nr + ") — "
-        + kernel.describe());
+    long outputBytes = 8L * leftPlan.blockSize() * k * rightPlan.blockSize() * k;
+    TilePlan tiles = TilePlan.choose(nl, nr, symmetric,
+        kernel.preparedBytes(Math.max(leftPlan.blockSize(), rightPlan.blockSize())), outputBytes,
+        TASK_BUDGET_BYTES, sc.defaultParallelism());
+    long pairs = symmetric ? leftPlan.upperTrianglePairs() : (long) nl * nr;
+    sc.setJobDescription(String.format("spark-ntk: %s — %d blocks of %d rows in %d tasks of up to %d × %d blocks — %s",
+        phase, pairs, leftPlan.blockSize(), tiles.tiles(), tiles.rowTile(), tiles.colTile(), kernel.describe()));
+
     JavaPairRDD<Integer, F> left = prepare(leftBlocks, kernel);
-    JavaPairRDD<Integer, F> right = prepare(rightBlocks, kernel);
-    JavaPairRDD<BlockKey, F> leftRouted = left.flatMapToPair(t -> {
-      List<Tuple2<BlockKey, F>> out = new ArrayList<>(nr);
-      for (int j = 0; j < nr; j++) {
-        out.add(new Tuple2<>(new BlockKey(t._1(), j), t._2()));
-      }
-      return out.iterator();
-    });
-    JavaPairRDD<BlockKey, F> rightRouted = right.flatMapToPair(t -> {
-      List<Tuple2<BlockKey, F>> out = new ArrayList<>(nl);
-      for (int i = 0; i < nl; i++) {
-        out.add(new Tuple2<>(new BlockKey(i, t._1()), t._2()));
-      }
-      return out.iterator();
-    });
-    int k = kernel.rowsPerExample();
+    JavaPairRDD<Integer, F> right = symmetric ? null : prepare(rightBlocks, kernel);
+    JavaPairRDD<BlockKey, Routed<F>> routed = left.flatMapToPair(t -> route(t._1(), t._2(), true, tiles).iterator());
+    if (!symmetric) {
+      routed = routed.union(right.flatMapToPair(t -> route(t._1(), t._2(), false, tiles).iterator()));
+    }
     int rows = Math.toIntExact(leftPlan.totalRows() * k);
     int cols = Math.toIntExact(rightPlan.totalRows() * k);
     double[] dense = new double[Math.multiplyExact(rows, cols)];
     try (Progress progress = new Progress(sc, phase, pairs)) {
       LongAccumulator done = progress.counter();
-      JavaPairRDD<BlockKey, double[]> computed = leftRouted
-          .join(rightRouted, new HashPartitioner(partitions(sc, pairs)))
-          .mapToPair(p -> {
-            double[] block = kernel.block(p._2()._1(), p._2()._2());
-            done.add(1);
-            return new Tuple2<>(p._1(), block);
-          });
-      collectInto(computed, leftPlan, rightPlan, k, dense, cols, false);
+      JavaPairRDD<BlockKey, double[]> computed = routed
+          .groupByKey(new TilePartitioner(tiles))
+          .flatMapToPair(tile -> new TileBlocks<>(tile._2(), tiles, tile._1(), kernel, done))
+          .persist(StorageLevel.MEMORY_AND_DISK_SER());
+      try {
+        // Compute every tile in parallel first: toLocalIterator alone would run one job per partition,
+        // one after the other. The blocks wait in the executors' storage until the driver streams them in.
+        computed.count();
+        collectInto(computed, leftPlan, rightPlan, k, dense, cols, symmetric);
+      } finally {
+        computed.unpersist(false);
+      }
     } finally {
       left.unpersist(false);
-      right.unpersist(false);
+      if (right != null) {
+        right.unpersist(false);
+      }
     }
     return new GramMatrix(rows, cols, k, dense);
+  }
+
+  /** The tiles a prepared block must reach: every tile of its tile row (left) or tile column (right). */
+  private static <F> List<Tuple2<BlockKey, Routed<F>>> route(int block, F data, boolean left, TilePlan tiles) {
+    List<Tuple2<BlockKey, Routed<F>>> out = new ArrayList<>();
+    Routed<F> value = new Routed<>(left, block, data);
+    if (tiles.symmetric()) {
+      int own = block / tiles.rowTile();
+      for (int t = 0; t < tiles.rowTiles(); t++) {
+        out.add(new Tuple2<>(new BlockKey(Math.min(own, t), Math.max(own, t)), value));
+      }
+    } else if (left) {
+      for (int t = 0; t < tiles.colTiles(); t++) {
+        out.add(new Tuple2<>(new BlockKey(block / tiles.rowTile(), t), value));
+      }
+    } else {
+      for (int t = 0; t < tiles.rowTiles(); t++) {
+        out.add(new Tuple2<>(new BlockKey(t, block / tiles.colTile()), value));
+      }
+    }
+    return out;
+  }
+
+  /** The kernel blocks of one tile, computed one pair at a time as Spark consumes them. */
+  private static final class TileBlocks<F extends Serializable> implements Iterator<Tuple2<BlockKey, double[]>> {
+    private final BlockKernel<F> kernel;
+    private final LongAccumulator done;
+    private final List<int[]> pairs = new ArrayList<>();
+    private final TreeMap<Integer, F> rows = new TreeMap<>();
+    private final TreeMap<Integer, F> cols = new TreeMap<>();
+    private int next;
+
+    TileBlocks(Iterable<Routed<F>> blocks, TilePlan plan, BlockKey tile, BlockKernel<F> kernel,
+               LongAccumulator done) {
+      this.kernel = kernel;
+      this.done = done;
+      for (Routed<F> r : blocks) {
+        if (plan.symmetric()) {
+          // Tile (R, C) of the upper triangle gets tile row R's and tile column C's blocks (one set when R = C).
+          if (r.block() / plan.rowTile() == tile.row()) {
+            rows.put(r.block(), r.data());
+          }
+          if (r.block() / plan.colTile() == tile.col()) {
+            cols.put(r.block(), r.data());
+          }
+        } else if (r.left()) {
+          rows.put(r.block(), r.data());
+        } else {
+          cols.put(r.block(), r.data());
+        }
+      }
+      for (int i : rows.keySet()) {
+        for (int j : cols.keySet()) {
+          if (!plan.symmetric() || i <= j) {
+            pairs.add(new int[] {i, j});
+          }
+        }
+      }
+    }
+
+    @Override
+    public boolean hasNext() {
+      return next < pairs.size();
+    }
+
+    @Override
+    public Tuple2<BlockKey, double[]> next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      int[] p = pairs.get(next++);
+      double[] block = kernel.block(rows.get(p[0]), cols.get(p[1]));
+      done.add(1);
+      return new Tuple2<>(new BlockKey(p[0], p[1]), block);
+    }
+  }
+
+  /** Sends each tile to its own partition. */
+  static final class TilePartitioner extends Partitioner {
+    private final TilePlan tiles;
+
+    TilePartitioner(TilePlan tiles) {
+      this.tiles = tiles;
+    }
+
+    @Override
+    public int numPartitions() {
+      return tiles.partitions();
+    }
+
+    @Override
+    public int getPartition(Object key) {
+      return tiles.partition((BlockKey) key);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof TilePartitioner p && p.tiles.equals(tiles);
+    }
+
+    @Override
+    public int hashCode() {
+      return tiles.hashCode();
+    }
   }
 
   private static <F extends Serializable> JavaPairRDD<Integer, F> prepare(JavaRDD<RowBlock> blocks,
@@ -126,11 +221,6 @@ public final class SparkGram {
     JavaPairRDD<Integer, F> prepared = blocks.mapToPair(b -> new Tuple2<>(b.block(),
         kernel.prepare(b.features(), b.rows())));
     return prepared.persist(StorageLevel.MEMORY_AND_DISK());
-  }
-
-  /** One task per few block pairs: enough tasks to keep every core busy and balance uneven blocks. */
-  private static int partitions(JavaSparkContext sc, long pairs) {
-    return (int) Math.max(1, Math.min(pairs, 4L * sc.defaultParallelism()));
   }
 
   /** Streams the blocks to the driver one partition at a time and places them (and their mirrors). */

@@ -1,0 +1,398 @@
+package org.sparkntk.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.mllib.linalg.Vectors;
+import org.apache.spark.mllib.linalg.distributed.BlockMatrix;
+import org.apache.spark.mllib.linalg.distributed.IndexedRow;
+import org.apache.spark.mllib.linalg.distributed.IndexedRowMatrix;
+import org.apache.spark.sql.SparkSession;
+import org.sparkntk.data.RowBlock;
+import org.sparkntk.gram.BlockKernel;
+import org.sparkntk.gram.BlockPlan;
+import org.sparkntk.gram.ExplicitNtk;
+import org.sparkntk.gram.GramMatrix;
+import org.sparkntk.gram.KernelOutputs;
+import org.sparkntk.gram.Precision;
+import org.sparkntk.gram.StructuredNtk;
+import org.sparkntk.jacobian.ExplicitJacobian;
+import org.sparkntk.linalg.Blas;
+import org.sparkntk.linalg.Matrices;
+import org.sparkntk.model.Activation;
+import org.sparkntk.model.Architecture;
+import org.sparkntk.model.Mlp;
+import org.sparkntk.model.ModelStore;
+import org.sparkntk.model.Parameterization;
+import org.sparkntk.output.Npy;
+import org.sparkntk.spark.SparkGram;
+
+/**
+ * The Gram benchmark of docs/BENCHMARKS.md: one run prints one table with the machine's own
+ * GEMM limit and, for each size, the structured Gram through the Spark pipeline against the
+ * explicit J Jᵀ route, the PyTorch tutorial recipe and a Spark MLlib BlockMatrix J·Jᵀ, as ratios.
+ *
+ * <p>Network: inputs 784 → width → width → O, ReLU, NTK parameterisation; trace kernel (for
+ * O = 1 it is the whole kernel). Peers that cannot hold the size are run on the largest
+ * power-of-two prefix of the rows that fits their memory and time budget, and their time is
+ * scaled by (N/n)², the cost of a Gram; such entries are marked "≈ … (n = …)".
+ *
+ * <pre>scripts/benchmark [--quick]</pre>
+ */
+public final class GramBenchmark {
+  static final int INPUTS = 784;
+  /** Largest per-peer working set a subset run may allocate (the explicit Jacobians, etc.). */
+  static final long PEER_BYTES = 3L << 30;
+  /** Largest estimated time of a peer subset run at the measured DGEMM rate. */
+  static final double PEER_SECONDS = 40;
+
+  private final SparkSession spark;
+  private final JavaSparkContext sc;
+  private final Path work;
+  private final List<String[]> rows = new ArrayList<>();
+  private final int cores;
+  private double dgemmRate;
+
+  GramBenchmark(SparkSession spark, Path work) {
+    this.spark = spark;
+    this.sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    this.work = work;
+    this.cores = sc.defaultParallelism();
+  }
+
+  public static void main(String[] args) throws Exception {
+    boolean quick = Arrays.asList(args).contains("--quick");
+    int[] sizes = quick ? new int[] {1024, 4096} : new int[] {1024, 4096, 16384};
+    int[] widths = {256, 1024};
+    int[] outputs = {1, 10};
+    Path work = Path.of("target", "benchmark");
+    Files.createDirectories(work);
+    SparkSession spark = SparkSession.builder().master("local[*]").appName("spark-ntk benchmark")
+        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
+    try {
+      GramBenchmark b = new GramBenchmark(spark, work);
+      b.machineLimits();
+      for (int width : widths) {
+        for (int o : outputs) {
+          for (int n : sizes) {
+            b.gram(n, width, o);
+          }
+        }
+      }
+      b.print(quick);
+    } finally {
+      spark.stop();
+    }
+  }
+
+  // ---------------------------------------------------------------- machine limits
+
+  /** GEMM GFLOP/s of the BLAS in use at the benchmark's shapes (a 1024-row block times a width-1024 layer). */
+  void machineLimits() throws InterruptedException {
+    int m = 1024;
+    int k = 1024;
+    double single = gemmRate(m, k, false, 1);
+    double all = gemmRate(m, k, false, cores);
+    double sAll = gemmRate(m, k, true, cores);
+    dgemmRate = all;
+    String blas = Blas.get().implementation().replace("dev.ludovic.netlib.blas.", "");
+    row("DGEMM 1024² × 1024, 1 thread", "", "", "", "", "", fmt(single), "", "", "", blas);
+    row("DGEMM, " + cores + " concurrent (machine limit)", "", "", "", "", "", fmt(all), "100%", "", "", blas);
+    row("SGEMM, " + cores + " concurrent", "", "", "", "", "", fmt(sAll), pct(sAll / all), "", "", blas);
+  }
+
+  /** Aggregate GFLOP/s of {@code threads} concurrent single-threaded GEMMs (as Spark's task slots run them). */
+  private double gemmRate(int m, int k, boolean single, int threads) throws InterruptedException {
+    double[] rates = new double[threads];
+    Thread[] ts = new Thread[threads];
+    for (int t = 0; t < threads; t++) {
+      int id = t;
+      ts[t] = new Thread(() -> {
+        SplittableRandom r = new SplittableRandom(id);
+        double best = 0;
+        if (single) {
+          float[] a = new float[m * k];
+          for (int i = 0; i < a.length; i++) {
+            a[i] = (float) r.nextDouble();
+          }
+          float[] c = new float[m * m];
+          for (int rep = 0; rep < 5; rep++) {
+            long t0 = System.nanoTime();
+            Blas.get().sgemm(false, true, m, m, k, 1f, a, 0, k, a, 0, k, 0f, c, 0, m);
+            best = Math.max(best, 2.0 * m * m * k / (System.nanoTime() - t0));
+          }
+        } else {
+          double[] a = r.doubles(m * k).toArray();
+          double[] c = new double[m * m];
+          for (int rep = 0; rep < 5; rep++) {
+            long t0 = System.nanoTime();
+            Blas.get().gemmNT(m, m, k, 1.0, a, a, 0.0, c);
+            best = Math.max(best, 2.0 * m * m * k / (System.nanoTime() - t0));
+          }
+        }
+        rates[id] = best;
+      });
+      ts[t].start();
+    }
+    for (Thread t : ts) {
+      t.join();
+    }
+    return Arrays.stream(rates).sum();
+  }
+
+  // ---------------------------------------------------------------- one size
+
+  void gram(int n, int width, int o) throws Exception {
+    Architecture arch = Architecture.of(INPUTS, new int[] {width, width}, o, Activation.RELU, Parameterization.NTK,
+        1.0, 0.1);
+    Mlp mlp = Mlp.initialise(arch, 42);
+    double[] x = inputs(n);
+    StructuredNtk structured = new StructuredNtk(mlp, KernelOutputs.TRACE, Precision.FLOAT64);
+    String shape = n + " | " + width + " | " + o;
+    int blockSize = blockSize(structured, n);
+
+    resetPeaks();
+    double[] time = new double[1];
+    GramMatrix g64 = timed(time, () -> sparkGram(structured, x, n, blockSize));
+    double seconds = time[0];
+    long driverPeak = heapPeak();
+    double flops = 2 * upperTriangleMultiplyAdds(structured, new BlockPlan(n, blockSize));
+    long taskBytes = SparkGram.taskWorkingSetBytes(new BlockPlan(n, blockSize), new BlockPlan(n, blockSize), true,
+        structured, cores);
+    row("structured Gram (Spark, float64)", str(n), str(width), str(o), str(arch.parameterCount()), fmtS(seconds),
+        fmt(flops / seconds / 1e9), pct(flops / seconds / 1e9 / dgemmRate), "1", mib(driverPeak) + " / " + mib(taskBytes),
+        "block " + blockSize);
+
+    StructuredNtk s32 = new StructuredNtk(mlp, KernelOutputs.TRACE, Precision.FLOAT32);
+    GramMatrix g32 = timed(time, () -> sparkGram(s32, x, n, blockSize));
+    double err = Matrices.maxRelativeDifference(g32.data(), g64.data());
+    row("structured Gram (Spark, float32)", str(n), str(width), str(o), "", fmtS(time[0]),
+        fmt(flops / time[0] / 1e9), pct(flops / time[0] / 1e9 / dgemmRate), ratio(time[0], seconds), "",
+        String.format(Locale.ROOT, "max rel. error %.1e", err));
+    g32 = null;
+
+    explicitPeer(mlp, x, n, seconds, g64);
+    torchPeer(mlp, x, n, seconds, g64);
+    if (o == 1) {
+      blockMatrixPeer(mlp, x, n, seconds, g64);
+    }
+  }
+
+  private GramMatrix sparkGram(BlockKernel<?> kernel, double[] x, int n, int blockSize) {
+    BlockPlan plan = new BlockPlan(n, blockSize);
+    List<RowBlock> blocks = new ArrayList<>();
+    for (int b = 0; b < plan.blockCount(); b++) {
+      int start = (int) plan.start(b);
+      int rows = plan.rows(b);
+      blocks.add(new RowBlock(b, start, rows, Arrays.copyOfRange(x, start * INPUTS, (start + rows) * INPUTS),
+          new double[0]));
+    }
+    JavaRDD<RowBlock> rdd = sc.parallelize(blocks, Math.min(blocks.size(), 4 * cores));
+    return SparkGram.symmetric(sc, rdd, plan, kernel, "benchmark Gram");
+  }
+
+  /** Multiply-adds of the blocks (I ≤ J) the symmetric Gram computes; a flop is half a multiply-add. */
+  static double upperTriangleMultiplyAdds(BlockKernel<?> kernel, BlockPlan plan) {
+    double total = 0;
+    for (int i = 0; i < plan.blockCount(); i++) {
+      for (int j = i; j < plan.blockCount(); j++) {
+        total += kernel.blockFlops(plan.rows(i), plan.rows(j));
+      }
+    }
+    return total;
+  }
+
+  /** Rows per block: 1024, or fewer so that there are at least four row blocks. */
+  static int blockSize(BlockKernel<?> kernel, int n) {
+    int b = 1024;
+    while (b > 128 && n / b < 4) {
+      b /= 2;
+    }
+    return b;
+  }
+
+  /** Rows of a peer run: all N, or the largest power of two that fits its memory and time budget. */
+  private int subset(int n, long bytesPerRow, double flopsPerPair) {
+    int s = n;
+    while (s > 16 && (bytesPerRow * s > PEER_BYTES || flopsPerPair * s * s / 2 / (dgemmRate * 1e9) > PEER_SECONDS)) {
+      s /= 2;
+    }
+    return s;
+  }
+
+  private void explicitPeer(Mlp mlp, double[] x, int n, double structuredSeconds, GramMatrix reference) {
+    Architecture arch = mlp.architecture();
+    long perRow = 8L * arch.outputs() * arch.parameterCount();
+    int s = subset(n, perRow * 3, 2.0 * arch.outputs() * arch.parameterCount());
+    ExplicitNtk explicit = new ExplicitNtk(mlp, KernelOutputs.TRACE);
+    int bs = Math.max(16, Math.min(blockSize(explicit, s), (int) Math.max(1, (256L << 20) / perRow)));
+    double[] time = new double[1];
+    GramMatrix g = timed(time, () -> sparkGram(explicit, Arrays.copyOf(x, s * INPUTS), s, bs));
+    double scaled = time[0] * Math.pow((double) n / s, 2);
+    double err = Matrices.maxRelativeDifference(g.data(), prefix(reference, s));
+    row("explicit J Jᵀ (Spark, float64)", str(n), str(arch.width(1)), str(arch.outputs()), "",
+        approx(scaled, s, n), "", "", ratio(scaled, structuredSeconds), "",
+        String.format(Locale.ROOT, "block %d; agrees to %.0e", bs, err));
+  }
+
+  private void torchPeer(Mlp mlp, double[] x, int n, double structuredSeconds, GramMatrix reference) throws Exception {
+    Architecture arch = mlp.architecture();
+    String label = "PyTorch vmap(jacrev)+einsum";
+    Path python = Path.of("/usr/bin/python3");
+    Path script = Path.of("scripts", "bench", "torch_ntk.py");
+    if (!Files.isExecutable(python) || !Files.exists(script)) {
+      row(label, str(n), str(arch.width(1)), str(arch.outputs()), "", "n/a", "", "", "", "", "no /usr/bin/python3");
+      return;
+    }
+    long perRow = 8L * arch.outputs() * arch.parameterCount();
+    int s = subset(n, perRow * 3, 2.0 * arch.outputs() * arch.parameterCount() * 3);
+    Path dir = work.resolve("torch-model");
+    ModelStore.save(mlp, dir);
+    Path xFile = work.resolve("torch-x.npy");
+    Npy.write(xFile, Arrays.copyOf(x, s * INPUTS), s, INPUTS);
+    Path gramFile = work.resolve("torch-ref.npy");
+    Npy.write(gramFile, prefix(reference, s), s, s);
+    Path result = work.resolve("torch-result.json");
+    Files.deleteIfExists(result);
+    Process p = new ProcessBuilder(python.toString(), script.toString(), dir.toString(), xFile.toString(),
+        "--outputs", "trace", "--dtype", "float64", "--threads", str(cores), "--out", result.toString(),
+        "--check", gramFile.toString()).redirectErrorStream(true).redirectOutput(work.resolve("torch.log").toFile())
+        .start();
+    if (!p.waitFor(15, TimeUnit.MINUTES)) {
+      p.destroyForcibly();
+      row(label, str(n), str(arch.width(1)), str(arch.outputs()), "", "> 15 min", "", "", "", "", "n = " + s);
+      return;
+    }
+    JsonNode json = Files.exists(result) ? new ObjectMapper().readTree(result.toFile()) : null;
+    if (json == null || !json.path("ok").asBoolean()) {
+      String why = json == null ? "failed, see target/benchmark/torch.log" : json.path("error").asText();
+      row(label, str(n), str(arch.width(1)), str(arch.outputs()), "", "failed", "", "", "", "", why);
+      return;
+    }
+    double scaled = json.path("seconds").asDouble() * Math.pow((double) n / s, 2);
+    row(label, str(n), str(arch.width(1)), str(arch.outputs()), "", approx(scaled, s, n), "", "",
+        ratio(scaled, structuredSeconds), mib(json.path("peak_rss_bytes").asLong()),
+        "torch " + json.path("torch").asText() + (p.exitValue() == 0 ? ", agrees ≤ 1e-10" : ", DISAGREES"));
+  }
+
+  private void blockMatrixPeer(Mlp mlp, double[] x, int n, double structuredSeconds, GramMatrix reference) {
+    Architecture arch = mlp.architecture();
+    int p = Math.toIntExact(arch.parameterCount());
+    // Explicit J as an IndexedRowMatrix, then BlockMatrix J · Jᵀ: MLlib's own distributed product.
+    int s = subset(n, 8L * p * 4, 2.0 * p * 2);
+    double[] time = new double[1];
+    double[] gram = timed(time, () -> {
+      double[] j = ExplicitJacobian.of(mlp.factors(Arrays.copyOf(x, s * INPUTS), s));
+      List<IndexedRow> rowsList = new ArrayList<>();
+      for (int i = 0; i < s; i++) {
+        rowsList.add(new IndexedRow(i, Vectors.dense(Arrays.copyOfRange(j, i * p, (i + 1) * p))));
+      }
+      BlockMatrix jm = new IndexedRowMatrix(sc.parallelize(rowsList, 4 * cores).rdd())
+          .toBlockMatrix(Math.max(1, s / 4), 1 << 15).cache();
+      org.apache.spark.mllib.linalg.Matrix local = jm.multiply(jm.transpose()).toLocalMatrix();
+      return local.toArray(); // column-major; symmetric, so the same as row-major
+    });
+    double scaled = time[0] * Math.pow((double) n / s, 2);
+    double err = Matrices.maxRelativeDifference(gram, prefix(reference, s));
+    row("Spark MLlib BlockMatrix J·Jᵀ", str(n), str(arch.width(1)), str(arch.outputs()), "", approx(scaled, s, n),
+        "", "", ratio(scaled, structuredSeconds), "", String.format(Locale.ROOT, "agrees to %.0e", err));
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  static double[] inputs(int n) {
+    SplittableRandom r = new SplittableRandom(7);
+    double[] x = new double[n * INPUTS];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = r.nextDouble(-1, 1);
+    }
+    return x;
+  }
+
+  static double[] prefix(GramMatrix g, int s) {
+    double[] out = new double[s * s];
+    for (int i = 0; i < s; i++) {
+      System.arraycopy(g.data(), i * g.cols(), out, i * s, s);
+    }
+    return out;
+  }
+
+  private static <T> T timed(double[] seconds, java.util.function.Supplier<T> work) {
+    long t0 = System.nanoTime();
+    T result = work.get();
+    seconds[0] = (System.nanoTime() - t0) / 1e9;
+    return result;
+  }
+
+  private static void resetPeaks() {
+    System.gc();
+    ManagementFactory.getMemoryPoolMXBeans().forEach(MemoryPoolMXBean::resetPeakUsage);
+  }
+
+  private static long heapPeak() {
+    return ManagementFactory.getMemoryPoolMXBeans().stream().filter(b -> b.getType() == MemoryType.HEAP)
+        .mapToLong(b -> b.getPeakUsage().getUsed()).sum();
+  }
+
+  private void row(String... cells) {
+    rows.add(cells);
+    System.err.println("| " + String.join(" | ", cells) + " |");
+  }
+
+  private void print(boolean quick) {
+    System.out.println();
+    System.out.println("spark-ntk Gram benchmark, " + LocalDate.now() + ", " + cores + " cores, Spark " + spark.version()
+        + ", BLAS " + Blas.get().implementation() + (quick ? " (--quick)" : ""));
+    System.out.println();
+    System.out.println("| measurement | N | width | O | P | seconds | GFLOP/s | % of DGEMM | time ÷ structured "
+        + "| peak memory (driver JVM / task) | notes |");
+    System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
+    for (String[] r : rows) {
+      System.out.println("| " + String.join(" | ", r) + " |");
+    }
+  }
+
+  static String str(long v) {
+    return Long.toString(v);
+  }
+
+  static String fmt(double v) {
+    return String.format(Locale.ROOT, "%.1f", v);
+  }
+
+  static String fmtS(double v) {
+    return String.format(Locale.ROOT, v < 10 ? "%.2f" : "%.1f", v);
+  }
+
+  static String pct(double v) {
+    return String.format(Locale.ROOT, "%.0f%%", 100 * v);
+  }
+
+  static String ratio(double a, double b) {
+    return String.format(Locale.ROOT, a / b >= 10 ? "%.0f×" : "%.2f×", a / b);
+  }
+
+  static String approx(double seconds, int measured, int n) {
+    return measured == n ? fmtS(seconds) : "≈ " + fmtS(seconds) + " (n = " + measured + ")";
+  }
+
+  static String mib(long bytes) {
+    return bytes <= 0 ? "" : (bytes >> 20) + " MiB";
+  }
+
+}

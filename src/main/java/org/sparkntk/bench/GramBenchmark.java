@@ -58,7 +58,9 @@ public final class GramBenchmark {
   /** Largest per-peer working set a subset run may allocate (the explicit Jacobians, etc.). */
   static final long PEER_BYTES = 3L << 30;
   /** Largest estimated time of a peer subset run at the measured DGEMM rate. */
-  static final double PEER_SECONDS = 40;
+  static final double PEER_SECONDS = 20;
+  /** Structured runs whose shuffle would move more than this are skipped (they would measure the disk). */
+  static final long MAX_SHUFFLE_BYTES = 16L << 30;
 
   private final SparkSession spark;
   private final JavaSparkContext sc;
@@ -86,6 +88,7 @@ public final class GramBenchmark {
         .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
     try {
       GramBenchmark b = new GramBenchmark(spark, work);
+      b.warmUp();
       b.machineLimits();
       for (int width : widths) {
         for (int o : outputs) {
@@ -155,6 +158,18 @@ public final class GramBenchmark {
     return Arrays.stream(rates).sum();
   }
 
+  /** One untimed small Gram of each kind, so that JIT compilation and Spark start-up are not timed. */
+  void warmUp() {
+    Mlp mlp = Mlp.initialise(Architecture.of(INPUTS, new int[] {256, 256}, 2, Activation.RELU, Parameterization.NTK,
+        1.0, 0.1), 1);
+    double[] x = inputs(512);
+    for (int rep = 0; rep < 2; rep++) {
+      sparkGram(new StructuredNtk(mlp, KernelOutputs.TRACE, Precision.FLOAT64), x, 512, 128);
+      sparkGram(new StructuredNtk(mlp, KernelOutputs.TRACE, Precision.FLOAT32), x, 512, 128);
+      sparkGram(new ExplicitNtk(mlp, KernelOutputs.TRACE), x, 64, 16);
+    }
+  }
+
   // ---------------------------------------------------------------- one size
 
   void gram(int n, int width, int o) throws Exception {
@@ -163,8 +178,15 @@ public final class GramBenchmark {
     Mlp mlp = Mlp.initialise(arch, 42);
     double[] x = inputs(n);
     StructuredNtk structured = new StructuredNtk(mlp, KernelOutputs.TRACE, Precision.FLOAT64);
-    String shape = n + " | " + width + " | " + o;
     int blockSize = blockSize(structured, n);
+    SparkGram.Cost cost = SparkGram.cost(new BlockPlan(n, blockSize), new BlockPlan(n, blockSize), true, structured,
+        cores);
+    if (cost.shuffleBytes() > MAX_SHUFFLE_BYTES) {
+      row("structured Gram (Spark, float64)", str(n), str(width), str(o), str(arch.parameterCount()), "skipped", "",
+          "", "", "", String.format(Locale.ROOT, "its shuffle would move %.0f GiB on one disk",
+              cost.shuffleBytes() / (double) (1L << 30)));
+      return;
+    }
 
     resetPeaks();
     double[] time = new double[1];
@@ -172,11 +194,11 @@ public final class GramBenchmark {
     double seconds = time[0];
     long driverPeak = heapPeak();
     double flops = 2 * upperTriangleMultiplyAdds(structured, new BlockPlan(n, blockSize));
-    long taskBytes = SparkGram.taskWorkingSetBytes(new BlockPlan(n, blockSize), new BlockPlan(n, blockSize), true,
-        structured, cores);
+    long taskBytes = cost.taskBytes();
     row("structured Gram (Spark, float64)", str(n), str(width), str(o), str(arch.parameterCount()), fmtS(seconds),
         fmt(flops / seconds / 1e9), pct(flops / seconds / 1e9 / dgemmRate), "1", mib(driverPeak) + " / " + mib(taskBytes),
-        "block " + blockSize);
+        String.format(Locale.ROOT, "block %d, %d tasks, shuffle %.2f GiB", blockSize, cost.tasks(),
+            cost.shuffleBytes() / (double) (1L << 30)));
 
     StructuredNtk s32 = new StructuredNtk(mlp, KernelOutputs.TRACE, Precision.FLOAT32);
     GramMatrix g32 = timed(time, () -> sparkGram(s32, x, n, blockSize));
@@ -217,10 +239,10 @@ public final class GramBenchmark {
     return total;
   }
 
-  /** Rows per block: 1024, or fewer so that there are at least four row blocks. */
+  /** Rows per block: 1024, or fewer so that a prepared block stays under 64 MiB and there are four blocks. */
   static int blockSize(BlockKernel<?> kernel, int n) {
     int b = 1024;
-    while (b > 128 && n / b < 4) {
+    while (b > 128 && (n / b < 4 || kernel.preparedBytes(b) > 64L << 20)) {
       b /= 2;
     }
     return b;
@@ -242,8 +264,12 @@ public final class GramBenchmark {
     ExplicitNtk explicit = new ExplicitNtk(mlp, KernelOutputs.TRACE);
     int bs = Math.max(16, Math.min(blockSize(explicit, s), (int) Math.max(1, (256L << 20) / perRow)));
     double[] time = new double[1];
+    double[] half = new double[1];
+    if (s < n) {
+      timed(half, () -> sparkGram(explicit, Arrays.copyOf(x, s / 2 * INPUTS), s / 2, Math.min(bs, s / 2)));
+    }
     GramMatrix g = timed(time, () -> sparkGram(explicit, Arrays.copyOf(x, s * INPUTS), s, bs));
-    double scaled = time[0] * Math.pow((double) n / s, 2);
+    double scaled = extrapolate(half[0], time[0], s, n);
     double err = Matrices.maxRelativeDifference(g.data(), prefix(reference, s));
     row("explicit J Jᵀ (Spark, float64)", str(n), str(arch.width(1)), str(arch.outputs()), "",
         approx(scaled, s, n), "", "", ratio(scaled, structuredSeconds), "",
@@ -263,6 +289,24 @@ public final class GramBenchmark {
     int s = subset(n, perRow * 3, 2.0 * arch.outputs() * arch.parameterCount() * 3);
     Path dir = work.resolve("torch-model");
     ModelStore.save(mlp, dir);
+    JsonNode json = runTorch(python, script, dir, x, s, reference);
+    JsonNode halfJson = s < n && json != null && json.path("ok").asBoolean()
+        ? runTorch(python, script, dir, x, s / 2, reference) : null;
+    if (json == null || !json.path("ok").asBoolean()) {
+      String why = json == null ? "failed or timed out, see target/benchmark/torch.log" : json.path("error").asText();
+      row(label, str(n), str(arch.width(1)), str(arch.outputs()), "", "failed", "", "", "", "", why + " (n = " + s + ")");
+      return;
+    }
+    double halfSeconds = halfJson != null && halfJson.path("ok").asBoolean() ? halfJson.path("seconds").asDouble() : 0;
+    double scaled = extrapolate(halfSeconds, json.path("seconds").asDouble(), s, n);
+    row(label, str(n), str(arch.width(1)), str(arch.outputs()), "", approx(scaled, s, n), "", "",
+        ratio(scaled, structuredSeconds), mib(json.path("peak_rss_bytes").asLong()),
+        "torch " + json.path("torch").asText() + (json.path("agrees").asBoolean() ? ", agrees ≤ 1e-10" : ", DISAGREES"));
+  }
+
+  /** Runs the PyTorch recipe on the first s rows; null when it failed or timed out. */
+  private JsonNode runTorch(Path python, Path script, Path dir, double[] x, int s, GramMatrix reference)
+      throws Exception {
     Path xFile = work.resolve("torch-x.npy");
     Npy.write(xFile, Arrays.copyOf(x, s * INPUTS), s, INPUTS);
     Path gramFile = work.resolve("torch-ref.npy");
@@ -275,19 +319,15 @@ public final class GramBenchmark {
         .start();
     if (!p.waitFor(15, TimeUnit.MINUTES)) {
       p.destroyForcibly();
-      row(label, str(n), str(arch.width(1)), str(arch.outputs()), "", "> 15 min", "", "", "", "", "n = " + s);
-      return;
+      return null;
     }
-    JsonNode json = Files.exists(result) ? new ObjectMapper().readTree(result.toFile()) : null;
-    if (json == null || !json.path("ok").asBoolean()) {
-      String why = json == null ? "failed, see target/benchmark/torch.log" : json.path("error").asText();
-      row(label, str(n), str(arch.width(1)), str(arch.outputs()), "", "failed", "", "", "", "", why);
-      return;
+    if (!Files.exists(result)) {
+      return null;
     }
-    double scaled = json.path("seconds").asDouble() * Math.pow((double) n / s, 2);
-    row(label, str(n), str(arch.width(1)), str(arch.outputs()), "", approx(scaled, s, n), "", "",
-        ratio(scaled, structuredSeconds), mib(json.path("peak_rss_bytes").asLong()),
-        "torch " + json.path("torch").asText() + (p.exitValue() == 0 ? ", agrees ≤ 1e-10" : ", DISAGREES"));
+    com.fasterxml.jackson.databind.node.ObjectNode json =
+        (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(result.toFile());
+    json.put("agrees", p.exitValue() == 0);
+    return json;
   }
 
   private void blockMatrixPeer(Mlp mlp, double[] x, int n, double structuredSeconds, GramMatrix reference) {
@@ -296,7 +336,19 @@ public final class GramBenchmark {
     // Explicit J as an IndexedRowMatrix, then BlockMatrix J · Jᵀ: MLlib's own distributed product.
     int s = subset(n, 8L * p * 4, 2.0 * p * 2);
     double[] time = new double[1];
-    double[] gram = timed(time, () -> {
+    double[] half = new double[1];
+    if (s < n) {
+      timed(half, () -> blockMatrixGram(mlp, x, s / 2, p));
+    }
+    double[] gram = timed(time, () -> blockMatrixGram(mlp, x, s, p));
+    double scaled = extrapolate(half[0], time[0], s, n);
+    double err = Matrices.maxRelativeDifference(gram, prefix(reference, s));
+    row("Spark MLlib BlockMatrix J·Jᵀ", str(n), str(arch.width(1)), str(arch.outputs()), "", approx(scaled, s, n),
+        "", "", ratio(scaled, structuredSeconds), "", String.format(Locale.ROOT, "agrees to %.0e", err));
+  }
+
+  private double[] blockMatrixGram(Mlp mlp, double[] x, int s, int p) {
+    {
       double[] j = ExplicitJacobian.of(mlp.factors(Arrays.copyOf(x, s * INPUTS), s));
       List<IndexedRow> rowsList = new ArrayList<>();
       for (int i = 0; i < s; i++) {
@@ -306,11 +358,22 @@ public final class GramBenchmark {
           .toBlockMatrix(Math.max(1, s / 4), 1 << 15).cache();
       org.apache.spark.mllib.linalg.Matrix local = jm.multiply(jm.transpose()).toLocalMatrix();
       return local.toArray(); // column-major; symmetric, so the same as row-major
-    });
-    double scaled = time[0] * Math.pow((double) n / s, 2);
-    double err = Matrices.maxRelativeDifference(gram, prefix(reference, s));
-    row("Spark MLlib BlockMatrix J·Jᵀ", str(n), str(arch.width(1)), str(arch.outputs()), "", approx(scaled, s, n),
-        "", "", ratio(scaled, structuredSeconds), "", String.format(Locale.ROOT, "agrees to %.0e", err));
+    }
+  }
+
+  /**
+   * The time of a Gram of n rows from runs on s/2 and s rows, fitting t = a + c·rows²: a absorbs
+   * the fixed costs (job start-up, JIT), c the per-entry cost. One run (half = 0) scales t by (n/s)².
+   */
+  static double extrapolate(double half, double full, int s, int n) {
+    if (s >= n) {
+      return full;
+    }
+    double c = (full - half) / ((double) s * s - (double) s * s / 4);
+    if (half <= 0 || c <= 0) {
+      return full * Math.pow((double) n / s, 2);
+    }
+    return full - c * s * s + c * n * n;
   }
 
   // ---------------------------------------------------------------- helpers

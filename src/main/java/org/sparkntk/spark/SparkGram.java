@@ -27,24 +27,31 @@ import scala.Tuple2;
  * Rows of the result follow the row indices of the input.
  */
 public final class SparkGram {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("org.sparkntk");
   /** Working set one task may hold: its prepared blocks and its output blocks. */
   static final long TASK_BUDGET_BYTES = 768L << 20;
 
   private SparkGram() {}
 
   /**
-   * Bytes one task holds for a Gram of these block plans: its tile's prepared blocks and output
-   * blocks (the per-task memory, bounded by {@link #TASK_BUDGET_BYTES} whatever N is).
+   * What a Gram of these block plans costs the cluster: tasks, the bytes one task holds (its
+   * tile's prepared blocks and output blocks, bounded by {@link #TASK_BUDGET_BYTES} whatever N
+   * is) and the bytes of prepared blocks the shuffle moves.
    */
-  public static long taskWorkingSetBytes(BlockPlan leftPlan, BlockPlan rightPlan, boolean symmetric,
-                                         BlockKernel<?> kernel, int cores) {
+  public record Cost(long tasks, long taskBytes, long shuffleBytes) {}
+
+  public static Cost cost(BlockPlan leftPlan, BlockPlan rightPlan, boolean symmetric, BlockKernel<?> kernel,
+                          int cores) {
     int k = kernel.rowsPerExample();
     long outputBytes = 8L * leftPlan.blockSize() * k * rightPlan.blockSize() * k;
     long blockBytes = kernel.preparedBytes(Math.max(leftPlan.blockSize(), rightPlan.blockSize()));
     TilePlan tiles = TilePlan.choose(leftPlan.blockCount(), rightPlan.blockCount(), symmetric, blockBytes,
         outputBytes, TASK_BUDGET_BYTES, cores);
-    return (long) (tiles.rowTile() + tiles.colTile()) * blockBytes + (long) tiles.rowTile() * tiles.colTile()
-        * outputBytes;
+    long taskBytes = (long) (tiles.rowTile() + tiles.colTile()) * blockBytes
+        + (long) tiles.rowTile() * tiles.colTile() * outputBytes;
+    long shuffle = kernel.preparedBytes(1) * (leftPlan.totalRows() * (symmetric ? tiles.rowTiles() : tiles.colTiles())
+        + (symmetric ? 0 : rightPlan.totalRows() * tiles.rowTiles()));
+    return new Cost(tiles.tiles(), taskBytes, shuffle);
   }
 
   /** A prepared block on its way to a tile: which side it serves and its block number. */
@@ -98,8 +105,13 @@ public final class SparkGram {
       try {
         // Compute every tile in parallel first: toLocalIterator alone would run one job per partition,
         // one after the other. The blocks wait in the executors' storage until the driver streams them in.
+        long t0 = System.nanoTime();
         computed.count();
-        collectInto(computed, leftPlan, rightPlan, k, dense, cols, symmetric);
+        long t1 = System.nanoTime();
+        collectInto(computed, tiles, (long) tiles.rowTile() * tiles.colTile() * outputBytes, leftPlan, rightPlan, k,
+            dense, cols, symmetric);
+        LOG.info(String.format("%s: %d blocks computed in %.2f s, collected to the driver in %.2f s", phase, pairs,
+            (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9));
       } finally {
         computed.unpersist(false);
       }
@@ -223,26 +235,48 @@ public final class SparkGram {
     return prepared.persist(StorageLevel.MEMORY_AND_DISK());
   }
 
-  /** Streams the blocks to the driver one partition at a time and places them (and their mirrors). */
-  private static void collectInto(JavaPairRDD<BlockKey, double[]> computed, BlockPlan rowPlan, BlockPlan colPlan,
-                                  int k, double[] dense, int ld, boolean mirror) {
-    Iterator<Tuple2<BlockKey, double[]>> it = computed.toLocalIterator();
-    while (it.hasNext()) {
-      Tuple2<BlockKey, double[]> t = it.next();
-      int bi = t._1().row();
-      int bj = t._1().col();
-      int r0 = Math.toIntExact(rowPlan.start(bi) * k);
-      int c0 = Math.toIntExact(colPlan.start(bj) * k);
-      int rows = rowPlan.rows(bi) * k;
-      int cols = colPlan.rows(bj) * k;
-      double[] b = t._2();
-      for (int i = 0; i < rows; i++) {
-        System.arraycopy(b, i * cols, dense, (r0 + i) * ld + c0, cols);
+  /** Bytes of finished blocks the driver fetches in one job (several tiles at once, in parallel). */
+  static final long COLLECT_BATCH_BYTES = 512L << 20;
+
+  /**
+   * Fetches the finished blocks to the driver, a few tiles per job so that the driver holds at
+   * most {@link #COLLECT_BATCH_BYTES} (or one tile) of them at a time, and places them (and, for
+   * the symmetric Gram, their mirror images) in the dense result.
+   */
+  private static void collectInto(JavaPairRDD<BlockKey, double[]> computed, TilePlan tiles, long tileBytes,
+                                  BlockPlan rowPlan, BlockPlan colPlan, int k, double[] dense, int ld,
+                                  boolean mirror) {
+    int perJob = (int) Math.max(1, Math.min(tiles.partitions(), COLLECT_BATCH_BYTES / Math.max(1, tileBytes)));
+    for (int first = 0; first < tiles.partitions(); first += perJob) {
+      int[] ids = java.util.stream.IntStream.range(first, Math.min(tiles.partitions(), first + perJob)).toArray();
+      for (List<Tuple2<BlockKey, double[]>> part : computed.collectPartitions(ids)) {
+        for (Tuple2<BlockKey, double[]> t : part) {
+          place(t._1(), t._2(), rowPlan, colPlan, k, dense, ld, mirror);
+        }
       }
-      if (mirror && bi != bj) {
-        for (int i = 0; i < rows; i++) {
-          for (int j = 0; j < cols; j++) {
-            dense[(c0 + j) * ld + r0 + i] = b[i * cols + j];
+    }
+  }
+
+  private static void place(BlockKey key, double[] b, BlockPlan rowPlan, BlockPlan colPlan, int k, double[] dense,
+                            int ld, boolean mirror) {
+    int r0 = Math.toIntExact(rowPlan.start(key.row()) * k);
+    int c0 = Math.toIntExact(colPlan.start(key.col()) * k);
+    int rows = rowPlan.rows(key.row()) * k;
+    int cols = colPlan.rows(key.col()) * k;
+    for (int i = 0; i < rows; i++) {
+      System.arraycopy(b, i * cols, dense, (r0 + i) * ld + c0, cols);
+    }
+    if (mirror && key.row() != key.col()) {
+      // The transposed copy, in 64×64 tiles so that both sides stay in cache.
+      for (int ii = 0; ii < rows; ii += 64) {
+        for (int jj = 0; jj < cols; jj += 64) {
+          int iEnd = Math.min(rows, ii + 64);
+          int jEnd = Math.min(cols, jj + 64);
+          for (int j = jj; j < jEnd; j++) {
+            int dst = (c0 + j) * ld + r0;
+            for (int i = ii; i < iEnd; i++) {
+              dense[dst + i] = b[i * cols + j];
+            }
           }
         }
       }

@@ -36,6 +36,7 @@ import org.sparkntk.solver.KernelProblem;
 import org.sparkntk.solver.KernelSolver;
 import org.sparkntk.spark.RowBlocks;
 import org.sparkntk.spark.SparkGram;
+import org.sparkntk.spark.TaskMemory;
 import scala.Tuple2;
 
 /**
@@ -52,8 +53,6 @@ import scala.Tuple2;
  */
 public final class NtkJob {
   private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
-  /** Per-block budget for prepared per-sample data when kernel.blockSize = auto. */
-  static final long AUTO_BLOCK_BYTES = 64L << 20;
   static final int MAX_AUTO_BLOCK = 1024;
 
   private NtkJob() {}
@@ -98,7 +97,7 @@ public final class NtkJob {
     int m = test == null ? 0 : Math.toIntExact(test.count());
     String solverType = config.get(ConfigKeys.SOLVER_TYPE);
     DriverMemory.check(n, m, kernel.rowsPerExample(), solverType, config.get(ConfigKeys.KERNEL_MAX_DRIVER_BYTES));
-    int blockSize = blockSize(config, kernel, n, sc.defaultParallelism());
+    int blockSize = blockSize(config, kernel, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
     LOG.info("{} training rows, {} test rows, {} parameters, {} outputs; {}; {} rows per block", n, m,
         arch.parameterCount(), arch.outputs(), kernel.describe(), blockSize);
 
@@ -175,16 +174,18 @@ public final class NtkJob {
   }
 
   /**
-   * kernel.blockSize, or auto: the largest power of two ≤ 1024 whose prepared block fits in
-   * 64 MiB, reduced so that there are at least √(8·cores) row blocks (≥ 4·cores block pairs).
+   * kernel.blockSize, or auto: the largest power of two ≤ 1024 whose prepared block and kernel
+   * block each take at most 1/8 of a task's memory (so that a tile of several blocks fits),
+   * reduced so that there are at least √(8·cores) row blocks (≥ 4·cores block pairs).
    */
-  static int blockSize(JobConfig config, BlockKernel<?> kernel, int rows, int parallelism) {
+  static int blockSize(JobConfig config, BlockKernel<?> kernel, int rows, int parallelism, long taskBudget) {
     Integer set = config.get(ConfigKeys.KERNEL_BLOCK_SIZE);
     if (set != null) {
       return set;
     }
+    int k = kernel.rowsPerExample();
     int b = MAX_AUTO_BLOCK;
-    while (b > 1 && kernel.preparedBytes(b) > AUTO_BLOCK_BYTES) {
+    while (b > 1 && (kernel.preparedBytes(b) > taskBudget / 8 || 8L * b * k * b * k > taskBudget / 8)) {
       b /= 2;
     }
     int minBlocks = (int) Math.ceil(Math.sqrt(8.0 * parallelism));

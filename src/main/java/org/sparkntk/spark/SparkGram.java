@@ -28,25 +28,22 @@ import scala.Tuple2;
  */
 public final class SparkGram {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("org.sparkntk");
-  /** Working set one task may hold: its prepared blocks and its output blocks. */
-  static final long TASK_BUDGET_BYTES = 768L << 20;
-
   private SparkGram() {}
 
   /**
    * What a Gram of these block plans costs the cluster: tasks, the bytes one task holds (its
-   * tile's prepared blocks and output blocks, bounded by {@link #TASK_BUDGET_BYTES} whatever N
-   * is) and the bytes of prepared blocks the shuffle moves.
+   * tile's prepared blocks and output blocks, bounded by the task budget whatever N is) and the
+   * bytes of prepared blocks the shuffle moves.
    */
   public record Cost(long tasks, long taskBytes, long shuffleBytes) {}
 
   public static Cost cost(BlockPlan leftPlan, BlockPlan rightPlan, boolean symmetric, BlockKernel<?> kernel,
-                          int cores) {
+                          int cores, long taskBudget) {
     int k = kernel.rowsPerExample();
     long outputBytes = 8L * leftPlan.blockSize() * k * rightPlan.blockSize() * k;
     long blockBytes = kernel.preparedBytes(Math.max(leftPlan.blockSize(), rightPlan.blockSize()));
     TilePlan tiles = TilePlan.choose(leftPlan.blockCount(), rightPlan.blockCount(), symmetric, blockBytes,
-        outputBytes, TASK_BUDGET_BYTES, cores);
+        outputBytes, taskBudget, cores);
     long taskBytes = (long) (tiles.rowTile() + tiles.colTile()) * blockBytes
         + (long) tiles.rowTile() * tiles.colTile() * outputBytes;
     long shuffle = kernel.preparedBytes(1) * (leftPlan.totalRows() * (symmetric ? tiles.rowTiles() : tiles.colTiles())
@@ -82,7 +79,7 @@ public final class SparkGram {
     long outputBytes = 8L * leftPlan.blockSize() * k * rightPlan.blockSize() * k;
     TilePlan tiles = TilePlan.choose(nl, nr, symmetric,
         kernel.preparedBytes(Math.max(leftPlan.blockSize(), rightPlan.blockSize())), outputBytes,
-        TASK_BUDGET_BYTES, sc.defaultParallelism());
+        TaskMemory.budgetBytes(sc), sc.defaultParallelism());
     long pairs = symmetric ? leftPlan.upperTrianglePairs() : (long) nl * nr;
     sc.setJobDescription(String.format("spark-ntk: %s — %d blocks of %d rows in %d tasks of up to %d × %d blocks — %s",
         phase, pairs, leftPlan.blockSize(), tiles.tiles(), tiles.rowTile(), tiles.colTile(), kernel.describe()));
@@ -98,23 +95,17 @@ public final class SparkGram {
     double[] dense = new double[Math.multiplyExact(rows, cols)];
     try (Progress progress = new Progress(sc, phase, pairs)) {
       LongAccumulator done = progress.counter();
-      JavaPairRDD<BlockKey, double[]> computed = routed
+      JavaRDD<List<Tuple2<BlockKey, double[]>>> computed = routed
           .groupByKey(new TilePartitioner(tiles))
-          .flatMapToPair(tile -> new TileBlocks<>(tile._2(), tiles, tile._1(), kernel, done))
-          .persist(StorageLevel.MEMORY_AND_DISK_SER());
-      try {
-        // Compute every tile in parallel first: toLocalIterator alone would run one job per partition,
-        // one after the other. The blocks wait in the executors' storage until the driver streams them in.
-        long t0 = System.nanoTime();
-        computed.count();
-        long t1 = System.nanoTime();
-        collectInto(computed, tiles, (long) tiles.rowTile() * tiles.colTile() * outputBytes, leftPlan, rightPlan, k,
-            dense, cols, symmetric);
-        LOG.info(String.format("%s: %d blocks computed in %.2f s, collected to the driver in %.2f s", phase, pairs,
-            (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9));
-      } finally {
-        computed.unpersist(false);
-      }
+          .map(tile -> {
+            List<Tuple2<BlockKey, double[]>> out = new ArrayList<>();
+            new TileBlocks<>(tile._2(), tiles, tile._1(), kernel, done).forEachRemaining(out::add);
+            return out;
+          });
+      long t0 = System.nanoTime();
+      collectInto(sc, computed, tiles, outputBytes, leftPlan, rightPlan, k, dense, cols, symmetric);
+      LOG.info(String.format("%s: %d blocks in %d tasks, %.2f s", phase, pairs, tiles.tiles(),
+          (System.nanoTime() - t0) / 1e9));
     } finally {
       left.unpersist(false);
       if (right != null) {
@@ -235,25 +226,58 @@ public final class SparkGram {
     return prepared.persist(StorageLevel.MEMORY_AND_DISK());
   }
 
-  /** Bytes of finished blocks the driver fetches in one job (several tiles at once, in parallel). */
-  static final long COLLECT_BATCH_BYTES = 512L << 20;
-
   /**
-   * Fetches the finished blocks to the driver, a few tiles per job so that the driver holds at
-   * most {@link #COLLECT_BATCH_BYTES} (or one tile) of them at a time, and places them (and, for
-   * the symmetric Gram, their mirror images) in the dense result.
+   * Runs the tiles and places each tile's blocks (and, for the symmetric Gram, their mirror images)
+   * in the dense result as the tile's task finishes. The tiles are split into jobs whose results
+   * stay under half of spark.driver.maxResultSize, and all jobs are submitted at once, so every
+   * task runs in parallel and the driver holds only results not yet placed.
    */
-  private static void collectInto(JavaPairRDD<BlockKey, double[]> computed, TilePlan tiles, long tileBytes,
-                                  BlockPlan rowPlan, BlockPlan colPlan, int k, double[] dense, int ld,
-                                  boolean mirror) {
-    int perJob = (int) Math.max(1, Math.min(tiles.partitions(), COLLECT_BATCH_BYTES / Math.max(1, tileBytes)));
-    for (int first = 0; first < tiles.partitions(); first += perJob) {
-      int[] ids = java.util.stream.IntStream.range(first, Math.min(tiles.partitions(), first + perJob)).toArray();
-      for (List<Tuple2<BlockKey, double[]>> part : computed.collectPartitions(ids)) {
-        for (Tuple2<BlockKey, double[]> t : part) {
-          place(t._1(), t._2(), rowPlan, colPlan, k, dense, ld, mirror);
-        }
+  private static void collectInto(JavaSparkContext sc, JavaRDD<List<Tuple2<BlockKey, double[]>>> computed,
+                                  TilePlan tiles, long outputBytes, BlockPlan rowPlan, BlockPlan colPlan, int k,
+                                  double[] dense, int ld, boolean mirror) {
+    long maxResult = sc.getConf().getSizeAsBytes("spark.driver.maxResultSize", "1g");
+    long perJob = maxResult <= 0 ? Long.MAX_VALUE : maxResult / 2;
+    long tileBytes = (long) tiles.rowTile() * tiles.colTile() * outputBytes;
+    scala.Function1<scala.collection.Iterator<List<Tuple2<BlockKey, double[]>>>, ArrayList<Tuple2<BlockKey, double[]>>>
+        gather = (scala.Function1<scala.collection.Iterator<List<Tuple2<BlockKey, double[]>>>,
+            ArrayList<Tuple2<BlockKey, double[]>>> & Serializable) it -> {
+              ArrayList<Tuple2<BlockKey, double[]>> all = new ArrayList<>();
+              while (it.hasNext()) {
+                all.addAll(it.next());
+              }
+              return all;
+            };
+    scala.Function2<Object, ArrayList<Tuple2<BlockKey, double[]>>, scala.runtime.BoxedUnit> placeAll =
+        (partition, blocks) -> {
+          for (Tuple2<BlockKey, double[]> t : blocks) {
+            place(t._1(), t._2(), rowPlan, colPlan, k, dense, ld, mirror);
+          }
+          return scala.runtime.BoxedUnit.UNIT;
+        };
+    List<org.apache.spark.SimpleFutureAction<scala.runtime.BoxedUnit>> jobs = new ArrayList<>();
+    List<Object> group = new ArrayList<>();
+    long groupBytes = 0;
+    for (int p = 0; p <= tiles.partitions(); p++) {
+      boolean last = p == tiles.partitions();
+      if (!group.isEmpty() && (last || groupBytes + tileBytes > perJob)) {
+        jobs.add(sc.sc().submitJob(computed.rdd(), gather,
+            scala.jdk.javaapi.CollectionConverters.asScala(new ArrayList<>(group)).toSeq(), placeAll,
+            (scala.Function0<scala.runtime.BoxedUnit>) () -> scala.runtime.BoxedUnit.UNIT));
+        group.clear();
+        groupBytes = 0;
       }
+      if (!last) {
+        group.add(p);
+        groupBytes += tileBytes;
+      }
+    }
+    try {
+      for (var job : jobs) {
+        job.get();
+      }
+    } catch (Exception e) {
+      jobs.forEach(j -> j.cancel());
+      throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
     }
   }
 

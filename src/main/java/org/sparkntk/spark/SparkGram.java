@@ -10,7 +10,6 @@ import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.LongAccumulator;
 import org.sparkntk.data.RowBlock;
 import org.sparkntk.gram.BlockKernel;
@@ -106,11 +105,6 @@ public final class SparkGram {
       collectInto(sc, computed, tiles, outputBytes, leftPlan, rightPlan, k, dense, cols, symmetric);
       LOG.info(String.format("%s: %d blocks in %d tasks, %.2f s", phase, pairs, tiles.tiles(),
           (System.nanoTime() - t0) / 1e9));
-    } finally {
-      left.unpersist(false);
-      if (right != null) {
-        right.unpersist(false);
-      }
     }
     return new GramMatrix(rows, cols, k, dense);
   }
@@ -221,9 +215,8 @@ public final class SparkGram {
 
   private static <F extends Serializable> JavaPairRDD<Integer, F> prepare(JavaRDD<RowBlock> blocks,
                                                                          BlockKernel<F> kernel) {
-    JavaPairRDD<Integer, F> prepared = blocks.mapToPair(b -> new Tuple2<>(b.block(),
-        kernel.prepare(b.features(), b.rows())));
-    return prepared.persist(StorageLevel.MEMORY_AND_DISK());
+    // Read once, by the shuffle that routes blocks to tiles: nothing to cache.
+    return blocks.mapToPair(b -> new Tuple2<>(b.block(), kernel.prepare(b.features(), b.rows())));
   }
 
   /**

@@ -80,6 +80,16 @@ public final class NtkJob {
   private static NtkRun run(SparkSession spark, JobConfig config, Dataset<Row> trainDs, Dataset<Row> testDs,
                             String trainName, String testName) {
     PhaseTimer timer = new PhaseTimer();
+    String dir = config.get(ConfigKeys.OUTPUT_DIR);
+    Path outputDir = dir == null ? null : Path.of(dir);
+    if (outputDir != null) {
+      // A rerun into the same directory must not leave the previous run looking complete if it fails.
+      try {
+        java.nio.file.Files.deleteIfExists(outputDir.resolve("metrics.json"));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot clear " + outputDir.resolve("metrics.json") + ": " + e.getMessage(), e);
+      }
+    }
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<String> labels = config.labels();
     LabeledData train = timer.time("read training data",
@@ -130,8 +140,6 @@ public final class NtkJob {
     LOG.info(String.format("train loss %.6g → %.6g%s", fit.snapshots().get(0).trainLoss(), fit.last().trainLoss(),
         Double.isNaN(fit.last().testLoss()) ? "" : String.format(", test loss %.6g", fit.last().testLoss())));
 
-    String dir = config.get(ConfigKeys.OUTPUT_DIR);
-    Path outputDir = dir == null ? null : Path.of(dir);
     ObjectNode metrics = JobOutputs.metrics(config, spark, mlp, kernel, trainPlan, n, m, fit, timer);
     if (outputDir != null) {
       try {

@@ -115,7 +115,6 @@ public final class JobOutputs {
                            PhaseTimer timer)
       throws IOException {
     Files.createDirectories(dir);
-    Files.deleteIfExists(dir.resolve("metrics.json")); // the directory is incomplete until it is rewritten
     timer.time("write outputs", () -> {
       try {
         Path modelDir = dir.resolve("model");

@@ -173,6 +173,15 @@ class NtkMainTest {
   }
 
   @Test
+  void aFailedRerunDoesNotLeaveThePreviousRunLookingComplete() throws IOException {
+    Path out = dir.resolve("rerun");
+    assertEquals(0, run(conf.toString(), "output.dir=" + out)[0]);
+    assertTrue(Files.exists(out.resolve("metrics.json")));
+    assertEquals(2, run(conf.toString(), "output.dir=" + out, "solver.lr=1e9")[0]);
+    assertFalse(Files.exists(out.resolve("metrics.json")), "the failed rerun left the old metrics.json");
+  }
+
+  @Test
   void badDataNamesTheRowAndColumn() throws IOException {
     Path bad = dir.resolve("nan.csv");
     List<String> lines = new ArrayList<>(Files.readAllLines(dir.resolve("train.csv")));

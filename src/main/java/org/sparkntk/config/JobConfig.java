@@ -137,11 +137,16 @@ public final class JobConfig implements Serializable {
   /** The typed value of {@code key}: its setting, else its default; null for unset optional keys and "auto". */
   public <T> T get(ConfigKey<T> key) {
     String v = values.containsKey(key.name()) ? values.get(key.name()) : key.defaultValue();
+    if (v != null && v.isBlank() && key.defaultValue() == null) {
+      return null; // "data.test =" unsets an optional key, e.g. to override a job file
+    }
     return v == null ? null : key.parse(v, origin(key.name()));
   }
 
+  /** Whether the key has a non-blank setting. */
   public boolean isSet(ConfigKey<?> key) {
-    return values.containsKey(key.name());
+    String v = values.get(key.name());
+    return v != null && !v.isBlank();
   }
 
   /** The data format, with auto resolved from the extension of data.train. */

@@ -172,6 +172,36 @@ class NtkMainTest {
     }
   }
 
+  /** The same rows as Parquet give the same kernel; libsvm rows (a label and a sparse vector) run too. */
+  @Test
+  void parquetAndLibsvmInputs() throws IOException {
+    org.apache.spark.sql.SparkSession spark = SparkTestSession.get();
+    Path parquet = dir.resolve("train.parquet");
+    spark.read().option("header", true).option("inferSchema", true).csv(dir.resolve("train.csv").toString())
+        .coalesce(1).write().parquet(parquet.toString());
+    Path fromCsv = dir.resolve("fmt-csv");
+    Path fromParquet = dir.resolve("fmt-parquet");
+    assertEquals(0, run(conf.toString(), "data.test=", "output.dir=" + fromCsv)[0]);
+    assertEquals(0, run(conf.toString(), "data.test=", "data.format=parquet", "data.train=" + parquet,
+        "output.dir=" + fromParquet)[0]);
+    assertEquals(0.0, Matrices.maxRelativeDifference(Npy.read(fromParquet.resolve("gram.npy")).data(),
+        Npy.read(fromCsv.resolve("gram.npy")).data()));
+
+    Path svm = dir.resolve("train.libsvm");
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < N; i++) {
+      lines.add(String.format(Locale.ROOT, "%s 1:%s 3:%s", i % 2, trainX[3 * i], trainX[3 * i + 2]));
+    }
+    Files.write(svm, lines);
+    Path fromSvm = dir.resolve("fmt-libsvm");
+    Object[] result = run(conf.toString(), "data.test=", "data.label=label", "data.train=" + svm,
+        "output.dir=" + fromSvm);
+    assertEquals(0, result[0], (String) result[1]);
+    assertEquals(N, Npy.read(fromSvm.resolve("gram.npy")).shape()[0]);
+    Mlp saved = ModelStore.load(fromSvm.resolve("model"));
+    assertEquals(3, saved.architecture().inputs(), "libsvm features 1..3 become three inputs");
+  }
+
   @Test
   void aFailedRerunDoesNotLeaveThePreviousRunLookingComplete() throws IOException {
     Path out = dir.resolve("rerun");

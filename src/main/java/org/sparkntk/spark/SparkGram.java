@@ -2,9 +2,7 @@ package org.sparkntk.spark;
 
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import java.util.TreeMap;
 import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaPairRDD;
@@ -96,11 +94,7 @@ public final class SparkGram {
       LongAccumulator done = progress.counter();
       JavaRDD<List<Tuple2<BlockKey, double[]>>> computed = routed
           .groupByKey(new TilePartitioner(tiles))
-          .map(tile -> {
-            List<Tuple2<BlockKey, double[]>> out = new ArrayList<>();
-            new TileBlocks<>(tile._2(), tiles, tile._1(), kernel, done).forEachRemaining(out::add);
-            return out;
-          });
+          .map(tile -> tileBlocks(tile._2(), tiles, tile._1(), kernel, done));
       long t0 = System.nanoTime();
       collectInto(sc, computed, tiles, outputBytes, leftPlan, rightPlan, k, dense, cols, symmetric);
       LOG.info(String.format("%s: %d blocks in %d tasks, %.2f s", phase, pairs, tiles.tiles(),
@@ -130,58 +124,36 @@ public final class SparkGram {
     return out;
   }
 
-  /** The kernel blocks of one tile, computed one pair at a time as Spark consumes them. */
-  private static final class TileBlocks<F extends Serializable> implements Iterator<Tuple2<BlockKey, double[]>> {
-    private final BlockKernel<F> kernel;
-    private final LongAccumulator done;
-    private final List<int[]> pairs = new ArrayList<>();
-    private final TreeMap<Integer, F> rows = new TreeMap<>();
-    private final TreeMap<Integer, F> cols = new TreeMap<>();
-    private int next;
-
-    TileBlocks(Iterable<Routed<F>> blocks, TilePlan plan, BlockKey tile, BlockKernel<F> kernel,
-               LongAccumulator done) {
-      this.kernel = kernel;
-      this.done = done;
-      for (Routed<F> r : blocks) {
-        if (plan.symmetric()) {
-          // Tile (R, C) of the upper triangle gets tile row R's and tile column C's blocks (one set when R = C).
-          if (r.block() / plan.rowTile() == tile.row()) {
-            rows.put(r.block(), r.data());
-          }
-          if (r.block() / plan.colTile() == tile.col()) {
-            cols.put(r.block(), r.data());
-          }
-        } else if (r.left()) {
+  /** The kernel blocks of one tile: every pair of its row and column blocks (I ≤ J on the diagonal of a Gram). */
+  private static <F extends Serializable> List<Tuple2<BlockKey, double[]>> tileBlocks(
+      Iterable<Routed<F>> blocks, TilePlan plan, BlockKey tile, BlockKernel<F> kernel, LongAccumulator done) {
+    TreeMap<Integer, F> rows = new TreeMap<>();
+    TreeMap<Integer, F> cols = new TreeMap<>();
+    for (Routed<F> r : blocks) {
+      if (plan.symmetric()) {
+        // Tile (R, C) of the upper triangle gets tile row R's and tile column C's blocks (one set when R = C).
+        if (r.block() / plan.rowTile() == tile.row()) {
           rows.put(r.block(), r.data());
-        } else {
+        }
+        if (r.block() / plan.colTile() == tile.col()) {
           cols.put(r.block(), r.data());
         }
+      } else if (r.left()) {
+        rows.put(r.block(), r.data());
+      } else {
+        cols.put(r.block(), r.data());
       }
-      for (int i : rows.keySet()) {
-        for (int j : cols.keySet()) {
-          if (!plan.symmetric() || i <= j) {
-            pairs.add(new int[] {i, j});
-          }
+    }
+    List<Tuple2<BlockKey, double[]>> out = new ArrayList<>();
+    for (var i : rows.entrySet()) {
+      for (var j : cols.entrySet()) {
+        if (!plan.symmetric() || i.getKey() <= j.getKey()) {
+          out.add(new Tuple2<>(new BlockKey(i.getKey(), j.getKey()), kernel.block(i.getValue(), j.getValue())));
+          done.add(1);
         }
       }
     }
-
-    @Override
-    public boolean hasNext() {
-      return next < pairs.size();
-    }
-
-    @Override
-    public Tuple2<BlockKey, double[]> next() {
-      if (!hasNext()) {
-        throw new NoSuchElementException();
-      }
-      int[] p = pairs.get(next++);
-      double[] block = kernel.block(rows.get(p[0]), cols.get(p[1]));
-      done.add(1);
-      return new Tuple2<>(new BlockKey(p[0], p[1]), block);
-    }
+    return out;
   }
 
   /** Sends each tile to its own partition. */

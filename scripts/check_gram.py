@@ -34,67 +34,21 @@ Needs the Debian python3-torch (1.13, with functorch) and python3-numpy; if the
 meant for test-sized jobs.  This is test tooling only, never a runtime dependency.
 """
 
-import os
-import sys
-
-try:
-    import torch  # noqa: F401
-except ImportError:  # pragma: no cover - environment dependent
-    _SYS_PY = "/usr/bin/python3"
-    if os.path.exists(_SYS_PY) and os.path.realpath(sys.executable) != os.path.realpath(_SYS_PY):
-        os.execv(_SYS_PY, [_SYS_PY] + sys.argv)
-    raise
-
 import argparse
 import csv
-import json
-import math
+import sys
 from pathlib import Path
 
+import ntk_reference as ref  # scripts/ntk_reference.py; first: re-executes under /usr/bin/python3 if no torch
 import numpy as np
 import torch
-import torch.nn.functional as F
-
-try:  # torch >= 2.0
-    from torch.func import jacrev, vmap
-except ImportError:  # torch 1.13
-    from functorch import jacrev, vmap
 
 torch.set_default_dtype(torch.float64)
-
-ACTIVATIONS = {
-    "relu": torch.relu,                 # relu'(0) = 0
-    "erf": torch.erf,
-    "tanh": torch.tanh,
-    "identity": lambda z: z,
-    "sin": torch.sin,
-    "gelu": lambda z: F.gelu(z),        # exact x * Phi(x)
-}
 
 
 def fail(msg):
     print(f"check_gram: error: {msg}", file=sys.stderr)
     sys.exit(2)
-
-
-def load_model(model_dir):
-    meta = json.loads((model_dir / "model.json").read_text())
-    if meta.get("format") != "spark-ntk-mlp" or meta.get("version") != 1:
-        fail(f"unexpected model format {meta.get('format')!r} version {meta.get('version')!r}")
-    widths = [int(w) for w in meta["widths"]]
-    if meta["activation"] not in ACTIVATIONS:
-        fail(f"unsupported activation {meta['activation']!r}")
-    if meta["parameterization"] not in ("ntk", "standard"):
-        fail(f"unsupported parameterization {meta['parameterization']!r}")
-    Ws, bs = [], []
-    for l in range(len(widths) - 1):
-        W = np.load(model_dir / f"W{l}.npy").astype(np.float64)
-        b = np.load(model_dir / f"b{l}.npy").astype(np.float64)
-        if W.shape != (widths[l + 1], widths[l]) or b.shape != (widths[l + 1],):
-            fail(f"layer {l}: W{l} {W.shape} / b{l} {b.shape} do not match widths {widths}")
-        Ws.append(torch.from_numpy(W))
-        bs.append(torch.from_numpy(b))
-    return meta, widths, Ws, bs
 
 
 def load_features(csv_path, label_cols):
@@ -116,34 +70,6 @@ def load_features(csv_path, label_cols):
     return np.array(rows, dtype=np.float64).reshape(len(rows), len(feat_idx))
 
 
-def make_forward_and_theta(meta, widths, Ws, bs):
-    """f(theta, x) for one x, and the trainable theta (see module docstring)."""
-    phi = ACTIVATIONS[meta["activation"]]
-    ntk = meta["parameterization"] == "ntk"
-    L = len(widths) - 1
-    s = [float(meta["sigmaW"]) / math.sqrt(widths[l]) for l in range(L)]  # s_l
-    c = float(meta["sigmaB"])
-
-    if ntk:
-        theta = torch.cat([t for l in range(L) for t in (Ws[l].reshape(-1), bs[l])])
-    else:
-        theta = torch.cat([t for l in range(L) for t in (s[l] * Ws[l].reshape(-1), c * bs[l])])
-
-    def f(theta, x):
-        a, off = x, 0
-        for l in range(L):
-            n_in, n_out = widths[l], widths[l + 1]
-            W = theta[off:off + n_out * n_in].reshape(n_out, n_in)
-            off += n_out * n_in
-            b = theta[off:off + n_out]
-            off += n_out
-            z = s[l] * (W @ a) + c * b if ntk else W @ a + b
-            a = phi(z) if l < L - 1 else z
-        return a
-
-    return f, theta
-
-
 def main():
     ap = argparse.ArgumentParser(description="Check a spark-ntk gram.npy against PyTorch autograd.")
     ap.add_argument("output_dir", type=Path)
@@ -154,24 +80,18 @@ def main():
     ap.add_argument("--chunk", type=int, default=256, help="rows per vmap(jacrev) batch")
     args = ap.parse_args()
 
-    meta, widths, Ws, bs = load_model(args.output_dir / "model")
+    meta, widths, Ws, bs = ref.load_model(args.output_dir / "model", fail)
     label_cols = [c.strip() for c in args.label_cols.split(",") if c.strip()]
     X = load_features(args.train_csv, label_cols)
     N, O = X.shape[0], widths[-1]
     if X.shape[1] != widths[0]:
         fail(f"CSV has {X.shape[1]} feature columns, model expects widths[0] = {widths[0]}")
 
-    f, theta = make_forward_and_theta(meta, widths, Ws, bs)
-    x = torch.from_numpy(X)
-    per_sample_jac = vmap(jacrev(f), in_dims=(None, 0))
-    J = torch.cat([per_sample_jac(theta, x[i:i + args.chunk]) for i in range(0, N, args.chunk)])
-    J = J.numpy()  # [N, O, P]
-
-    if args.outputs == "full":
-        Jf = J.reshape(N * O, -1)
-        ours = Jf @ Jf.T                                   # [i*O+a, j*O+b] = Theta_ab(x_i, x_j)
-    else:
-        ours = np.einsum("iap,jap->ij", J, J) / O          # (1/O) sum_a Theta_aa(x_i, x_j)
+    param = (meta["parameterization"], float(meta["sigmaW"]), float(meta["sigmaB"]))
+    f = ref.make_forward(widths, meta["activation"], *param)
+    theta = ref.trainable_theta(Ws, bs, widths, *param)
+    J = ref.per_sample_jacobians(f, theta, torch.from_numpy(X), args.chunk).numpy()  # [N, O, P]
+    ours = ref.ntk_gram(J, args.outputs)  # full: [i*O+a, j*O+b] = Theta_ab; trace: (1/O) sum_a Theta_aa
 
     gram = np.load(args.output_dir / "gram.npy")
     if gram.shape != ours.shape:

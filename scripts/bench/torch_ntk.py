@@ -68,42 +68,25 @@ def _pin_thread_pools(argv):
 
 _pin_thread_pools(sys.argv[1:])
 
-try:
-    import torch  # noqa: F401
-except ImportError:  # pragma: no cover - environment dependent
-    _SYS_PY = "/usr/bin/python3"
-    if os.path.exists(_SYS_PY) and os.path.realpath(sys.executable) != os.path.realpath(_SYS_PY):
-        os.execv(_SYS_PY, [_SYS_PY] + sys.argv)
-    raise
+import argparse  # noqa: E402
+import json  # noqa: E402
+import resource  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-import argparse
-import json
-import math
-import resource
-import time
-from pathlib import Path
-
-import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # scripts/
+import ntk_reference as ref  # noqa: E402  first: re-executes under /usr/bin/python3 if no torch
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 try:  # torch >= 2.0
-    from torch.func import functional_call, jacrev, vmap
+    from torch.func import functional_call
     _HAVE_FUNCTIONAL_CALL = True
 except ImportError:  # torch 1.13: functorch
-    from functorch import jacrev, make_functional, vmap
+    from functorch import make_functional
     _HAVE_FUNCTIONAL_CALL = False
-
-ACTIVATIONS = {
-    "relu": torch.relu,                 # relu'(0) = 0
-    "erf": torch.erf,
-    "tanh": torch.tanh,
-    "identity": lambda z: z,
-    "sin": torch.sin,
-    "gelu": lambda z: F.gelu(z),        # exact x * Phi(x)
-    "abs": torch.abs,                   # abs'(0) = 0
-}
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 TOLERANCES = {"float64": 1e-10, "float32": 1e-4}
 
@@ -119,7 +102,7 @@ class Activation(nn.Module):
     def __init__(self, name):
         super().__init__()
         self.name = name
-        self.phi = ACTIVATIONS[name]
+        self.phi = ref.ACTIVATIONS[name]
 
     def forward(self, z):
         return self.phi(z)
@@ -140,34 +123,22 @@ class NtkLinear(nn.Module):
 
 
 def load_model(model_dir, dtype):
-    path = model_dir / "model.json"
-    if not path.is_file():
-        fail(f"{path} not found")
-    meta = json.loads(path.read_text())
-    if meta.get("format") != "spark-ntk-mlp" or meta.get("version") != 1:
-        fail(f"unexpected model format {meta.get('format')!r} version {meta.get('version')!r}")
-    widths = [int(w) for w in meta["widths"]]
-    if meta["activation"] not in ACTIVATIONS:
-        fail(f"unsupported activation {meta['activation']!r}")
-    if meta["parameterization"] not in ("ntk", "standard"):
-        fail(f"unsupported parameterization {meta['parameterization']!r}")
-    ntk = meta["parameterization"] == "ntk"
-    c = float(meta["sigmaB"])
+    """The saved model as nn.Sequential in its parameterisation (the trainable W, b are
+    scaled in float64, then cast to dtype)."""
+    meta, widths, Ws, bs = ref.load_model(model_dir, fail)
+    param = (meta["parameterization"], float(meta["sigmaW"]), float(meta["sigmaB"]))
+    s, c = ref.layer_scales(widths, *param[1:])
     layers = []
     L = len(widths) - 1
-    for l in range(L):
-        W = np.load(model_dir / f"W{l}.npy").astype(np.float64)
-        b = np.load(model_dir / f"b{l}.npy").astype(np.float64)
-        if W.shape != (widths[l + 1], widths[l]) or b.shape != (widths[l + 1],):
-            fail(f"layer {l}: W{l} {W.shape} / b{l} {b.shape} do not match widths {widths}")
-        s = float(meta["sigmaW"]) / math.sqrt(widths[l])
-        if ntk:
-            layers.append(NtkLinear(torch.from_numpy(W).to(dtype), torch.from_numpy(b).to(dtype), s, c))
+    for l, (W, b) in enumerate(ref.trainable_layers(Ws, bs, widths, *param)):
+        W, b = torch.from_numpy(W).to(dtype), torch.from_numpy(b).to(dtype)
+        if param[0] == "ntk":
+            layers.append(NtkLinear(W, b, s[l], c))
         else:
             lin = nn.Linear(widths[l], widths[l + 1])
-            with torch.no_grad():  # scale in float64, then cast
-                lin.weight = nn.Parameter(torch.from_numpy(s * W).to(dtype))
-                lin.bias = nn.Parameter(torch.from_numpy(c * b).to(dtype))
+            with torch.no_grad():
+                lin.weight = nn.Parameter(W)
+                lin.bias = nn.Parameter(b)
             layers.append(lin)
         if l < L - 1:
             layers.append(Activation(meta["activation"]))
@@ -195,7 +166,7 @@ def make_fnet_single(net):
 
 def jacobians(fnet_single, params, x):
     """Per-sample Jacobians, one [B, O, p_k] tensor per parameter tensor (tutorial)."""
-    jac = vmap(jacrev(fnet_single), (None, 0))(params, x)
+    jac = ref.vmap(ref.jacrev(fnet_single), (None, 0))(params, x)
     if isinstance(jac, dict):
         jac = jac.values()
     return [j.flatten(2) for j in jac]
@@ -345,15 +316,15 @@ def main():
 
     status = 0
     if args.check is not None:
-        ref = np.load(args.check).astype(np.float64)
+        ref_gram = np.load(args.check).astype(np.float64)
         ours = G.to(torch.float64).numpy()
-        if ref.shape != ours.shape:
-            print(f"FAIL: {args.check} has shape {ref.shape}, expected {ours.shape} "
+        if ref_gram.shape != ours.shape:
+            print(f"FAIL: {args.check} has shape {ref_gram.shape}, expected {ours.shape} "
                   f"(N={N}, O={O}, --outputs {args.outputs})", file=sys.stderr)
             status = 1
         else:
-            denom = np.abs(ref).max()
-            rel = float(np.abs(ours - ref).max() / (denom if denom > 0 else 1.0))
+            denom = np.abs(ref_gram).max()
+            rel = float(np.abs(ours - ref_gram).max() / (denom if denom > 0 else 1.0))
             tol = TOLERANCES[args.dtype]
             result["check_max_rel_diff"] = rel
             ok = rel <= tol

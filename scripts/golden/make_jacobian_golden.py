@@ -45,47 +45,22 @@ N(0,1) inputs already give O(1) pre-activations, so x is not rescaled.  Rows
 listed in a case's `zero_rows` are then set to exactly 0.
 """
 
-import os
-import sys
-
-# --- make sure we run under an interpreter that has torch (Debian python3-torch) ---
-try:
-    import torch  # noqa: F401
-except ImportError:  # pragma: no cover - environment dependent
-    _SYS_PY = "/usr/bin/python3"
-    if os.path.exists(_SYS_PY) and os.path.realpath(sys.executable) != os.path.realpath(_SYS_PY):
-        os.execv(_SYS_PY, [_SYS_PY] + sys.argv)
-    raise
-
 import argparse
 import json
 import math
+import os
+import sys
 from pathlib import Path
 
-import numpy as np
-import torch
-import torch.nn.functional as F
-
-try:  # torch >= 2.0
-    from torch.func import jacrev, vmap
-except ImportError:  # torch 1.13 ships these as functorch
-    from functorch import jacrev, vmap
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # scripts/
+import ntk_reference as ref  # noqa: E402  first: re-executes under /usr/bin/python3 if no torch
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO_ROOT / "src" / "test" / "resources" / "golden" / "jacobian"
-
-# Activations phi.  relu: torch's derivative at 0 is 0.  gelu: exact form
-# x * Phi(x) = x * (1 + erf(x / sqrt 2)) / 2 (torch default approximate='none').
-ACTIVATIONS = {
-    "relu": torch.relu,
-    "erf": torch.erf,
-    "tanh": torch.tanh,
-    "identity": lambda z: z,
-    "sin": torch.sin,
-    "gelu": lambda z: F.gelu(z),
-}
 
 # --- the cases ------------------------------------------------------------------
 # activation, parameterisation, widths, sigmaW, sigmaB, N, seed, zero_rows.
@@ -124,66 +99,9 @@ for _act, _param, _widths, _sw, _sb, _n, _seed, _zero in _CASE_SPECS:
     ))
 
 
-# --- the model --------------------------------------------------------------------
-def layer_scales(widths, sigma_w, sigma_b):
-    """s_l = sigmaW / sqrt(n_l) (n_l = fan-in of layer l) and c = sigmaB."""
-    return [sigma_w / math.sqrt(widths[l]) for l in range(len(widths) - 1)], sigma_b
-
-
-def trainable_theta(Ws, bs, widths, parameterization, sigma_w, sigma_b):
-    """Flat trainable parameter vector in theta order.
-
-    ntk:      theta = (W_0, b_0, ..., W_{L-1}, b_{L-1})               (raw draws)
-    standard: theta = (s_0 W_0, c b_0, ..., s_{L-1} W_{L-1}, c b_{L-1})
-    """
-    s, c = layer_scales(widths, sigma_w, sigma_b)
-    parts = []
-    for l, (W, b) in enumerate(zip(Ws, bs)):
-        if parameterization == "ntk":
-            parts += [W.reshape(-1), b]
-        elif parameterization == "standard":
-            parts += [s[l] * W.reshape(-1), c * b]
-        else:
-            raise ValueError(f"unknown parameterization {parameterization!r}")
-    return torch.cat(parts)
-
-
-def make_forward(widths, activation, parameterization, sigma_w, sigma_b):
-    """Returns f(theta, x) -> z_L in R^O for a single input x in R^{n_0}."""
-    phi = ACTIVATIONS[activation]
-    s, c = layer_scales(widths, sigma_w, sigma_b)
-    L = len(widths) - 1
-
-    def f(theta, x):
-        a = x
-        off = 0
-        for l in range(L):
-            n_in, n_out = widths[l], widths[l + 1]
-            W = theta[off:off + n_out * n_in].reshape(n_out, n_in)  # row-major
-            off += n_out * n_in
-            b = theta[off:off + n_out]
-            off += n_out
-            if parameterization == "ntk":
-                z = s[l] * (W @ a) + c * b      # z_{l+1} = s_l W_l a_l + c b_l
-            else:
-                z = W @ a + b                   # z_{l+1} = W'_l a_l + b'_l
-            a = phi(z) if l < L - 1 else z      # no phi after the last layer
-        return a
-
-    return f
-
-
+# --- the model: make_forward, trainable_theta etc. in scripts/ntk_reference.py ---------
 def num_params(widths):
     return sum(widths[l + 1] * widths[l] + widths[l + 1] for l in range(len(widths) - 1))
-
-
-def ntk_from_jacobian(jac):
-    """jac [N, O, P] -> (ntk_full [N*O, N*O] with index i*O+a, ntk_trace [N, N])."""
-    N, O, P = jac.shape
-    J = jac.reshape(N * O, P)
-    full = J @ J.T                                      # Theta_ab(x_i, x_j) at [i*O+a, j*O+b]
-    trace = np.einsum("iap,jap->ij", jac, jac) / O      # (1/O) sum_a Theta_aa(x_i, x_j)
-    return full, trace
 
 
 # --- one case -----------------------------------------------------------------------
@@ -202,16 +120,16 @@ def compute_case(case):
     Ws = [torch.from_numpy(W) for W in Ws_np]
     bs = [torch.from_numpy(b) for b in bs_np]
     x = torch.from_numpy(x_np)
-    args = (widths, case["activation"], case["parameterization"], case["sigmaW"], case["sigmaB"])
-    f = make_forward(*args)
-    theta = trainable_theta(Ws, bs, widths, case["parameterization"], case["sigmaW"], case["sigmaB"])
+    param = (case["parameterization"], case["sigmaW"], case["sigmaB"])
+    f = ref.make_forward(widths, case["activation"], *param)
+    theta = ref.trainable_theta(Ws, bs, widths, *param)
     P = num_params(widths)
     O = widths[-1]
     assert theta.shape == (P,)
 
     # Outputs and per-sample Jacobians d f(x_i) / d theta: [N, O], [N, O, P].
-    fx = vmap(f, in_dims=(None, 0))(theta, x)
-    jac = vmap(jacrev(f), in_dims=(None, 0))(theta, x)
+    fx = ref.vmap(f, in_dims=(None, 0))(theta, x)
+    jac = ref.per_sample_jacobians(f, theta, x)
     assert fx.shape == (case["n"], O) and jac.shape == (case["n"], O, P)
 
     # Cross-check 1: plain torch.autograd.grad loop for one sample (the last one).
@@ -236,7 +154,7 @@ def compute_case(case):
     assert fd_err < 1e-6, f"{case['name']}: finite-difference mismatch {fd_err:g}"
 
     # Cross-check 3: fx equals the same forward written with plain numpy on the raw draws.
-    s, c = layer_scales(widths, case["sigmaW"], case["sigmaB"])
+    s, c = ref.layer_scales(widths, case["sigmaW"], case["sigmaB"])
     erf_np = np.vectorize(math.erf)
     phi_np = {"relu": lambda z: np.maximum(z, 0.0), "erf": erf_np, "tanh": np.tanh,
               "identity": lambda z: z, "sin": np.sin,
@@ -250,7 +168,7 @@ def compute_case(case):
     assert np.allclose(a.T, fx.numpy(), rtol=1e-12, atol=1e-13), "numpy forward mismatch"
 
     jac_np = jac.numpy()
-    full, trace = ntk_from_jacobian(jac_np)
+    full, trace = ref.ntk_gram(jac_np, "full"), ref.ntk_gram(jac_np, "trace")
     # consistency of the two Gram layouts
     assert np.allclose(trace, np.einsum("iaja->ij", full.reshape(case["n"], O, case["n"], O)) / O,
                        rtol=1e-14, atol=1e-14)

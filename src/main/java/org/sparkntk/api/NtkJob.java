@@ -20,6 +20,7 @@ import org.sparkntk.data.DataException;
 import org.sparkntk.data.DataReader;
 import org.sparkntk.data.LabeledData;
 import org.sparkntk.data.RowBlock;
+import org.sparkntk.gram.AnalyticNtk;
 import org.sparkntk.gram.BlockKernel;
 import org.sparkntk.gram.BlockPlan;
 import org.sparkntk.gram.ExplicitNtk;
@@ -102,7 +103,7 @@ public final class NtkJob {
     }
     Mlp mlp = model(config, train.featureCount(), labels.size());
     Architecture arch = mlp.architecture();
-    BlockKernel<?> kernel = empiricalKernel(config, mlp);
+    BlockKernel<?> kernel = kernel(config, mlp);
     int n = Math.toIntExact(train.count());
     int m = test == null ? 0 : Math.toIntExact(test.count());
     String solverType = config.get(ConfigKeys.SOLVER_TYPE);
@@ -151,9 +152,19 @@ public final class NtkJob {
     return new NtkRun(mlp, trainGram, crossGram, fit, metrics, outputDir);
   }
 
-  /** The empirical NTK of {@code mlp} as configured by kernel.method, kernel.outputs and kernel.precision. */
-  public static BlockKernel<?> empiricalKernel(JobConfig config, Mlp mlp) {
+  /**
+   * The kernel of {@code mlp} as configured: the analytic infinite-width NTK or NNGP of its
+   * architecture (kernel.type = analytic), or its empirical NTK by kernel.method and kernel.precision.
+   */
+  public static BlockKernel<?> kernel(JobConfig config, Mlp mlp) {
     KernelOutputs outputs = config.get(ConfigKeys.KERNEL_OUTPUTS);
+    if (config.get(ConfigKeys.KERNEL_TYPE).equals("analytic")) {
+      if (mlp.architecture().parameterization() != org.sparkntk.model.Parameterization.NTK) {
+        throw new ConfigException("kernel.type = analytic supports the ntk parameterisation only; the model is "
+            + mlp.architecture().parameterization().configName());
+      }
+      return new AnalyticNtk(mlp.architecture(), outputs, config.get(ConfigKeys.KERNEL_GET).equals("ntk"));
+    }
     return config.get(ConfigKeys.KERNEL_METHOD).equals("jacobian")
         ? new ExplicitNtk(mlp, outputs)
         : new StructuredNtk(mlp, outputs, config.get(ConfigKeys.KERNEL_PRECISION));

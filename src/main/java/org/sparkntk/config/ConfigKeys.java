@@ -60,6 +60,13 @@ public final class ConfigKeys {
       "Use these parameters instead of a fresh initialisation; model.hidden, activation, parameterization, "
           + "sigmaW and sigmaB are then taken from its model.json.", Function.identity());
 
+  public static final ConfigKey<String> KERNEL_TYPE = add("kernel.type", "empirical", false,
+      "empirical or analytic",
+      "empirical: the finite network's NTK at its initialisation; analytic: the infinite-width limit of the "
+          + "same architecture (NTK-NOTES §3 recursion).", v -> oneOf(v, "empirical", "analytic"));
+  public static final ConfigKey<String> KERNEL_GET = add("kernel.get", "ntk", false, "ntk or nngp",
+      "Which kernel: ntk (Θ) or nngp (Σ_L, the infinite-width output covariance; analytic only).",
+      v -> oneOf(v, "ntk", "nngp"));
   public static final ConfigKey<String> KERNEL_METHOD = add("kernel.method", "structured", false,
       "structured or jacobian",
       "How the empirical NTK is computed: structured = per-layer factors, Σ_l (c_W² A Aᵀ + c_b²) ∘ (D Dᵀ) "

@@ -124,6 +124,15 @@ public final class JobConfig implements Serializable {
       throw new ConfigException("kernel.precision = float32" + origin(ConfigKeys.KERNEL_PRECISION.name())
           + " needs kernel.method = structured: the jacobian route is the float64 reference");
     }
+    boolean analytic = get(ConfigKeys.KERNEL_TYPE).equals("analytic");
+    if (!analytic && get(ConfigKeys.KERNEL_GET).equals("nngp")) {
+      throw new ConfigException("kernel.get = nngp" + origin(ConfigKeys.KERNEL_GET.name())
+          + " needs kernel.type = analytic: the NNGP kernel is an infinite-width quantity");
+    }
+    if (analytic && get(ConfigKeys.MODEL_PARAMETERIZATION) == org.sparkntk.model.Parameterization.STANDARD) {
+      throw new ConfigException("kernel.type = analytic supports model.parameterization = ntk only, got standard"
+          + origin(ConfigKeys.MODEL_PARAMETERIZATION.name()));
+    }
     if (isSet(ConfigKeys.DATA_TRAIN) && !format().equals("libsvm") && !isSet(ConfigKeys.DATA_LABEL)) {
       throw new ConfigException("missing required key data.label for " + format() + " data: "
           + ConfigKeys.DATA_LABEL.description());

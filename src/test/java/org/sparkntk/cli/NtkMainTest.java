@@ -202,6 +202,30 @@ class NtkMainTest {
     assertEquals(3, saved.architecture().inputs(), "libsvm features 1..3 become three inputs");
   }
 
+  /** The analytic kernel through the distributed job equals the single-JVM recursion on the same rows. */
+  @ParameterizedTest
+  @CsvSource({"ntk, trace", "nngp, full"})
+  void analyticKernelThroughTheJob(String get, String outputs) throws IOException {
+    Path out = dir.resolve("analytic-" + get);
+    Object[] result = run(conf.toString(), "kernel.type=analytic", "kernel.get=" + get, "kernel.outputs=" + outputs,
+        "solver.type=regression", "solver.ridge=1e-3", "output.dir=" + out);
+    assertEquals(0, result[0], (String) result[1]);
+    Mlp saved = ModelStore.load(out.resolve("model"));
+    org.sparkntk.gram.AnalyticNtk kernel = new org.sparkntk.gram.AnalyticNtk(saved.architecture(),
+        KernelOutputs.fromConfig(outputs), get.equals("ntk"));
+    double[] expected = kernel.block(kernel.prepare(trainX, N), kernel.prepare(trainX, N));
+    double rel = Matrices.maxRelativeDifference(Npy.read(out.resolve("gram.npy")).data(), expected);
+    assertTrue(rel < 1e-13, "analytic gram.npy differs from the recursion by " + rel);
+  }
+
+  @Test
+  void nngpNeedsTheAnalyticKernel() {
+    Object[] result = run(conf.toString(), "kernel.get=nngp", "output.dir=" + dir.resolve("nngp-empirical"));
+    assertEquals(2, result[0]);
+    assertTrue(((String) result[1]).contains("kernel.get = nngp (command line) needs kernel.type = analytic"),
+        (String) result[1]);
+  }
+
   @Test
   void aFailedRerunDoesNotLeaveThePreviousRunLookingComplete() throws IOException {
     Path out = dir.resolve("rerun");

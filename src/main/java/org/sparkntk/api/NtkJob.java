@@ -26,6 +26,7 @@ import org.sparkntk.gram.BlockPlan;
 import org.sparkntk.gram.ExplicitNtk;
 import org.sparkntk.gram.GramMatrix;
 import org.sparkntk.gram.KernelOutputs;
+import org.sparkntk.gram.MonteCarloNtk;
 import org.sparkntk.gram.StructuredNtk;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
@@ -154,7 +155,8 @@ public final class NtkJob {
 
   /**
    * The kernel of {@code mlp} as configured: the analytic infinite-width NTK or NNGP of its
-   * architecture (kernel.type = analytic), or its empirical NTK by kernel.method and kernel.precision.
+   * architecture (kernel.type = analytic), the mean empirical NTK over kernel.samples
+   * initialisations (montecarlo), or its own empirical NTK by kernel.method and kernel.precision.
    */
   public static BlockKernel<?> kernel(JobConfig config, Mlp mlp) {
     KernelOutputs outputs = config.get(ConfigKeys.KERNEL_OUTPUTS);
@@ -164,6 +166,10 @@ public final class NtkJob {
             + mlp.architecture().parameterization().configName());
       }
       return new AnalyticNtk(mlp.architecture(), outputs, config.get(ConfigKeys.KERNEL_GET).equals("ntk"));
+    }
+    if (config.get(ConfigKeys.KERNEL_TYPE).equals("montecarlo")) {
+      return new MonteCarloNtk(mlp.architecture(), config.get(ConfigKeys.MODEL_SEED), config.get(ConfigKeys.KERNEL_SAMPLES),
+          outputs, config.get(ConfigKeys.KERNEL_PRECISION));
     }
     return config.get(ConfigKeys.KERNEL_METHOD).equals("jacobian")
         ? new ExplicitNtk(mlp, outputs)

@@ -61,9 +61,13 @@ public final class ConfigKeys {
           + "sigmaW and sigmaB are then taken from its model.json.", Function.identity());
 
   public static final ConfigKey<String> KERNEL_TYPE = add("kernel.type", "empirical", false,
-      "empirical or analytic",
+      "empirical, analytic or montecarlo",
       "empirical: the finite network's NTK at its initialisation; analytic: the infinite-width limit of the "
-          + "same architecture (NTK-NOTES §3 recursion).", v -> oneOf(v, "empirical", "analytic"));
+          + "same architecture (NTK-NOTES §3 recursion); montecarlo: the mean empirical NTK over kernel.samples "
+          + "initialisations (seeds model.seed, model.seed + 1, …).",
+      v -> oneOf(v, "empirical", "analytic", "montecarlo"));
+  public static final ConfigKey<Integer> KERNEL_SAMPLES = add("kernel.samples", "8", false, "a positive integer",
+      "Initialisations averaged by kernel.type = montecarlo.", v -> positive(Integer.parseInt(v)));
   public static final ConfigKey<String> KERNEL_GET = add("kernel.get", "ntk", false, "ntk or nngp",
       "Which kernel: ntk (Θ) or nngp (Σ_L, the infinite-width output covariance; analytic only).",
       v -> oneOf(v, "ntk", "nngp"));

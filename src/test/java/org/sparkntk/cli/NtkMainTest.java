@@ -219,6 +219,19 @@ class NtkMainTest {
   }
 
   @Test
+  void monteCarloKernelThroughTheJob() throws IOException {
+    Path out = dir.resolve("montecarlo");
+    Object[] result = run(conf.toString(), "kernel.type=montecarlo", "kernel.samples=3", "output.dir=" + out);
+    assertEquals(0, result[0], (String) result[1]);
+    Mlp saved = ModelStore.load(out.resolve("model"));
+    org.sparkntk.gram.MonteCarloNtk kernel = new org.sparkntk.gram.MonteCarloNtk(saved.architecture(), 3, 3,
+        KernelOutputs.TRACE, org.sparkntk.gram.Precision.FLOAT64);
+    double[] expected = kernel.block(kernel.prepare(trainX, N), kernel.prepare(trainX, N));
+    double rel = Matrices.maxRelativeDifference(Npy.read(out.resolve("gram.npy")).data(), expected);
+    assertTrue(rel < 1e-13, "Monte-Carlo gram.npy differs from the single-JVM mean by " + rel);
+  }
+
+  @Test
   void nngpNeedsTheAnalyticKernel() {
     Object[] result = run(conf.toString(), "kernel.get=nngp", "output.dir=" + dir.resolve("nngp-empirical"));
     assertEquals(2, result[0]);

@@ -203,7 +203,7 @@ public final class NtkJob {
    * block each take at most 1/8 of a task's memory (so that a tile of several blocks fits),
    * reduced so that there are at least √(8·cores) row blocks (≥ 4·cores block pairs).
    */
-  static int blockSize(JobConfig config, BlockKernel<?> kernel, int rows, int parallelism, long taskBudget) {
+  public static int blockSize(JobConfig config, BlockKernel<?> kernel, int rows, int parallelism, long taskBudget) {
     Integer set = config.get(ConfigKeys.KERNEL_BLOCK_SIZE);
     if (set != null) {
       return set;

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 import org.sparkntk.api.NtkJob;
-import org.sparkntk.api.NtkRun;
+import org.sparkntk.api.ConvergenceReport;
 import org.sparkntk.config.ConfigException;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
@@ -51,8 +51,12 @@ public final class NtkMain {
     boolean created = SparkSession.getDefaultSession().isEmpty() && SparkSession.getActiveSession().isEmpty();
     SparkSession spark = session(config, embedded);
     try {
-      NtkRun run = NtkJob.run(spark, config);
-      Path out = run.outputDir().toAbsolutePath();
+      if (config.get(ConfigKeys.REPORT_TYPE).equals("convergence")) {
+        ConvergenceReport.run(spark, config);
+      } else {
+        NtkJob.run(spark, config);
+      }
+      Path out = Path.of(config.get(ConfigKeys.OUTPUT_DIR)).toAbsolutePath();
       try (Stream<Path> files = Files.list(out)) {
         System.out.println("spark-ntk: outputs written to " + out + ": "
             + String.join(", ", files.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("."))

@@ -117,6 +117,15 @@ public final class ConfigKeys {
   public static final ConfigKey<Double> SOLVER_RIDGE = add("solver.ridge", "0", false, "a number ≥ 0",
       "Ridge ρ added to the diagonal for regression, (Θ + ρI)⁻¹.", v -> nonNegative(Double.parseDouble(v)));
 
+  public static final ConfigKey<String> REPORT_TYPE = add("report.type", "none", false, "none or convergence",
+      "none: the kernel job; convergence: the distance of the empirical NTK to its analytic limit over "
+          + "report.widths and report.seeds (convergence.csv, .json, .png).", v -> oneOf(v, "none", "convergence"));
+  public static final ConfigKey<int[]> REPORT_WIDTHS = add("report.widths", "64,128,256,512,1024", false,
+      "a comma-separated list of positive integers", "Hidden widths of the convergence report (every hidden layer).",
+      ConfigKeys::widths);
+  public static final ConfigKey<Integer> REPORT_SEEDS = add("report.seeds", "5", false, "a positive integer",
+      "Initialisations per width (seeds model.seed, model.seed + 1, …).", v -> positive(Integer.parseInt(v)));
+
   public static final ConfigKey<String> OUTPUT_DIR = add("output.dir", null, true, "a directory path",
       "Where every output goes.", Function.identity());
   public static final ConfigKey<Boolean> OUTPUT_GRAM = add("output.gram", "false", false, "true or false",

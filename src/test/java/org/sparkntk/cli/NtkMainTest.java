@@ -231,6 +231,27 @@ class NtkMainTest {
     assertTrue(rel < 1e-13, "Monte-Carlo gram.npy differs from the single-JVM mean by " + rel);
   }
 
+  /**
+   * The report's distances fall with width: from 16 to 1024 the theory predicts a factor of
+   * √64 = 8 in the mean; the test asks for a slope between −0.9 and −0.25, wide enough for three
+   * seeds on 24 rows, and for a readable PNG.
+   */
+  @Test
+  void convergenceReportShowsTheDistanceFalling() throws IOException {
+    Path out = dir.resolve("convergence");
+    Object[] result = run(conf.toString(), "report.type=convergence", "report.widths=16,64,256,1024",
+        "report.seeds=3", "model.activation=relu", "output.dir=" + out);
+    assertEquals(0, result[0], (String) result[1]);
+    JsonNode json = new ObjectMapper().readTree(out.resolve("convergence.json").toFile());
+    double slope = json.path("slope").asDouble();
+    assertTrue(slope < -0.25 && slope > -0.9, "log-log slope " + slope);
+    JsonNode widths = json.path("widths");
+    assertTrue(widths.get(3).path("mean").asDouble() < widths.get(0).path("mean").asDouble());
+    assertEquals(1 + 4 * 3, Files.readAllLines(out.resolve("convergence.csv")).size());
+    java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(out.resolve("convergence.png").toFile());
+    assertEquals(800, png.getWidth());
+  }
+
   @Test
   void nngpNeedsTheAnalyticKernel() {
     Object[] result = run(conf.toString(), "kernel.get=nngp", "output.dir=" + dir.resolve("nngp-empirical"));

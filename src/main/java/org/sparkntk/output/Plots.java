@@ -1,0 +1,56 @@
+package org.sparkntk.output;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.file.Path;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/** PNG plots of the reports, drawn with JFreeChart. */
+public final class Plots {
+  private Plots() {}
+
+  /** A base-10 axis labelled with plain numbers (64, 0.05) rather than powers such as 10^1.8. */
+  private static LogAxis logAxis(String label) {
+    LogAxis axis = new LogAxis(label);
+    axis.setNumberFormatOverride(new java.text.DecimalFormat("0.####"));
+    return axis;
+  }
+
+  /** A series of points, drawn as markers ({@code line = false}) or as a line. */
+  public record Series(String name, double[] x, double[] y, boolean line) {}
+
+  /** An x–y plot, both axes logarithmic when {@code logLog}, written atomically as a PNG. */
+  public static void xy(Path file, String title, String xLabel, String yLabel, boolean logLog, Series... series)
+      throws IOException {
+    XYSeriesCollection data = new XYSeriesCollection();
+    XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer();
+    Color[] colours = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0x9467bd)};
+    for (int s = 0; s < series.length; s++) {
+      XYSeries xy = new XYSeries(series[s].name(), false, true);
+      for (int i = 0; i < series[s].x().length; i++) {
+        xy.add(series[s].x()[i], series[s].y()[i]);
+      }
+      data.addSeries(xy);
+      renderer.setSeriesLinesVisible(s, series[s].line());
+      renderer.setSeriesShapesVisible(s, !series[s].line());
+      renderer.setSeriesPaint(s, colours[s % colours.length]);
+      renderer.setSeriesStroke(s, new BasicStroke(2f));
+    }
+    XYPlot plot = new XYPlot(data, logLog ? logAxis(xLabel) : new NumberAxis(xLabel),
+        logLog ? logAxis(yLabel) : new NumberAxis(yLabel), renderer);
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+    plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+    chart.setBackgroundPaint(Color.WHITE);
+    AtomicFiles.write(file, f -> ChartUtils.saveChartAsPNG(f.toFile(), chart, 800, 560));
+  }
+}

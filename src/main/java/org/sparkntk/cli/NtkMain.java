@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 import org.sparkntk.api.NtkJob;
+import org.sparkntk.api.CircleReport;
 import org.sparkntk.api.ConvergenceReport;
 import org.sparkntk.config.ConfigException;
 import org.sparkntk.config.ConfigKeys;
@@ -51,8 +52,11 @@ public final class NtkMain {
     boolean created = SparkSession.getDefaultSession().isEmpty() && SparkSession.getActiveSession().isEmpty();
     SparkSession spark = session(config, embedded);
     try {
-      if (config.get(ConfigKeys.REPORT_TYPE).equals("convergence")) {
+      String report = config.get(ConfigKeys.REPORT_TYPE);
+      if (report.equals("convergence")) {
         ConvergenceReport.run(spark, config);
+      } else if (report.equals("circle")) {
+        CircleReport.run(config);
       } else {
         NtkJob.run(spark, config);
       }
@@ -81,7 +85,8 @@ public final class NtkMain {
 
   /** Checks, before Spark starts, what a file-based job needs: its keys and its local input paths. */
   static void checkFileJob(JobConfig config) {
-    for (var key : List.of(ConfigKeys.DATA_TRAIN, ConfigKeys.OUTPUT_DIR)) {
+    boolean needsData = !config.get(ConfigKeys.REPORT_TYPE).equals("circle");
+    for (var key : needsData ? List.of(ConfigKeys.DATA_TRAIN, ConfigKeys.OUTPUT_DIR) : List.of(ConfigKeys.OUTPUT_DIR)) {
       if (!config.isSet(key)) {
         throw new ConfigException("missing required key " + key.name() + ": " + key.description()
             + " Expected " + key.allowed() + ".");
@@ -93,7 +98,9 @@ public final class NtkMain {
         throw new ConfigException(key.name() + " = '" + path + "': no such file or directory");
       }
     }
-    config.format();
+    if (needsData) {
+      config.format();
+    }
   }
 
   private static boolean isLocal(String path) {

@@ -117,9 +117,20 @@ public final class ConfigKeys {
   public static final ConfigKey<Double> SOLVER_RIDGE = add("solver.ridge", "0", false, "a number ≥ 0",
       "Ridge ρ added to the diagonal for regression, (Θ + ρI)⁻¹.", v -> nonNegative(Double.parseDouble(v)));
 
-  public static final ConfigKey<String> REPORT_TYPE = add("report.type", "none", false, "none or convergence",
+  public static final ConfigKey<String> REPORT_TYPE = add("report.type", "none", false,
+      "none, convergence or circle",
       "none: the kernel job; convergence: the distance of the empirical NTK to its analytic limit over "
-          + "report.widths and report.seeds (convergence.csv, .json, .png).", v -> oneOf(v, "none", "convergence"));
+          + "report.widths and report.seeds (convergence.csv, .json, .png); circle: Jacot et al.'s Figure 1, "
+          + "Θ(x0, x(γ)) on the unit circle (circle.csv, .json, .png).",
+      v -> oneOf(v, "none", "convergence", "circle"));
+  public static final ConfigKey<Integer> REPORT_POINTS = add("report.points", "101", false, "an integer ≥ 2",
+      "Angles γ from −π to π of the circle report.", v -> {
+        int p = Integer.parseInt(v);
+        if (p < 2) {
+          throw new IllegalArgumentException("fewer than 2 points");
+        }
+        return p;
+      });
   public static final ConfigKey<int[]> REPORT_WIDTHS = add("report.widths", "64,128,256,512,1024", false,
       "a comma-separated list of positive integers", "Hidden widths of the convergence report (every hidden layer).",
       ConfigKeys::widths);

@@ -46,6 +46,7 @@ public final class Plots {
     }
     XYPlot plot = new XYPlot(data, logLog ? logAxis(xLabel) : new NumberAxis(xLabel),
         logLog ? logAxis(yLabel) : new NumberAxis(yLabel), renderer);
+    plot.setSeriesRenderingOrder(org.jfree.chart.plot.SeriesRenderingOrder.FORWARD); // later series on top
     plot.setBackgroundPaint(Color.WHITE);
     plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
     plot.setRangeGridlinePaint(Color.LIGHT_GRAY);

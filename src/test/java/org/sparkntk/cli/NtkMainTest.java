@@ -252,6 +252,23 @@ class NtkMainTest {
     assertEquals(800, png.getWidth());
   }
 
+  /** Jacot et al.'s Figure 1 setting: the analytic curve peaks at Θ(x0, x0) = 0.2825 (NTK-NOTES §3). */
+  @Test
+  void circleReportReproducesTheCheckValue() throws IOException {
+    Path out = dir.resolve("circle");
+    Path job = dir.resolve("circle.conf");
+    Files.writeString(job, "report.type = circle\nmodel.hidden = 1,1,1\nmodel.activation = relu\n"
+        + "report.widths = 64,256\nreport.seeds = 2\nreport.points = 21\noutput.dir = " + out + "\n");
+    Object[] result = run(job.toString());
+    assertEquals(0, result[0], (String) result[1]);
+    JsonNode json = new ObjectMapper().readTree(out.resolve("circle.json").toFile());
+    assertEquals(0.0, json.path("gamma").get(10).asDouble(), 1e-15);
+    assertEquals(0.2825, json.path("analytic").get(10).asDouble(), 5e-5);
+    assertEquals(2, json.path("widths").get(1).path("theta").size());
+    assertEquals(1 + 21 * (1 + 2 * 2), Files.readAllLines(out.resolve("circle.csv")).size());
+    assertEquals(800, javax.imageio.ImageIO.read(out.resolve("circle.png").toFile()).getWidth());
+  }
+
   @Test
   void nngpNeedsTheAnalyticKernel() {
     Object[] result = run(conf.toString(), "kernel.get=nngp", "output.dir=" + dir.resolve("nngp-empirical"));

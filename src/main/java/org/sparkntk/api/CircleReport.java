@@ -1,0 +1,144 @@
+package org.sparkntk.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sparkntk.config.ConfigException;
+import org.sparkntk.config.ConfigKeys;
+import org.sparkntk.config.JobConfig;
+import org.sparkntk.gram.AnalyticNtk;
+import org.sparkntk.gram.KernelOutputs;
+import org.sparkntk.gram.Precision;
+import org.sparkntk.gram.StructuredNtk;
+import org.sparkntk.model.Architecture;
+import org.sparkntk.model.Mlp;
+import org.sparkntk.output.AtomicFiles;
+import org.sparkntk.output.Plots;
+
+/**
+ * The setting of Jacot et al. 2018, Figure 1: inputs on the unit circle, x_0 = (1, 0) and
+ * x(γ) = (cos γ, sin γ) for γ ∈ [−π, π]; the empirical NTK Θ(x_0, x(γ)) of networks with every
+ * hidden layer of each width in report.widths, report.seeds initialisations each, against the
+ * analytic limit (depth, φ, σ_w, σ_b from model.*; one output). Two inputs and report.points
+ * angles are a single-JVM computation (structured route), even at width 10000. Writes
+ * circle.csv, circle.json and circle.png to output.dir.
+ */
+public final class CircleReport {
+  private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
+
+  private CircleReport() {}
+
+  /** γ, the analytic Θ(x_0, x(γ)), and per width the empirical values [seed][point]. */
+  public record Result(double[] gamma, double[] analytic, int[] widths, double[][][] empirical) {}
+
+  public static Result run(JobConfig config) {
+    int points = config.get(ConfigKeys.REPORT_POINTS);
+    int[] widths = config.get(ConfigKeys.REPORT_WIDTHS);
+    int seeds = config.get(ConfigKeys.REPORT_SEEDS);
+    int depth = config.get(ConfigKeys.MODEL_HIDDEN).length;
+    if (depth == 0) {
+      throw new ConfigException("the circle report needs at least one hidden layer: model.hidden is empty");
+    }
+    double[] gamma = new double[points];
+    double[] x = new double[2 * points];
+    for (int i = 0; i < points; i++) {
+      gamma[i] = -Math.PI + 2 * Math.PI * i / (points - 1);
+      x[2 * i] = Math.cos(gamma[i]);
+      x[2 * i + 1] = Math.sin(gamma[i]);
+    }
+    double[] x0 = {1.0, 0.0};
+    AnalyticNtk limit = new AnalyticNtk(architecture(config, widths[0], depth), KernelOutputs.TRACE, true);
+    double[] analytic = limit.block(limit.prepare(x0, 1), limit.prepare(x, points));
+    double[][][] empirical = new double[widths.length][seeds][];
+    long seed0 = config.get(ConfigKeys.MODEL_SEED);
+    for (int w = 0; w < widths.length; w++) {
+      Architecture arch = architecture(config, widths[w], depth);
+      for (int s = 0; s < seeds; s++) {
+        StructuredNtk k = new StructuredNtk(Mlp.initialise(arch, seed0 + s), KernelOutputs.TRACE, Precision.FLOAT64);
+        empirical[w][s] = k.block(k.prepare(x0, 1), k.prepare(x, points));
+      }
+      LOG.info("width {}: {} initialisations done", widths[w], seeds);
+    }
+    Result result = new Result(gamma, analytic, widths, empirical);
+    write(Path.of(config.get(ConfigKeys.OUTPUT_DIR)), config, result);
+    return result;
+  }
+
+  private static Architecture architecture(JobConfig config, int width, int depth) {
+    int[] hidden = new int[depth];
+    Arrays.fill(hidden, width);
+    return Architecture.of(2, hidden, 1, config.get(ConfigKeys.MODEL_ACTIVATION),
+        config.get(ConfigKeys.MODEL_PARAMETERIZATION), config.get(ConfigKeys.MODEL_SIGMA_W),
+        config.get(ConfigKeys.MODEL_SIGMA_B));
+  }
+
+  private static void write(Path dir, JobConfig config, Result r) {
+    try {
+      Files.createDirectories(dir);
+      long seed0 = config.get(ConfigKeys.MODEL_SEED);
+      AtomicFiles.write(dir.resolve("circle.csv"), f -> {
+        try (BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
+          w.write("gamma,width,seed,theta\n");
+          for (int i = 0; i < r.gamma().length; i++) {
+            w.write(r.gamma()[i] + ",inf,," + r.analytic()[i] + "\n");
+          }
+          for (int k = 0; k < r.widths().length; k++) {
+            for (int s = 0; s < r.empirical()[k].length; s++) {
+              for (int i = 0; i < r.gamma().length; i++) {
+                w.write(r.gamma()[i] + "," + r.widths()[k] + "," + (seed0 + s) + "," + r.empirical()[k][s][i] + "\n");
+              }
+            }
+          }
+        }
+      });
+      List<Plots.Series> series = new ArrayList<>();
+      for (int k = 0; k < r.widths().length; k++) {
+        int seeds = r.empirical()[k].length;
+        double[] gx = new double[seeds * r.gamma().length];
+        double[] gy = new double[gx.length];
+        for (int s = 0; s < seeds; s++) {
+          System.arraycopy(r.gamma(), 0, gx, s * r.gamma().length, r.gamma().length);
+          System.arraycopy(r.empirical()[k][s], 0, gy, s * r.gamma().length, r.gamma().length);
+        }
+        series.add(new Plots.Series("width " + r.widths()[k] + " (" + seeds + " initialisations)", gx, gy, false));
+      }
+      series.add(new Plots.Series("infinite width (analytic)", r.gamma(), r.analytic(), true));
+      Plots.xy(dir.resolve("circle.png"), String.format(Locale.ROOT, "NTK Θ(x0, x(γ)) on the unit circle, %s, %d layers",
+              config.get(ConfigKeys.MODEL_ACTIVATION).configName(), config.get(ConfigKeys.MODEL_HIDDEN).length + 1),
+          "γ", "Θ(x0, x(γ))", false, series.toArray(new Plots.Series[0]));
+      ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+      ObjectNode root = json.createObjectNode();
+      root.put("report", "circle");
+      ArrayNode g = root.putArray("gamma");
+      Arrays.stream(r.gamma()).forEach(g::add);
+      ArrayNode a = root.putArray("analytic");
+      Arrays.stream(r.analytic()).forEach(a::add);
+      ArrayNode ws = root.putArray("widths");
+      for (int k = 0; k < r.widths().length; k++) {
+        ObjectNode o = ws.addObject();
+        o.put("width", r.widths()[k]);
+        ArrayNode runs = o.putArray("theta");
+        for (double[] run : r.empirical()[k]) {
+          ArrayNode row = runs.addArray();
+          Arrays.stream(run).forEach(row::add);
+        }
+      }
+      AtomicFiles.write(dir.resolve("circle.json"), f -> json.writeValue(f.toFile(), root));
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing the circle report to " + dir + " failed: " + e.getMessage(), e);
+    }
+  }
+}

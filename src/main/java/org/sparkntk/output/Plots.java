@@ -41,12 +41,15 @@ public final class Plots {
       data.addSeries(xy);
       renderer.setSeriesLinesVisible(s, series[s].line());
       renderer.setSeriesShapesVisible(s, !series[s].line());
-      renderer.setSeriesPaint(s, colours[s % colours.length]);
-      renderer.setSeriesStroke(s, new BasicStroke(2f));
+      Color c = colours[s % colours.length];
+      // Markers small and translucent: the renderer draws every line before any marker, so a line
+      // (e.g. the analytic limit) must stay visible through the clouds of points around it.
+      renderer.setSeriesPaint(s, series[s].line() ? c : new Color(c.getRed(), c.getGreen(), c.getBlue(), 110));
+      renderer.setSeriesShape(s, new java.awt.geom.Ellipse2D.Double(-2.5, -2.5, 5, 5));
+      renderer.setSeriesStroke(s, new BasicStroke(3f));
     }
     XYPlot plot = new XYPlot(data, logLog ? logAxis(xLabel) : new NumberAxis(xLabel),
         logLog ? logAxis(yLabel) : new NumberAxis(yLabel), renderer);
-    plot.setSeriesRenderingOrder(org.jfree.chart.plot.SeriesRenderingOrder.FORWARD); // later series on top
     plot.setBackgroundPaint(Color.WHITE);
     plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
     plot.setRangeGridlinePaint(Color.LIGHT_GRAY);

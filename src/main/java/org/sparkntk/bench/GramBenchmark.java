@@ -78,6 +78,7 @@ public final class GramBenchmark {
 
   public static void main(String[] args) throws Exception {
     boolean quick = Arrays.asList(args).contains("--quick");
+    boolean analyticOnly = Arrays.asList(args).contains("--analytic");
     int[] sizes = quick ? new int[] {1024, 4096} : new int[] {1024, 4096, 16384};
     int[] widths = {256, 1024};
     int[] outputs = {1, 10};
@@ -90,13 +91,16 @@ public final class GramBenchmark {
       GramBenchmark b = new GramBenchmark(spark, work);
       b.warmUp();
       b.machineLimits();
-      for (int width : widths) {
-        for (int o : outputs) {
-          for (int n : sizes) {
-            b.gram(n, width, o);
+      if (!analyticOnly) {
+        for (int width : widths) {
+          for (int o : outputs) {
+            for (int n : sizes) {
+              b.gram(n, width, o);
+            }
           }
         }
       }
+      b.analytic(quick ? 4096 : 16384);
       b.print(quick);
     } finally {
       spark.stop();
@@ -377,6 +381,75 @@ public final class GramBenchmark {
       return full * Math.pow((double) n / s, 2);
     }
     return full - c * s * s + c * n * n;
+  }
+
+  // ---------------------------------------------------------------- the analytic kernel
+
+  /** Θ(x, x') = xᵀx' by blocks: the first GEMM of the analytic recursion alone, through the same pipeline. */
+  record LinearKernel() implements BlockKernel<double[]> {
+    @Override
+    public double[] prepare(double[] x, int rows) {
+      return x;
+    }
+
+    @Override
+    public int rows(double[] prepared) {
+      return prepared.length / INPUTS;
+    }
+
+    @Override
+    public int rowsPerExample() {
+      return 1;
+    }
+
+    @Override
+    public double[] block(double[] left, double[] right) {
+      int m = left.length / INPUTS;
+      int n = right.length / INPUTS;
+      double[] out = new double[m * n];
+      Blas.get().gemmNT(m, n, INPUTS, 1.0, left, right, 0.0, out);
+      return out;
+    }
+
+    @Override
+    public long preparedBytes(int rows) {
+      return 8L * rows * INPUTS;
+    }
+
+    @Override
+    public double blockFlops(int leftRows, int rightRows) {
+      return (double) leftRows * rightRows * INPUTS;
+    }
+
+    @Override
+    public String describe() {
+      return "X Xᵀ";
+    }
+  }
+
+  /**
+   * The analytic ReLU NTK of 784 → · → · → 1 (3 layers) on N rows against the X Xᵀ GEMM alone on
+   * the same rows and the same pipeline: the elementwise recursion (one arccos per entry and hidden
+   * layer) is the difference.
+   */
+  void analytic(int n) throws InterruptedException {
+    Architecture arch = Architecture.of(INPUTS, new int[] {1024, 1024}, 1, Activation.RELU, Parameterization.NTK,
+        1.0, 0.1);
+    double[] x = inputs(n);
+    int blockSize = 1024;
+    double[] time = new double[1];
+    LinearKernel linear = new LinearKernel();
+    double limit = gemmRate(blockSize, INPUTS, false, cores);
+    timed(time, () -> sparkGram(linear, x, n, blockSize));
+    double gemmSeconds = time[0];
+    double flops = 2 * upperTriangleMultiplyAdds(linear, new BlockPlan(n, blockSize));
+    row("X Xᵀ GEMM alone (Spark)", str(n), "", "", "", fmtS(gemmSeconds), fmt(flops / gemmSeconds / 1e9),
+        pct(flops / gemmSeconds / 1e9 / limit), "", "", String.format(Locale.ROOT, "%d features; DGEMM just before: "
+            + "%.1f GFLOP/s", INPUTS, limit));
+    org.sparkntk.gram.AnalyticNtk kernel = new org.sparkntk.gram.AnalyticNtk(arch, KernelOutputs.TRACE, true);
+    timed(time, () -> sparkGram(kernel, x, n, blockSize));
+    row("analytic NTK, relu, 3 layers (Spark)", str(n), "∞", "1", "", fmtS(time[0]), "", "",
+        ratio(time[0], gemmSeconds) + " of X Xᵀ", "", "closed-form arc-cosine recursion, float64");
   }
 
   // ---------------------------------------------------------------- helpers

@@ -20,8 +20,8 @@ import scala.Tuple2;
  * factors…); prepared blocks are shuffled to the tiles that need them ({@link TilePlan}); each
  * task computes the kernel blocks of one tile, block pair by block pair. For the symmetric
  * training Gram only blocks (I, J) with I ≤ J are computed and the driver mirrors them. The
- * driver streams the finished blocks in, one partition at a time, into the dense result.
- * Rows of the result follow the row indices of the input.
+ * driver places each tile's blocks in the dense result as the tile's task finishes. Rows of the
+ * result follow the row indices of the input.
  */
 public final class SparkGram {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("org.sparkntk");
@@ -36,16 +36,32 @@ public final class SparkGram {
 
   public static Cost cost(BlockPlan leftPlan, BlockPlan rightPlan, boolean symmetric, BlockKernel<?> kernel,
                           int cores, long taskBudget) {
-    int k = kernel.rowsPerExample();
-    long outputBytes = 8L * leftPlan.blockSize() * k * rightPlan.blockSize() * k;
-    long blockBytes = kernel.preparedBytes(Math.max(leftPlan.blockSize(), rightPlan.blockSize()));
-    TilePlan tiles = TilePlan.choose(leftPlan.blockCount(), rightPlan.blockCount(), symmetric, blockBytes,
-        outputBytes, taskBudget, cores);
+    long outputBytes = outputBlockBytes(leftPlan, rightPlan, kernel);
+    long blockBytes = preparedBlockBytes(leftPlan, rightPlan, kernel);
+    TilePlan tiles = tilePlan(leftPlan, rightPlan, symmetric, kernel, cores, taskBudget);
     long taskBytes = (long) (tiles.rowTile() + tiles.colTile()) * blockBytes
         + (long) tiles.rowTile() * tiles.colTile() * outputBytes;
     long shuffle = kernel.preparedBytes(1) * (leftPlan.totalRows() * (symmetric ? tiles.rowTiles() : tiles.colTiles())
         + (symmetric ? 0 : rightPlan.totalRows() * tiles.rowTiles()));
     return new Cost(tiles.tiles(), taskBytes, shuffle);
+  }
+
+  /** Bytes of one kernel block. */
+  private static long outputBlockBytes(BlockPlan leftPlan, BlockPlan rightPlan, BlockKernel<?> kernel) {
+    int k = kernel.rowsPerExample();
+    return 8L * leftPlan.blockSize() * k * rightPlan.blockSize() * k;
+  }
+
+  /** Bytes of one prepared block (the larger side's block size). */
+  private static long preparedBlockBytes(BlockPlan leftPlan, BlockPlan rightPlan, BlockKernel<?> kernel) {
+    return kernel.preparedBytes(Math.max(leftPlan.blockSize(), rightPlan.blockSize()));
+  }
+
+  private static TilePlan tilePlan(BlockPlan leftPlan, BlockPlan rightPlan, boolean symmetric, BlockKernel<?> kernel,
+                                   int cores, long taskBudget) {
+    return TilePlan.choose(leftPlan.blockCount(), rightPlan.blockCount(), symmetric,
+        preparedBlockBytes(leftPlan, rightPlan, kernel), outputBlockBytes(leftPlan, rightPlan, kernel), taskBudget,
+        cores);
   }
 
   /** A prepared block on its way to a tile: which side it serves and its block number. */
@@ -73,10 +89,9 @@ public final class SparkGram {
     int k = kernel.rowsPerExample();
     int nl = leftPlan.blockCount();
     int nr = rightPlan.blockCount();
-    long outputBytes = 8L * leftPlan.blockSize() * k * rightPlan.blockSize() * k;
-    TilePlan tiles = TilePlan.choose(nl, nr, symmetric,
-        kernel.preparedBytes(Math.max(leftPlan.blockSize(), rightPlan.blockSize())), outputBytes,
-        TaskMemory.budgetBytes(sc), sc.defaultParallelism());
+    long outputBytes = outputBlockBytes(leftPlan, rightPlan, kernel);
+    TilePlan tiles = tilePlan(leftPlan, rightPlan, symmetric, kernel, sc.defaultParallelism(),
+        TaskMemory.budgetBytes(sc));
     long pairs = symmetric ? leftPlan.upperTrianglePairs() : (long) nl * nr;
     sc.setJobDescription(String.format("spark-ntk: %s — %d blocks of %d rows in %d tasks of up to %d × %d blocks — %s",
         phase, pairs, leftPlan.blockSize(), tiles.tiles(), tiles.rowTile(), tiles.colTile(), kernel.describe()));

@@ -118,14 +118,15 @@ public final class NtkJob {
     BlockPlan testPlan = test == null ? null : new BlockPlan(m, blockSize);
     JavaRDD<RowBlock> testBlocks = test == null ? null : RowBlocks.of(test, testPlan);
     int o = arch.outputs();
-    double[] yTrain = timer.time("network outputs f0", () -> RowBlocks.collectRows(
-        trainBlocks.map(b -> new Tuple2<>(b.start(), b.labels())), trainPlan, o));
-    double[] f0Train = RowBlocks.collectRows(
-        trainBlocks.map(b -> new Tuple2<>(b.start(), mlp.outputs(b.features(), b.rows()))), trainPlan, o);
-    double[] f0Test = test == null ? null : RowBlocks.collectRows(
-        testBlocks.map(b -> new Tuple2<>(b.start(), mlp.outputs(b.features(), b.rows()))), testPlan, o);
-    double[] yTest = test == null || !test.hasLabels() ? null : RowBlocks.collectRows(
-        testBlocks.map(b -> new Tuple2<>(b.start(), b.labels())), testPlan, o);
+    double[][] targetsAndOutputs = timer.time("labels and network outputs f0", () -> new double[][] {
+        RowBlocks.labels(trainBlocks, trainPlan, o),
+        RowBlocks.outputs(trainBlocks, trainPlan, mlp),
+        test == null ? null : RowBlocks.outputs(testBlocks, testPlan, mlp),
+        test == null || !test.hasLabels() ? null : RowBlocks.labels(testBlocks, testPlan, o)});
+    double[] yTrain = targetsAndOutputs[0];
+    double[] f0Train = targetsAndOutputs[1];
+    double[] f0Test = targetsAndOutputs[2];
+    double[] yTest = targetsAndOutputs[3];
 
     GramMatrix trainGram = timer.time("training Gram",
         () -> SparkGram.symmetric(sc, trainBlocks, trainPlan, kernel, "training Gram"));

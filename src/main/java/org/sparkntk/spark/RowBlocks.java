@@ -49,8 +49,19 @@ public final class RowBlocks {
         .persist(StorageLevel.MEMORY_AND_DISK());
   }
 
+  /** The label columns of every row, row-major [rows × width], in row order. */
+  public static double[] labels(JavaRDD<RowBlock> blocks, BlockPlan plan, int width) {
+    return collectRows(blocks.map(b -> new Tuple2<>(b.start(), b.labels())), plan, width);
+  }
+
+  /** The network's outputs f(x) of every row, row-major [rows × O], in row order (computed on executors). */
+  public static double[] outputs(JavaRDD<RowBlock> blocks, BlockPlan plan, org.sparkntk.model.Mlp mlp) {
+    return collectRows(blocks.map(b -> new Tuple2<>(b.start(), mlp.outputs(b.features(), b.rows()))), plan,
+        mlp.architecture().outputs());
+  }
+
   /** Collects, in row order, a per-row quantity of {@code width} values given per block as (first row, values). */
-  public static double[] collectRows(JavaRDD<Tuple2<Long, double[]>> perBlock, BlockPlan plan, int width) {
+  private static double[] collectRows(JavaRDD<Tuple2<Long, double[]>> perBlock, BlockPlan plan, int width) {
     double[] out = new double[Math.toIntExact(plan.totalRows() * width)];
     for (Tuple2<Long, double[]> t : perBlock.collect()) {
       System.arraycopy(t._2(), 0, out, Math.toIntExact(t._1() * width), t._2().length);

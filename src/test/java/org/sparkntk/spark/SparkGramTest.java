@@ -113,8 +113,7 @@ class SparkGramTest {
   void labelsKeepRowOrder(int partitions) {
     LabeledData train = labeled(trainX, N, partitions);
     BlockPlan plan = new BlockPlan(N, 8);
-    double[] y = RowBlocks.collectRows(RowBlocks.of(train, plan)
-        .map(b -> new scala.Tuple2<>(b.start(), b.labels())), plan, 2);
+    double[] y = RowBlocks.labels(RowBlocks.of(train, plan), plan, 2);
     for (int i = 0; i < N; i++) {
       assertEquals(i, y[2 * i], 0.0);
       assertEquals(-i, y[2 * i + 1], 0.0);

@@ -198,7 +198,8 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
         out[0] = Math.max(-norm, Math.min(norm, k12));
         out[1] = 1.0;
       }
-      case RELU -> {
+      case RELU, ABS -> {
+        // u ≡ 0 or v ≡ 0 gives 0 for both (relu(0) = relu'(0) = abs(0) = abs'(0) = 0).
         if (norm == 0.0) {
           out[0] = 0.0;
           out[1] = 0.0;
@@ -206,8 +207,17 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
         }
         double rho = Math.max(-1.0, Math.min(1.0, k12 / norm));
         double theta = Math.acos(rho);
-        out[0] = norm * (Math.sin(theta) + (Math.PI - theta) * rho) / (2.0 * Math.PI);
-        out[1] = (Math.PI - theta) / (2.0 * Math.PI);
+        double relu = Math.sin(theta) + (Math.PI - theta) * rho; // 2π·Σ̂_relu/√(k11 k22)
+        if (act == Activation.RELU) {
+          out[0] = norm * relu / (2.0 * Math.PI);
+          out[1] = (Math.PI - theta) / (2.0 * Math.PI);
+        } else {
+          // |x| = relu(x) + relu(−x): Σ̂ = 2·(R(ρ) + R(−ρ)), R(−ρ) by θ → π − θ, ρ → −ρ;
+          // Σ̇ = E[sign u · sign v] = 1 − 2θ/π.
+          double mirrored = Math.sin(theta) - theta * rho;
+          out[0] = norm * (relu + mirrored) / Math.PI;
+          out[1] = 1.0 - 2.0 * theta / Math.PI;
+        }
       }
       case ERF -> {
         double r = Math.max(-norm, Math.min(norm, k12));
@@ -217,21 +227,6 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
         out[0] = (2.0 / Math.PI) * Math.asin(arg);
         // (1+2k11)(1+2k22) − 4k12² ≥ 1 + 2k11 + 2k22 ≥ 1 once |k12| ≤ √(k11 k22)
         out[1] = (4.0 / Math.PI) / Math.sqrt(Math.max(1.0, d1 * d2 - 4.0 * r * r));
-      }
-      case ABS -> {
-        // |x| = relu(x) + relu(−x): Σ̂ = 2·(R(ρ) + R(−ρ)) with R the arc-cosine value; sign'(u)sign'(v):
-        // E[sign u · sign v] = 1 − 2θ/π. u ≡ 0 gives 0 for both (abs(0) = abs'(0) = 0).
-        if (norm == 0.0) {
-          out[0] = 0.0;
-          out[1] = 0.0;
-          return;
-        }
-        double rho = Math.max(-1.0, Math.min(1.0, k12 / norm));
-        double theta = Math.acos(rho);
-        double plus = Math.sin(theta) + (Math.PI - theta) * rho;
-        double minus = Math.sin(theta) - theta * rho; // θ → π − θ, ρ → −ρ
-        out[0] = norm * (plus + minus) / Math.PI;
-        out[1] = 1.0 - 2.0 * theta / Math.PI;
       }
       // The tensor rule is not symmetric under u ↔ v; factor on the larger variance first so that
       // K(x, x') and K(x', x) take exactly the same path and the Gram stays symmetric.

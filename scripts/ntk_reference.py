@@ -50,6 +50,16 @@ ACTIVATIONS = {
 }
 
 
+def phi_of(name):
+    """phi for a model.json activation name: one of ACTIVATIONS or leaky_relu(alpha)."""
+    if name in ACTIVATIONS:
+        return ACTIVATIONS[name]
+    if name.startswith("leaky_relu(") and name.endswith(")"):
+        alpha = float(name[len("leaky_relu("):-1])
+        return lambda z: F.leaky_relu(z, alpha)  # derivative alpha at 0, like the Java code
+    raise KeyError(name)
+
+
 def layer_scales(widths, sigma_w, sigma_b):
     """s_l = sigmaW / sqrt(n_l) (n_l = fan-in of layer l) and c = sigmaB."""
     return [sigma_w / math.sqrt(widths[l]) for l in range(len(widths) - 1)], sigma_b
@@ -67,7 +77,9 @@ def load_model(model_dir, fail):
     if meta.get("format") != "spark-ntk-mlp" or meta.get("version") != 1:
         fail(f"unexpected model format {meta.get('format')!r} version {meta.get('version')!r}")
     widths = [int(w) for w in meta["widths"]]
-    if meta["activation"] not in ACTIVATIONS:
+    try:
+        phi_of(meta["activation"])
+    except (KeyError, ValueError):
         fail(f"unsupported activation {meta['activation']!r}")
     if meta["parameterization"] not in ("ntk", "standard"):
         fail(f"unsupported parameterization {meta['parameterization']!r}")
@@ -105,7 +117,7 @@ def trainable_theta(Ws, bs, widths, parameterization, sigma_w, sigma_b):
 
 def make_forward(widths, activation, parameterization, sigma_w, sigma_b):
     """Returns f(theta, x) -> z_L in R^O for a single input x in R^{n_0}."""
-    phi = ACTIVATIONS[activation]
+    phi = phi_of(activation)
     ntk = parameterization == "ntk"
     s, c = layer_scales(widths, sigma_w, sigma_b)
     L = len(widths) - 1

@@ -67,7 +67,40 @@ def tanh_d(x):
     return 1.0 - t * t
 
 
-ACT = {"relu": (relu, relu_d), "erf": (erf_f, erf_d), "tanh": (tanh_f, tanh_d)}
+LEAKY_SLOPE = 0.2
+
+
+def leaky(x):
+    return x if x > 0.0 else LEAKY_SLOPE * x
+
+
+def leaky_d(x):
+    return 1.0 if x > 0.0 else LEAKY_SLOPE  # PyTorch: the x <= 0 branch at 0
+
+
+def abs_f(x):
+    return abs(x)
+
+
+def abs_d(x):
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
+
+
+def normal_cdf(x):
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+def gelu(x):
+    return x * normal_cdf(x)
+
+
+def gelu_d(x):
+    return normal_cdf(x) + x * math.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+
+
+ACT = {"relu": (relu, relu_d), "erf": (erf_f, erf_d), "tanh": (tanh_f, tanh_d),
+       f"leaky_relu({LEAKY_SLOPE})": (leaky, leaky_d), "abs": (abs_f, abs_d),
+       "gelu": (gelu, gelu_d), "sin": (math.sin, math.cos)}
 
 
 def gauss_expect(f, g, k11, k12, k22):
@@ -118,17 +151,22 @@ def gauss_expect(f, g, k11, k12, k22):
     return total / (2 * math.pi), err / (2 * math.pi)
 
 
-def recursion(act, x, sw, sb, depth):
+def recursion(act, x, sw, sb, depth, hidden=None):
     """Σ_l and Θ_l for l = 1 … depth over all pairs of rows of x; returns lists per l, and
-    the largest integration error estimate of any expectation."""
+    the largest integration error estimate of any expectation.
+
+    hidden = None: 'ntk' parameterisation, Θ_{l+1} = σ_w² Σ̇_l Θ_l + Σ_{l+1}.
+    hidden = [n_1, …]: 'standard' parameterisation (trainable W' = σ_w W/√n_l, b' = σ_b b), whose
+    layer-(l+1) parameter block of J Jᵀ tends to (⟨a_l, a_l'⟩ + 1)·⟨δ, δ'⟩ with ⟨a_l, a_l'⟩ → n_l Σ̂_l
+    (⟨x, x'⟩ for l = 0): Θ_1 = xᵀx' + 1, Θ_{l+1} = σ_w² Σ̇_l Θ_l + n_l Σ̂_l + 1."""
     f, fd = ACT[act]
     n, n0 = x.shape
     sw2, sb2 = sw * sw, sb * sb
     sigma = sw2 * (x @ x.T) / n0 + sb2
-    theta = sigma.copy()
+    theta = sigma.copy() if hidden is None else x @ x.T + 1.0
     sigmas, thetas = [sigma.copy()], [theta.copy()]
     worst = 0.0
-    for _ in range(1, depth):
+    for layer in range(1, depth):
         new_sigma = np.empty_like(sigma)
         new_theta = np.empty_like(theta)
         for i in range(n):
@@ -140,7 +178,10 @@ def recursion(act, x, sw, sb, depth):
                 s_dot, e2 = gauss_expect(fd, fd, k11, k12, k22)
                 worst = max(worst, e1, e2)
                 s = sw2 * s_hat + sb2
-                t = sw2 * s_dot * theta[i, j] + s
+                if hidden is None:
+                    t = sw2 * s_dot * theta[i, j] + s
+                else:
+                    t = sw2 * s_dot * theta[i, j] + hidden[layer - 1] * s_hat + 1.0
                 new_sigma[i, j] = new_sigma[j, i] = s
                 new_theta[i, j] = new_theta[j, i] = t
         sigma, theta = new_sigma, new_theta
@@ -150,16 +191,22 @@ def recursion(act, x, sw, sb, depth):
 
 
 def run_group(args):
-    act, sw, sb, x, depths, tag = args
-    sigmas, thetas, worst = recursion(act, x, sw, sb, max(depths))
+    act, sw, sb, x, depths, tag, hidden = args
+    sigmas, thetas, worst = recursion(act, x, sw, sb, max(depths), hidden)
     out = []
     for L in depths:
-        out.append({
+        case = {
             "name": f"{tag}{act}_L{L}_sw{sw}_sb{sb}",
             "activation": act,
             "depth": L,
             "sigmaW": sw,
             "sigmaB": sb,
+            "parameterization": "ntk" if hidden is None else "standard",
+        }
+        if hidden is not None:
+            case["hidden"] = hidden[:L - 1]
+        out.append({
+            **case,
             "x": x.tolist(),
             "nngp": sigmas[L - 1].tolist(),
             "ntk": thetas[L - 1].tolist(),
@@ -178,10 +225,18 @@ def main():
     for act in ("relu", "erf", "tanh"):
         for sw in (1.0, 1.5):
             for sb in (0.1, 0.0):
-                jobs.append((act, sw, sb, x, (2, 3, 4), ""))
+                jobs.append((act, sw, sb, x, (2, 3, 4), "", None))
+    for act in (f"leaky_relu({LEAKY_SLOPE})", "abs", "gelu", "sin"):
+        for sw, sb in ((1.0, 0.1), (1.5, 0.0)):
+            jobs.append((act, sw, sb, x, (2, 3, 4), "", None))
+    # large variances (Σ_1 up to ≈ 13): where a fixed Gauss–Hermite rule fails for tanh
+    jobs.append(("tanh", 3.0, 0.5, x, (2, 3), "wide_variance_", None))
+    # 'standard' parameterisation, uneven hidden widths so a wrong n_l shows
+    for act in ("relu", "tanh", "gelu"):
+        jobs.append((act, 1.3, 0.2, x, (2, 3, 4), "standard_", [5, 7, 6]))
     # NTK-NOTES §3 check setting: n0 = 2, x0 = (1, 0), L = 4, σ_w = 1, σ_b = 0.1
     xc = np.vstack([[1.0, 0.0], np.random.default_rng(7).standard_normal((3, 2))])
-    jobs.append(("relu", 1.0, 0.1, xc, (4,), "notes_check_"))
+    jobs.append(("relu", 1.0, 0.1, xc, (4,), "notes_check_", None))
     with Pool(min(len(jobs), os.cpu_count() or 1)) as pool:
         results = pool.map(run_group, jobs)
     cases = [c for group in results for c in group]
@@ -192,7 +247,8 @@ def main():
     worst = max(c["integrationAbsErr"] for c in cases)
     doc = {
         "description": "infinite-width NNGP (Σ_L) and NTK (Θ_L) Grams, NTK-NOTES §3, 'ntk' "
-                       "parameterisation; expectations by scipy QUADPACK integration in polar "
+                       "parameterisation (and the large-width 'standard' NTK at the given hidden "
+                       "widths); expectations by scipy QUADPACK integration in polar "
                        "coordinates (scripts/golden/make_analytic_golden.py)",
         "maxIntegrationAbsErr": worst,
         "cases": cases,

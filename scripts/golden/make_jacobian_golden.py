@@ -80,11 +80,12 @@ _CASE_SPECS = [
     ("gelu", "ntk", [3, 6, 2], 1.0, 0.1, 4, 20249, []),
     ("relu", "ntk", [4, 9, 3], 1.5, 0.0, 4, 20250, []),
     ("erf", "standard", [3, 5, 5, 1], 2.0, 0.5, 5, 20251, []),
+    ("leaky_relu(0.2)", "ntk", [3, 6, 5, 2], 1.2, 0.1, 4, 20252, [1]),  # row 1 zero: leaky'(0) = 0.2
 ]
 
 
 def _case_name(act, param, widths, sw, sb):
-    name = f"{act}_{param}_{'-'.join(str(w) for w in widths)}"
+    name = f"{act.replace('(', '').replace(')', '')}_{param}_{'-'.join(str(w) for w in widths)}"
     if (sw, sb) != (1.0, 0.1):
         name += f"_sw{sw:g}_sb{sb:g}"
     return name
@@ -158,7 +159,8 @@ def compute_case(case):
     erf_np = np.vectorize(math.erf)
     phi_np = {"relu": lambda z: np.maximum(z, 0.0), "erf": erf_np, "tanh": np.tanh,
               "identity": lambda z: z, "sin": np.sin,
-              "gelu": lambda z: 0.5 * z * (1.0 + erf_np(z / math.sqrt(2.0)))}[case["activation"]]
+              "gelu": lambda z: 0.5 * z * (1.0 + erf_np(z / math.sqrt(2.0))),
+              "leaky_relu(0.2)": lambda z: np.where(z > 0, z, 0.2 * z)}[case["activation"]]
     a = x_np.T
     for l in range(L):
         z = s[l] * (Ws_np[l] @ a) + c * bs_np[l][:, None]

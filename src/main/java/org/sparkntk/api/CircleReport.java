@@ -25,6 +25,7 @@ import org.sparkntk.gram.Precision;
 import org.sparkntk.gram.StructuredNtk;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
+import org.sparkntk.model.Parameterization;
 import org.sparkntk.output.AtomicFiles;
 import org.sparkntk.output.Plots;
 
@@ -60,7 +61,13 @@ public final class CircleReport {
       x[2 * i + 1] = Math.sin(gamma[i]);
     }
     double[] x0 = {1.0, 0.0};
-    AnalyticNtk limit = new AnalyticNtk(architecture(config, widths[0], depth), KernelOutputs.TRACE, true);
+    if (config.get(ConfigKeys.MODEL_PARAMETERIZATION) != Parameterization.NTK) {
+      throw new ConfigException("the circle report draws one infinite-width curve, which exists for "
+          + "model.parameterization = ntk only (with 'standard' the NTK grows with the width); set "
+          + "model.parameterization = ntk");
+    }
+    AnalyticNtk limit = new AnalyticNtk(architecture(config, widths[0], depth), KernelOutputs.TRACE, true,
+        ConvergenceReport.quadrature(config));
     double[] analytic = limit.block(limit.prepare(x0, 1), limit.prepare(x, points));
     double[][][] empirical = new double[widths.length][seeds][];
     long seed0 = config.get(ConfigKeys.MODEL_SEED);

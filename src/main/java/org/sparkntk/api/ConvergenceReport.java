@@ -33,6 +33,7 @@ import org.sparkntk.gram.Precision;
 import org.sparkntk.gram.StructuredNtk;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
+import org.sparkntk.model.Parameterization;
 import org.sparkntk.output.AtomicFiles;
 import org.sparkntk.output.Plots;
 import org.sparkntk.spark.RowBlocks;
@@ -72,16 +73,23 @@ public final class ConvergenceReport {
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     int n = Math.toIntExact(data.count());
     Architecture limitArch = architecture(config, data, widths[0], depth);
-    AnalyticNtk analytic = new AnalyticNtk(limitArch, KernelOutputs.TRACE, true);
+    AnalyticNtk analytic = new AnalyticNtk(limitArch, KernelOutputs.TRACE, true, quadrature(config));
     int blockSize = NtkJob.blockSize(config, analytic, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
     BlockPlan plan = new BlockPlan(n, blockSize);
     JavaRDD<RowBlock> blocks = RowBlocks.of(data, plan);
-    GramMatrix limit = SparkGram.symmetric(sc, blocks, plan, analytic, "analytic NTK");
-    double limitNorm = frobenius(limit.data(), null);
+    // ntk parameterisation: one limit for every width; standard: the large-width mean at each width
+    // (AnalyticNtk), which scales with the width
+    boolean perWidth = limitArch.parameterization() == Parameterization.STANDARD;
+    GramMatrix limit = null;
     List<Width> results = new ArrayList<>();
     long seed0 = config.get(ConfigKeys.MODEL_SEED);
     for (int w : widths) {
       Architecture arch = architecture(config, data, w, depth);
+      if (limit == null || perWidth) {
+        limit = SparkGram.symmetric(sc, blocks, plan, new AnalyticNtk(arch, KernelOutputs.TRACE, true,
+            quadrature(config)), "analytic NTK" + (perWidth ? ", width " + w : ""));
+      }
+      double limitNorm = frobenius(limit.data(), null);
       double[] d = new double[seeds];
       for (int s = 0; s < seeds; s++) {
         StructuredNtk empirical = new StructuredNtk(Mlp.initialise(arch, seed0 + s), KernelOutputs.TRACE,
@@ -101,6 +109,11 @@ public final class ConvergenceReport {
     LOG.info(String.format(Locale.ROOT, "log-log slope %.3f (theory −0.5)", fit[0]));
     write(Path.of(config.get(ConfigKeys.OUTPUT_DIR)), config, n, limitArch, result);
     return result;
+  }
+
+  static int quadrature(JobConfig config) {
+    Integer points = config.get(ConfigKeys.KERNEL_QUADRATURE);
+    return points == null ? AnalyticNtk.ADAPTIVE_QUADRATURE : points;
   }
 
   private static Architecture architecture(JobConfig config, LabeledData data, int width, int depth) {

@@ -162,11 +162,9 @@ public final class NtkJob {
   public static BlockKernel<?> kernel(JobConfig config, Mlp mlp) {
     KernelOutputs outputs = config.get(ConfigKeys.KERNEL_OUTPUTS);
     if (config.get(ConfigKeys.KERNEL_TYPE).equals("analytic")) {
-      if (mlp.architecture().parameterization() != org.sparkntk.model.Parameterization.NTK) {
-        throw new ConfigException("kernel.type = analytic supports the ntk parameterisation only; the model is "
-            + mlp.architecture().parameterization().configName());
-      }
-      return new AnalyticNtk(mlp.architecture(), outputs, config.get(ConfigKeys.KERNEL_GET).equals("ntk"));
+      Integer points = config.get(ConfigKeys.KERNEL_QUADRATURE);
+      return new AnalyticNtk(mlp.architecture(), outputs, config.get(ConfigKeys.KERNEL_GET).equals("ntk"),
+          points == null ? AnalyticNtk.ADAPTIVE_QUADRATURE : points);
     }
     if (config.get(ConfigKeys.KERNEL_TYPE).equals("montecarlo")) {
       return new MonteCarloNtk(mlp.architecture(), config.get(ConfigKeys.MODEL_SEED), config.get(ConfigKeys.KERNEL_SAMPLES),

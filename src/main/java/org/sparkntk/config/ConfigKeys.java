@@ -71,6 +71,12 @@ public final class ConfigKeys {
   public static final ConfigKey<String> KERNEL_GET = add("kernel.get", "ntk", false, "ntk or nngp",
       "Which kernel: ntk (Θ) or nngp (Σ_L, the infinite-width output covariance; analytic only).",
       v -> oneOf(v, "ntk", "nngp"));
+  public static final ConfigKey<Integer> KERNEL_QUADRATURE = add("kernel.quadrature", "auto", false,
+      "a positive integer or auto",
+      "Analytic kernel, activations without a closed form (tanh): auto = trapezoidal rule with a step scaled to "
+          + "the variance (≈1e-10 relative at any variance); n = n-point Gauss–Hermite per dimension "
+          + "(neural-tangents' ElementwiseNumerical; its error grows with the variance).",
+      v -> autoOr(v, s -> positive(Integer.parseInt(s))));
   public static final ConfigKey<String> KERNEL_METHOD = add("kernel.method", "structured", false,
       "structured or jacobian",
       "How the empirical NTK is computed: structured = per-layer factors, Σ_l (c_W² A Aᵀ + c_b²) ∘ (D Dᵀ) "

@@ -8,46 +8,50 @@ import org.sparkntk.model.Parameterization;
 
 /**
  * The infinite-width kernels of the MLP family (NTK-NOTES.md §3; Jacot et al. 2018, Thm 1;
- * neural-tangents {@code stax.Dense(W_std=σ_w, b_std=σ_b, parameterization='ntk')}): the NNGP
- * kernel Σ_L or the NTK Θ_L, by the recursion
+ * neural-tangents {@code stax.Dense(W_std=σ_w, b_std=σ_b)}): the NNGP kernel Σ_L or the NTK Θ_L,
+ * by the recursion
  *
  * <pre>
- * Σ_0(x, x') = xᵀx'/n_0,   Σ_1 = σ_w² Σ_0 + σ_b²,   Θ_1 = Σ_1
+ * Σ_0(x, x') = xᵀx'/n_0,   Σ_1 = σ_w² Σ_0 + σ_b²,   Θ_1 = g_0 Σ_0 + c_b²
  * for l = 1 … L−1, (u, v) ~ N(0, [[Σ_l(x,x), Σ_l(x,x')], [Σ_l(x,x'), Σ_l(x',x')]]):
  *   Σ̂_l = E[φ(u)φ(v)],  Σ̇_l = E[φ'(u)φ'(v)]
- *   Σ_{l+1} = σ_w² Σ̂_l + σ_b²,   Θ_{l+1} = σ_w² Σ̇_l Θ_l + Σ_{l+1}
+ *   Σ_{l+1} = σ_w² Σ̂_l + σ_b²,   Θ_{l+1} = σ_w² Σ̇_l Θ_l + g_l Σ̂_l + c_b²
  * </pre>
  *
- * <p>Only the hidden widths' limit matters: the kernel depends on the architecture through n_0,
- * the depth L, φ, σ_w and σ_b. The empirical NTK of {@link StructuredNtk} converges to Θ_L ⊗ I_O
- * as every hidden width → ∞. {@code trace} returns Θ_L (the mean over outputs of Θ_L ⊗ I_O);
- * {@code full} returns Θ_L ⊗ I_O, row index i·O + a. The NNGP is treated the same way with Σ_L.
+ * The last two terms are the large-width value of layer l+1's parameter block of J Jᵀ,
+ * (c_W² ⟨a_l, a_l'⟩ + c_b²)·⟨δ, δ'⟩ with ⟨a_l, a_l'⟩ → n_l Σ̂_l ({@link StructuredNtk}), so
+ * g_l = c_W² n_l with the {@link Parameterization}'s gradient factors:
+ * <ul>
+ *   <li>{@code ntk}: c_W² = σ_w²/n_l, c_b = σ_b, so g_l = σ_w² and Θ_{l+1} = σ_w² Σ̇_l Θ_l + Σ_{l+1},
+ *       the NTK-NOTES form. The hidden widths drop out: this is the infinite-width limit.</li>
+ *   <li>{@code standard}: c_W = c_b = 1, so g_l = n_l and the kernel grows with the widths (no
+ *       finite limit without rescaling). The result is the large-width mean of the empirical NTK
+ *       at the model's widths, as neural-tangents computes for {@code parameterization='standard'};
+ *       the empirical kernel's relative distance to it still shrinks like 1/√width.</li>
+ * </ul>
+ * The NNGP Σ_L is the same in both (the network function is). The empirical NTK of
+ * {@link StructuredNtk} converges to Θ_L ⊗ I_O as every hidden width grows. {@code trace} returns
+ * Θ_L (the mean over outputs of Θ_L ⊗ I_O); {@code full} returns Θ_L ⊗ I_O, row index i·O + a.
  *
- * <p>Expectations: closed forms for relu (arc-cosine kernel, Cho &amp; Saul 2009), abs (as
- * relu(x) + relu(−x)), erf (Williams 1997) and identity; every other activation (tanh, sin, gelu)
- * by {@link GaussHermite} quadrature with {@link #DEFAULT_QUADRATURE_POINTS} points per dimension
- * (as neural-tangents' ElementwiseNumerical), factoring on the larger variance first so the Gram
- * is exactly symmetric. The rule is exact for polynomials of degree ≤ 2n − 1 and converges
- * geometrically for smooth φ, more slowly as the variances grow: measured for tanh at 64 points
- * (against scipy adaptive quadrature, scripts/golden/make_analytic_golden.py), the error of
- * E[tanh²] is 3e-9 at variance 1, 1e-6 at 2, 2e-5 at 3, 9e-5 at 4, and that of E[tanh'²] — which
- * multiplies into Θ — 1e-7, 2e-5, 2e-4, 9e-4. The analytic golden test sees 3e-6 relative on Θ
- * with σ_w = 1 and 8e-4 with σ_w = 1.5 (3 layers). Pass more points to the constructor for large σ_w or deep networks. Each
- * quadrature entry costs n² evaluations of φ and φ' per hidden layer (≈ 8·10³ at n = 64), far
- * more than a closed form.
+ * <p>Expectations in closed form for identity, the ReLU family (relu, leaky_relu, abs), erf
+ * (Williams 1997), gelu and sin — see the methods below. Other activations (tanh) by quadrature of
+ * the 2-D Gaussian integral: by default the variance-scaled trapezoidal rule of
+ * {@link NormalTrapezoid} (≈ 1e-10 relative at any variance), or an n-point Gauss–Hermite tensor
+ * rule (neural-tangents' ElementwiseNumerical) when n is given ({@code kernel.quadrature = n}); the
+ * Gauss–Hermite error grows with the variance (tanh, 64 points: E[tanh'²] off by 2e-7 at variance 1
+ * and 4e-3 at variance 4). The larger variance is factored first so the Gram is exactly symmetric.
  *
  * <p>Degenerate inputs: correlations are clipped to [−1, 1] before arccos/arcsin; a zero variance
- * (a zero row with σ_b = 0) gives Σ̂ = Σ̇ = 0 for relu (u ≡ 0 and relu'(0) = 0, as the empirical
- * network computes it), and the quadrature value φ(0)·E[φ(v)] for the others. No NaN arises on
- * finite inputs.
+ * (a zero row with σ_b = 0) gives the value the empirical network computes (e.g. for relu
+ * Σ̂ = Σ̇ = 0, as relu'(0) = 0). No NaN arises on finite inputs.
  *
- * <p>float64 throughout. Only the 'ntk' parameterisation is supported.
+ * <p>float64 throughout.
  */
 public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
   private static final long serialVersionUID = 1L;
 
-  /** Gauss–Hermite points per dimension for activations without a closed form. */
-  public static final int DEFAULT_QUADRATURE_POINTS = 64;
+  /** {@code quadraturePoints} value selecting the variance-scaled trapezoidal rule (the default). */
+  public static final int ADAPTIVE_QUADRATURE = 0;
 
   /**
    * A prepared block: the rows (row-major [rows × n_0]) and the diagonal recursion values
@@ -59,28 +63,32 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
   private final Architecture arch;
   private final KernelOutputs outputs;
   private final boolean ntk;
+  /** Gauss–Hermite rule, or null for the trapezoidal rule or a closed form. */
   private final GaussHermite rule;
 
   /** The NTK ({@code ntk = true}) or NNGP kernel with the default quadrature. */
   public AnalyticNtk(Architecture arch, KernelOutputs outputs, boolean ntk) {
-    this(arch, outputs, ntk, DEFAULT_QUADRATURE_POINTS);
+    this(arch, outputs, ntk, ADAPTIVE_QUADRATURE);
   }
 
+  /**
+   * {@code quadraturePoints}: {@link #ADAPTIVE_QUADRATURE} for the trapezoidal rule, n ≥ 1 for the
+   * n-point Gauss–Hermite rule; used only by activations without a closed form.
+   */
   public AnalyticNtk(Architecture arch, KernelOutputs outputs, boolean ntk, int quadraturePoints) {
-    if (arch.parameterization() != Parameterization.NTK) {
-      throw new UnsupportedOperationException("the analytic (infinite-width) kernel is implemented for the "
-          + "'ntk' parameterisation only; got '" + arch.parameterization().configName()
-          + "' (in the 'standard' parameterisation the NTK's weight terms scale with the hidden widths "
-          + "and have no finite limit without rescaling)");
+    if (quadraturePoints < 0) {
+      throw new IllegalArgumentException("quadrature points must be ≥ 1 (or 0 for the adaptive rule), got "
+          + quadraturePoints);
     }
     this.arch = arch;
     this.outputs = outputs;
     this.ntk = ntk;
-    this.rule = hasClosedForm(arch.activation()) ? null : GaussHermite.of(quadraturePoints);
+    this.rule = hasClosedForm(arch.activation()) || quadraturePoints == ADAPTIVE_QUADRATURE ? null
+        : GaussHermite.of(quadraturePoints);
   }
 
   static boolean hasClosedForm(Activation a) {
-    return a == Activation.RELU || a == Activation.ERF || a == Activation.IDENTITY || a == Activation.ABS;
+    return a.kind() != Activation.Kind.TANH;
   }
 
   public Architecture architecture() {
@@ -143,18 +151,35 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
     for (int e = 0; e < sigma.length; e++) {
       sigma[e] += sb2;
     }
-    double[] theta = ntk ? sigma.clone() : null;
+    Parameterization p = arch.parameterization();
+    boolean standard = p == Parameterization.STANDARD;
+    double cb2 = p.biasGradientScale(arch.sigmaB()) * p.biasGradientScale(arch.sigmaB());
+    double[] theta = null;
+    if (ntk) {
+      if (standard) {
+        // Θ_1 = c_W² ⟨x, x'⟩ + c_b² = xᵀx' + 1
+        theta = new double[m * n];
+        Blas.get().gemmNT(m, n, n0, 1.0, left.x(), right.x(), 0.0, theta);
+        for (int e = 0; e < theta.length; e++) {
+          theta[e] += cb2;
+        }
+      } else {
+        theta = sigma.clone();
+      }
+    }
     double[] out = new double[2];
     for (int l = 1; l < depth; l++) {
       double[] dl = left.diagonal()[l - 1];
       double[] dr = right.diagonal()[l - 1];
+      double g = arch.width(l); // standard: g_l = n_l
       for (int i = 0; i < m; i++) {
         for (int j = 0; j < n; j++) {
           int e = i * n + j;
           expectations(dl[i], sigma[e], dr[j], ntk, out);
           sigma[e] = sw2 * out[0] + sb2;
           if (ntk) {
-            theta[e] = sw2 * out[1] * theta[e] + sigma[e];
+            // ntk parameterisation: g_l Σ̂_l + c_b² = Σ_{l+1}
+            theta[e] = sw2 * out[1] * theta[e] + (standard ? g * out[0] + cb2 : sigma[e]);
           }
         }
       }
@@ -192,35 +217,15 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
     double v1 = k11 > 0 ? k11 : 0.0;
     double v2 = k22 > 0 ? k22 : 0.0;
     double norm = Math.sqrt(v1 * v2);
+    double r = Math.max(-norm, Math.min(norm, k12));
     Activation act = arch.activation();
-    switch (act) {
+    switch (act.kind()) {
       case IDENTITY -> {
-        out[0] = Math.max(-norm, Math.min(norm, k12));
+        out[0] = r;
         out[1] = 1.0;
       }
-      case RELU, ABS -> {
-        // u ≡ 0 or v ≡ 0 gives 0 for both (relu(0) = relu'(0) = abs(0) = abs'(0) = 0).
-        if (norm == 0.0) {
-          out[0] = 0.0;
-          out[1] = 0.0;
-          return;
-        }
-        double rho = Math.max(-1.0, Math.min(1.0, k12 / norm));
-        double theta = Math.acos(rho);
-        double relu = Math.sin(theta) + (Math.PI - theta) * rho; // 2π·Σ̂_relu/√(k11 k22)
-        if (act == Activation.RELU) {
-          out[0] = norm * relu / (2.0 * Math.PI);
-          out[1] = (Math.PI - theta) / (2.0 * Math.PI);
-        } else {
-          // |x| = relu(x) + relu(−x): Σ̂ = 2·(R(ρ) + R(−ρ)), R(−ρ) by θ → π − θ, ρ → −ρ;
-          // Σ̇ = E[sign u · sign v] = 1 − 2θ/π.
-          double mirrored = Math.sin(theta) - theta * rho;
-          out[0] = norm * (relu + mirrored) / Math.PI;
-          out[1] = 1.0 - 2.0 * theta / Math.PI;
-        }
-      }
+      case RELU, LEAKY_RELU, ABS -> abRelu(act, v1, v2, norm, k12, out);
       case ERF -> {
-        double r = Math.max(-norm, Math.min(norm, k12));
         double d1 = 1.0 + 2.0 * v1;
         double d2 = 1.0 + 2.0 * v2;
         double arg = Math.max(-1.0, Math.min(1.0, 2.0 * r / Math.sqrt(d1 * d2)));
@@ -228,8 +233,10 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
         // (1+2k11)(1+2k22) − 4k12² ≥ 1 + 2k11 + 2k22 ≥ 1 once |k12| ≤ √(k11 k22)
         out[1] = (4.0 / Math.PI) / Math.sqrt(Math.max(1.0, d1 * d2 - 4.0 * r * r));
       }
-      // The tensor rule is not symmetric under u ↔ v; factor on the larger variance first so that
-      // K(x, x') and K(x', x) take exactly the same path and the Gram stays symmetric.
+      case GELU -> gelu(v1, v2, r, out);
+      case SIN -> sin(v1, v2, r, out);
+      // The rules are not symmetric under u ↔ v; put the larger variance first so that K(x, x')
+      // and K(x', x) take exactly the same path and the Gram stays symmetric.
       default -> {
         if (v1 >= v2) {
           quadrature(act, v1, k12, v2, derivative, out);
@@ -240,7 +247,81 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
     }
   }
 
+  /**
+   * φ = α·min(x, 0) + max(x, 0) (relu α = 0, abs α = −1, leaky relu), neural-tangents' ABRelu with
+   * a = α, b = 1. With θ = arccos(ρ), ρ = k12/√(k11 k22), splitting φ(u) = relu(u) − α·relu(−u) and
+   * using the arc-cosine kernel E[relu(u) relu(v)] = √(k11 k22)(sin θ + (π − θ)ρ)/(2π) (Cho &amp;
+   * Saul 2009) for the pairs (±u, ±v):
+   * <pre>
+   *   Σ̂ = (1 − α)²/(2π) · √(k11 k22 − k12²) + [(1 + α²)/2 − (1 − α)² θ/(2π)] · k12
+   *   Σ̇ = (1 + α²)/2 − (1 − α)² θ/(2π)          (P(u, v same sign) = 1 − θ/π)
+   * </pre>
+   * A zero variance (u ≡ 0) gives Σ̂ = 0 and Σ̇ = φ'(0)·E[φ'(v)], with the empirical network's
+   * convention for φ'(0) (relu'(0) = abs'(0) = 0, leaky'(0) = α) and E[φ'(v)] = (1 + α)/2, or φ'(0)
+   * again if v ≡ 0 too.
+   */
+  private static void abRelu(Activation act, double v1, double v2, double norm, double k12, double[] out) {
+    double alpha = act.negativeSlope();
+    if (norm == 0.0) {
+      double d0 = act.derivative(0.0);
+      out[0] = 0.0;
+      out[1] = d0 * (v1 == 0.0 && v2 == 0.0 ? d0 : 0.5 * (1.0 + alpha));
+      return;
+    }
+    double rho = Math.max(-1.0, Math.min(1.0, k12 / norm));
+    double theta = Math.acos(rho);
+    double kink = (1.0 - alpha) * (1.0 - alpha) / (2.0 * Math.PI);
+    double slope = 0.5 * (1.0 + alpha * alpha) - kink * theta;
+    // √(k11 k22 − k12²) = √(k11 k22)·sin θ, exact also at ρ = ±1
+    out[0] = kink * norm * Math.sin(theta) + slope * norm * rho;
+    out[1] = slope;
+  }
+
+  /**
+   * GELU, φ(x) = x·Φ(x) (Tsuchida et al. 2021, arXiv:2002.08517; neural-tangents Gelu). With
+   * q = k12, P = k11 k22, P₁ = (1 + k11)(1 + k22), Δ = √(P₁ − q²) ≥ √(1 + k11 + k22) and
+   * β = arcsin(q/√P₁):
+   * <pre>
+   *   Σ̂ = q/4 + (q² + P Δ²)/(2π P₁ Δ) + q β/(2π)
+   *   Σ̇ = 1/4 + β/(2π) + q/(2π Δ) · (1 + 1/Δ² + (1 − P)/P₁)
+   * </pre>
+   * (checked against 2-D Gauss–Hermite quadrature to 1e-15 in AnalyticNtkTest).
+   */
+  private static void gelu(double v1, double v2, double q, double[] out) {
+    double p = v1 * v2;
+    double p1 = (1.0 + v1) * (1.0 + v2);
+    double delta2 = p1 - q * q;
+    double delta = Math.sqrt(delta2);
+    double beta = Math.asin(Math.max(-1.0, Math.min(1.0, q / Math.sqrt(p1))));
+    out[0] = 0.25 * q + (q * q + p * delta2) / (2.0 * Math.PI * p1 * delta) + q * beta / (2.0 * Math.PI);
+    out[1] = 0.25 + beta / (2.0 * Math.PI) + q / (2.0 * Math.PI * delta) * (1.0 + 1.0 / delta2 + (1.0 - p) / p1);
+  }
+
+  /**
+   * sin: E[sin u sin v] = ½(E cos(u − v) − E cos(u + v)) with E cos w = e^{−Var(w)/2}, so
+   * Σ̂ = e^{−(k11+k22)/2} sinh k12 and likewise Σ̇ = E[cos u cos v] = e^{−(k11+k22)/2} cosh k12.
+   * For very large variances the product form would give 0·∞; the difference of exponentials
+   * e^{±k12 − (k11+k22)/2}, each ≤ 1 since |k12| ≤ (k11 + k22)/2, is used there instead.
+   */
+  private static void sin(double v1, double v2, double q, double[] out) {
+    double half = 0.5 * (v1 + v2);
+    if (half < 700.0) {
+      double e = Math.exp(-half);
+      out[0] = e * Math.sinh(q);
+      out[1] = e * Math.cosh(q);
+    } else {
+      double plus = Math.exp(q - half);
+      double minus = Math.exp(-q - half);
+      out[0] = 0.5 * (plus - minus);
+      out[1] = 0.5 * (plus + minus);
+    }
+  }
+
   private void quadrature(Activation act, double k11, double k12, double k22, boolean derivative, double[] out) {
+    if (rule == null) {
+      NormalTrapezoid.expectations(act, k11, k12, k22, derivative, out);
+      return;
+    }
     double[] f = GaussHermite.cholesky2(k11, k12, k22);
     double a = f[0];
     double b = f[1];
@@ -286,17 +367,21 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
     double perPair = arch.inputs();
     int hidden = arch.depth() - 1;
     if (hidden > 0) {
-      int q = rule == null ? 1 : rule.points();
-      // closed forms: a few dozen operations; quadrature: n² evaluations of φ (and φ')
-      perPair += hidden * (rule == null ? 30.0 : (ntk ? 2.0 : 1.0) * q * q);
+      // closed forms: a few dozen operations; quadrature: n² evaluations of φ (and φ'), the
+      // trapezoidal rule at least 61² (unit variance; more for larger variances)
+      int q = rule != null ? rule.points() : NormalTrapezoid.points(1.0);
+      perPair += hidden * (hasClosedForm(arch.activation()) ? 30.0 : (ntk ? 2.0 : 1.0) * q * q);
     }
     return (double) leftRows * rightRows * perPair;
   }
 
   @Override
   public String describe() {
-    String how = rule == null ? "closed form" : rule.points() + "-point Gauss–Hermite";
-    return "analytic " + (ntk ? "NTK" : "NNGP") + " (infinite width, " + how + ", " + outputs.configName()
+    String how = hasClosedForm(arch.activation()) ? "closed form"
+        : rule == null ? "variance-scaled trapezoidal rule" : rule.points() + "-point Gauss–Hermite";
+    String limit = arch.parameterization() == Parameterization.STANDARD && ntk
+        ? "large-width mean at the model's widths" : "infinite width";
+    return "analytic " + (ntk ? "NTK" : "NNGP") + " (" + limit + ", " + how + ", " + outputs.configName()
         + ") of " + arch;
   }
 }

@@ -94,7 +94,7 @@ public record Architecture(int[] widths, Activation activation, Parameterization
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Architecture a && Arrays.equals(widths, a.widths) && activation == a.activation
+    return o instanceof Architecture a && Arrays.equals(widths, a.widths) && activation.equals(a.activation)
         && parameterization == a.parameterization && Double.compare(sigmaW, a.sigmaW) == 0
         && Double.compare(sigmaB, a.sigmaB) == 0;
   }

@@ -1,7 +1,7 @@
 package org.sparkntk.gram;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -9,7 +9,8 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.sparkntk.linalg.Lapack;
 import org.sparkntk.model.Activation;
 import org.sparkntk.model.Architecture;
@@ -51,25 +52,33 @@ class AnalyticNtkTest {
    * definitions E[φ(u)φ(v)], E[φ'(u)φ'(v)], on 60 covariance triples with variances up to ≈ 3,
    * a third of them degenerate (k11 = 0 or k22 = 0, k12 = ±√(k11 k22)).
    * <ul>
-   *   <li>identity and erf are smooth (entire): the quadrature converges geometrically (measured
-   *       erf error at 200 points ≤ 1e-13), tolerance 1e-10 relative to 1 + k11 + k22;</li>
+   *   <li>identity, erf, gelu and sin are smooth (entire): the quadrature converges geometrically
+   *       (measured error at 200 points ≤ 1e-13), tolerance 1e-10 relative to 1 + k11 + k22;</li>
    *   <li>relu and abs have a kink (φ) and a jump (φ') along lines through the origin that the
    *       tensor rule does not align with, so it converges only algebraically (O(1/n) for the
    *       jump). Measured worst errors at 200 points: relu ≈ 1.2e-4·(1 + k11 + k22) for Σ̂ and
    *       ≈ 8.3e-3 for Σ̇; abs (two kinks, a jump of height 2) ≈ 4.8e-4 and ≈ 3.3e-2. Tolerances
    *       relu 3e-4 / 2.5e-2, abs 1.5e-3 / 0.1 leave a factor ≈ 2.5–3 over the measurement yet
-   *       catch a wrong formula (errors of order 0.1–1 over these triples).</li>
+   *       catch a wrong formula (errors of order 0.1–1 over these triples). leaky_relu(0.2) has a
+   *       kink of size 0.8 and gets relu's tolerances.</li>
    * </ul>
-   * For k11 = 0 the quadrature gives φ'(0)·E[φ'(v)] = 0 (relu'(0) = abs'(0) = 0), which the
-   * closed forms reproduce.
+   * For k11 = 0 the quadrature gives φ'(0)·E[φ'(v)] (0 for relu and abs, α(1 + α)/2 for leaky
+   * relu, 1/4 for gelu), which the closed forms reproduce.
    */
+  static List<Activation> closedForms() {
+    return Activation.examples().stream().filter(AnalyticNtk::hasClosedForm).toList();
+  }
+
   @ParameterizedTest
-  @EnumSource(value = Activation.class, names = {"RELU", "ABS", "ERF", "IDENTITY"})
+  @MethodSource("closedForms")
   void closedFormsMatchQuadrature(Activation act) {
     AnalyticNtk k = new AnalyticNtk(arch(act, new int[] {2, 5, 1}, 1, 0), KernelOutputs.TRACE, true);
     GaussHermite gh = GaussHermite.of(200);
-    double tolValue = act == Activation.RELU ? 3e-4 : act == Activation.ABS ? 1.5e-3 : 1e-10;
-    double tolSlope = act == Activation.RELU ? 2.5e-2 : act == Activation.ABS ? 0.1 : 1e-10;
+    // piecewise linear: the kink's size is |1 − α| (relu 1, leaky 0.8, abs 2), errors scale with it
+    boolean kinked = act.kind() == Activation.Kind.RELU || act.kind() == Activation.Kind.LEAKY_RELU
+        || act.kind() == Activation.Kind.ABS;
+    double tolValue = act.kind() == Activation.Kind.ABS ? 1.5e-3 : kinked ? 3e-4 : 1e-10;
+    double tolSlope = act.kind() == Activation.Kind.ABS ? 0.1 : kinked ? 2.5e-2 : 1e-10;
     double worstValue = 0;
     double worstSlope = 0;
     double[] out = new double[2];
@@ -98,12 +107,30 @@ class AnalyticNtkTest {
     assertEquals(0.08125, sigma[0], 1e-15);
   }
 
+  /**
+   * The 'standard' parameterisation: the NNGP equals the 'ntk' parameterisation's (the network
+   * function is the same), and Θ is affine in the hidden width n_1 — only layer 2's weight term
+   * g_1 Σ̂_1 = n_1 Σ̂_1, carried forward by σ_w² Σ̇_2, depends on it — with a non-zero slope.
+   */
   @Test
-  void standardParameterisationIsRefused() {
-    Architecture a = new Architecture(new int[] {2, 3, 1}, Activation.RELU, Parameterization.STANDARD, 1, 0);
-    UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-        () -> new AnalyticNtk(a, KernelOutputs.TRACE, true));
-    assertTrue(e.getMessage().contains("'ntk'"));
+  void standardParameterisationScalesWithWidth() {
+    double[] x = new Random(4).doubles(3 * 2, -1, 1).toArray();
+    double[][] theta = new double[3][];
+    for (int i = 0; i < 3; i++) {
+      Architecture a = new Architecture(new int[] {2, 10 + 10 * i, 7, 1}, Activation.GELU,
+          Parameterization.STANDARD, 1.2, 0.3);
+      theta[i] = gram(new AnalyticNtk(a, KernelOutputs.TRACE, true), x, 3);
+      double[] nngp = gram(new AnalyticNtk(a, KernelOutputs.TRACE, false), x, 3);
+      double[] nngpNtkParam = gram(new AnalyticNtk(new Architecture(a.widths(), a.activation(), Parameterization.NTK,
+          1.2, 0.3), KernelOutputs.TRACE, false), x, 3);
+      assertArrayEquals(nngpNtkParam, nngp, 0.0);
+    }
+    for (int e = 0; e < 9; e++) {
+      double d1 = theta[1][e] - theta[0][e];
+      double d2 = theta[2][e] - theta[1][e];
+      assertTrue(Math.abs(d1) > 1e-3, "Θ must depend on n_1");
+      assertEquals(d1, d2, 1e-12 * Math.abs(theta[2][e]), "Θ affine in n_1");
+    }
   }
 
   /**
@@ -112,14 +139,24 @@ class AnalyticNtkTest {
    * error we measure; the test allows 4 standard errors plus a bias allowance of 1% of the largest
    * entry for the O(1/width) finite-width bias of the mean (relative ≈ depth/width ≈ 1e-3 here).
    */
+  static List<Arguments> largeWidthCases() {
+    List<Arguments> out = new ArrayList<>();
+    for (Activation act : Activation.examples()) {
+      out.add(Arguments.of(act, Parameterization.NTK));
+    }
+    out.add(Arguments.of(Activation.RELU, Parameterization.STANDARD));
+    out.add(Arguments.of(Activation.TANH, Parameterization.STANDARD));
+    return out;
+  }
+
   @ParameterizedTest
-  @EnumSource(value = Activation.class, names = {"RELU", "ERF", "TANH"})
-  void empiricalNtkApproachesAnalyticAtLargeWidth(Activation act) {
+  @MethodSource("largeWidthCases")
+  void empiricalNtkApproachesAnalyticAtLargeWidth(Activation act, Parameterization parameterization) {
     int n0 = 3;
     int rows = 6;
     int width = 2048;
     int seeds = 6;
-    Architecture a = arch(act, new int[] {n0, width, width, 2}, 1.5, 0.2);
+    Architecture a = new Architecture(new int[] {n0, width, width, 2}, act, parameterization, 1.5, 0.2);
     Random rnd = new Random(3);
     double[] x = rnd.doubles(rows * n0, -1.5, 1.5).toArray();
     double[] analytic = gram(new AnalyticNtk(a, KernelOutputs.TRACE, true), x, rows);
@@ -145,28 +182,30 @@ class AnalyticNtkTest {
       double se = Math.sqrt(var / seeds);
       double diff = Math.abs(mean - analytic[e]);
       worstZ = Math.max(worstZ, diff / (se + 1e-300));
-      assertTrue(diff <= 4 * se + 0.01 * max, act + " entry " + e + ": empirical mean " + mean + " ± " + se
+      assertTrue(diff <= 4 * se + 0.01 * max, act + " " + parameterization + " entry " + e + ": empirical mean " + mean + " ± " + se
           + " vs analytic " + analytic[e]);
     }
-    System.out.printf("%s: worst |mean − analytic|/se = %.2f, max Θ = %.4f%n", act, worstZ, max);
+    System.out.printf("%s %s: worst |mean − analytic|/se = %.2f, max Θ = %.4f%n", act, parameterization.configName(),
+        worstZ, max);
   }
 
   /** The Gram is symmetric and PSD (λ_min ≥ −1e-12 λ_max) on random data with a zero row; no NaN. */
   @ParameterizedTest
-  @EnumSource(Activation.class)
+  @MethodSource("org.sparkntk.model.Activation#examples")
   void gramIsSymmetricPsdAndFinite(Activation act) {
     int n0 = 4;
     int rows = 12;
-    double[] x = new Random(act.ordinal()).doubles(rows * n0, -2, 2).toArray();
+    double[] x = new Random(act.configName().hashCode()).doubles(rows * n0, -2, 2).toArray();
     for (int k = 0; k < n0; k++) {
       x[5 * n0 + k] = 0.0; // a zero row
     }
     x[7 * n0] = 1e-300;
     for (double sb : new double[] {0.0, 0.3}) {
       for (boolean ntk : new boolean[] {true, false}) {
-        Architecture a = arch(act, new int[] {n0, 8, 8, 8, 2}, 1.3, sb);
+        for (Parameterization p : Parameterization.values()) {
+        Architecture a = new Architecture(new int[] {n0, 8, 8, 8, 2}, act, p, 1.3, sb);
         for (KernelOutputs outputs : KernelOutputs.values()) {
-          AnalyticNtk kernel = new AnalyticNtk(a, outputs, ntk, 24);
+          AnalyticNtk kernel = new AnalyticNtk(a, outputs, ntk, p == Parameterization.NTK ? 24 : 0);
           double[] g = gram(kernel, x, rows);
           int n = rows * kernel.rowsPerExample();
           assertEquals((long) n * n, g.length);
@@ -180,8 +219,9 @@ class AnalyticNtkTest {
           double[] values = Lapack.get().symmetricEigen(g, n).values();
           double lmax = values[n - 1];
           assertTrue(asym <= 1e-13 * lmax, "asymmetry " + asym);
-          assertTrue(values[0] >= -1e-12 * lmax, act + " sb=" + sb + " ntk=" + ntk + " λmin " + values[0]
-              + " λmax " + lmax);
+          assertTrue(values[0] >= -1e-12 * lmax, act + " " + p + " sb=" + sb + " ntk=" + ntk + " λmin "
+              + values[0] + " λmax " + lmax);
+        }
         }
       }
     }

@@ -40,14 +40,15 @@ abstract class EmpiricalNtkContract {
         Arguments.of(new int[] {5, 6, 6, 6, 4}, Activation.TANH, Parameterization.NTK),
         Arguments.of(new int[] {3, 12, 2}, Activation.GELU, Parameterization.STANDARD),
         Arguments.of(new int[] {1, 4, 8, 10}, Activation.SIN, Parameterization.NTK),
-        Arguments.of(new int[] {6, 3, 5}, Activation.ABS, Parameterization.NTK));
+        Arguments.of(new int[] {6, 3, 5}, Activation.ABS, Parameterization.NTK),
+        Arguments.of(new int[] {4, 6, 5, 2}, Activation.leakyRelu(0.2), Parameterization.STANDARD));
   }
 
   @ParameterizedTest
   @MethodSource("networks")
   void equalsExplicitJacobianContraction(int[] widths, Activation activation, Parameterization parameterization) {
     Architecture arch = new Architecture(widths, activation, parameterization, 1.3, 0.2);
-    Mlp mlp = Mlp.initialise(arch, widths.length * 31L + activation.ordinal());
+    Mlp mlp = Mlp.initialise(arch, widths.length * 31L + activation.kind().ordinal());
     Random r = new Random(17);
     int n = 9;
     int m = 4;

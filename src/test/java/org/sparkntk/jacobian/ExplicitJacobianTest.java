@@ -64,7 +64,8 @@ class ExplicitJacobianTest {
         Arguments.of(new int[] {3, 5, 4}, Activation.GELU, Parameterization.STANDARD, 2.0, 0.0),
         Arguments.of(new int[] {3, 4, 4, 2}, Activation.SIN, Parameterization.NTK, 1.0, 0.5),
         Arguments.of(new int[] {5, 3}, Activation.IDENTITY, Parameterization.NTK, 1.0, 0.1),
-        Arguments.of(new int[] {2, 6, 2}, Activation.ABS, Parameterization.STANDARD, 1.0, 0.2));
+        Arguments.of(new int[] {2, 6, 2}, Activation.ABS, Parameterization.STANDARD, 1.0, 0.2),
+        Arguments.of(new int[] {3, 7, 5, 2}, Activation.leakyRelu(0.2), Parameterization.NTK, 1.2, 0.1));
   }
 
   /**

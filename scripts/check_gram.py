@@ -82,7 +82,7 @@ def main():
 
     meta, widths, Ws, bs = ref.load_model(args.output_dir / "model", fail)
     label_cols = [c.strip() for c in args.label_cols.split(",") if c.strip()]
-    X = load_features(args.train_csv, label_cols)
+    X = ref.apply_input_mapping(meta, args.output_dir / "model", load_features(args.train_csv, label_cols), fail)
     N, O = X.shape[0], widths[-1]
     if X.shape[1] != widths[0]:
         fail(f"CSV has {X.shape[1]} feature columns, model expects widths[0] = {widths[0]}")

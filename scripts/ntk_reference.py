@@ -94,6 +94,30 @@ def load_model(model_dir, fail):
     return meta, widths, Ws, bs
 
 
+def apply_input_mapping(meta, model_dir, X, fail):
+    """The fixed Fourier-feature mapping saved with a model (model.json "inputMapping", B.npy),
+    written from NTK-NOTES §5, applied to the raw rows X [N, d]; X unchanged without one."""
+    m = meta.get("inputMapping")
+    if not m:
+        return X
+    kind, d = m["type"], int(m["inputs"])
+    if X.shape[1] != d:
+        fail(f"the model's input mapping takes {d} coordinates, the CSV has {X.shape[1]}")
+    if kind == "basic":
+        phase = 2 * np.pi * X
+    elif kind == "positional":
+        sigma, freqs = float(m["scale"]), int(m["features"])
+        phase = np.concatenate([2 * np.pi * sigma ** (j / freqs) * X for j in range(freqs)], axis=1)
+    elif kind == "gaussian":
+        B = np.load(model_dir / "B.npy")
+        if B.shape != (int(m["features"]), d):
+            fail(f"B.npy has shape {B.shape}, model.json says ({m['features']}, {d})")
+        phase = 2 * np.pi * X @ B.T
+    else:
+        fail(f"unsupported input mapping {kind!r}")
+    return np.concatenate([np.cos(phase), np.sin(phase)], axis=1)
+
+
 def trainable_layers(Ws, bs, widths, parameterization, sigma_w, sigma_b):
     """Per layer the trainable (W, b) from the raw draws (numpy or torch, kept as given):
     ntk: (W_l, b_l);  standard: (s_l W_l, c b_l)."""

@@ -29,6 +29,7 @@ import org.sparkntk.gram.KernelOutputs;
 import org.sparkntk.gram.MonteCarloNtk;
 import org.sparkntk.gram.StructuredNtk;
 import org.sparkntk.model.Architecture;
+import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.ModelStore;
 import org.sparkntk.output.JobOutputs;
@@ -102,9 +103,15 @@ public final class NtkJob {
       throw new DataException(testName + " has " + test.featureCount() + " feature columns " + test.features()
           + " but " + trainName + " has " + train.featureCount() + " " + train.features());
     }
-    Mlp mlp = model(config, train.featureCount(), labels.size());
+    InputMapping mapping = mapping(config, train.featureCount());
+    Mlp mlp = model(config, mapping.isFinite() ? mapping.outputs() : mapping.inputs(), labels.size());
     Architecture arch = mlp.architecture();
-    BlockKernel<?> kernel = kernel(config, mlp);
+    BlockKernel<?> kernel = kernel(config, mlp, mapping);
+    boolean zeroF0 = config.get(ConfigKeys.SOLVER_F0).equals("zero");
+    if (!mapping.isFinite() && !zeroF0) {
+      throw new ConfigException("input.features = inf has no finite network to give the outputs f_0; set "
+          + "solver.f0 = zero (the mean over initialisations)");
+    }
     int n = Math.toIntExact(train.count());
     int m = test == null ? 0 : Math.toIntExact(test.count());
     String solverType = config.get(ConfigKeys.SOLVER_TYPE);
@@ -114,14 +121,14 @@ public final class NtkJob {
         arch.parameterCount(), arch.outputs(), kernel.describe(), blockSize);
 
     BlockPlan trainPlan = new BlockPlan(n, blockSize);
-    JavaRDD<RowBlock> trainBlocks = RowBlocks.of(train, trainPlan);
+    JavaRDD<RowBlock> trainBlocks = RowBlocks.of(train, trainPlan, mapping);
     BlockPlan testPlan = test == null ? null : new BlockPlan(m, blockSize);
-    JavaRDD<RowBlock> testBlocks = test == null ? null : RowBlocks.of(test, testPlan);
+    JavaRDD<RowBlock> testBlocks = test == null ? null : RowBlocks.of(test, testPlan, mapping);
     int o = arch.outputs();
     double[][] targetsAndOutputs = timer.time("labels and network outputs f0", () -> new double[][] {
         RowBlocks.labels(trainBlocks, trainPlan, o),
-        RowBlocks.outputs(trainBlocks, trainPlan, mlp),
-        test == null ? null : RowBlocks.outputs(testBlocks, testPlan, mlp),
+        zeroF0 ? new double[n * o] : RowBlocks.outputs(trainBlocks, trainPlan, mlp),
+        test == null ? null : zeroF0 ? new double[m * o] : RowBlocks.outputs(testBlocks, testPlan, mlp),
         test == null || !test.hasLabels() ? null : RowBlocks.labels(testBlocks, testPlan, o)});
     double[] yTrain = targetsAndOutputs[0];
     double[] f0Train = targetsAndOutputs[1];
@@ -144,14 +151,15 @@ public final class NtkJob {
         Double.isNaN(fit.last().testLoss()) ? "" : String.format(", test loss %.6g", fit.last().testLoss())));
 
     ObjectNode metrics = JobOutputs.metrics(config, spark, mlp, kernel, trainPlan, n, m, fit, timer);
+    metrics.put("inputMapping", mapping.describe());
     if (outputDir != null) {
       try {
-        JobOutputs.write(outputDir, config, mlp, labels, trainGram, crossGram, yTrain, yTest, fit, metrics, timer);
+        JobOutputs.write(outputDir, config, mlp, mapping, labels, trainGram, crossGram, yTrain, yTest, fit, metrics, timer);
       } catch (IOException e) {
         throw new UncheckedIOException("writing outputs to " + outputDir + " failed: " + e.getMessage(), e);
       }
     }
-    return new NtkRun(mlp, trainGram, crossGram, fit, metrics, outputDir);
+    return new NtkRun(mlp, mapping, trainGram, crossGram, fit, metrics, outputDir);
   }
 
   /**
@@ -160,11 +168,29 @@ public final class NtkJob {
    * initialisations (montecarlo), or its own empirical NTK by kernel.method and kernel.precision.
    */
   public static BlockKernel<?> kernel(JobConfig config, Mlp mlp) {
+    return kernel(config, mlp, InputMapping.none(mlp.architecture().inputs()));
+  }
+
+  /**
+   * The kernel on rows already mapped by {@code mapping} ({@link RowBlocks#of(LabeledData, BlockPlan,
+   * InputMapping)}); only the Gaussian m → ∞ limit, which has no feature vector, enters the kernel
+   * itself (analytic only).
+   */
+  public static BlockKernel<?> kernel(JobConfig config, Mlp mlp, InputMapping mapping) {
     KernelOutputs outputs = config.get(ConfigKeys.KERNEL_OUTPUTS);
-    if (config.get(ConfigKeys.KERNEL_TYPE).equals("analytic")) {
+    boolean analytic = config.get(ConfigKeys.KERNEL_TYPE).equals("analytic");
+    if (!mapping.isFinite() && !analytic) {
+      throw new ConfigException("input.features = inf (the m → ∞ Gaussian mapping) needs kernel.type = analytic; "
+          + "the " + config.get(ConfigKeys.KERNEL_TYPE) + " kernel needs a finite number of features");
+    }
+    if (analytic) {
       Integer points = config.get(ConfigKeys.KERNEL_QUADRATURE);
-      return new AnalyticNtk(mlp.architecture(), outputs, config.get(ConfigKeys.KERNEL_GET).equals("ntk"),
-          points == null ? AnalyticNtk.ADAPTIVE_QUADRATURE : points);
+      try {
+        return new AnalyticNtk(mlp.architecture(), outputs, config.get(ConfigKeys.KERNEL_GET).equals("ntk"),
+            points == null ? AnalyticNtk.ADAPTIVE_QUADRATURE : points, mapping.isFinite() ? null : mapping);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(e.getMessage());
+      }
     }
     if (config.get(ConfigKeys.KERNEL_TYPE).equals("montecarlo")) {
       return new MonteCarloNtk(mlp.architecture(), config.get(ConfigKeys.MODEL_SEED), config.get(ConfigKeys.KERNEL_SAMPLES),
@@ -173,6 +199,42 @@ public final class NtkJob {
     return config.get(ConfigKeys.KERNEL_METHOD).equals("jacobian")
         ? new ExplicitNtk(mlp, outputs)
         : new StructuredNtk(mlp, outputs, config.get(ConfigKeys.KERNEL_PRECISION));
+  }
+
+  /**
+   * The input mapping of input.* for {@code inputs} feature columns, or the one saved with
+   * model.load (which, like the saved architecture, wins over the keys).
+   */
+  public static InputMapping mapping(JobConfig config, int inputs) {
+    String load = config.get(ConfigKeys.MODEL_LOAD);
+    if (load != null) {
+      InputMapping saved;
+      try {
+        saved = ModelStore.loadMapping(Path.of(load));
+      } catch (IOException e) {
+        throw new ConfigException("model.load = '" + load + "': " + e.getMessage());
+      }
+      if (saved.kind() != InputMapping.Kind.NONE && saved.inputs() != inputs) {
+        throw new ConfigException("model.load = '" + load + "' maps " + saved.inputs() + " input coordinates ("
+            + saved.describe() + "), but the data has " + inputs + " feature columns");
+      }
+      return saved.kind() == InputMapping.Kind.NONE ? InputMapping.none(inputs) : saved;
+    }
+    double scale = config.get(ConfigKeys.INPUT_SCALE);
+    int features = config.get(ConfigKeys.INPUT_FEATURES);
+    InputMapping.Kind kind = config.get(ConfigKeys.INPUT_MAPPING);
+    if (features == 0 && kind != InputMapping.Kind.GAUSSIAN) {
+      throw new ConfigException("input.features = inf exists for input.mapping = gaussian only, not "
+          + kind.configName());
+    }
+    Long seed = config.get(ConfigKeys.INPUT_SEED);
+    return switch (kind) {
+      case NONE -> InputMapping.none(inputs);
+      case BASIC -> InputMapping.basic(inputs);
+      case POSITIONAL -> InputMapping.positional(inputs, scale, features);
+      case GAUSSIAN -> features == 0 ? InputMapping.gaussianLimit(inputs, scale)
+          : InputMapping.gaussian(inputs, scale, features, seed != null ? seed : config.get(ConfigKeys.MODEL_SEED));
+    };
   }
 
   static Mlp model(JobConfig config, int inputs, int outputs) {

@@ -3,6 +3,7 @@ package org.sparkntk.api;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import org.sparkntk.gram.GramMatrix;
+import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.solver.FitResult;
 
@@ -10,11 +11,12 @@ import org.sparkntk.solver.FitResult;
  * What a job computed.
  *
  * @param model      the network (its parameters give f_0)
+ * @param mapping    the fixed input mapping applied before it
  * @param trainGram  Θ(X, X)
  * @param crossGram  Θ(X*, X), or null without test data
  * @param fit        the solver's predictions and losses
  * @param metrics    the content of metrics.json
  * @param outputDir  where the outputs were written, or null when none were asked for
  */
-public record NtkRun(Mlp model, GramMatrix trainGram, GramMatrix crossGram, FitResult fit, ObjectNode metrics,
+public record NtkRun(Mlp model, InputMapping mapping, GramMatrix trainGram, GramMatrix crossGram, FitResult fit, ObjectNode metrics,
                      Path outputDir) {}

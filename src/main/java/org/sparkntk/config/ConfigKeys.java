@@ -11,6 +11,7 @@ import java.util.function.Function;
 import org.sparkntk.gram.KernelOutputs;
 import org.sparkntk.gram.Precision;
 import org.sparkntk.model.Activation;
+import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Parameterization;
 
 /**
@@ -60,6 +61,21 @@ public final class ConfigKeys {
       "Use these parameters instead of a fresh initialisation; model.hidden, activation, parameterization, "
           + "sigmaW and sigmaB are then taken from its model.json.", Function.identity());
 
+  public static final ConfigKey<InputMapping.Kind> INPUT_MAPPING = add("input.mapping", "none", false,
+      "none, basic, positional or gaussian",
+      "Fixed Fourier-feature mapping γ before the network (Tancik et al. 2020; NTK-NOTES §5): basic "
+          + "[cos 2πv, sin 2πv]; positional [cos 2πσ^{j/m}v, sin 2πσ^{j/m}v], j < m; gaussian [cos 2πBv, sin 2πBv], "
+          + "B ~ N(0, σ²)^{m×d}.", InputMapping.Kind::fromConfig);
+  public static final ConfigKey<Double> INPUT_SCALE = add("input.scale", "10", false, "a positive number",
+      "σ of the positional and gaussian mappings.", v -> positive(Double.parseDouble(v)));
+  public static final ConfigKey<Integer> INPUT_FEATURES = add("input.features", "256", false,
+      "a positive integer, or inf (gaussian with kernel.type = analytic)",
+      "m: frequencies of positional, features of gaussian; inf = the m → ∞ limit, whose input kernel is "
+          + "exp(−2π²σ²‖v − v'‖²) (analytic kernel only; needs solver.f0 = zero).",
+      v -> v.trim().equalsIgnoreCase("inf") ? 0 : positive(Integer.parseInt(v)));
+  public static final ConfigKey<Long> INPUT_SEED = add("input.seed", "auto", false, "an integer or auto",
+      "Seed of the gaussian mapping's B. auto: model.seed.", v -> autoOr(v, Long::parseLong));
+
   public static final ConfigKey<String> KERNEL_TYPE = add("kernel.type", "empirical", false,
       "empirical, analytic or montecarlo",
       "empirical: the finite network's NTK at its initialisation; analytic: the infinite-width limit of the "
@@ -105,6 +121,10 @@ public final class ConfigKeys {
       v -> oneOf(v, "steps", "flow", "regression"));
   public static final ConfigKey<String> SOLVER_LOSS = add("solver.loss", "mse", false, "mse",
       "Cost: mse, C = (1/N) Σ ½‖f − y‖².", v -> oneOf(v, "mse"));
+  public static final ConfigKey<String> SOLVER_F0 = add("solver.f0", "network", false, "network or zero",
+      "Where the dynamics start: network = the outputs f_0 of the network initialised by model.seed; zero = "
+          + "f_0 = 0, the mean over initialisations (neural-tangents' ensemble mean; noise-free predictions).",
+      v -> oneOf(v, "network", "zero"));
   public static final ConfigKey<Double> SOLVER_LR = add("solver.lr", "auto", false,
       "a positive number or auto",
       "Step size η. auto: 0.5 × 2N/λ_max (stable limit times a safety factor).",

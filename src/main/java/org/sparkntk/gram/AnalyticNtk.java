@@ -4,6 +4,7 @@ import java.io.Serializable;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.model.Activation;
 import org.sparkntk.model.Architecture;
+import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Parameterization;
 
 /**
@@ -65,6 +66,8 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
   private final boolean ntk;
   /** Gauss–Hermite rule, or null for the trapezoidal rule or a closed form. */
   private final GaussHermite rule;
+  /** The Gaussian Fourier-feature mapping's m → ∞ limit applied to the raw inputs, or null. */
+  private final InputMapping inputLimit;
 
   /** The NTK ({@code ntk = true}) or NNGP kernel with the default quadrature. */
   public AnalyticNtk(Architecture arch, KernelOutputs outputs, boolean ntk) {
@@ -76,6 +79,32 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
    * n-point Gauss–Hermite rule; used only by activations without a closed form.
    */
   public AnalyticNtk(Architecture arch, KernelOutputs outputs, boolean ntk, int quadraturePoints) {
+    this(arch, outputs, ntk, quadraturePoints, null);
+  }
+
+  /**
+   * The kernel of the network composed with the Gaussian Fourier-feature mapping in its m → ∞
+   * limit ({@link InputMapping#gaussianLimit}): Σ_0(v, v') = ½ exp(−2π²σ²‖v − v'‖²) replaces
+   * xᵀx'/n_0, and {@code arch.inputs()} is the number of raw coordinates d. With a finite mapping
+   * pass the mapped rows and {@code inputLimit = null}: Σ_0 = γ(v)ᵀγ(v')/n_0 is then the dot product.
+   */
+  public AnalyticNtk(Architecture arch, KernelOutputs outputs, boolean ntk, int quadraturePoints,
+                     InputMapping inputLimit) {
+    if (inputLimit != null) {
+      if (inputLimit.isFinite()) {
+        throw new IllegalArgumentException("a finite input mapping is applied to the rows before the kernel; "
+            + "only the Gaussian m → ∞ limit enters the analytic kernel itself");
+      }
+      if (inputLimit.inputs() != arch.inputs()) {
+        throw new IllegalArgumentException("the input mapping takes " + inputLimit.inputs()
+            + " coordinates but the architecture has " + arch.inputs() + " inputs");
+      }
+      if (arch.parameterization() == Parameterization.STANDARD && ntk) {
+        throw new IllegalArgumentException("the standard-parameterisation NTK scales with n_0 = 2m, which is "
+            + "infinite for the m → ∞ Gaussian mapping; use model.parameterization = ntk or a finite input.features");
+      }
+    }
+    this.inputLimit = inputLimit;
     if (quadraturePoints < 0) {
       throw new IllegalArgumentException("quadrature points must be ≥ 1 (or 0 for the adaptive rule), got "
           + quadraturePoints);
@@ -99,6 +128,18 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
     return ntk;
   }
 
+  private static double[] squaredNorms(double[] x, int rows, int cols) {
+    double[] out = new double[rows];
+    for (int i = 0; i < rows; i++) {
+      double s = 0;
+      for (int k = 0; k < cols; k++) {
+        s += x[i * cols + k] * x[i * cols + k];
+      }
+      out[i] = s;
+    }
+    return out;
+  }
+
   @Override
   public Prepared prepare(double[] x, int rows) {
     int n0 = arch.inputs();
@@ -116,7 +157,7 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
         double v = x[i * n0 + k];
         dot += v * v;
       }
-      double s = sw2 * dot / n0 + sb2;
+      double s = sw2 * (inputLimit != null ? inputLimit.limitInputKernel(0.0) : dot / n0) + sb2;
       diagonal[0][i] = s;
       for (int l = 1; l < depth; l++) {
         expectations(s, s, s, false, out);
@@ -147,9 +188,22 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
     double sw2 = arch.sigmaW() * arch.sigmaW();
     double sb2 = arch.sigmaB() * arch.sigmaB();
     double[] sigma = new double[m * n];
-    Blas.get().gemmNT(m, n, n0, sw2 / n0, left.x(), right.x(), 0.0, sigma);
-    for (int e = 0; e < sigma.length; e++) {
-      sigma[e] += sb2;
+    if (inputLimit == null) {
+      Blas.get().gemmNT(m, n, n0, sw2 / n0, left.x(), right.x(), 0.0, sigma);
+      for (int e = 0; e < sigma.length; e++) {
+        sigma[e] += sb2;
+      }
+    } else {
+      // Σ_0 = ½ exp(−2π²σ²‖v − v'‖²), ‖v − v'‖² = ‖v‖² + ‖v'‖² − 2 vᵀv'
+      Blas.get().gemmNT(m, n, n0, -2.0, left.x(), right.x(), 0.0, sigma);
+      double[] nl = squaredNorms(left.x(), m, n0);
+      double[] nr = squaredNorms(right.x(), n, n0);
+      for (int i = 0; i < m; i++) {
+        for (int j = 0; j < n; j++) {
+          int e = i * n + j;
+          sigma[e] = sw2 * inputLimit.limitInputKernel(nl[i] + nr[j] + sigma[e]) + sb2;
+        }
+      }
     }
     Parameterization p = arch.parameterization();
     boolean standard = p == Parameterization.STANDARD;
@@ -382,6 +436,6 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
     String limit = arch.parameterization() == Parameterization.STANDARD && ntk
         ? "large-width mean at the model's widths" : "infinite width";
     return "analytic " + (ntk ? "NTK" : "NNGP") + " (" + limit + ", " + how + ", " + outputs.configName()
-        + ") of " + arch;
+        + ") of " + (inputLimit == null ? "" : inputLimit.describe() + " → ") + arch;
   }
 }

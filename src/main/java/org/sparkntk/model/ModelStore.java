@@ -25,6 +25,22 @@ public final class ModelStore {
   private ModelStore() {}
 
   public static void save(Mlp mlp, Path dir) throws IOException {
+    save(mlp, null, dir);
+  }
+
+  /**
+   * Saves the network and its input mapping (null or none: no mapping). A mapping is recorded in
+   * model.json as {@code "inputMapping": {"type", "inputs", "scale", "features"}}, with the Gaussian
+   * mapping's B in {@code B.npy} [m, d]; the network's widths[0] is then the mapped width n_0.
+   */
+  public static void save(Mlp mlp, InputMapping mapping, Path dir) throws IOException {
+    if (mapping != null && !mapping.isFinite()) {
+      throw new IllegalArgumentException("the m → ∞ Gaussian mapping has no finite network to save");
+    }
+    if (mapping != null && mapping.kind() != InputMapping.Kind.NONE && mapping.outputs() != mlp.architecture().inputs()) {
+      throw new IllegalArgumentException("the mapping gives " + mapping.outputs() + " inputs, the network takes "
+          + mlp.architecture().inputs());
+    }
     Files.createDirectories(dir);
     Architecture arch = mlp.architecture();
     ObjectNode json = JSON.createObjectNode();
@@ -38,6 +54,16 @@ public final class ModelStore {
     json.put("parameterization", arch.parameterization().configName());
     json.put("sigmaW", arch.sigmaW());
     json.put("sigmaB", arch.sigmaB());
+    if (mapping != null && mapping.kind() != InputMapping.Kind.NONE) {
+      ObjectNode m = json.putObject("inputMapping");
+      m.put("type", mapping.kind().configName());
+      m.put("inputs", mapping.inputs());
+      m.put("scale", mapping.scale());
+      m.put("features", mapping.features());
+      if (mapping.kind() == InputMapping.Kind.GAUSSIAN) {
+        Npy.write(dir.resolve("B.npy"), mapping.gaussianMatrix(), mapping.features(), mapping.inputs());
+      }
+    }
     for (int l = 0; l < arch.depth(); l++) {
       Npy.write(dir.resolve("W" + l + ".npy"), mlp.weight(l), arch.width(l + 1), arch.width(l));
       Npy.write(dir.resolve("b" + l + ".npy"), mlp.bias(l), arch.width(l + 1));
@@ -89,6 +115,56 @@ public final class ModelStore {
       biases[l] = tensor(dir.resolve("b" + l + ".npy"), arch.width(l + 1));
     }
     return new Mlp(arch, weights, biases);
+  }
+
+  /**
+   * The input mapping saved with a model ({@link InputMapping#none} when model.json has none), checked
+   * against model.json: its output width must be the network's widths[0], B.npy must be [m, d].
+   */
+  public static InputMapping loadMapping(Path dir) throws IOException {
+    Path file = dir.resolve("model.json");
+    JsonNode json;
+    try {
+      json = JSON.readTree(file.toFile());
+    } catch (IOException e) {
+      throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
+    }
+    int n0 = json.path("widths").path(0).asInt(-1);
+    JsonNode m = json.path("inputMapping");
+    if (m.isMissingNode() || m.isNull()) {
+      return InputMapping.none(Math.max(1, n0));
+    }
+    InputMapping mapping;
+    try {
+      if (!m.path("type").isTextual() || !m.path("scale").isNumber()) {
+        throw new IOException(file + ": inputMapping needs a string \"type\" and a number \"scale\"");
+      }
+      InputMapping.Kind kind = InputMapping.Kind.fromConfig(m.path("type").asText());
+      int inputs = positiveInt(m, file, "inputs");
+      double scale = m.path("scale").asDouble();
+      mapping = switch (kind) {
+        case NONE -> InputMapping.none(inputs);
+        case BASIC -> InputMapping.basic(inputs);
+        case POSITIONAL -> InputMapping.positional(inputs, scale, positiveInt(m, file, "features"));
+        case GAUSSIAN -> InputMapping.gaussian(inputs, scale,
+            tensor(dir.resolve("B.npy"), positiveInt(m, file, "features"), inputs));
+      };
+    } catch (IllegalArgumentException e) {
+      throw new IOException(file + ": inputMapping: " + e.getMessage(), e);
+    }
+    if (mapping.outputs() != n0) {
+      throw new IOException(file + ": inputMapping " + mapping.describe() + " gives " + mapping.outputs()
+          + " network inputs but widths[0] is " + n0);
+    }
+    return mapping;
+  }
+
+  private static int positiveInt(JsonNode node, Path file, String field) throws IOException {
+    JsonNode n = node.path(field);
+    if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() <= 0) {
+      throw new IOException(file + ": inputMapping." + field + " = " + n + " is not a positive integer");
+    }
+    return n.asInt();
   }
 
   private static double[] tensor(Path file, long... shape) throws IOException {

@@ -19,6 +19,7 @@ import org.sparkntk.gram.GramMatrix;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.linalg.Lapack;
 import org.sparkntk.model.Architecture;
+import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.ModelStore;
 import org.sparkntk.solver.FitResult;
@@ -110,7 +111,12 @@ public final class JobOutputs {
     }
   }
 
-  public static void write(Path dir, JobConfig config, Mlp mlp, List<String> labels, GramMatrix trainGram,
+  /**
+   * Writes every output; the network goes to model/ with its input mapping (none for the m → ∞
+   * Gaussian mapping, which has no finite network: model/ is then removed, not left stale).
+   */
+  public static void write(Path dir, JobConfig config, Mlp mlp, InputMapping mapping, List<String> labels,
+                           GramMatrix trainGram,
                            GramMatrix crossGram, double[] yTrain, double[] yTest, FitResult fit, ObjectNode metrics,
                            PhaseTimer timer)
       throws IOException {
@@ -120,9 +126,11 @@ public final class JobOutputs {
         Path modelDir = dir.resolve("model");
         Path tmpModel = dir.resolve(".model.tmp");
         deleteRecursively(tmpModel);
-        ModelStore.save(mlp, tmpModel);
         deleteRecursively(modelDir);
-        Files.move(tmpModel, modelDir);
+        if (mapping == null || mapping.isFinite()) {
+          ModelStore.save(mlp, mapping, tmpModel);
+          Files.move(tmpModel, modelDir);
+        }
         writePredictions(dir.resolve("predictions_train.csv"), labels, fit, true, yTrain);
         if (crossGram != null) {
           writePredictions(dir.resolve("predictions_test.csv"), labels, fit, false, yTest);

@@ -9,6 +9,7 @@ import org.sparkntk.data.Example;
 import org.sparkntk.data.LabeledData;
 import org.sparkntk.data.RowBlock;
 import org.sparkntk.gram.BlockPlan;
+import org.sparkntk.model.InputMapping;
 import scala.Tuple2;
 
 /** Groups a data set's examples into the row blocks of a {@link BlockPlan}. */
@@ -16,6 +17,20 @@ public final class RowBlocks {
   private RowBlocks() {}
 
   public static JavaRDD<RowBlock> of(LabeledData data, BlockPlan plan) {
+    return of(data, plan, null);
+  }
+
+  /**
+   * The row blocks with the fixed input mapping γ applied to every row on the executors (null, none
+   * or the Gaussian m → ∞ limit: the raw features), so that everything downstream — the network's
+   * outputs, factors and Jacobians, the kernels — sees γ(v).
+   */
+  public static JavaRDD<RowBlock> of(LabeledData data, BlockPlan plan, InputMapping mapping) {
+    boolean mapped = mapping != null && mapping.kind() != InputMapping.Kind.NONE && mapping.isFinite();
+    if (mapped && mapping.inputs() != data.featureCount()) {
+      throw new IllegalArgumentException(data.name() + " has " + data.featureCount()
+          + " feature columns but the input mapping takes " + mapping.inputs());
+    }
     int inputs = data.featureCount();
     int labels = data.labels().size();
     String name = data.name();
@@ -44,7 +59,7 @@ public final class RowBlocks {
             throw new IllegalStateException("block " + block + " of " + name + " has " + seen.size()
                 + " rows, expected " + rows);
           }
-          return new RowBlock(block, start, rows, x, y);
+          return new RowBlock(block, start, rows, mapped ? mapping.apply(x, rows) : x, y);
         })
         .persist(StorageLevel.MEMORY_AND_DISK());
   }

@@ -25,6 +25,7 @@ import org.sparkntk.ReferenceNtk;
 import org.sparkntk.SparkTestSession;
 import org.sparkntk.gram.KernelOutputs;
 import org.sparkntk.linalg.Matrices;
+import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.ModelStore;
 import org.sparkntk.output.Npy;
@@ -126,6 +127,74 @@ class NtkMainTest {
     assertEquals("row,t,target_y1,target_y2,prediction_y1,prediction_y2", lines.get(0));
     assertEquals(1 + N * losses.size(), lines.size());
     assertEquals("0", lines.get(1).split(",")[0]);
+  }
+
+  /**
+   * A Fourier-feature mapping before the network (NTK-NOTES §5): the composed network's empirical
+   * NTK, by both routes, equals the plain-loop J Jᵀ of the saved network applied to γ(x) computed
+   * from the saved mapping (1e-12), also for the cross kernel; a model loaded with its mapping
+   * gives the same kernel.
+   */
+  @ParameterizedTest
+  @CsvSource({"gaussian, structured", "gaussian, jacobian", "positional, structured", "basic, jacobian"})
+  void fourierFeaturesThroughTheJob(String mapping, String method) throws IOException {
+    Path out = dir.resolve("fourier-" + mapping + "-" + method);
+    Object[] result = run(conf.toString(), "input.mapping=" + mapping, "input.scale=3", "input.features=5",
+        "kernel.method=" + method, "output.dir=" + out);
+    assertEquals(0, result[0], (String) result[1]);
+    Mlp saved = ModelStore.load(out.resolve("model"));
+    InputMapping map = ModelStore.loadMapping(out.resolve("model"));
+    assertEquals(InputMapping.Kind.fromConfig(mapping), map.kind());
+    assertEquals(map.outputs(), saved.architecture().inputs());
+    double[] gx = map.apply(trainX, N);
+    double[] gt = map.apply(testX, M);
+    double rel = Matrices.maxRelativeDifference(Npy.read(out.resolve("gram.npy")).data(),
+        ReferenceNtk.of(saved, gx, N, gx, N, KernelOutputs.TRACE));
+    assertTrue(rel < 1e-12, "gram.npy differs from J Jᵀ of the network on γ(x) by " + rel);
+    assertTrue(Matrices.maxRelativeDifference(Npy.read(out.resolve("cross.npy")).data(),
+        ReferenceNtk.of(saved, gt, M, gx, N, KernelOutputs.TRACE)) < 1e-12);
+    Path again = dir.resolve("fourier-again-" + mapping + "-" + method);
+    assertEquals(0, run(conf.toString(), "model.load=" + out.resolve("model"), "input.mapping=none",
+        "kernel.method=" + method, "output.dir=" + again)[0]);
+    assertEquals(0.0, Matrices.maxRelativeDifference(Npy.read(again.resolve("gram.npy")).data(),
+        Npy.read(out.resolve("gram.npy")).data()));
+  }
+
+  /** The m → ∞ Gaussian mapping runs with the analytic kernel from f_0 = 0 and writes no network. */
+  @Test
+  void gaussianLimitThroughTheJob() throws IOException {
+    Path out = dir.resolve("fourier-limit");
+    Object[] result = run(conf.toString(), "input.mapping=gaussian", "input.scale=0.3", "input.features=inf",
+        "kernel.type=analytic", "solver.f0=zero", "solver.type=regression", "solver.ridge=1e-8", "output.dir=" + out);
+    assertEquals(0, result[0], (String) result[1]);
+    assertFalse(Files.exists(out.resolve("model")), "no finite network exists to save");
+    JsonNode metrics = new ObjectMapper().readTree(out.resolve("metrics.json").toFile());
+    assertTrue(metrics.path("kernel").path("description").asText().contains("gaussian(σ=0.3, m=∞)"));
+    List<String> lines = Files.readAllLines(out.resolve("predictions_train.csv"));
+    // f_0 = 0: the first recorded predictions are exactly zero
+    assertEquals(0.0, Double.parseDouble(lines.get(1).split(",")[4]));
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "input.mapping=positional | input.features=inf | input.features = inf exists for input.mapping = gaussian only",
+      "input.mapping=gaussian | input.features=inf | needs kernel.type = analytic",
+      "kernel.type=analytic | input.features=inf | input.mapping = gaussian only",
+      "input.mapping=fourier | input.scale=1 | expected none, basic, positional or gaussian"})
+  void fourierSettingErrors(String first, String second, String expected) {
+    Path out = dir.resolve("fourier-bad-" + Integer.toHexString((first + second).hashCode()));
+    Object[] result = run(conf.toString(), first, second, "output.dir=" + out);
+    assertEquals(2, result[0], (String) result[1]);
+    assertTrue(((String) result[1]).contains(expected), "stderr was: " + result[1]);
+    assertFalse(Files.exists(out.resolve("metrics.json")));
+  }
+
+  @Test
+  void gaussianLimitNeedsZeroF0() {
+    Object[] result = run(conf.toString(), "input.mapping=gaussian", "input.features=inf", "kernel.type=analytic",
+        "output.dir=" + dir.resolve("fourier-f0"));
+    assertEquals(2, result[0], (String) result[1]);
+    assertTrue(((String) result[1]).contains("solver.f0 = zero"), (String) result[1]);
   }
 
   @Test

@@ -10,6 +10,7 @@ import org.apache.spark.sql.SparkSession;
 import org.sparkntk.api.NtkJob;
 import org.sparkntk.api.CircleReport;
 import org.sparkntk.api.ConvergenceReport;
+import org.sparkntk.api.FourierImageReport;
 import org.sparkntk.config.ConfigException;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
@@ -57,6 +58,8 @@ public final class NtkMain {
         ConvergenceReport.run(spark, config);
       } else if (report.equals("circle")) {
         CircleReport.run(config);
+      } else if (report.equals("image")) {
+        FourierImageReport.run(spark, config);
       } else {
         NtkJob.run(spark, config);
       }
@@ -85,7 +88,7 @@ public final class NtkMain {
 
   /** Checks, before Spark starts, what a file-based job needs: its keys and its local input paths. */
   static void checkFileJob(JobConfig config) {
-    boolean needsData = !config.get(ConfigKeys.REPORT_TYPE).equals("circle");
+    boolean needsData = !List.of("circle", "image").contains(config.get(ConfigKeys.REPORT_TYPE));
     for (var key : needsData ? List.of(ConfigKeys.DATA_TRAIN, ConfigKeys.OUTPUT_DIR) : List.of(ConfigKeys.OUTPUT_DIR)) {
       if (!config.isSet(key)) {
         throw new ConfigException("missing required key " + key.name() + ": " + key.description()

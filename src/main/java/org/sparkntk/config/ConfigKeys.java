@@ -144,11 +144,30 @@ public final class ConfigKeys {
       "Ridge ρ added to the diagonal for regression, (Θ + ρI)⁻¹.", v -> nonNegative(Double.parseDouble(v)));
 
   public static final ConfigKey<String> REPORT_TYPE = add("report.type", "none", false,
-      "none, convergence or circle",
+      "none, convergence, circle or image",
       "none: the kernel job; convergence: the distance of the empirical NTK to its analytic limit over "
           + "report.widths and report.seeds (convergence.csv, .json, .png); circle: Jacot et al.'s Figure 1, "
-          + "Θ(x0, x(γ)) on the unit circle (circle.csv, .json, .png).",
-      v -> oneOf(v, "none", "convergence", "circle"));
+          + "Θ(x0, x(γ)) on the unit circle (circle.csv, .json, .png); image: Tancik et al.'s image regression "
+          + "for each of report.mappings (psnr.csv, .json, reconstruction_*.png, spectra.png).",
+      v -> oneOf(v, "none", "convergence", "circle", "image"));
+  public static final ConfigKey<List<String>> REPORT_IMAGES = add("report.images", "text", false,
+      "a comma-separated list of image files, or text",
+      "Images of the image report: files (PNG, JPEG; central square) or text, an image rendered by the program.",
+      ConfigKeys::nameList);
+  public static final ConfigKey<Integer> REPORT_IMAGE_SIZE = add("report.imageSize", "64", false,
+      "an even integer ≥ 4", "Pixels per side the images are resampled to; a quarter of the pixels train.",
+      v -> {
+        int s = Integer.parseInt(v.trim());
+        if (s < 4 || s % 2 != 0) {
+          throw new IllegalArgumentException("not an even integer ≥ 4");
+        }
+        return s;
+      });
+  public static final ConfigKey<List<String>> REPORT_MAPPINGS = add("report.mappings",
+      "none,basic,positional,gaussian:1,gaussian:10,gaussian:100", false,
+      "a comma-separated list of none, basic, positional[:σ], gaussian[:σ]",
+      "Input mappings compared by the image report (σ defaults to input.scale; m is input.features).",
+      ConfigKeys::nameList);
   public static final ConfigKey<Integer> REPORT_POINTS = add("report.points", "101", false, "an integer ≥ 2",
       "Angles γ from −π to π of the circle report.", v -> {
         int p = Integer.parseInt(v);

@@ -1,0 +1,318 @@
+package org.sparkntk.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import javax.imageio.ImageIO;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sparkntk.config.ConfigException;
+import org.sparkntk.config.ConfigKeys;
+import org.sparkntk.config.JobConfig;
+import org.sparkntk.data.Images;
+import org.sparkntk.gram.GramMatrix;
+import org.sparkntk.linalg.Lapack;
+import org.sparkntk.model.InputMapping;
+import org.sparkntk.output.AtomicFiles;
+import org.sparkntk.output.Plots;
+import org.sparkntk.solver.Snapshot;
+
+/**
+ * Tancik et al. 2020's image regression with the NTK (NTK-NOTES §5): pixel coordinates
+ * v ∈ [0, 1)² → RGB colour, trained on every other pixel in each direction (a quarter of them) and
+ * tested on the other three quarters, for each input mapping of report.mappings. Each mapping is
+ * one run of the job ({@link NtkJob}, kernel and solver as configured; the conf uses the analytic
+ * NTK and kernel regression from f_0 = 0), with the images' channels as output columns: the
+ * kernel depends only on the coordinates, so one Gram serves every image. Writes
+ * <ul>
+ *   <li>{@code psnr.csv}, {@code psnr.json}: PSNR = −10 log10 MSE (pixels in [0, 1], predictions
+ *       clipped to [0, 1]) on the held-out pixels, and on the training pixels, per image and mapping;</li>
+ *   <li>{@code reconstruction_<image>.png}: the original beside every mapping's reconstruction;</li>
+ *   <li>{@code spectra.png}: the eigenvalues of the training Gram (the same for every image) per
+ *       mapping, log–log: the mappings widen the spectrum, which is why they learn high frequencies.</li>
+ * </ul>
+ */
+public final class FourierImageReport {
+  private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private FourierImageReport() {}
+
+  /** One entry of report.mappings: a kind and, for positional/gaussian, σ. */
+  public record MappingSpec(InputMapping.Kind kind, double scale) {
+    public String label() {
+      return switch (kind) {
+        case NONE, BASIC -> kind.configName();
+        default -> kind.configName() + " σ=" + fmt(scale);
+      };
+    }
+  }
+
+  /** PSNR of one image under one mapping. */
+  public record Score(String image, MappingSpec mapping, double testPsnr, double trainPsnr) {}
+
+  public record Result(int side, List<Score> scores, List<double[]> spectra) {}
+
+  public static Result run(SparkSession spark, JobConfig config) {
+    int side = config.get(ConfigKeys.REPORT_IMAGE_SIZE);
+    if (side % 2 != 0) {
+      throw new ConfigException("report.imageSize = " + side + " must be even (training pixels are every other one)");
+    }
+    List<Images.Rgb> images = new ArrayList<>();
+    for (String name : config.get(ConfigKeys.REPORT_IMAGES)) {
+      try {
+        images.add(name.equals("text") ? Images.renderedText(side) : Images.read(Path.of(name), side));
+      } catch (IOException | IllegalArgumentException e) {
+        throw new ConfigException("report.images: " + e.getMessage());
+      }
+    }
+    List<MappingSpec> mappings = mappings(config);
+    int n = side * side / 4;
+    int m = side * side - n;
+    List<String> labels = new ArrayList<>();
+    for (int k = 0; k < images.size(); k++) {
+      for (String ch : new String[] {"r", "g", "b"}) {
+        labels.add("image" + k + "_" + ch);
+      }
+    }
+    StructType schema = schema(labels);
+    List<Row> trainRows = new ArrayList<>(n);
+    List<Row> testRows = new ArrayList<>(m);
+    for (int r = 0; r < side; r++) {
+      for (int c = 0; c < side; c++) {
+        Object[] values = new Object[2 + labels.size()];
+        values[0] = (double) r / side;
+        values[1] = (double) c / side;
+        for (int k = 0; k < images.size(); k++) {
+          for (int ch = 0; ch < 3; ch++) {
+            values[2 + 3 * k + ch] = images.get(k).get(r, c, ch);
+          }
+        }
+        (r % 2 == 0 && c % 2 == 0 ? trainRows : testRows).add(RowFactory.create(values));
+      }
+    }
+    Dataset<Row> train = spark.createDataFrame(trainRows, schema);
+    Dataset<Row> test = spark.createDataFrame(testRows, schema);
+    JobConfig base = config.with(ConfigKeys.OUTPUT_DIR.name(), "").with(ConfigKeys.DATA_LABEL.name(),
+        String.join(",", labels)).with(ConfigKeys.KERNEL_OUTPUTS.name(), "trace");
+    List<Score> scores = new ArrayList<>();
+    List<double[]> spectra = new ArrayList<>();
+    List<double[][]> reconstructions = new ArrayList<>(); // [mapping][image] pixels
+    for (MappingSpec spec : mappings) {
+      JobConfig c = base.with(ConfigKeys.INPUT_MAPPING.name(), spec.kind().configName())
+          .with(ConfigKeys.INPUT_SCALE.name(), Double.toString(spec.scale()));
+      LOG.info("image regression with input mapping {}", spec.label());
+      NtkRun run = NtkJob.run(spark, c, train, test);
+      Snapshot last = run.fit().last();
+      double[] trainPred = last.trainPredictions();
+      double[] testPred = last.testPredictions();
+      int o = labels.size();
+      double[][] recon = new double[images.size()][3 * side * side];
+      for (int k = 0; k < images.size(); k++) {
+        double[] refTrain = new double[3 * n];
+        double[] estTrain = new double[3 * n];
+        double[] refTest = new double[3 * m];
+        double[] estTest = new double[3 * m];
+        int it = 0;
+        int is = 0;
+        for (int r = 0; r < side; r++) {
+          for (int col = 0; col < side; col++) {
+            boolean isTrain = r % 2 == 0 && col % 2 == 0;
+            for (int ch = 0; ch < 3; ch++) {
+              double truth = images.get(k).get(r, col, ch);
+              double est = clip(isTrain ? trainPred[it * o + 3 * k + ch] : testPred[is * o + 3 * k + ch]);
+              recon[k][(r * side + col) * 3 + ch] = est;
+              if (isTrain) {
+                refTrain[3 * it + ch] = truth;
+                estTrain[3 * it + ch] = est;
+              } else {
+                refTest[3 * is + ch] = truth;
+                estTest[3 * is + ch] = est;
+              }
+            }
+            if (isTrain) {
+              it++;
+            } else {
+              is++;
+            }
+          }
+        }
+        Score s = new Score(images.get(k).name(), spec, Images.psnr(refTest, estTest), Images.psnr(refTrain, estTrain));
+        scores.add(s);
+        LOG.info(String.format(Locale.ROOT, "%s, %s: test PSNR %.2f dB (train %.2f dB)", s.image(), spec.label(),
+            s.testPsnr(), s.trainPsnr()));
+      }
+      reconstructions.add(recon);
+      spectra.add(eigenvaluesDescending(run.trainGram()));
+    }
+    Result result = new Result(side, scores, spectra);
+    write(Path.of(config.get(ConfigKeys.OUTPUT_DIR)), config, images, mappings, result, reconstructions);
+    return result;
+  }
+
+  static List<MappingSpec> mappings(JobConfig config) {
+    List<MappingSpec> out = new ArrayList<>();
+    for (String entry : config.get(ConfigKeys.REPORT_MAPPINGS)) {
+      String[] parts = entry.split(":", 2);
+      InputMapping.Kind kind;
+      double scale = config.get(ConfigKeys.INPUT_SCALE);
+      try {
+        kind = InputMapping.Kind.fromConfig(parts[0]);
+        if (parts.length == 2) {
+          scale = Double.parseDouble(parts[1].trim());
+          if (!(scale > 0) || Double.isInfinite(scale)) {
+            throw new NumberFormatException();
+          }
+        }
+      } catch (NumberFormatException e) {
+        throw new ConfigException("report.mappings: '" + entry + "': σ after ':' must be a positive number");
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("report.mappings: '" + entry + "': " + e.getMessage());
+      }
+      out.add(new MappingSpec(kind, scale));
+    }
+    return out;
+  }
+
+  private static StructType schema(List<String> labels) {
+    List<StructField> fields = new ArrayList<>();
+    fields.add(DataTypes.createStructField("v_row", DataTypes.DoubleType, false));
+    fields.add(DataTypes.createStructField("v_col", DataTypes.DoubleType, false));
+    for (String l : labels) {
+      fields.add(DataTypes.createStructField(l, DataTypes.DoubleType, false));
+    }
+    return DataTypes.createStructType(fields);
+  }
+
+  private static double clip(double v) {
+    return Math.max(0.0, Math.min(1.0, v));
+  }
+
+  static double[] eigenvaluesDescending(GramMatrix gram) {
+    double[] ascending = Lapack.get().symmetricEigen(gram.data(), gram.rows()).values();
+    double[] out = new double[ascending.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = ascending[ascending.length - 1 - i];
+    }
+    return out;
+  }
+
+  private static String fmt(double v) {
+    return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+  }
+
+  private static void write(Path dir, JobConfig config, List<Images.Rgb> images, List<MappingSpec> mappings,
+                            Result result, List<double[][]> reconstructions) {
+    try {
+      Files.createDirectories(dir);
+      Files.deleteIfExists(dir.resolve("psnr.json"));
+      AtomicFiles.write(dir.resolve("psnr.csv"), f -> {
+        try (BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
+          w.write("image,mapping,scale,test_psnr_db,train_psnr_db\n");
+          for (Score s : result.scores()) {
+            w.write(String.format(Locale.ROOT, "%s,%s,%s,%.4f,%.4f%n", s.image(), s.mapping().kind().configName(),
+                s.mapping().kind() == InputMapping.Kind.NONE || s.mapping().kind() == InputMapping.Kind.BASIC ? ""
+                    : fmt(s.mapping().scale()), s.testPsnr(), s.trainPsnr()));
+          }
+        }
+      });
+      for (int k = 0; k < images.size(); k++) {
+        BufferedImage grid = grid(images.get(k), k, mappings, result, reconstructions);
+        String name = images.get(k).name().replaceAll("[^A-Za-z0-9_-]", "_");
+        AtomicFiles.write(dir.resolve("reconstruction_" + name + ".png"), f -> ImageIO.write(grid, "png", f.toFile()));
+      }
+      List<Plots.Series> series = new ArrayList<>();
+      for (int i = 0; i < mappings.size(); i++) {
+        double[] ev = result.spectra().get(i);
+        List<double[]> positive = new ArrayList<>();
+        for (int j = 0; j < ev.length; j++) {
+          if (ev[j] > 0) {
+            positive.add(new double[] {j + 1, ev[j]});
+          }
+        }
+        series.add(new Plots.Series(mappings.get(i).label(), positive.stream().mapToDouble(p -> p[0]).toArray(),
+            positive.stream().mapToDouble(p -> p[1]).toArray(), true));
+      }
+      Plots.xy(dir.resolve("spectra.png"), "NTK eigenvalues of the " + result.side() / 2 + "² training pixels",
+          "index k", "eigenvalue λ_k (positive ones)", true, series.toArray(Plots.Series[]::new));
+      ObjectNode root = JSON.createObjectNode();
+      root.put("imageSize", result.side());
+      root.put("trainingPixels", result.side() * result.side() / 4);
+      root.put("testPixels", 3 * result.side() * result.side() / 4);
+      root.put("kernel", config.get(ConfigKeys.KERNEL_TYPE));
+      root.put("solver", config.get(ConfigKeys.SOLVER_TYPE));
+      root.put("features", config.get(ConfigKeys.INPUT_FEATURES));
+      ArrayNode rows = root.putArray("scores");
+      for (Score s : result.scores()) {
+        ObjectNode o = rows.addObject();
+        o.put("image", s.image());
+        o.put("mapping", s.mapping().kind().configName());
+        o.put("scale", s.mapping().scale());
+        o.put("testPsnr", s.testPsnr());
+        o.put("trainPsnr", s.trainPsnr());
+      }
+      ObjectNode settings = root.putObject("settings");
+      config.settings().forEach(settings::put);
+      AtomicFiles.write(dir.resolve("psnr.json"), f -> JSON.writeValue(f.toFile(), root));
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing the image report to " + dir + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Original and every reconstruction side by side, each scaled ×2, with its PSNR underneath. */
+  private static BufferedImage grid(Images.Rgb image, int k, List<MappingSpec> mappings, Result result,
+                                    List<double[][]> reconstructions) {
+    int side = image.side();
+    int zoom = side < 256 ? 2 : 1;
+    int cell = side * zoom;
+    int pad = 8;
+    int caption = 34;
+    int panels = 1 + mappings.size();
+    BufferedImage out = new BufferedImage(panels * (cell + pad) + pad, cell + caption + 2 * pad,
+        BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = out.createGraphics();
+    try {
+      g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+      g.setColor(Color.WHITE);
+      g.fillRect(0, 0, out.getWidth(), out.getHeight());
+      g.setColor(Color.BLACK);
+      g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
+      for (int p = 0; p < panels; p++) {
+        double[] pixels = p == 0 ? image.pixels() : reconstructions.get(p - 1)[k];
+        int x = pad + p * (cell + pad);
+        g.drawImage(Images.toBufferedImage(side, pixels), x, pad, cell, cell, null);
+        String title = p == 0 ? "original" : mappings.get(p - 1).label();
+        g.drawString(title, x, pad + cell + 14);
+        if (p > 0) {
+          double psnr = result.scores().get((p - 1) * reconstructions.get(0).length + k).testPsnr();
+          g.drawString(String.format(Locale.ROOT, "%.2f dB", psnr), x, pad + cell + 29);
+        }
+      }
+    } finally {
+      g.dispose();
+    }
+    return out;
+  }
+}

@@ -95,9 +95,79 @@ public final class Mlp implements Serializable {
     return biases[layer];
   }
 
+  /**
+   * The trainable parameters θ = (W_0, b_0, W_1, b_1, …) of the parameterisation, W_l row-major, at
+   * {@link Architecture#weightOffset}: the raw draws (ntk) or W' = (σ_w/√n_l)·W, b' = σ_b·b (standard).
+   * This is the θ that {@link org.sparkntk.jacobian.ExplicitJacobian} differentiates by. A fresh copy.
+   */
+  public double[] parameters() {
+    double[] theta = new double[parameterArrayLength(architecture)];
+    Parameterization p = architecture.parameterization();
+    double cb = p.trainableBiasScale(architecture.sigmaB());
+    for (int l = 0; l < architecture.depth(); l++) {
+      int offset = (int) architecture.weightOffset(l);
+      double cw = p.trainableWeightScale(architecture.sigmaW(), architecture.width(l));
+      double[] w = weights[l];
+      for (int k = 0; k < w.length; k++) {
+        theta[offset + k] = cw * w[k];
+      }
+      double[] b = biases[l];
+      for (int j = 0; j < b.length; j++) {
+        theta[offset + w.length + j] = cb * b[j];
+      }
+    }
+    return theta;
+  }
+
+  /**
+   * The network of the same architecture with trainable parameters θ (layout of {@link #parameters()});
+   * this network is unchanged. In the standard parameterisation the raw tensors become θ divided by
+   * σ_w/√n_l and σ_b (exact to rounding); with σ_b = 0 a raw bias cannot express b' ≠ 0, which is refused.
+   */
+  public Mlp withParameters(double[] theta) {
+    int size = parameterArrayLength(architecture);
+    if (theta.length != size) {
+      throw new IllegalArgumentException("parameter vector has " + theta.length + " entries, "
+          + architecture + " has P = " + size);
+    }
+    Parameterization p = architecture.parameterization();
+    double cb = p.trainableBiasScale(architecture.sigmaB());
+    int depth = architecture.depth();
+    double[][] w = new double[depth][];
+    double[][] b = new double[depth][];
+    for (int l = 0; l < depth; l++) {
+      int offset = (int) architecture.weightOffset(l);
+      double cw = p.trainableWeightScale(architecture.sigmaW(), architecture.width(l));
+      w[l] = new double[weights[l].length];
+      for (int k = 0; k < w[l].length; k++) {
+        w[l][k] = theta[offset + k] / cw;
+      }
+      b[l] = new double[biases[l].length];
+      for (int j = 0; j < b[l].length; j++) {
+        double v = theta[offset + w[l].length + j];
+        if (cb == 0.0 && v != 0.0) {
+          throw new IllegalArgumentException("bias b'_" + l + "[" + j + "] = " + v + " cannot be represented: "
+              + "in the standard parameterisation with σ_b = 0 the stored raw bias b gives b' = σ_b·b = 0; "
+              + "use σ_b > 0 or the ntk parameterisation");
+        }
+        b[l][j] = cb == 0.0 ? 0.0 : v / cb;
+      }
+    }
+    return new Mlp(architecture, w, b);
+  }
+
+  private static int parameterArrayLength(Architecture architecture) {
+    long p = architecture.parameterCount();
+    if (p > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException(architecture + " has P = " + p
+          + " parameters, more than one Java array holds");
+    }
+    return (int) p;
+  }
+
   /** f(x) for every row: row-major [rows × O]. */
   public double[] outputs(double[] x, int rows) {
-    return forward(x, rows, false).outputs;
+    return forward(x, rows, false).outputs();
   }
 
   /**
@@ -106,7 +176,7 @@ public final class Mlp implements Serializable {
    * Δ_L = I_O, Δ_l = (σ_w/√n_l · Δ_{l+1} W_l) ∘ φ'(z_l).
    */
   public LayerFactors factors(double[] x, int rows) {
-    Forward fw = forward(x, rows, true);
+    ForwardPass fw = forward(x, rows, true);
     int depth = architecture.depth();
     int o = architecture.outputs();
     double[][] sensitivities = new double[depth][];
@@ -123,7 +193,7 @@ public final class Mlp implements Serializable {
       int in = architecture.width(l);
       double[] next = new double[rows * o * in];
       blas.gemm(rows * o, in, out, architecture.forwardWeightScale(l), delta, weights[l], 0.0, next);
-      double[] z = fw.preActivations[l];
+      double[] z = fw.preActivations()[l];
       for (int i = 0; i < rows; i++) {
         for (int j = 0; j < in; j++) {
           double d = architecture.activation().derivative(z[i * in + j]);
@@ -135,31 +205,36 @@ public final class Mlp implements Serializable {
       sensitivities[l - 1] = next;
       delta = next;
     }
-    return new LayerFactors(architecture, rows, fw.activations, sensitivities, fw.outputs);
+    return new LayerFactors(architecture, rows, fw.activations(), sensitivities, fw.outputs());
   }
 
-  private static final class Forward {
-    double[][] activations;
-    double[][] preActivations;
-    double[] outputs;
+  /**
+   * Everything a forward pass over a block of rows computes, row-major: the layer inputs a_l
+   * ([rows × n_l], l = 0 … L−1, a_0 = x), the pre-activations z_l ([rows × n_l], l = 1 … L−1;
+   * index 0 is null since a_0 = x has none) and the outputs f = z_L ([rows × O]).
+   */
+  public record ForwardPass(int rows, double[][] activations, double[][] preActivations, double[] outputs) {}
+
+  /** One forward pass keeping every layer's input and pre-activation (what back-propagation needs). */
+  public ForwardPass forwardPass(double[] x, int rows) {
+    return forward(x, rows, true);
   }
 
-  private Forward forward(double[] x, int rows, boolean keep) {
+  private ForwardPass forward(double[] x, int rows, boolean keep) {
     int n0 = architecture.inputs();
     if (x.length != (long) rows * n0) {
       throw new IllegalArgumentException("input has " + x.length + " values, expected rows × inputs = "
           + rows + " × " + n0);
     }
     int depth = architecture.depth();
-    Forward fw = new Forward();
-    fw.activations = keep ? new double[depth][] : null;
-    fw.preActivations = keep ? new double[depth][] : null;
+    double[][] activations = keep ? new double[depth][] : null;
+    double[][] preActivations = keep ? new double[depth][] : null;
     Blas blas = Blas.get();
     Activation phi = architecture.activation();
     double[] a = x;
-    for (int l = 0; l < depth; l++) {
+    for (int l = 0; ; l++) {
       if (keep) {
-        fw.activations[l] = a;
+        activations[l] = a;
       }
       int in = architecture.width(l);
       int out = architecture.width(l + 1);
@@ -175,11 +250,10 @@ public final class Mlp implements Serializable {
       blas.gemm(false, true, rows, out, in, architecture.forwardWeightScale(l), a, 0, in, weights[l], 0, in,
           1.0, z, 0, out);
       if (l == depth - 1) {
-        fw.outputs = z;
-        break;
+        return new ForwardPass(rows, activations, preActivations, z);
       }
       if (keep) {
-        fw.preActivations[l + 1] = z;
+        preActivations[l + 1] = z;
       }
       double[] next = new double[z.length];
       for (int k = 0; k < z.length; k++) {
@@ -187,6 +261,5 @@ public final class Mlp implements Serializable {
       }
       a = next;
     }
-    return fw;
   }
 }

@@ -35,6 +35,19 @@ public enum Parameterization {
     return this == NTK ? sigmaB : 1.0;
   }
 
+  /**
+   * θ_W = this factor × the raw draw W: 1 (ntk) or σ_w/√n_l (standard). Times
+   * {@link #weightGradientScale} it is σ_w/√n_l, the forward-pass factor, in both.
+   */
+  public double trainableWeightScale(double sigmaW, int fanIn) {
+    return this == NTK ? 1.0 : sigmaW / Math.sqrt(fanIn);
+  }
+
+  /** θ_b = this factor × the raw draw b: 1 (ntk) or σ_b (standard). */
+  public double trainableBiasScale(double sigmaB) {
+    return this == NTK ? 1.0 : sigmaB;
+  }
+
   public static Parameterization fromConfig(String name) {
     String n = name.trim().toLowerCase(Locale.ROOT);
     for (Parameterization p : values()) {

@@ -1,0 +1,109 @@
+package org.sparkntk.solver;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * The per-example cost c(f, y) of C = (1/N) Σ_i c(f(x_i), y_i) and its derivative d = ∂c/∂f
+ * (NTK-NOTES.md §4; Jacot et al. 2018, §3), for one example's O outputs f and targets y:
+ * <ul>
+ *   <li>{@code mse}: c = ½‖f − y‖², d = f − y;</li>
+ *   <li>{@code xent} (softmax cross-entropy against target probabilities y, typically one-hot):
+ *       c = −Σ_a y_a log softmax(f)_a = (Σ_a y_a)·lse(f) − Σ_a y_a f_a with
+ *       lse(f) = log Σ_b e^{f_b}, and d = (Σ_a y_a)·softmax(f) − y, which is softmax(f) − y for
+ *       targets that sum to 1.</li>
+ * </ul>
+ * lse(f) is evaluated as m + log Σ_b e^{f_b − m} with m = max_b f_b, so that every exponent is
+ * ≤ 0 and one term is 1: finite for any finite logits (e^{f} itself overflows from f ≈ 710).
+ */
+public enum Loss {
+  MSE("mse") {
+    @Override
+    public double costAndDerivative(double[] f, double[] y, int offset, int outputs, double[] d) {
+      double s = 0;
+      for (int a = offset; a < offset + outputs; a++) {
+        double r = f[a] - y[a];
+        s += r * r;
+        if (d != null) {
+          d[a] = r;
+        }
+      }
+      return 0.5 * s;
+    }
+  },
+  XENT("xent") {
+    @Override
+    public double costAndDerivative(double[] f, double[] y, int offset, int outputs, double[] d) {
+      double m = Double.NEGATIVE_INFINITY;
+      for (int a = offset; a < offset + outputs; a++) {
+        m = Math.max(m, f[a]);
+      }
+      double sum = 0;
+      for (int a = offset; a < offset + outputs; a++) {
+        sum += Math.exp(f[a] - m);
+      }
+      double logSum = Math.log(sum);
+      double mass = 0;
+      double cost = 0;
+      for (int a = offset; a < offset + outputs; a++) {
+        mass += y[a];
+        // −y_a log softmax(f)_a = y_a (lse − f_a) = y_a ((m − f_a) + log Σ e^{f_b − m}); a zero target adds 0
+        if (y[a] != 0.0) {
+          cost += y[a] * ((m - f[a]) + logSum);
+        }
+      }
+      if (d != null) {
+        for (int a = offset; a < offset + outputs; a++) {
+          d[a] = mass * (Math.exp(f[a] - m) / sum) - y[a];
+        }
+      }
+      return cost;
+    }
+  };
+
+  private final String configName;
+
+  Loss(String configName) {
+    this.configName = configName;
+  }
+
+  /**
+   * c(f, y) of one example whose O outputs start at {@code offset} of {@code f} and {@code y}; when
+   * {@code d} is not null, also writes ∂c/∂f to the same positions of {@code d}.
+   */
+  public abstract double costAndDerivative(double[] f, double[] y, int offset, int outputs, double[] d);
+
+  /** Σ_i c(f_i, y_i) over the examples of row-major [examples × outputs] arrays, in row order. */
+  public double costSum(double[] f, double[] y, int outputs) {
+    if (f.length != y.length || outputs <= 0 || f.length % outputs != 0) {
+      throw new IllegalArgumentException("outputs have " + f.length + " values and targets " + y.length
+          + ", both must be examples × " + outputs);
+    }
+    double s = 0;
+    for (int offset = 0; offset < f.length; offset += outputs) {
+      s += costAndDerivative(f, y, offset, outputs, null);
+    }
+    return s;
+  }
+
+  /** The name used in configs. */
+  public String configName() {
+    return configName;
+  }
+
+  /** All names accepted in configs, for error messages. */
+  public static String[] configNames() {
+    return Arrays.stream(values()).map(Loss::configName).toArray(String[]::new);
+  }
+
+  public static Loss fromConfig(String name) {
+    String n = name.trim().toLowerCase(Locale.ROOT);
+    for (Loss l : values()) {
+      if (l.configName.equals(n)) {
+        return l;
+      }
+    }
+    throw new IllegalArgumentException("unknown loss '" + name + "'; expected one of "
+        + String.join(", ", configNames()));
+  }
+}

@@ -1,0 +1,272 @@
+package org.sparkntk.train;
+
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sparkntk.data.RowBlock;
+import org.sparkntk.model.Architecture;
+import org.sparkntk.model.Mlp;
+import org.sparkntk.model.Parameterization;
+import org.sparkntk.solver.Loss;
+
+/**
+ * Full-batch gradient descent of the finite network on Spark, the dynamics that kernel gradient
+ * descent approximates (NTK-NOTES.md §4):
+ *
+ * <pre>θ_{t+1} = θ_t − η ∇_θ C(θ_t),   C(θ) = (1/N) Σ_i c(f_θ(x_i), y_i)</pre>
+ *
+ * with θ the trainable parameters of the model's parameterisation ({@link Mlp#parameters()}). To first
+ * order in η the outputs then move by −(η/N) Σ_i Θ_t(x, x_i) d_t(x_i), kernel gradient descent with the
+ * NTK at θ_t (Jacot et al. 2018, §3); as the widths grow Θ_t stays close to Θ_0 and the trajectory
+ * approaches kernel gradient descent with Θ_0 (Lee et al. 2019), which is what comparing this trainer
+ * with {@link org.sparkntk.solver.KernelSolver#steps} measures.
+ *
+ * <p>Each step is one Spark job: θ_t is broadcast, every partition sums Σ_i c_i and Σ_i ∇_θ c_i over its
+ * row blocks ({@link NetworkGradient}, GEMMs per block), {@code treeAggregate} adds the partition sums,
+ * and the driver updates θ. Recording the outputs at a requested step adds one job per data set
+ * (training, test). The row blocks do not depend on the partitioning, so neither do the per-block
+ * sums; only the order in which partition sums are added does, which changes results by rounding
+ * (relative differences of order 1e-15 per step).
+ *
+ * <p>Divergence guard: when C(θ_t) or its gradient is not finite (or θ_T is not), training stops with a
+ * {@link DivergenceException} naming the step and the cost.
+ */
+public final class DistributedTrainer {
+  private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
+  private static final String JOB_DESCRIPTION = "spark.job.description";
+
+  private DistributedTrainer() {}
+
+  /**
+   * What training recorded.
+   *
+   * @param steps         the recorded steps t, ascending
+   * @param trainOutputs  f_t(X) at each recorded step, row-major [N × O] in row order
+   * @param testOutputs   f_t(X*) at each recorded step, [M × O], or null without test rows
+   * @param trainCosts    C(θ_t) = (1/N) Σ_i c(f_t(x_i), y_i) at each recorded step
+   * @param testCosts     the same over the test rows; null without test rows, NaN entries when they have no labels
+   * @param finalMlp      the network after the last step, θ_T
+   * @param learningRate  η
+   * @param loss          c
+   */
+  public record Result(int[] steps, double[][] trainOutputs, double[][] testOutputs, double[] trainCosts,
+                       double[] testCosts, Mlp finalMlp, double learningRate, Loss loss) {}
+
+  /** The training cost or its gradient became NaN or infinite. */
+  public static final class DivergenceException extends ArithmeticException {
+    private final int step;
+    private final double cost;
+
+    DivergenceException(int step, double cost, String what, double learningRate, int lastFiniteStep,
+                        double lastFiniteCost) {
+      super(String.format("gradient descent diverged at step %d: %s (training cost C = %s; η = %s%s). "
+              + "Lower the learning rate.", step, what, cost, learningRate,
+          lastFiniteStep < 0 ? "" : String.format("; C was %.6g at step %d", lastFiniteCost, lastFiniteStep)));
+      this.step = step;
+      this.cost = cost;
+    }
+
+    /** The step t whose θ_t gave the non-finite cost or gradient. */
+    public int step() {
+      return step;
+    }
+
+    /** C(θ_t) at that step (may itself be finite when only the gradient was not). */
+    public double cost() {
+      return cost;
+    }
+  }
+
+  /**
+   * Runs {@code steps} full-batch gradient-descent steps of size η from {@code initial}, recording the
+   * outputs and costs at the steps listed in {@code recordAt} (values outside 0 … steps are ignored,
+   * duplicates merged, as {@link org.sparkntk.solver.KernelSolver#steps} does).
+   *
+   * @param train  row blocks of the training rows, labels [rows × O] required (cached here if not already)
+   * @param test   row blocks of test rows to record outputs on, or null; labels optional
+   */
+  public static Result train(JavaSparkContext sc, JavaRDD<RowBlock> train, JavaRDD<RowBlock> test, Mlp initial,
+                             Loss loss, double learningRate, int steps, int[] recordAt) {
+    Architecture arch = initial.architecture();
+    if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
+      throw new IllegalArgumentException("the learning rate must be a positive finite number, got " + learningRate);
+    }
+    if (steps < 0) {
+      throw new IllegalArgumentException("the number of steps must be ≥ 0, got " + steps);
+    }
+    if (arch.parameterization() == Parameterization.STANDARD && arch.sigmaB() == 0.0) {
+      throw new IllegalArgumentException("cannot train the standard parameterisation with σ_b = 0: its trainable "
+          + "biases b' = σ_b·b have no stored form (the model keeps raw draws b); use σ_b > 0 or the ntk "
+          + "parameterisation");
+    }
+    int[] record = Arrays.stream(recordAt).filter(s -> s >= 0 && s <= steps).distinct().sorted().toArray();
+    int o = arch.outputs();
+    int p = Math.toIntExact(arch.parameterCount());
+    String previousDescription = sc.getLocalProperty(JOB_DESCRIPTION);
+    boolean cacheTrain = train.getStorageLevel().equals(StorageLevel.NONE());
+    boolean cacheTest = test != null && test.getStorageLevel().equals(StorageLevel.NONE());
+    if (cacheTrain) {
+      train.persist(StorageLevel.MEMORY_AND_DISK());
+    }
+    if (cacheTest) {
+      test.persist(StorageLevel.MEMORY_AND_DISK());
+    }
+    try {
+      sc.setJobDescription("spark-ntk: gradient descent — checking the row blocks");
+      int n = checkBlocks(train, arch, true, "training");
+      if (n == 0) {
+        throw new IllegalArgumentException("gradient descent needs at least one training row");
+      }
+      int m = test == null ? 0 : checkBlocks(test, arch, false, "test");
+      double[][] trainOutputs = new double[record.length][];
+      double[][] testOutputs = test == null ? null : new double[record.length][];
+      double[] trainCosts = new double[record.length];
+      double[] testCosts = test == null ? null : new double[record.length];
+      Mlp mlp = initial;
+      int next = 0;
+      int lastFiniteStep = -1;
+      double lastFiniteCost = Double.NaN;
+      for (int t = 0; ; t++) {
+        Broadcast<Mlp> current = sc.broadcast(mlp);
+        try {
+          if (next < record.length && record[next] == t) {
+            sc.setJobDescription(String.format("spark-ntk: gradient descent — outputs at step %d of %d (%d rows)",
+                t, steps, n));
+            Recorded r = outputs(train, current, loss, n, o);
+            trainOutputs[next] = r.outputs();
+            trainCosts[next] = r.cost();
+            if (test != null) {
+              sc.setJobDescription(String.format("spark-ntk: gradient descent — test outputs at step %d of %d "
+                  + "(%d rows)", t, steps, m));
+              Recorded s = outputs(test, current, loss, m, o);
+              testOutputs[next] = s.outputs();
+              testCosts[next] = s.cost();
+            }
+            LOG.info(String.format("gradient descent step %d of %d: training cost %.6g%s", t, steps, r.cost(),
+                test == null ? "" : String.format(", test cost %.6g", testCosts[next])));
+            if (!Double.isFinite(r.cost())) {
+              throw new DivergenceException(t, r.cost(), "the cost is not finite", learningRate, lastFiniteStep,
+                  lastFiniteCost);
+            }
+            next++;
+          }
+          if (t == steps) {
+            break;
+          }
+          sc.setJobDescription(String.format("spark-ntk: gradient descent — step %d of %d, ∇C over %d rows, "
+              + "P = %d (%s)", t + 1, steps, n, p, loss.configName()));
+          GradientSum sum = train.treeAggregate(new GradientSum(p),
+              (acc, block) -> {
+                new NetworkGradient(current.value(), loss).accumulate(block.features(), block.labels(), block.rows(),
+                    acc);
+                return acc;
+              },
+              GradientSum::add);
+          if (sum.rows() != n) {
+            throw new IllegalStateException("the gradient summed " + sum.rows() + " rows, the data has " + n);
+          }
+          double cost = sum.cost() / n;
+          if (!Double.isFinite(cost)) {
+            throw new DivergenceException(t, cost, "the cost is not finite", learningRate, lastFiniteStep,
+                lastFiniteCost);
+          }
+          if (!allFinite(sum.gradient())) {
+            throw new DivergenceException(t, cost, "the gradient is not finite", learningRate, lastFiniteStep,
+                lastFiniteCost);
+          }
+          lastFiniteStep = t;
+          lastFiniteCost = cost;
+          mlp = NetworkGradient.step(mlp, sum, learningRate);
+        } finally {
+          current.destroy();
+        }
+      }
+      if (!allFinite(mlp.parameters())) {
+        throw new DivergenceException(steps, Double.NaN, "the parameters are not finite", learningRate,
+            lastFiniteStep, lastFiniteCost);
+      }
+      return new Result(record, trainOutputs, testOutputs, trainCosts, testCosts, mlp, learningRate, loss);
+    } finally {
+      sc.setJobDescription(previousDescription);
+      if (cacheTrain) {
+        train.unpersist(false);
+      }
+      if (cacheTest) {
+        test.unpersist(false);
+      }
+    }
+  }
+
+  private static boolean allFinite(double[] values) {
+    for (double v : values) {
+      if (!Double.isFinite(v)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** A block's shape as the driver checks it. */
+  private record Shape(long start, int rows, int features, int labels) implements Serializable {}
+
+  /**
+   * Checks that the blocks cover rows 0 … N−1 once, with n_0 features and, when {@code labelsRequired},
+   * O labels per row (test rows may have none); returns N. One job; it also fills the cache.
+   */
+  private static int checkBlocks(JavaRDD<RowBlock> blocks, Architecture arch, boolean labelsRequired, String what) {
+    List<Shape> shapes = blocks.map(b -> new Shape(b.start(), b.rows(), b.features().length, b.labels().length))
+        .collect();
+    Shape[] sorted = shapes.toArray(Shape[]::new);
+    Arrays.sort(sorted, Comparator.comparingLong(Shape::start));
+    long expected = 0;
+    int o = arch.outputs();
+    for (Shape s : sorted) {
+      if (s.start() != expected) {
+        throw new IllegalArgumentException(String.format("%s row blocks must cover rows 0 … N−1 once: a block starts "
+            + "at row %d where row %d was expected", what, s.start(), expected));
+      }
+      if (s.features() != (long) s.rows() * arch.inputs()) {
+        throw new IllegalArgumentException(String.format("%s block at row %d has %d feature values, expected "
+            + "%d rows × %d inputs", what, s.start(), s.features(), s.rows(), arch.inputs()));
+      }
+      boolean labelsOk = s.labels() == (long) s.rows() * o || (!labelsRequired && s.labels() == 0);
+      if (!labelsOk) {
+        throw new IllegalArgumentException(String.format("%s block at row %d has %d label values, expected %d rows "
+            + "× %d outputs%s", what, s.start(), s.labels(), s.rows(), o, labelsRequired ? "" : " (or none)"));
+      }
+      expected += s.rows();
+    }
+    return Math.toIntExact(expected);
+  }
+
+  /** f(x) of every row in row order, and C = (1/rows) Σ_i c_i (NaN when the rows have no labels). */
+  private record Recorded(double[] outputs, double cost) {}
+
+  /** One block's outputs and Σ_i c_i over it. */
+  private record BlockOutputs(long start, double[] outputs, double costSum) implements Serializable {}
+
+  private static Recorded outputs(JavaRDD<RowBlock> blocks, Broadcast<Mlp> mlp, Loss loss, int rows, int o) {
+    List<BlockOutputs> perBlock = blocks.map(b -> {
+      double[] f = mlp.value().outputs(b.features(), b.rows());
+      double cost = b.labels().length == 0 ? Double.NaN : loss.costSum(f, b.labels(), o);
+      return new BlockOutputs(b.start(), f, cost);
+    }).collect();
+    BlockOutputs[] sorted = perBlock.toArray(BlockOutputs[]::new);
+    // Row order, so that the cost is summed in the same order whatever the partitioning.
+    Arrays.sort(sorted, Comparator.comparingLong(BlockOutputs::start));
+    double[] out = new double[Math.multiplyExact(rows, o)];
+    double cost = 0;
+    for (BlockOutputs b : sorted) {
+      System.arraycopy(b.outputs(), 0, out, Math.toIntExact(b.start() * o), b.outputs().length);
+      cost += b.costSum();
+    }
+    return new Recorded(out, rows == 0 ? Double.NaN : cost / rows);
+  }
+}

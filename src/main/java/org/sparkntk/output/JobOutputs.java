@@ -190,7 +190,9 @@ public final class JobOutputs {
    * {@code spectrum.csv} ({@code index,eigenvalue}, 0-based), {@code spectrum.png} (eigenvalue against
    * index, log y axis) and, for {@code eigenvectors} = k > 0, {@code eigenvectors.npy} (float64 [n × k],
    * column j the unit eigenvector of eigenvalue j). A log axis cannot show λ ≤ 0, which a PSD kernel has
-   * only through rounding: the plot draws those at ε·λ_max as a second series that says so.
+   * only through rounding: the plot draws those as a second series, clamped to a tenth of
+   * min(ε·λ_max, the smallest positive λ) so that they sit below every positive eigenvalue as they
+   * should, and its legend says how many there are and where they are drawn.
    */
   public static void writeSpectrum(Path dir, Spectrum spectrum, int eigenvectors) throws IOException {
     int n = spectrum.size();
@@ -212,9 +214,8 @@ public final class JobOutputs {
       AtomicFiles.write(dir.resolve("eigenvectors.npy"),
           f -> Npy.write(f, spectrum.topVectors(eigenvectors), n, eigenvectors));
     }
-    double top = n == 0 ? 0.0 : values[0];
-    double floor = top > 0 ? Math.ulp(1.0) * top : 1.0;
     int positive = (int) Arrays.stream(values).filter(l -> l > 0).count();
+    double floor = positive == 0 ? 1.0 : Math.min(Math.ulp(1.0) * values[0], values[positive - 1]) / 10;
     double[] index = new double[positive];
     double[] lambda = new double[positive];
     double[] clampedIndex = new double[n - positive];
@@ -231,7 +232,7 @@ public final class JobOutputs {
     List<Plots.Series> series = new java.util.ArrayList<>();
     series.add(new Plots.Series("eigenvalue λ_k > 0", index, lambda, false));
     if (clamped.length > 0) {
-      series.add(new Plots.Series(String.format(Locale.ROOT, "λ_k ≤ 0 (%d of them), clamped to ε·λ_max = %.3g",
+      series.add(new Plots.Series(String.format(Locale.ROOT, "λ_k ≤ 0 (%d of them), clamped to %.3g",
           clamped.length, floor), clampedIndex, clamped, false));
     }
     Plots.xy(dir.resolve("spectrum.png"), "NTK spectrum of the training Gram (" + n + " × " + n + ")",

@@ -28,9 +28,11 @@ import org.sparkntk.linalg.Lapack;
  * diag(p_i) − p_i p_iᵀ, whose eigenvalues lie in [0, 1/2] (for a unit u, uᵀ(diag p − ppᵀ)u is the
  * variance of u under p, at most ¼(max u − min u)² ≤ ½); the eigenvalues of ΘH are those of
  * H^{½}ΘH^{½}, at most λ_max/2, so every step is stable for η < 4N/λ_max, wherever f is — a
- * bound that is reached when the targets are soft, e.g. p = (½, ½) at the optimum. With a trace
- * kernel Θ acts as Θ ⊗ I_O, whose largest eigenvalue is still λ_max. {@code solver.lr = auto}
- * takes {@link #AUTO_LR_SAFETY} times the bound of the loss.
+ * bound that is reached when the targets are soft, e.g. p = (½, ½) at the optimum. Below it the
+ * cost never rises: with g = ∇C = d/N, ∇²C ≤ I/(2N) and Θ PSD, C(f − ηΘg) ≤ C(f) − η gᵀΘg + (η²/4N) gᵀΘ²g
+ * ≤ C(f) − η (1 − ηλ_max/4N) gᵀΘg. With a trace kernel Θ acts as Θ ⊗ I_O, whose largest
+ * eigenvalue is still λ_max. {@code solver.lr = auto} takes {@link #AUTO_LR_SAFETY} times the
+ * bound of the loss.
  */
 public final class KernelSolver {
   /** η = SAFETY × the stable bound for {@code solver.lr = auto}. For MSE, η = N/λ_max: the top mode's factor
@@ -315,10 +317,11 @@ public final class KernelSolver {
   /** A step size for which kernel gradient descent diverges: η ≥ 2N/λ_max (MSE), 4N/λ_max (cross-entropy). */
   public static final class DivergentStepException extends IllegalArgumentException {
     DivergentStepException(Loss loss, double lr, double bound, double lambdaMax, int examples) {
-      super(String.format("solver.lr = %s diverges: discrete kernel gradient descent%s is stable only for "
+      super(String.format("solver.lr = %s %s: discrete kernel gradient descent%s is stable only for "
               + "η < %s = %.6g (N = %d, λ_max = %.6g). Set solver.lr below %.6g, or solver.lr = auto "
-              + "(η = %.2f × %s).", lr, loss == Loss.XENT ? " with the cross-entropy" : "", boundFormula(loss),
-          bound, examples, lambdaMax, bound, AUTO_LR_SAFETY, boundFormula(loss)));
+              + "(η = %.2f × %s).", lr, loss == Loss.XENT ? "can diverge" : "diverges",
+          loss == Loss.XENT ? " with the cross-entropy" : "", boundFormula(loss), bound, examples, lambdaMax, bound,
+          AUTO_LR_SAFETY, boundFormula(loss)));
     }
 
     private static String boundFormula(Loss loss) {

@@ -34,9 +34,12 @@ import org.sparkntk.model.Mlp;
 import org.sparkntk.model.ModelStore;
 import org.sparkntk.output.JobOutputs;
 import org.sparkntk.output.PhaseTimer;
+import org.sparkntk.solver.CrossEntropy;
 import org.sparkntk.solver.FitResult;
 import org.sparkntk.solver.KernelProblem;
 import org.sparkntk.solver.KernelSolver;
+import org.sparkntk.solver.Loss;
+import org.sparkntk.solver.Spectrum;
 import org.sparkntk.spark.RowBlocks;
 import org.sparkntk.spark.SparkGram;
 import org.sparkntk.spark.TaskMemory;
@@ -115,7 +118,15 @@ public final class NtkJob {
     int n = Math.toIntExact(train.count());
     int m = test == null ? 0 : Math.toIntExact(test.count());
     String solverType = config.get(ConfigKeys.SOLVER_TYPE);
-    DriverMemory.check(n, m, kernel.rowsPerExample(), solverType, config.get(ConfigKeys.KERNEL_MAX_DRIVER_BYTES));
+    boolean spectrumWanted = config.get(ConfigKeys.OUTPUT_SPECTRUM);
+    DriverMemory.check(n, m, kernel.rowsPerExample(), solverType, spectrumWanted,
+        config.get(ConfigKeys.KERNEL_MAX_DRIVER_BYTES));
+    int eigenvectors = config.get(ConfigKeys.OUTPUT_EIGENVECTORS);
+    if (eigenvectors > (long) n * kernel.rowsPerExample()) {
+      throw new ConfigException("output.eigenvectors = " + eigenvectors + " but the training Gram has only "
+          + (long) n * kernel.rowsPerExample() + " eigenvalues (" + n + " training rows × " + kernel.rowsPerExample()
+          + " kernel rows per example)");
+    }
     int blockSize = blockSize(config, kernel, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
     LOG.info("{} training rows, {} test rows, {} parameters, {} outputs; {}; {} rows per block", n, m,
         arch.parameterCount(), arch.outputs(), kernel.describe(), blockSize);
@@ -134,6 +145,14 @@ public final class NtkJob {
     double[] f0Train = targetsAndOutputs[1];
     double[] f0Test = targetsAndOutputs[2];
     double[] yTest = targetsAndOutputs[3];
+    Loss loss = config.get(ConfigKeys.SOLVER_LOSS);
+    if (loss == Loss.XENT) {
+      // Before the kernel is computed: the labels must be probabilities for the cross-entropy.
+      checkTargetProbabilities(trainName, labels, yTrain);
+      if (yTest != null) {
+        checkTargetProbabilities(testName, labels, yTest);
+      }
+    }
 
     GramMatrix trainGram = timer.time("training Gram",
         () -> SparkGram.symmetric(sc, trainBlocks, trainPlan, kernel, "training Gram"));
@@ -146,20 +165,30 @@ public final class NtkJob {
     sc.setJobDescription(null);
 
     KernelProblem problem = new KernelProblem(trainGram, crossGram, f0Train, yTrain, f0Test, yTest, o);
-    FitResult fit = timer.time("solver (" + solverType + ")", () -> solve(config, problem));
+    Spectrum spectrum = spectrumWanted ? timer.time("spectrum (dsyevd)", () -> Spectrum.of(trainGram)) : null;
+    FitResult fit = timer.time("solver (" + solverType + ")", () -> solve(config, problem, spectrum));
     LOG.info(String.format("train loss %.6g → %.6g%s", fit.snapshots().get(0).trainLoss(), fit.last().trainLoss(),
         Double.isNaN(fit.last().testLoss()) ? "" : String.format(", test loss %.6g", fit.last().testLoss())));
+    if (loss == Loss.XENT) {
+      LOG.info(String.format("train accuracy %.4f → %.4f%s", fit.snapshots().get(0).trainAccuracy(),
+          fit.last().trainAccuracy(), Double.isNaN(fit.last().testAccuracy()) ? ""
+              : String.format(", test accuracy %.4f", fit.last().testAccuracy())));
+    }
 
     ObjectNode metrics = JobOutputs.metrics(config, spark, mlp, kernel, trainPlan, n, m, fit, timer);
     metrics.put("inputMapping", mapping.describe());
+    if (spectrum != null) {
+      JobOutputs.addSpectrum(metrics, spectrum, eigenvectors);
+    }
     if (outputDir != null) {
       try {
-        JobOutputs.write(outputDir, config, mlp, mapping, labels, trainGram, crossGram, yTrain, yTest, fit, metrics, timer);
+        JobOutputs.write(outputDir, config, mlp, mapping, labels, trainGram, crossGram, yTrain, yTest, fit, spectrum,
+            metrics, timer);
       } catch (IOException e) {
         throw new UncheckedIOException("writing outputs to " + outputDir + " failed: " + e.getMessage(), e);
       }
     }
-    return new NtkRun(mlp, mapping, trainGram, crossGram, fit, metrics, outputDir);
+    return new NtkRun(mlp, mapping, trainGram, crossGram, fit, metrics, outputDir, spectrum);
   }
 
   /**
@@ -281,8 +310,25 @@ public final class NtkJob {
     return b;
   }
 
+  /**
+   * With solver.loss = xent the label columns are target probabilities: every row must be
+   * non-negative and sum to 1 (one-hot for classes).
+   */
+  static void checkTargetProbabilities(String dataName, List<String> labels, double[] y) {
+    String error = CrossEntropy.targetError(y, labels.size());
+    if (error != null) {
+      throw new ConfigException("solver.loss = xent reads the label columns " + labels + " as target probabilities, "
+          + "but " + dataName + " " + error);
+    }
+  }
+
   static FitResult solve(JobConfig config, KernelProblem problem) {
-    KernelSolver solver = new KernelSolver(problem);
+    return solve(config, problem, null);
+  }
+
+  /** Runs the configured solver; flow reuses {@code spectrum}, the training Gram's decomposition, when given. */
+  static FitResult solve(JobConfig config, KernelProblem problem, Spectrum spectrum) {
+    KernelSolver solver = new KernelSolver(problem, config.get(ConfigKeys.SOLVER_LOSS));
     String type = config.get(ConfigKeys.SOLVER_TYPE);
     int steps = config.get(ConfigKeys.SOLVER_STEPS);
     Double lr = config.get(ConfigKeys.SOLVER_LR);
@@ -296,7 +342,7 @@ public final class NtkJob {
               problem.trainExamples(), KernelSolver.largestEigenvalue(problem.train().data(), problem.train().rows()));
           times = IntStream.of(record).mapToDouble(s -> eta * s).toArray();
         }
-        yield solver.flow(times);
+        yield spectrum != null ? solver.flow(times, spectrum) : solver.flow(times);
       }
       case "regression" -> solver.regression(config.get(ConfigKeys.SOLVER_RIDGE));
       default -> throw new ConfigException("solver.type = " + type + " is not supported");

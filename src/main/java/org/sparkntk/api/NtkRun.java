@@ -6,6 +6,7 @@ import org.sparkntk.gram.GramMatrix;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.solver.FitResult;
+import org.sparkntk.solver.Spectrum;
 
 /**
  * What a job computed.
@@ -17,6 +18,7 @@ import org.sparkntk.solver.FitResult;
  * @param fit        the solver's predictions and losses
  * @param metrics    the content of metrics.json
  * @param outputDir  where the outputs were written, or null when none were asked for
+ * @param spectrum   the eigen-decomposition of the training Gram with output.spectrum = true, else null
  */
-public record NtkRun(Mlp model, InputMapping mapping, GramMatrix trainGram, GramMatrix crossGram, FitResult fit, ObjectNode metrics,
-                     Path outputDir) {}
+public record NtkRun(Mlp model, InputMapping mapping, GramMatrix trainGram, GramMatrix crossGram, FitResult fit,
+                     ObjectNode metrics, Path outputDir, Spectrum spectrum) {}

@@ -13,6 +13,7 @@ import org.sparkntk.gram.Precision;
 import org.sparkntk.model.Activation;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Parameterization;
+import org.sparkntk.solver.Loss;
 
 /**
  * Every key a job accepts. The names are a public contract: users' scripts rely on them.
@@ -119,15 +120,16 @@ public final class ConfigKeys {
       "steps, flow or regression",
       "steps: discrete kernel gradient descent; flow: the closed form at solver.times; regression: t → ∞.",
       v -> oneOf(v, "steps", "flow", "regression"));
-  public static final ConfigKey<String> SOLVER_LOSS = add("solver.loss", "mse", false, "mse",
-      "Cost: mse, C = (1/N) Σ ½‖f − y‖².", v -> oneOf(v, "mse"));
+  public static final ConfigKey<Loss> SOLVER_LOSS = add("solver.loss", "mse", false, "mse or xent",
+      "Cost: mse, C = (1/N) Σ ½‖f − y‖²; xent, the softmax cross-entropy C = (1/N) Σ −Σ_a y_a log softmax(f)_a "
+          + "with the label columns as target probabilities (one-hot classes), steps only.", Loss::fromConfig);
   public static final ConfigKey<String> SOLVER_F0 = add("solver.f0", "network", false, "network or zero",
       "Where the dynamics start: network = the outputs f_0 of the network initialised by model.seed; zero = "
           + "f_0 = 0, the mean over initialisations (neural-tangents' ensemble mean; noise-free predictions).",
       v -> oneOf(v, "network", "zero"));
   public static final ConfigKey<Double> SOLVER_LR = add("solver.lr", "auto", false,
       "a positive number or auto",
-      "Step size η. auto: 0.5 × 2N/λ_max (stable limit times a safety factor).",
+      "Step size η. auto: 0.5 × the stable limit, 2N/λ_max for mse and 4N/λ_max for xent.",
       v -> autoOr(v, s -> positive(Double.parseDouble(s))));
   public static final ConfigKey<Integer> SOLVER_STEPS = add("solver.steps", "1000", false, "an integer ≥ 0",
       "Number of discrete steps (steps), and the horizon of the default flow times.",
@@ -186,6 +188,12 @@ public final class ConfigKeys {
       "Where every output goes.", Function.identity());
   public static final ConfigKey<Boolean> OUTPUT_GRAM = add("output.gram", "false", false, "true or false",
       "Also write the training Gram as gram.npy (and the cross kernel as cross.npy).", ConfigKeys::bool);
+  public static final ConfigKey<Boolean> OUTPUT_SPECTRUM = add("output.spectrum", "false", false, "true or false",
+      "Also write the eigenvalues of the training Gram, descending, as spectrum.npy, spectrum.csv and the plot "
+          + "spectrum.png.", ConfigKeys::bool);
+  public static final ConfigKey<Integer> OUTPUT_EIGENVECTORS = add("output.eigenvectors", "0", false,
+      "an integer ≥ 0", "With output.spectrum: also write the eigenvectors of the k largest eigenvalues as "
+          + "eigenvectors.npy, [N·(kernel rows per example) × k].", v -> nonNegative(Integer.parseInt(v)));
 
   private static <T> ConfigKey<T> add(String name, String def, boolean required, String allowed, String doc,
                                       Function<String, T> parser) {

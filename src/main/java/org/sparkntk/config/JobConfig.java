@@ -133,6 +133,25 @@ public final class JobConfig implements Serializable {
       throw new ConfigException("kernel.type = analytic supports model.parameterization = ntk only, got standard"
           + origin(ConfigKeys.MODEL_PARAMETERIZATION.name()));
     }
+    if (get(ConfigKeys.SOLVER_LOSS) == org.sparkntk.solver.Loss.XENT) {
+      String solver = get(ConfigKeys.SOLVER_TYPE);
+      if (!solver.equals("steps")) {
+        throw new ConfigException("solver.loss = xent" + origin(ConfigKeys.SOLVER_LOSS.name())
+            + " has no closed form, so solver.type = " + solver + origin(ConfigKeys.SOLVER_TYPE.name())
+            + " cannot run it: the flow and regression solve the MSE dynamics only. Use solver.type = steps.");
+      }
+      if (labels().size() < 2) {
+        throw new ConfigException("solver.loss = xent" + origin(ConfigKeys.SOLVER_LOSS.name())
+            + " needs one label column per class (one-hot target probabilities), at least 2; the labels are "
+            + labels() + (isSet(ConfigKeys.DATA_LABEL) ? origin(ConfigKeys.DATA_LABEL.name()) : "")
+            + ". A single column of class indices must be one-hot encoded first.");
+      }
+    }
+    if (get(ConfigKeys.OUTPUT_EIGENVECTORS) > 0 && !get(ConfigKeys.OUTPUT_SPECTRUM)) {
+      throw new ConfigException("output.eigenvectors = " + get(ConfigKeys.OUTPUT_EIGENVECTORS)
+          + origin(ConfigKeys.OUTPUT_EIGENVECTORS.name()) + " needs output.spectrum = true: the eigenvectors come "
+          + "from the spectrum's decomposition");
+    }
     if (isSet(ConfigKeys.DATA_TRAIN) && !format().equals("libsvm") && !isSet(ConfigKeys.DATA_LABEL)) {
       throw new ConfigException("missing required key data.label for " + format() + " data: "
           + ConfigKeys.DATA_LABEL.description());

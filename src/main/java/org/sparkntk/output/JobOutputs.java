@@ -10,8 +10,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import org.apache.spark.sql.SparkSession;
+import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
 import org.sparkntk.gram.BlockKernel;
 import org.sparkntk.gram.BlockPlan;
@@ -23,7 +26,9 @@ import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.ModelStore;
 import org.sparkntk.solver.FitResult;
+import org.sparkntk.solver.Loss;
 import org.sparkntk.solver.Snapshot;
+import org.sparkntk.solver.Spectrum;
 
 /**
  * The files of {@code output.dir}:
@@ -32,6 +37,8 @@ import org.sparkntk.solver.Snapshot;
  *   <li>{@code predictions_train.csv}, {@code predictions_test.csv}: one line per row and recorded time,
  *       {@code row,t,target_<label>…,prediction_<label>…} (t: step, flow time τ, or inf);</li>
  *   <li>{@code gram.npy}, {@code cross.npy} when output.gram = true;</li>
+ *   <li>{@code spectrum.npy}, {@code spectrum.csv}, {@code spectrum.png} (and {@code eigenvectors.npy}) when
+ *       output.spectrum = true;</li>
  *   <li>{@code model/}: the network, in the saved model format.</li>
  * </ul>
  * Each file is written under a temporary name and renamed; metrics.json is written last, so a
@@ -83,6 +90,11 @@ public final class JobOutputs {
     sp.put("defaultParallelism", spark.sparkContext().defaultParallelism());
     ObjectNode s = root.putObject("solver");
     s.put("type", fit.method());
+    // MSE runs keep the record they always had; a cross-entropy run says so, and adds accuracies.
+    boolean xent = config.get(ConfigKeys.SOLVER_LOSS) == Loss.XENT;
+    if (xent) {
+      s.put("loss", Loss.XENT.configName());
+    }
     putNumber(s, "learningRate", fit.learningRate());
     putNumber(s, "largestEigenvalue", fit.largestEigenvalue());
     s.put("ridge", fit.ridge());
@@ -92,12 +104,31 @@ public final class JobOutputs {
       putNumber(l, "t", snap.t());
       l.put("trainLoss", snap.trainLoss());
       putNumber(l, "testLoss", snap.testLoss());
+      if (xent) {
+        putNumber(l, "trainAccuracy", snap.trainAccuracy());
+        putNumber(l, "testAccuracy", snap.testAccuracy());
+      }
     }
     ObjectNode settings = root.putObject("settings");
     config.settings().forEach(settings::put);
     ObjectNode phases = root.putObject("secondsPerPhase");
     timer.seconds().forEach(phases::put);
     return root;
+  }
+
+  /**
+   * Adds {@code spectrum} to metrics.json: the kernel's order, λ_max, λ_min, Σλ (= trace Θ), how many
+   * eigenvalues are ≤ 0 (a PSD kernel shows them only through rounding) and how many eigenvectors
+   * were written.
+   */
+  public static void addSpectrum(ObjectNode metrics, Spectrum spectrum, int eigenvectors) {
+    ObjectNode node = metrics.putObject("spectrum");
+    node.put("size", spectrum.size());
+    putNumber(node, "largest", spectrum.size() == 0 ? Double.NaN : spectrum.values()[0]);
+    putNumber(node, "smallest", spectrum.size() == 0 ? Double.NaN : spectrum.values()[spectrum.size() - 1]);
+    node.put("sum", spectrum.sum());
+    node.put("nonPositive", Arrays.stream(spectrum.values()).filter(l -> !(l > 0)).count());
+    node.put("eigenvectors", eigenvectors);
   }
 
   /** JSON has no NaN or ∞: write null for NaN and the string "inf" for +∞. */
@@ -112,13 +143,13 @@ public final class JobOutputs {
   }
 
   /**
-   * Writes every output; the network goes to model/ with its input mapping (none for the m → ∞
-   * Gaussian mapping, which has no finite network: model/ is then removed, not left stale).
+   * Writes every output: the network to model/ with its input mapping (none for the m → ∞ Gaussian
+   * mapping, which has no finite network: model/ is then removed, not left stale), the spectrum
+   * files when {@code spectrum} is not null (output.spectrum = true), metrics.json last.
    */
   public static void write(Path dir, JobConfig config, Mlp mlp, InputMapping mapping, List<String> labels,
-                           GramMatrix trainGram,
-                           GramMatrix crossGram, double[] yTrain, double[] yTest, FitResult fit, ObjectNode metrics,
-                           PhaseTimer timer)
+                           GramMatrix trainGram, GramMatrix crossGram, double[] yTrain, double[] yTest, FitResult fit,
+                           Spectrum spectrum, ObjectNode metrics, PhaseTimer timer)
       throws IOException {
     Files.createDirectories(dir);
     timer.time("write outputs", () -> {
@@ -135,7 +166,10 @@ public final class JobOutputs {
         if (crossGram != null) {
           writePredictions(dir.resolve("predictions_test.csv"), labels, fit, false, yTest);
         }
-        if (Boolean.TRUE.equals(config.get(org.sparkntk.config.ConfigKeys.OUTPUT_GRAM))) {
+        if (spectrum != null) {
+          writeSpectrum(dir, spectrum, config.get(ConfigKeys.OUTPUT_EIGENVECTORS));
+        }
+        if (Boolean.TRUE.equals(config.get(ConfigKeys.OUTPUT_GRAM))) {
           AtomicFiles.write(dir.resolve("gram.npy"),
               f -> Npy.write(f, trainGram.data(), trainGram.rows(), trainGram.cols()));
           if (crossGram != null) {
@@ -149,6 +183,60 @@ public final class JobOutputs {
     });
     metrics.set("secondsPerPhase", JSON.valueToTree(timer.seconds()));
     AtomicFiles.write(dir.resolve("metrics.json"), f -> JSON.writeValue(f.toFile(), metrics));
+  }
+
+  /**
+   * The eigenvalues of the training Gram, descending: {@code spectrum.npy} (float64 [n]),
+   * {@code spectrum.csv} ({@code index,eigenvalue}, 0-based), {@code spectrum.png} (eigenvalue against
+   * index, log y axis) and, for {@code eigenvectors} = k > 0, {@code eigenvectors.npy} (float64 [n × k],
+   * column j the unit eigenvector of eigenvalue j). A log axis cannot show λ ≤ 0, which a PSD kernel has
+   * only through rounding: the plot draws those as a second series, clamped to a tenth of
+   * min(ε·λ_max, the smallest positive λ) so that they sit below every positive eigenvalue as they
+   * should, and its legend says how many there are and where they are drawn.
+   */
+  public static void writeSpectrum(Path dir, Spectrum spectrum, int eigenvectors) throws IOException {
+    int n = spectrum.size();
+    if (eigenvectors > n) {
+      throw new IllegalArgumentException("output.eigenvectors = " + eigenvectors + " but the training Gram has only "
+          + n + " eigenvalues");
+    }
+    double[] values = spectrum.values();
+    AtomicFiles.write(dir.resolve("spectrum.npy"), f -> Npy.write(f, values, n));
+    AtomicFiles.write(dir.resolve("spectrum.csv"), f -> {
+      try (BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
+        w.write("index,eigenvalue\n");
+        for (int k = 0; k < n; k++) {
+          w.write(k + "," + format(values[k]) + "\n");
+        }
+      }
+    });
+    if (eigenvectors > 0) {
+      AtomicFiles.write(dir.resolve("eigenvectors.npy"),
+          f -> Npy.write(f, spectrum.topVectors(eigenvectors), n, eigenvectors));
+    }
+    int positive = (int) Arrays.stream(values).filter(l -> l > 0).count();
+    double floor = positive == 0 ? 1.0 : Math.min(Math.ulp(1.0) * values[0], values[positive - 1]) / 10;
+    double[] index = new double[positive];
+    double[] lambda = new double[positive];
+    double[] clampedIndex = new double[n - positive];
+    double[] clamped = new double[n - positive];
+    for (int k = 0, p = 0, q = 0; k < n; k++) {
+      if (values[k] > 0) {
+        index[p] = k;
+        lambda[p++] = values[k];
+      } else {
+        clampedIndex[q] = k;
+        clamped[q++] = floor;
+      }
+    }
+    List<Plots.Series> series = new java.util.ArrayList<>();
+    series.add(new Plots.Series("eigenvalue λ_k > 0", index, lambda, false));
+    if (clamped.length > 0) {
+      series.add(new Plots.Series(String.format(Locale.ROOT, "λ_k ≤ 0 (%d of them), clamped to %.3g",
+          clamped.length, floor), clampedIndex, clamped, false));
+    }
+    Plots.xy(dir.resolve("spectrum.png"), "NTK spectrum of the training Gram (" + n + " × " + n + ")",
+        "index k", "eigenvalue λ_k", false, true, series.toArray(new Plots.Series[0]));
   }
 
   private static void writePredictions(Path file, List<String> labels, FitResult fit, boolean train,

@@ -17,10 +17,23 @@ import org.jfree.data.xy.XYSeriesCollection;
 public final class Plots {
   private Plots() {}
 
-  /** A base-10 axis labelled with plain numbers (64, 0.05) rather than powers such as 10^1.8. */
-  private static LogAxis logAxis(String label) {
+  /**
+   * A base-10 axis labelled with plain numbers (64, 0.05) rather than powers such as 10^1.8, or in
+   * scientific notation (1E-12) when the values reach beyond 1e-4 … 1e6, where plain labels would read 0.
+   */
+  private static LogAxis logAxis(String label, Series[] series, boolean x) {
+    double min = Double.POSITIVE_INFINITY;
+    double max = 0;
+    for (Series s : series) {
+      for (double v : x ? s.x() : s.y()) {
+        if (v > 0) {
+          min = Math.min(min, v);
+          max = Math.max(max, v);
+        }
+      }
+    }
     LogAxis axis = new LogAxis(label);
-    axis.setNumberFormatOverride(new java.text.DecimalFormat("0.####"));
+    axis.setNumberFormatOverride(new java.text.DecimalFormat(min >= 1e-4 && max <= 1e6 ? "0.####" : "0.#E0"));
     return axis;
   }
 
@@ -30,6 +43,12 @@ public final class Plots {
   /** An x–y plot, both axes logarithmic when {@code logLog}, written atomically as a PNG. */
   public static void xy(Path file, String title, String xLabel, String yLabel, boolean logLog, Series... series)
       throws IOException {
+    xy(file, title, xLabel, yLabel, logLog, logLog, series);
+  }
+
+  /** An x–y plot with each axis logarithmic or linear, written atomically as a PNG. */
+  public static void xy(Path file, String title, String xLabel, String yLabel, boolean logX, boolean logY,
+                        Series... series) throws IOException {
     XYSeriesCollection data = new XYSeriesCollection();
     XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer();
     Color[] colours = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0x9467bd)};
@@ -48,8 +67,8 @@ public final class Plots {
       renderer.setSeriesShape(s, new java.awt.geom.Ellipse2D.Double(-2.5, -2.5, 5, 5));
       renderer.setSeriesStroke(s, new BasicStroke(3f));
     }
-    XYPlot plot = new XYPlot(data, logLog ? logAxis(xLabel) : new NumberAxis(xLabel),
-        logLog ? logAxis(yLabel) : new NumberAxis(yLabel), renderer);
+    XYPlot plot = new XYPlot(data, logX ? logAxis(xLabel, series, true) : new NumberAxis(xLabel),
+        logY ? logAxis(yLabel, series, false) : new NumberAxis(yLabel), renderer);
     plot.setBackgroundPaint(Color.WHITE);
     plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
     plot.setRangeGridlinePaint(Color.LIGHT_GRAY);

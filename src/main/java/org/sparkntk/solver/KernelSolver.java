@@ -8,32 +8,78 @@ import org.sparkntk.linalg.Blas;
 import org.sparkntk.linalg.Lapack;
 
 /**
- * Kernel gradient descent on the driver, for the MSE cost C(f) = (1/N) Σ_i ½‖f(x_i) − y_i‖²,
- * d = f − y (NTK-NOTES.md §4, Jacot et al. §3):
+ * Kernel gradient descent on the driver (NTK-NOTES.md §4, Jacot et al. §3), for the MSE cost
+ * C(f) = (1/N) Σ_i ½‖f(x_i) − y_i‖², d = f − y, or the softmax cross-entropy
+ * C(f) = (1/N) Σ_i −Σ_a y_ia log softmax(f(x_i))_a, d = softmax(f) − y ({@link Loss}):
  * <ul>
  *   <li>{@link #steps}: f_{t+1}(x) = f_t(x) − (η/N) Σ_i Θ(x, x_i) d_t(x_i), on training and test
- *       points, from the network's own f_0;</li>
+ *       points, from the network's own f_0 (both losses);</li>
  *   <li>{@link #flow}: the gradient-flow closed form at times τ = η t, with Θ = V diag(λ) Vᵀ:
  *       f_τ(X) = Y + V e^{−τΛ/N} Vᵀ (f_0(X) − Y),
  *       f_τ(x*) = f_0(x*) + Θ(x*, X) V Λ⁻¹(I − e^{−τΛ/N}) Vᵀ (Y − f_0(X));</li>
  *   <li>{@link #regression}: τ → ∞ with a ridge, f_∞(x*) = f_0(x*) + Θ(x*, X)(Θ + ρI)⁻¹(Y − f_0(X)).</li>
  * </ul>
+ * The flow and regression are closed forms of the MSE dynamics; the cross-entropy has none and
+ * runs as discrete steps only.
+ *
+ * <p><b>Stable steps.</b> Near f the step maps a perturbation e to (I − (η/N) Θ H) e, where H is
+ * the Hessian of c with respect to the outputs, block-diagonal over examples. For MSE H = I and
+ * the steps are stable iff η < 2N/λ_max. For the cross-entropy the block of example i is
+ * diag(p_i) − p_i p_iᵀ, whose eigenvalues lie in [0, 1/2] (for a unit u, uᵀ(diag p − ppᵀ)u is the
+ * variance of u under p, at most ¼(max u − min u)² ≤ ½); the eigenvalues of ΘH are those of
+ * H^{½}ΘH^{½}, at most λ_max/2, so every step is stable for η < 4N/λ_max, wherever f is — a
+ * bound that is reached when the targets are soft, e.g. p = (½, ½) at the optimum. Below it the
+ * cost never rises: with g = ∇C = d/N, ∇²C ≤ I/(2N) and Θ PSD, C(f − ηΘg) ≤ C(f) − η gᵀΘg + (η²/4N) gᵀΘ²g
+ * ≤ C(f) − η (1 − ηλ_max/4N) gᵀΘg. With a trace kernel Θ acts as Θ ⊗ I_O, whose largest
+ * eigenvalue is still λ_max. {@code solver.lr = auto} takes {@link #AUTO_LR_SAFETY} times the
+ * bound of the loss.
  */
 public final class KernelSolver {
-  /** η = SAFETY · 2N/λ_max for {@code solver.lr = auto}: the top mode's factor 1 − ηλ/N is 0, the fastest
-   *  step that does not oscillate, and every other mode decays monotonically. */
+  /** η = SAFETY × the stable bound for {@code solver.lr = auto}. For MSE, η = N/λ_max: the top mode's factor
+   *  1 − ηλ/N is 0, the fastest step that does not oscillate, and every other mode decays monotonically;
+   *  for the cross-entropy, η = 2N/λ_max, the same for a mode at the largest curvature ½. */
   public static final double AUTO_LR_SAFETY = 0.5;
 
   private final KernelProblem problem;
+  private final Loss loss;
   private final Blas blas = Blas.get();
 
+  /** A solver for the MSE cost. */
   public KernelSolver(KernelProblem problem) {
-    this.problem = problem;
+    this(problem, Loss.MSE);
   }
 
-  /** The largest step 2N/λ_max for which discrete steps do not diverge. */
+  /**
+   * A solver for {@code loss}. For the cross-entropy the model needs at least two outputs and every
+   * target row (training, and test when labelled) must be a probability vector.
+   */
+  public KernelSolver(KernelProblem problem, Loss loss) {
+    this.problem = problem;
+    this.loss = loss;
+    if (loss == Loss.XENT) {
+      if (problem.outputs() < 2) {
+        throw new IllegalArgumentException("the cross-entropy needs at least 2 outputs (one per class), got "
+            + problem.outputs());
+      }
+      String train = CrossEntropy.targetError(problem.yTrain(), problem.outputs());
+      if (train != null) {
+        throw new IllegalArgumentException("cross-entropy targets: training " + train);
+      }
+      String test = problem.yTest() == null ? null : CrossEntropy.targetError(problem.yTest(), problem.outputs());
+      if (test != null) {
+        throw new IllegalArgumentException("cross-entropy targets: test " + test);
+      }
+    }
+  }
+
+  /** The largest step 2N/λ_max for which discrete MSE steps do not diverge. */
   public static double stableLearningRateBound(int examples, double largestEigenvalue) {
-    return 2.0 * examples / largestEigenvalue;
+    return stableLearningRateBound(Loss.MSE, examples, largestEigenvalue);
+  }
+
+  /** The largest stable step: 2N/λ_max for MSE, 4N/λ_max for the cross-entropy (see the class doc). */
+  public static double stableLearningRateBound(Loss loss, int examples, double largestEigenvalue) {
+    return (loss == Loss.XENT ? 4.0 : 2.0) * examples / largestEigenvalue;
   }
 
   /** Discrete steps with learning rate η (NaN: auto), recording the steps listed (0 … steps). */
@@ -45,13 +91,13 @@ public final class KernelSolver {
     int c = problem.columns();
     int examples = problem.trainExamples();
     double lambdaMax = largestEigenvalue(problem.train().data(), n);
-    double bound = stableLearningRateBound(examples, lambdaMax);
+    double bound = stableLearningRateBound(loss, examples, lambdaMax);
     double lr = Double.isNaN(learningRate) ? AUTO_LR_SAFETY * bound : learningRate;
     if (!(lr > 0)) {
       throw new IllegalArgumentException("solver.lr must be positive, got " + lr);
     }
     if (lr >= bound) {
-      throw new DivergentStepException(lr, bound, lambdaMax, examples);
+      throw new DivergentStepException(loss, lr, bound, lambdaMax, examples);
     }
     int[] record = Arrays.stream(recordAt).filter(s -> s >= 0 && s <= steps).distinct().sorted().toArray();
     double[] f = problem.f0Train().clone();
@@ -68,8 +114,16 @@ public final class KernelSolver {
       if (t == steps) {
         break;
       }
-      for (int i = 0; i < f.length; i++) {
-        d[i] = f[i] - problem.yTrain()[i];
+      if (loss == Loss.XENT) {
+        double cost = CrossEntropy.gradient(f, problem.yTrain(), problem.outputs(), d);
+        if (!Double.isFinite(cost)) {
+          throw new ArithmeticException(String.format("the cross-entropy cost became %s at step %d of %d (η = %s): "
+              + "the outputs f_0, the labels or the kernel hold non-finite values", cost, t, steps, lr));
+        }
+      } else {
+        for (int i = 0; i < f.length; i++) {
+          d[i] = f[i] - problem.yTrain()[i];
+        }
       }
       blas.gemm(n, c, n, scale, problem.train().data(), d, 1.0, f);
       if (g != null) {
@@ -85,12 +139,21 @@ public final class KernelSolver {
    * (as neural-tangents does); an eigenvalue of 0 contributes its limit τ/N to the test update.
    */
   public FitResult flow(double[] times) {
+    requireMse("flow");
+    return flow(times, Spectrum.of(problem.train()));
+  }
+
+  /** {@link #flow(double[])} with the decomposition of the training kernel already in hand. */
+  public FitResult flow(double[] times, Spectrum spectrum) {
+    requireMse("flow");
     int n = problem.kernelSize();
     int c = problem.columns();
     int examples = problem.trainExamples();
-    Lapack.SymmetricEigen eig = Lapack.get().symmetricEigen(problem.train().data(), n);
-    double[] v = eig.vectorsColumnMajor(); // column-major V = row-major Vᵀ
-    double[] lambda = Arrays.stream(eig.values()).map(l -> Math.max(l, 0.0)).toArray();
+    if (spectrum.size() != n) {
+      throw new IllegalArgumentException("a spectrum of order " + spectrum.size() + " for a kernel of order " + n);
+    }
+    double[] v = spectrum.vectors(); // column-major V = row-major Vᵀ
+    double[] lambda = Arrays.stream(spectrum.values()).map(l -> Math.max(l, 0.0)).toArray();
     // R = Vᵀ (f_0(X) − Y), [n × c]
     double[] r0 = new double[n * c];
     double[] residual0 = new double[n * c];
@@ -137,12 +200,13 @@ public final class KernelSolver {
       }
       snapshots.add(snapshot(tau, f, g));
     }
-    double top = n == 0 ? 0.0 : lambda[n - 1];
+    double top = n == 0 ? 0.0 : lambda[0];
     return new FitResult("flow", snapshots, Double.NaN, top, 0.0);
   }
 
   /** Kernel regression, the τ → ∞ limit with ridge ρ ≥ 0, by Cholesky of Θ + ρI; recorded at t = 0 and ∞. */
   public FitResult regression(double ridge) {
+    requireMse("regression");
     if (!(ridge >= 0) || Double.isInfinite(ridge)) {
       throw new IllegalArgumentException("solver.ridge must be finite and ≥ 0, got " + ridge);
     }
@@ -169,10 +233,24 @@ public final class KernelSolver {
         Double.NaN, ridge);
   }
 
+  private void requireMse(String method) {
+    if (loss != Loss.MSE) {
+      throw new IllegalArgumentException(method + " is a closed form of the MSE dynamics; the " + loss.configName()
+          + " cost has none: use discrete steps");
+    }
+  }
+
   private Snapshot snapshot(double t, double[] f, double[] g) {
+    boolean testLabels = g != null && problem.yTest() != null;
+    if (loss == Loss.XENT) {
+      int o = problem.outputs();
+      return new Snapshot(t, f.clone(), g == null ? null : g.clone(), CrossEntropy.cost(f, problem.yTrain(), o),
+          testLabels ? CrossEntropy.cost(g, problem.yTest(), o) : Double.NaN,
+          CrossEntropy.accuracy(f, problem.yTrain(), o),
+          testLabels ? CrossEntropy.accuracy(g, problem.yTest(), o) : Double.NaN);
+    }
     double trainLoss = mseCost(f, problem.yTrain(), problem.trainExamples());
-    double testLoss = g != null && problem.yTest() != null
-        ? mseCost(g, problem.yTest(), problem.testExamples()) : Double.NaN;
+    double testLoss = testLabels ? mseCost(g, problem.yTest(), problem.testExamples()) : Double.NaN;
     return new Snapshot(t, f.clone(), g == null ? null : g.clone(), trainLoss, testLoss);
   }
 
@@ -236,12 +314,18 @@ public final class KernelSolver {
     }
   }
 
-  /** A step size for which kernel gradient descent diverges: η ≥ 2N/λ_max. */
+  /** A step size for which kernel gradient descent diverges: η ≥ 2N/λ_max (MSE), 4N/λ_max (cross-entropy). */
   public static final class DivergentStepException extends IllegalArgumentException {
-    DivergentStepException(double lr, double bound, double lambdaMax, int examples) {
-      super(String.format("solver.lr = %s diverges: discrete kernel gradient descent is stable only for "
-              + "η < 2N/λ_max = %.6g (N = %d, λ_max = %.6g). Set solver.lr below %.6g, or solver.lr = auto "
-              + "(η = %.2f × 2N/λ_max).", lr, bound, examples, lambdaMax, bound, bound, AUTO_LR_SAFETY));
+    DivergentStepException(Loss loss, double lr, double bound, double lambdaMax, int examples) {
+      super(String.format("solver.lr = %s %s: discrete kernel gradient descent%s is stable only for "
+              + "η < %s = %.6g (N = %d, λ_max = %.6g). Set solver.lr below %.6g, or solver.lr = auto "
+              + "(η = %.2f × %s).", lr, loss == Loss.XENT ? "can diverge" : "diverges",
+          loss == Loss.XENT ? " with the cross-entropy" : "", boundFormula(loss), bound, examples, lambdaMax, bound,
+          AUTO_LR_SAFETY, boundFormula(loss)));
+    }
+
+    private static String boundFormula(Loss loss) {
+      return loss == Loss.XENT ? "4N/λ_max" : "2N/λ_max";
     }
   }
 }

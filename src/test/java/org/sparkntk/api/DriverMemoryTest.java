@@ -33,6 +33,24 @@ class DriverMemoryTest {
     assertEquals(9 * (4 * kernel + 2 * cross), DriverMemory.estimateBytes(n, m, 3, "flow"));
   }
 
+  /**
+   * output.spectrum decomposes the training kernel (K, V, dsyevd's ~2(nk)² workspace) whatever the
+   * solver: four copies at the peak; flow shares that decomposition, so it needs no more.
+   */
+  @Test
+  void theSpectrumCountsFourKernelCopies() {
+    long kernel = 8 * 1000 * 1000;
+    long cross = 8 * 300 * 1000;
+    assertEquals(4 * kernel + cross, DriverMemory.estimateBytes(1000, 300, 1, "steps", true));
+    assertEquals(4 * kernel + cross, DriverMemory.estimateBytes(1000, 300, 1, "regression", true));
+    assertEquals(4 * kernel + 2 * cross, DriverMemory.estimateBytes(1000, 300, 1, "flow", true));
+    assertEquals(DriverMemory.estimateBytes(1000, 300, 1, "steps"),
+        DriverMemory.estimateBytes(1000, 300, 1, "steps", false));
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> DriverMemory.check(1000, 300, 1, "steps", true, 4 * kernel));
+    assertContains(e.getMessage(), "solver.type = steps with output.spectrum = true");
+  }
+
   @Test
   void estimateDoesNotOverflowForLargeKernels() {
     // 10⁶ rows × 10 outputs: (10⁷)² · 8 B · 4 = 3.2e15 bytes, beyond int but well inside long.

@@ -10,6 +10,7 @@ import org.apache.spark.sql.SparkSession;
 import org.sparkntk.api.NtkJob;
 import org.sparkntk.api.CircleReport;
 import org.sparkntk.api.ConvergenceReport;
+import org.sparkntk.api.DynamicsReport;
 import org.sparkntk.api.FourierImageReport;
 import org.sparkntk.config.ConfigException;
 import org.sparkntk.config.ConfigKeys;
@@ -60,6 +61,8 @@ public final class NtkMain {
         CircleReport.run(config);
       } else if (report.equals("image")) {
         FourierImageReport.run(spark, config);
+      } else if (report.equals("dynamics")) {
+        DynamicsReport.run(spark, config);
       } else {
         NtkJob.run(spark, config);
       }

@@ -146,12 +146,17 @@ public final class ConfigKeys {
       "Ridge ρ added to the diagonal for regression, (Θ + ρI)⁻¹.", v -> nonNegative(Double.parseDouble(v)));
 
   public static final ConfigKey<String> REPORT_TYPE = add("report.type", "none", false,
-      "none, convergence, circle or image",
+      "none, convergence, circle, image or dynamics",
       "none: the kernel job; convergence: the distance of the empirical NTK to its analytic limit over "
           + "report.widths and report.seeds (convergence.csv, .json, .png); circle: Jacot et al.'s Figure 1, "
           + "Θ(x0, x(γ)) on the unit circle (circle.csv, .json, .png); image: Tancik et al.'s image regression "
-          + "for each of report.mappings (psnr.csv, .json, reconstruction_*.png, spectra.png).",
-      v -> oneOf(v, "none", "convergence", "circle", "image"));
+          + "for each of report.mappings (psnr.csv, .json, reconstruction_*.png, spectra.png); dynamics: gradient "
+          + "descent of the network against kernel gradient descent with Θ_0 and Θ_∞ for each of report.widths "
+          + "(dynamics.csv, .json, dynamics_*.png).",
+      v -> oneOf(v, "none", "convergence", "circle", "image", "dynamics"));
+  public static final ConfigKey<Integer> REPORT_COMPONENTS = add("report.components", "5", false,
+      "a positive integer", "Top eigenvectors of Θ_0 whose residual components the dynamics report follows (mse).",
+      v -> positive(Integer.parseInt(v)));
   public static final ConfigKey<List<String>> REPORT_IMAGES = add("report.images", "text", false,
       "a comma-separated list of image files, or text",
       "Images of the image report: files (PNG, JPEG; central square) or text, an image rendered by the program.",
@@ -179,7 +184,8 @@ public final class ConfigKeys {
         return p;
       });
   public static final ConfigKey<int[]> REPORT_WIDTHS = add("report.widths", "64,128,256,512,1024", false,
-      "a comma-separated list of positive integers", "Hidden widths of the convergence report (every hidden layer).",
+      "a comma-separated list of positive integers",
+      "Hidden widths of the convergence and dynamics reports (every hidden layer).",
       ConfigKeys::widths);
   public static final ConfigKey<Integer> REPORT_SEEDS = add("report.seeds", "5", false, "a positive integer",
       "Initialisations per width (seeds model.seed, model.seed + 1, …).", v -> positive(Integer.parseInt(v)));

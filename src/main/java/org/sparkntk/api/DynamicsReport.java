@@ -1,0 +1,426 @@
+package org.sparkntk.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.IntStream;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sparkntk.config.ConfigException;
+import org.sparkntk.config.ConfigKeys;
+import org.sparkntk.config.JobConfig;
+import org.sparkntk.data.DataException;
+import org.sparkntk.data.DataReader;
+import org.sparkntk.data.LabeledData;
+import org.sparkntk.data.RowBlock;
+import org.sparkntk.gram.AnalyticNtk;
+import org.sparkntk.gram.BlockKernel;
+import org.sparkntk.gram.BlockPlan;
+import org.sparkntk.gram.GramMatrix;
+import org.sparkntk.gram.KernelOutputs;
+import org.sparkntk.gram.StructuredNtk;
+import org.sparkntk.model.Architecture;
+import org.sparkntk.model.InputMapping;
+import org.sparkntk.model.Mlp;
+import org.sparkntk.model.Parameterization;
+import org.sparkntk.output.AtomicFiles;
+import org.sparkntk.output.Plots;
+import org.sparkntk.solver.FitResult;
+import org.sparkntk.solver.KernelProblem;
+import org.sparkntk.solver.KernelSolver;
+import org.sparkntk.solver.Loss;
+import org.sparkntk.solver.Spectrum;
+import org.sparkntk.spark.RowBlocks;
+import org.sparkntk.spark.SparkGram;
+import org.sparkntk.spark.TaskMemory;
+import org.sparkntk.train.DistributedTrainer;
+
+/**
+ * Gradient descent is kernel gradient descent (Jacot et al. 2018, key point 1; Lee et al. 2019),
+ * measured: for every width in report.widths (every hidden layer; depth, φ, σ's from model.*) the
+ * finite network is trained by full-batch gradient descent on Spark ({@link DistributedTrainer}),
+ * and from the same f_0 with the same step η and cost, kernel gradient descent runs with (a) the
+ * empirical NTK Θ_0 of that network at initialisation and (b) the analytic limit Θ_∞. Recorded:
+ * <ul>
+ *   <li>RMSE between the network's outputs and each kernel trajectory at every recorded step, on
+ *       training and test rows, and the log-log slope of the final RMSE against width;</li>
+ *   <li>‖Θ_T − Θ_0‖_F/‖Θ_0‖_F, how much the empirical NTK moved during training, and its slope
+ *       (the "lazy" regime: it vanishes as the width grows);</li>
+ *   <li>for mse, at the widest width, the training residual's components along the top
+ *       report.components eigenvectors of Θ_0 over time: measured decay rates (least-squares slope
+ *       of log‖p_k(t)‖ over t, for the network and for kernel gradient descent) against the predicted
+ *       −log(1 − ηλ_k/N) ≈ ηλ_k/N per step.</li>
+ * </ul>
+ * η is solver.lr, or for auto 0.5 × the stable bound of the larger λ_max of Θ_0 and Θ_∞ at the
+ * narrowest width (so one η serves every width and both kernels). Writes dynamics.csv,
+ * dynamics.json, dynamics_rmse.png, dynamics_trajectories.png and (mse) dynamics_decay.png.
+ */
+public final class DynamicsReport {
+  private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private DynamicsReport() {}
+
+  /** One width's measurements; the trajectories are [recorded step][rows × O]. */
+  public record Width(int width, int[] steps, double[] rmseEmpiricalTrain, double[] rmseEmpiricalTest,
+                      double[] rmseAnalyticTrain, double[] rmseAnalyticTest, double[] networkCost,
+                      double kernelChange, double[][] network, double[][] empirical, double[][] analytic) {}
+
+  /** Decay of the residual along eigenvector k of Θ_0: rates per step. */
+  public record Component(int k, double eigenvalue, double predictedRate, double networkRate, double kernelRate) {}
+
+  public record Result(double learningRate, Loss loss, List<Width> widths, double[] rmseEmpiricalSlope,
+                       double[] rmseAnalyticSlope, double kernelChangeSlope, List<Component> components,
+                       double[][] networkProjections, double[][] kernelProjections) {}
+
+  public static Result run(SparkSession spark, JobConfig config) {
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    List<String> labels = config.labels();
+    String trainPath = config.get(ConfigKeys.DATA_TRAIN);
+    String testPath = config.get(ConfigKeys.DATA_TEST);
+    LabeledData train = DataReader.examples("data.train (" + trainPath + ")", DataReader.read(spark, trainPath,
+        config.format(), config.get(ConfigKeys.DATA_HEADER)), labels, true);
+    LabeledData test = testPath == null ? null : DataReader.examples("data.test (" + testPath + ")",
+        DataReader.read(spark, testPath, config.format(), config.get(ConfigKeys.DATA_HEADER)), labels, true);
+    if (test != null && test.featureCount() != train.featureCount()) {
+      throw new DataException("data.test has " + test.featureCount() + " feature columns but data.train has "
+          + train.featureCount());
+    }
+    int depth = config.get(ConfigKeys.MODEL_HIDDEN).length;
+    if (depth == 0) {
+      throw new ConfigException("the dynamics report needs at least one hidden layer: model.hidden is empty");
+    }
+    if (config.get(ConfigKeys.SOLVER_F0).equals("zero")) {
+      throw new ConfigException("the dynamics report compares the network with kernel gradient descent from the "
+          + "network's own f_0; solver.f0 = zero does not apply");
+    }
+    Loss loss = config.get(ConfigKeys.SOLVER_LOSS);
+    int[] widths = config.get(ConfigKeys.REPORT_WIDTHS).clone();
+    Arrays.sort(widths);
+    int steps = config.get(ConfigKeys.SOLVER_STEPS);
+    Integer every = config.get(ConfigKeys.SOLVER_RECORD_EVERY);
+    int stride = every != null ? every : Math.max(1, steps / 20);
+    int[] record = IntStream.concat(IntStream.iterate(0, s -> s <= steps, s -> s + stride), IntStream.of(steps))
+        .distinct().toArray();
+    KernelOutputs outputs = config.get(ConfigKeys.KERNEL_OUTPUTS);
+    InputMapping mapping = NtkJob.mapping(config, train.featureCount());
+    if (!mapping.isFinite()) {
+      throw new ConfigException("the dynamics report trains a finite network: input.features = inf does not apply");
+    }
+    int n = Math.toIntExact(train.count());
+    int m = test == null ? 0 : Math.toIntExact(test.count());
+    int o = labels.size();
+    Architecture first = architecture(config, mapping.outputs(), widths[0], depth, o);
+    AnalyticNtk limitKernel = new AnalyticNtk(first, outputs, true, ConvergenceReport.quadrature(config));
+    int blockSize = NtkJob.blockSize(config, limitKernel, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
+    BlockPlan trainPlan = new BlockPlan(n, blockSize);
+    BlockPlan testPlan = test == null ? null : new BlockPlan(m, blockSize);
+    JavaRDD<RowBlock> trainBlocks = RowBlocks.of(train, trainPlan, mapping);
+    JavaRDD<RowBlock> testBlocks = test == null ? null : RowBlocks.of(test, testPlan, mapping);
+    double[] yTrain = RowBlocks.labels(trainBlocks, trainPlan, o);
+    double[] yTest = test == null ? null : RowBlocks.labels(testBlocks, testPlan, o);
+    boolean standard = first.parameterization() == Parameterization.STANDARD;
+    GramMatrix[] limit = standard ? null : grams(sc, trainBlocks, trainPlan, testBlocks, testPlan, limitKernel,
+        "analytic NTK");
+
+    Double lrSetting = config.get(ConfigKeys.SOLVER_LR);
+    double lr = Double.NaN;
+    List<Width> results = new ArrayList<>();
+    double[][] networkProjections = null;
+    double[][] kernelProjections = null;
+    List<Component> components = new ArrayList<>();
+    long seed = config.get(ConfigKeys.MODEL_SEED);
+    for (int wi = 0; wi < widths.length; wi++) {
+      int w = widths[wi];
+      Architecture arch = architecture(config, mapping.outputs(), w, depth, o);
+      Mlp mlp0 = Mlp.initialise(arch, seed);
+      double[] f0Train = RowBlocks.outputs(trainBlocks, trainPlan, mlp0);
+      double[] f0Test = test == null ? null : RowBlocks.outputs(testBlocks, testPlan, mlp0);
+      StructuredNtk empiricalKernel = new StructuredNtk(mlp0, outputs, config.get(ConfigKeys.KERNEL_PRECISION));
+      GramMatrix[] theta0 = grams(sc, trainBlocks, trainPlan, testBlocks, testPlan, empiricalKernel,
+          "empirical NTK, width " + w);
+      GramMatrix[] thetaInf = standard ? grams(sc, trainBlocks, trainPlan, testBlocks, testPlan,
+          new AnalyticNtk(arch, outputs, true, ConvergenceReport.quadrature(config)), "analytic NTK, width " + w) : limit;
+      if (Double.isNaN(lr)) {
+        double lambda = Math.max(KernelSolver.largestEigenvalue(theta0[0].data(), theta0[0].rows()),
+            KernelSolver.largestEigenvalue(thetaInf[0].data(), thetaInf[0].rows()));
+        lr = lrSetting != null ? lrSetting
+            : KernelSolver.AUTO_LR_SAFETY * KernelSolver.stableLearningRateBound(loss, n, lambda);
+        LOG.info(String.format(Locale.ROOT, "learning rate η = %.6g for every width (λ_max = %.6g at width %d)", lr,
+            lambda, w));
+      }
+      LOG.info("width {}: training the network for {} steps", w, steps);
+      DistributedTrainer.Result net = DistributedTrainer.train(sc, trainBlocks, testBlocks, mlp0, loss, lr, steps,
+          record);
+      FitResult empirical = new KernelSolver(new KernelProblem(theta0[0], theta0[1], f0Train, yTrain, f0Test, yTest, o),
+          loss).steps(lr, steps, record);
+      FitResult analytic = new KernelSolver(new KernelProblem(thetaInf[0], thetaInf[1], f0Train, yTrain, f0Test, yTest,
+          o), loss).steps(lr, steps, record);
+      int r = record.length;
+      double[] eTrain = new double[r];
+      double[] eTest = new double[r];
+      double[] aTrain = new double[r];
+      double[] aTest = new double[r];
+      double[][] netTrain = net.trainOutputs();
+      double[][] empTrain = new double[r][];
+      double[][] anaTrain = new double[r][];
+      for (int s = 0; s < r; s++) {
+        empTrain[s] = empirical.snapshots().get(s).trainPredictions();
+        anaTrain[s] = analytic.snapshots().get(s).trainPredictions();
+        eTrain[s] = rmse(netTrain[s], empTrain[s]);
+        aTrain[s] = rmse(netTrain[s], anaTrain[s]);
+        eTest[s] = test == null ? Double.NaN : rmse(net.testOutputs()[s], empirical.snapshots().get(s).testPredictions());
+        aTest[s] = test == null ? Double.NaN : rmse(net.testOutputs()[s], analytic.snapshots().get(s).testPredictions());
+      }
+      GramMatrix thetaT = SparkGram.symmetric(sc, trainBlocks, trainPlan,
+          new StructuredNtk(net.finalMlp(), outputs, config.get(ConfigKeys.KERNEL_PRECISION)),
+          "empirical NTK after training, width " + w);
+      double change = ConvergenceReport.frobenius(thetaT.data(), theta0[0].data())
+          / ConvergenceReport.frobenius(theta0[0].data(), null);
+      results.add(new Width(w, record, eTrain, eTest, aTrain, aTest, net.trainCosts(), change, netTrain, empTrain,
+          anaTrain));
+      LOG.info(String.format(Locale.ROOT, "width %d: RMSE(network − kernel GD) at step %d: Θ_0 %.4g, Θ_∞ %.4g; "
+          + "‖Θ_T − Θ_0‖/‖Θ_0‖ = %.4g", w, steps, eTrain[r - 1], aTrain[r - 1], change));
+      if (wi == widths.length - 1 && loss == Loss.MSE) {
+        int k = Math.min(config.get(ConfigKeys.REPORT_COMPONENTS), theta0[0].rows());
+        Spectrum spectrum = Spectrum.of(theta0[0]);
+        networkProjections = projections(spectrum, k, netTrain, yTrain);
+        kernelProjections = projections(spectrum, k, empTrain, yTrain);
+        for (int c = 0; c < k; c++) {
+          double lambda = spectrum.values()[c];
+          components.add(new Component(c, lambda, -Math.log(Math.abs(1 - lr * lambda / n)),
+              rate(record, networkProjections[c]), rate(record, kernelProjections[c])));
+        }
+      }
+    }
+    trainBlocks.unpersist(false);
+    if (testBlocks != null) {
+      testBlocks.unpersist(false);
+    }
+    double[] ws = Arrays.stream(widths).asDoubleStream().toArray();
+    Result result = new Result(lr, loss, results,
+        slope(ws, results.stream().mapToDouble(x -> x.rmseEmpiricalTrain()[x.steps().length - 1]).toArray()),
+        slope(ws, results.stream().mapToDouble(x -> x.rmseAnalyticTrain()[x.steps().length - 1]).toArray()),
+        slope(ws, results.stream().mapToDouble(Width::kernelChange).toArray())[0], components, networkProjections,
+        kernelProjections);
+    LOG.info(String.format(Locale.ROOT, "log-log slopes against width: RMSE vs Θ_0 %.3f, RMSE vs Θ_∞ %.3f, "
+        + "kernel change %.3f", result.rmseEmpiricalSlope()[0], result.rmseAnalyticSlope()[0],
+        result.kernelChangeSlope()));
+    write(Path.of(config.get(ConfigKeys.OUTPUT_DIR)), config, result);
+    return result;
+  }
+
+  private static Architecture architecture(JobConfig config, int inputs, int width, int depth, int outputs) {
+    int[] hidden = new int[depth];
+    Arrays.fill(hidden, width);
+    return Architecture.of(inputs, hidden, outputs, config.get(ConfigKeys.MODEL_ACTIVATION),
+        config.get(ConfigKeys.MODEL_PARAMETERIZATION), config.get(ConfigKeys.MODEL_SIGMA_W),
+        config.get(ConfigKeys.MODEL_SIGMA_B));
+  }
+
+  /** {Θ(X, X), Θ(X*, X) or null}. */
+  private static GramMatrix[] grams(JavaSparkContext sc, JavaRDD<RowBlock> train, BlockPlan trainPlan,
+                                    JavaRDD<RowBlock> test, BlockPlan testPlan, BlockKernel<?> kernel, String what) {
+    return new GramMatrix[] {SparkGram.symmetric(sc, train, trainPlan, kernel, what),
+        test == null ? null : SparkGram.cross(sc, test, testPlan, train, trainPlan, kernel, what + " (cross)")};
+  }
+
+  static double rmse(double[] a, double[] b) {
+    double s = 0;
+    for (int i = 0; i < a.length; i++) {
+      s += (a[i] - b[i]) * (a[i] - b[i]);
+    }
+    return Math.sqrt(s / a.length);
+  }
+
+  /**
+   * ‖p_k(t)‖ per component and recorded step, p_k = V_kᵀ(f_t − Y) (the norm over output columns
+   * for a trace kernel), [k][step].
+   */
+  private static double[][] projections(Spectrum spectrum, int k, double[][] outputs, double[] y) {
+    double[][] out = new double[k][outputs.length];
+    for (int s = 0; s < outputs.length; s++) {
+      double[] residual = new double[y.length];
+      for (int i = 0; i < y.length; i++) {
+        residual[i] = outputs[s][i] - y[i];
+      }
+      double[] p = spectrum.project(residual, k);
+      int c = p.length / k;
+      for (int j = 0; j < k; j++) {
+        double sq = 0;
+        for (int q = 0; q < c; q++) {
+          sq += p[j * c + q] * p[j * c + q];
+        }
+        out[j][s] = Math.sqrt(sq);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The decay rate per step of a component, −slope of log‖p(t)‖ against t by least squares over the
+   * recorded steps where ‖p‖ is still above 1e-12 of its start (below, rounding dominates).
+   */
+  static double rate(int[] steps, double[] norms) {
+    List<double[]> points = new ArrayList<>();
+    for (int s = 0; s < steps.length; s++) {
+      if (norms[s] > 1e-12 * norms[0] && norms[s] > 0) {
+        points.add(new double[] {steps[s], Math.log(norms[s])});
+      }
+    }
+    if (points.size() < 2) {
+      return Double.NaN;
+    }
+    double[] fit = line(points.stream().mapToDouble(p -> p[0]).toArray(),
+        points.stream().mapToDouble(p -> p[1]).toArray());
+    return -fit[0];
+  }
+
+  /** Least-squares log y = b + a log x: {a, b}. */
+  static double[] slope(double[] x, double[] y) {
+    return line(Arrays.stream(x).map(Math::log).toArray(), Arrays.stream(y).map(Math::log).toArray());
+  }
+
+  /** Least-squares y = b + a x: {a, b}; NaN with fewer than two points. */
+  static double[] line(double[] x, double[] y) {
+    int k = x.length;
+    if (k < 2) {
+      return new double[] {Double.NaN, Double.NaN};
+    }
+    double mx = Arrays.stream(x).average().orElseThrow();
+    double my = Arrays.stream(y).average().orElseThrow();
+    double sxy = 0;
+    double sxx = 0;
+    for (int i = 0; i < k; i++) {
+      sxy += (x[i] - mx) * (y[i] - my);
+      sxx += (x[i] - mx) * (x[i] - mx);
+    }
+    double a = sxy / sxx;
+    return new double[] {a, my - a * mx};
+  }
+
+  private static void write(Path dir, JobConfig config, Result r) {
+    try {
+      Files.createDirectories(dir);
+      Files.deleteIfExists(dir.resolve("dynamics.json"));
+      AtomicFiles.write(dir.resolve("dynamics.csv"), f -> {
+        try (BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
+          w.write("width,step,rmse_empirical_train,rmse_empirical_test,rmse_analytic_train,rmse_analytic_test,"
+              + "network_train_cost\n");
+          for (Width x : r.widths()) {
+            for (int s = 0; s < x.steps().length; s++) {
+              w.write(String.format(Locale.ROOT, "%d,%d,%s,%s,%s,%s,%s%n", x.width(), x.steps()[s],
+                  x.rmseEmpiricalTrain()[s], num(x.rmseEmpiricalTest()[s]), x.rmseAnalyticTrain()[s],
+                  num(x.rmseAnalyticTest()[s]), x.networkCost()[s]));
+            }
+          }
+        }
+      });
+      double[] ws = r.widths().stream().mapToDouble(Width::width).toArray();
+      int last = r.widths().get(0).steps().length - 1;
+      Plots.xy(dir.resolve("dynamics_rmse.png"), String.format(Locale.ROOT,
+              "Network vs kernel gradient descent after %d steps (slopes %.2f, %.2f)",
+              r.widths().get(0).steps()[last], r.rmseEmpiricalSlope()[0], r.rmseAnalyticSlope()[0]),
+          "hidden width", "RMSE on training rows / relative kernel change", true,
+          new Plots.Series("RMSE vs kernel GD with Θ_0", ws,
+              r.widths().stream().mapToDouble(x -> x.rmseEmpiricalTrain()[last]).toArray(), true),
+          new Plots.Series("RMSE vs kernel GD with Θ_∞", ws,
+              r.widths().stream().mapToDouble(x -> x.rmseAnalyticTrain()[last]).toArray(), true),
+          new Plots.Series("‖Θ_T − Θ_0‖/‖Θ_0‖", ws, r.widths().stream().mapToDouble(Width::kernelChange).toArray(), true));
+      List<Plots.Series> traj = new ArrayList<>();
+      for (Width x : List.of(r.widths().get(0), r.widths().get(r.widths().size() - 1))) {
+        double[] t = Arrays.stream(x.steps()).asDoubleStream().toArray();
+        traj.add(new Plots.Series("network, width " + x.width() + " (row 0, output 0)", t, column(x.network()), false));
+        traj.add(new Plots.Series("kernel GD with Θ_0, width " + x.width(), t, column(x.empirical()), true));
+      }
+      Width widest = r.widths().get(r.widths().size() - 1);
+      traj.add(new Plots.Series("kernel GD with Θ_∞", Arrays.stream(widest.steps()).asDoubleStream().toArray(),
+          column(widest.analytic()), true));
+      Plots.xy(dir.resolve("dynamics_trajectories.png"), "Output f_t(x_0) during training", "step t", "f_t(x_0)",
+          false, traj.toArray(Plots.Series[]::new));
+      if (!r.components().isEmpty()) {
+        List<Plots.Series> decay = new ArrayList<>();
+        double[] t = Arrays.stream(widest.steps()).asDoubleStream().toArray();
+        for (int c = 0; c < Math.min(3, r.components().size()); c++) {
+          Component comp = r.components().get(c);
+          double[] measured = r.networkProjections()[c].clone();
+          double start = measured[0];
+          double[] predicted = new double[t.length];
+          for (int s = 0; s < t.length; s++) {
+            measured[s] /= start;
+            predicted[s] = Math.exp(-comp.predictedRate() * t[s]);
+          }
+          decay.add(new Plots.Series("network, component " + c, t, measured, false));
+          decay.add(new Plots.Series(String.format(Locale.ROOT, "predicted e^{−ηtλ_%d/N}", c), t, predicted, true));
+        }
+        Plots.xy(dir.resolve("dynamics_decay.png"), "Training residual along the top eigenvectors of Θ_0, width "
+            + widest.width(), "step t", "‖p_k(t)‖ / ‖p_k(0)‖", false, true, decay.toArray(Plots.Series[]::new));
+      }
+      ObjectNode root = JSON.createObjectNode();
+      root.put("loss", r.loss().configName());
+      root.put("learningRate", r.learningRate());
+      root.put("kernelOutputs", config.get(ConfigKeys.KERNEL_OUTPUTS).configName());
+      root.put("rmseEmpiricalSlope", r.rmseEmpiricalSlope()[0]);
+      root.put("rmseAnalyticSlope", r.rmseAnalyticSlope()[0]);
+      root.put("kernelChangeSlope", r.kernelChangeSlope());
+      ArrayNode widths = root.putArray("widths");
+      for (Width x : r.widths()) {
+        ObjectNode o = widths.addObject();
+        int l = x.steps().length - 1;
+        o.put("width", x.width());
+        o.put("steps", x.steps()[l]);
+        o.put("rmseEmpiricalTrain", x.rmseEmpiricalTrain()[l]);
+        putNumber(o, "rmseEmpiricalTest", x.rmseEmpiricalTest()[l]);
+        o.put("rmseAnalyticTrain", x.rmseAnalyticTrain()[l]);
+        putNumber(o, "rmseAnalyticTest", x.rmseAnalyticTest()[l]);
+        o.put("kernelChange", x.kernelChange());
+        o.put("networkTrainCostStart", x.networkCost()[0]);
+        o.put("networkTrainCostEnd", x.networkCost()[l]);
+      }
+      ArrayNode comps = root.putArray("components");
+      for (Component c : r.components()) {
+        ObjectNode o = comps.addObject();
+        o.put("k", c.k());
+        o.put("eigenvalue", c.eigenvalue());
+        o.put("predictedRate", c.predictedRate());
+        putNumber(o, "networkRate", c.networkRate());
+        putNumber(o, "kernelRate", c.kernelRate());
+      }
+      ObjectNode settings = root.putObject("settings");
+      config.settings().forEach(settings::put);
+      AtomicFiles.write(dir.resolve("dynamics.json"), f -> JSON.writeValue(f.toFile(), root));
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing the dynamics report to " + dir + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static double[] column(double[][] trajectory) {
+    return Arrays.stream(trajectory).mapToDouble(f -> f[0]).toArray();
+  }
+
+  private static String num(double v) {
+    return Double.isNaN(v) ? "" : Double.toString(v);
+  }
+
+  private static void putNumber(ObjectNode node, String field, double v) {
+    if (Double.isNaN(v)) {
+      node.putNull(field);
+    } else {
+      node.put(field, v);
+    }
+  }
+}

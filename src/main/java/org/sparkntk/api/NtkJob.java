@@ -27,10 +27,14 @@ import org.sparkntk.gram.ExplicitNtk;
 import org.sparkntk.gram.GramMatrix;
 import org.sparkntk.gram.KernelOutputs;
 import org.sparkntk.gram.MonteCarloNtk;
+import org.sparkntk.gram.RandomFeaturesKernel;
+import org.sparkntk.gram.RandomFeaturesLimit;
 import org.sparkntk.gram.StructuredNtk;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
+import org.sparkntk.model.Model;
 import org.sparkntk.model.ModelStore;
+import org.sparkntk.model.RandomFeatures;
 import org.sparkntk.output.JobOutputs;
 import org.sparkntk.output.PhaseTimer;
 import org.sparkntk.solver.FitResult;
@@ -102,26 +106,25 @@ public final class NtkJob {
       throw new DataException(testName + " has " + test.featureCount() + " feature columns " + test.features()
           + " but " + trainName + " has " + train.featureCount() + " " + train.features());
     }
-    Mlp mlp = model(config, train.featureCount(), labels.size());
-    Architecture arch = mlp.architecture();
-    BlockKernel<?> kernel = kernel(config, mlp);
+    Model model = model(config, train.featureCount(), labels.size());
+    BlockKernel<?> kernel = kernel(config, model);
     int n = Math.toIntExact(train.count());
     int m = test == null ? 0 : Math.toIntExact(test.count());
     String solverType = config.get(ConfigKeys.SOLVER_TYPE);
     DriverMemory.check(n, m, kernel.rowsPerExample(), solverType, config.get(ConfigKeys.KERNEL_MAX_DRIVER_BYTES));
     int blockSize = blockSize(config, kernel, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
-    LOG.info("{} training rows, {} test rows, {} parameters, {} outputs; {}; {} rows per block", n, m,
-        arch.parameterCount(), arch.outputs(), kernel.describe(), blockSize);
+    LOG.info("{} training rows, {} test rows; model: {}; kernel: {}; {} rows per block", n, m, model.describe(),
+        kernel.describe(), blockSize);
 
     BlockPlan trainPlan = new BlockPlan(n, blockSize);
     JavaRDD<RowBlock> trainBlocks = RowBlocks.of(train, trainPlan);
     BlockPlan testPlan = test == null ? null : new BlockPlan(m, blockSize);
     JavaRDD<RowBlock> testBlocks = test == null ? null : RowBlocks.of(test, testPlan);
-    int o = arch.outputs();
-    double[][] targetsAndOutputs = timer.time("labels and network outputs f0", () -> new double[][] {
+    int o = model.outputs();
+    double[][] targetsAndOutputs = timer.time("labels and model outputs f0", () -> new double[][] {
         RowBlocks.labels(trainBlocks, trainPlan, o),
-        RowBlocks.outputs(trainBlocks, trainPlan, mlp),
-        test == null ? null : RowBlocks.outputs(testBlocks, testPlan, mlp),
+        RowBlocks.outputs(trainBlocks, trainPlan, model),
+        test == null ? null : RowBlocks.outputs(testBlocks, testPlan, model),
         test == null || !test.hasLabels() ? null : RowBlocks.labels(testBlocks, testPlan, o)});
     double[] yTrain = targetsAndOutputs[0];
     double[] f0Train = targetsAndOutputs[1];
@@ -143,30 +146,39 @@ public final class NtkJob {
     LOG.info(String.format("train loss %.6g → %.6g%s", fit.snapshots().get(0).trainLoss(), fit.last().trainLoss(),
         Double.isNaN(fit.last().testLoss()) ? "" : String.format(", test loss %.6g", fit.last().testLoss())));
 
-    ObjectNode metrics = JobOutputs.metrics(config, spark, mlp, kernel, trainPlan, n, m, fit, timer);
+    ObjectNode metrics = JobOutputs.metrics(config, spark, model, kernel, trainPlan, n, m, fit, timer);
     if (outputDir != null) {
       try {
-        JobOutputs.write(outputDir, config, mlp, labels, trainGram, crossGram, yTrain, yTest, fit, metrics, timer);
+        JobOutputs.write(outputDir, config, model, labels, trainGram, crossGram, yTrain, yTest, fit, metrics, timer);
       } catch (IOException e) {
         throw new UncheckedIOException("writing outputs to " + outputDir + " failed: " + e.getMessage(), e);
       }
     }
-    return new NtkRun(mlp, trainGram, crossGram, fit, metrics, outputDir);
+    return new NtkRun(model, trainGram, crossGram, fit, metrics, outputDir);
   }
 
   /**
-   * The kernel of {@code mlp} as configured: the analytic infinite-width NTK or NNGP of its
-   * architecture (kernel.type = analytic), the mean empirical NTK over kernel.samples
+   * The kernel of {@code model} as configured. For a network: the analytic infinite-width NTK or
+   * NNGP of its architecture (kernel.type = analytic), the mean empirical NTK over kernel.samples
    * initialisations (montecarlo), or its own empirical NTK by kernel.method and kernel.precision.
+   * For the random-features model (randomfeatures): K̃ = (1/P) Σ_p f_p f_p' of its basis functions,
+   * or the closed-form limit K for the P → ∞ model. A model of the wrong kind for kernel.type
+   * (only possible through this method) is refused.
    */
-  public static BlockKernel<?> kernel(JobConfig config, Mlp mlp) {
+  public static BlockKernel<?> kernel(JobConfig config, Model model) {
     KernelOutputs outputs = config.get(ConfigKeys.KERNEL_OUTPUTS);
-    if (config.get(ConfigKeys.KERNEL_TYPE).equals("analytic")) {
+    String type = config.get(ConfigKeys.KERNEL_TYPE);
+    if (type.equals("randomfeatures")) {
+      RandomFeatures rf = as(RandomFeatures.class, model, type);
+      return rf.isLimit() ? new RandomFeaturesLimit(rf, outputs) : new RandomFeaturesKernel(rf, outputs);
+    }
+    Mlp mlp = as(Mlp.class, model, type);
+    if (type.equals("analytic")) {
       Integer points = config.get(ConfigKeys.KERNEL_QUADRATURE);
       return new AnalyticNtk(mlp.architecture(), outputs, config.get(ConfigKeys.KERNEL_GET).equals("ntk"),
           points == null ? AnalyticNtk.ADAPTIVE_QUADRATURE : points);
     }
-    if (config.get(ConfigKeys.KERNEL_TYPE).equals("montecarlo")) {
+    if (type.equals("montecarlo")) {
       return new MonteCarloNtk(mlp.architecture(), config.get(ConfigKeys.MODEL_SEED), config.get(ConfigKeys.KERNEL_SAMPLES),
           outputs, config.get(ConfigKeys.KERNEL_PRECISION));
     }
@@ -175,7 +187,32 @@ public final class NtkJob {
         : new StructuredNtk(mlp, outputs, config.get(ConfigKeys.KERNEL_PRECISION));
   }
 
-  static Mlp model(JobConfig config, int inputs, int outputs) {
+  private static <T extends Model> T as(Class<T> kind, Model model, String type) {
+    if (!kind.isInstance(model)) {
+      throw new IllegalArgumentException("kernel.type = " + type + " needs a model of class " + kind.getSimpleName()
+          + ", got " + model.describe());
+    }
+    return kind.cast(model);
+  }
+
+  /**
+   * The model the job starts from, f_0: for kernel.type = randomfeatures the random-features
+   * model of kernel.basis, kernel.features and kernel.scale drawn from model.seed (f_0 = 0 for
+   * kernel.features = inf); otherwise the network of model.load, or of model.* initialised from
+   * model.seed.
+   */
+  static Model model(JobConfig config, int inputs, int outputs) {
+    if (config.get(ConfigKeys.KERNEL_TYPE).equals("randomfeatures")) {
+      RandomFeatures.Basis basis = config.get(ConfigKeys.KERNEL_BASIS);
+      Integer features = config.get(ConfigKeys.KERNEL_FEATURES);
+      double scale = config.get(ConfigKeys.KERNEL_SCALE);
+      return features == null ? RandomFeatures.limit(basis, scale, inputs, outputs)
+          : RandomFeatures.initialise(basis, features, scale, inputs, outputs, config.get(ConfigKeys.MODEL_SEED));
+    }
+    return network(config, inputs, outputs);
+  }
+
+  static Mlp network(JobConfig config, int inputs, int outputs) {
     String load = config.get(ConfigKeys.MODEL_LOAD);
     if (load != null) {
       Mlp mlp;

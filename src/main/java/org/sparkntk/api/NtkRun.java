@@ -3,18 +3,19 @@ package org.sparkntk.api;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import org.sparkntk.gram.GramMatrix;
-import org.sparkntk.model.Mlp;
+import org.sparkntk.model.Model;
 import org.sparkntk.solver.FitResult;
 
 /**
  * What a job computed.
  *
- * @param model      the network (its parameters give f_0)
+ * @param model      the model whose outputs f_0 the dynamics start from: the network ({@code Mlp}) or the
+ *                   random-features model
  * @param trainGram  Θ(X, X)
  * @param crossGram  Θ(X*, X), or null without test data
  * @param fit        the solver's predictions and losses
  * @param metrics    the content of metrics.json
  * @param outputDir  where the outputs were written, or null when none were asked for
  */
-public record NtkRun(Mlp model, GramMatrix trainGram, GramMatrix crossGram, FitResult fit, ObjectNode metrics,
+public record NtkRun(Model model, GramMatrix trainGram, GramMatrix crossGram, FitResult fit, ObjectNode metrics,
                      Path outputDir) {}

@@ -12,6 +12,7 @@ import org.sparkntk.gram.KernelOutputs;
 import org.sparkntk.gram.Precision;
 import org.sparkntk.model.Activation;
 import org.sparkntk.model.Parameterization;
+import org.sparkntk.model.RandomFeatures;
 
 /**
  * Every key a job accepts. The names are a public contract: users' scripts rely on them.
@@ -61,13 +62,29 @@ public final class ConfigKeys {
           + "sigmaW and sigmaB are then taken from its model.json.", Function.identity());
 
   public static final ConfigKey<String> KERNEL_TYPE = add("kernel.type", "empirical", false,
-      "empirical, analytic or montecarlo",
+      "empirical, analytic, montecarlo or randomfeatures",
       "empirical: the finite network's NTK at its initialisation; analytic: the infinite-width limit of the "
           + "same architecture (NTK-NOTES §3 recursion); montecarlo: the mean empirical NTK over kernel.samples "
-          + "initialisations (seeds model.seed, model.seed + 1, …).",
-      v -> oneOf(v, "empirical", "analytic", "montecarlo"));
+          + "initialisations (seeds model.seed, model.seed + 1, …); randomfeatures: not a network but the "
+          + "random-features model f = (1/√P) Σ_p θ_p f_p of kernel.basis and kernel.features (NTK-NOTES §5), "
+          + "kernel (1/P) Σ_p f_p(x) f_p(x').",
+      v -> oneOf(v, "empirical", "analytic", "montecarlo", "randomfeatures"));
   public static final ConfigKey<Integer> KERNEL_SAMPLES = add("kernel.samples", "8", false, "a positive integer",
       "Initialisations averaged by kernel.type = montecarlo.", v -> positive(Integer.parseInt(v)));
+  public static final ConfigKey<RandomFeatures.Basis> KERNEL_BASIS = add("kernel.basis", "fourier", false,
+      "fourier or relu",
+      "Basis functions of kernel.type = randomfeatures: fourier, f_p(x) = √2 cos(2π b_pᵀx + c_p) with "
+          + "b_p ~ N(0, σ² I), c_p ~ U[0, 2π); relu, f_p(x) = √2 relu(w_pᵀx/√d) with w_p ~ N(0, I).",
+      RandomFeatures.Basis::fromConfig);
+  /** P, or null for inf (the P → ∞ limit kernel). */
+  public static final ConfigKey<Integer> KERNEL_FEATURES = add("kernel.features", "1024", false,
+      "a positive integer or inf",
+      "Number P of random basis functions of kernel.type = randomfeatures; inf: the P → ∞ limit kernel in closed "
+          + "form, the dynamics starting from f_0 = 0.",
+      v -> v.equalsIgnoreCase("inf") ? null : positive(Integer.parseInt(v)));
+  public static final ConfigKey<Double> KERNEL_SCALE = add("kernel.scale", "1.0", false, "a positive number",
+      "σ of the Fourier basis' frequencies b_p ~ N(0, σ² I) (kernel.basis = fourier; the limit kernel is "
+          + "exp(−2π²σ²‖x − x'‖²)).", v -> positive(Double.parseDouble(v)));
   public static final ConfigKey<String> KERNEL_GET = add("kernel.get", "ntk", false, "ntk or nngp",
       "Which kernel: ntk (Θ) or nngp (Σ_L, the infinite-width output covariance; analytic only).",
       v -> oneOf(v, "ntk", "nngp"));

@@ -1,6 +1,7 @@
 package org.sparkntk.model;
 
-import java.io.Serializable;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.sparkntk.jacobian.LayerFactors;
 import org.sparkntk.linalg.Blas;
 
@@ -11,7 +12,7 @@ import org.sparkntk.linalg.Blas;
  * <p>Immutable; plain Java over row-major arrays, no Spark. Batches of rows are row-major
  * {@code double[rows × n_0]}.
  */
-public final class Mlp implements Serializable {
+public final class Mlp implements Model {
   private static final long serialVersionUID = 1L;
 
   private final Architecture architecture;
@@ -73,9 +74,39 @@ public final class Mlp implements Serializable {
     return biases[layer];
   }
 
+  @Override
+  public int inputs() {
+    return architecture.inputs();
+  }
+
+  @Override
+  public int outputs() {
+    return architecture.outputs();
+  }
+
   /** f(x) for every row: row-major [rows × O]. */
+  @Override
   public double[] outputs(double[] x, int rows) {
     return forward(x, rows, false).outputs;
+  }
+
+  /** P, O, the widths, φ, the parameterisation, σ_w and σ_b. */
+  @Override
+  public Map<String, Object> summary() {
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("P", architecture.parameterCount());
+    s.put("O", architecture.outputs());
+    s.put("widths", architecture.widths());
+    s.put("activation", architecture.activation().configName());
+    s.put("parameterization", architecture.parameterization().configName());
+    s.put("sigmaW", architecture.sigmaW());
+    s.put("sigmaB", architecture.sigmaB());
+    return s;
+  }
+
+  @Override
+  public String describe() {
+    return architecture + ", " + architecture.parameterCount() + " parameters";
   }
 
   /**

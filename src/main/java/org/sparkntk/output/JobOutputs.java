@@ -18,8 +18,8 @@ import org.sparkntk.gram.BlockPlan;
 import org.sparkntk.gram.GramMatrix;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.linalg.Lapack;
-import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
+import org.sparkntk.model.Model;
 import org.sparkntk.model.ModelStore;
 import org.sparkntk.solver.FitResult;
 import org.sparkntk.solver.Snapshot;
@@ -31,7 +31,8 @@ import org.sparkntk.solver.Snapshot;
  *   <li>{@code predictions_train.csv}, {@code predictions_test.csv}: one line per row and recorded time,
  *       {@code row,t,target_<label>…,prediction_<label>…} (t: step, flow time τ, or inf);</li>
  *   <li>{@code gram.npy}, {@code cross.npy} when output.gram = true;</li>
- *   <li>{@code model/}: the network, in the saved model format.</li>
+ *   <li>{@code model/}: the network, in the saved model format (network models only: a random-features
+ *       model is a pure function of the settings metrics.json records).</li>
  * </ul>
  * Each file is written under a temporary name and renamed; metrics.json is written last, so a
  * directory with a metrics.json holds a complete run.
@@ -41,24 +42,14 @@ public final class JobOutputs {
 
   private JobOutputs() {}
 
-  public static ObjectNode metrics(JobConfig config, SparkSession spark, Mlp mlp, BlockKernel<?> kernel,
+  public static ObjectNode metrics(JobConfig config, SparkSession spark, Model model, BlockKernel<?> kernel,
                                    BlockPlan plan, int n, int m, FitResult fit, PhaseTimer timer) {
-    Architecture arch = mlp.architecture();
     ObjectNode root = JSON.createObjectNode();
     root.put("tool", "spark-ntk");
     root.put("finished", Instant.now().toString());
     root.put("N", n);
     root.put("testRows", m);
-    root.put("P", arch.parameterCount());
-    root.put("O", arch.outputs());
-    ArrayNode widths = root.putArray("widths");
-    for (int w : arch.widths()) {
-      widths.add(w);
-    }
-    root.put("activation", arch.activation().configName());
-    root.put("parameterization", arch.parameterization().configName());
-    root.put("sigmaW", arch.sigmaW());
-    root.put("sigmaB", arch.sigmaB());
+    model.summary().forEach((key, value) -> root.set(key, JSON.valueToTree(value)));
     ObjectNode k = root.putObject("kernel");
     k.put("description", kernel.describe());
     k.put("rowsPerExample", kernel.rowsPerExample());
@@ -110,7 +101,7 @@ public final class JobOutputs {
     }
   }
 
-  public static void write(Path dir, JobConfig config, Mlp mlp, List<String> labels, GramMatrix trainGram,
+  public static void write(Path dir, JobConfig config, Model model, List<String> labels, GramMatrix trainGram,
                            GramMatrix crossGram, double[] yTrain, double[] yTest, FitResult fit, ObjectNode metrics,
                            PhaseTimer timer)
       throws IOException {
@@ -120,9 +111,11 @@ public final class JobOutputs {
         Path modelDir = dir.resolve("model");
         Path tmpModel = dir.resolve(".model.tmp");
         deleteRecursively(tmpModel);
-        ModelStore.save(mlp, tmpModel);
-        deleteRecursively(modelDir);
-        Files.move(tmpModel, modelDir);
+        deleteRecursively(modelDir); // also a previous run's network, which is not this run's model
+        if (model instanceof Mlp mlp) {
+          ModelStore.save(mlp, tmpModel);
+          Files.move(tmpModel, modelDir);
+        }
         writePredictions(dir.resolve("predictions_train.csv"), labels, fit, true, yTrain);
         if (crossGram != null) {
           writePredictions(dir.resolve("predictions_test.csv"), labels, fit, false, yTest);

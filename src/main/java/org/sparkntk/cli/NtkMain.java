@@ -10,6 +10,7 @@ import org.apache.spark.sql.SparkSession;
 import org.sparkntk.api.NtkJob;
 import org.sparkntk.api.CircleReport;
 import org.sparkntk.api.ConvergenceReport;
+import org.sparkntk.api.RandomFeaturesReport;
 import org.sparkntk.config.ConfigException;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
@@ -55,6 +56,8 @@ public final class NtkMain {
       String report = config.get(ConfigKeys.REPORT_TYPE);
       if (report.equals("convergence")) {
         ConvergenceReport.run(spark, config);
+      } else if (report.equals("rfconvergence")) {
+        RandomFeaturesReport.run(spark, config);
       } else if (report.equals("circle")) {
         CircleReport.run(config);
       } else {

@@ -141,11 +141,13 @@ public final class ConfigKeys {
       "Ridge ρ added to the diagonal for regression, (Θ + ρI)⁻¹.", v -> nonNegative(Double.parseDouble(v)));
 
   public static final ConfigKey<String> REPORT_TYPE = add("report.type", "none", false,
-      "none, convergence or circle",
+      "none, convergence, rfconvergence or circle",
       "none: the kernel job; convergence: the distance of the empirical NTK to its analytic limit over "
-          + "report.widths and report.seeds (convergence.csv, .json, .png); circle: Jacot et al.'s Figure 1, "
-          + "Θ(x0, x(γ)) on the unit circle (circle.csv, .json, .png).",
-      v -> oneOf(v, "none", "convergence", "circle"));
+          + "report.widths and report.seeds (convergence.csv, .json, .png); rfconvergence: the distance of the "
+          + "random-features kernel of kernel.basis to its P → ∞ limit over report.features and report.seeds "
+          + "(rfconvergence.csv, .json, .png); circle: Jacot et al.'s Figure 1, Θ(x0, x(γ)) on the unit circle "
+          + "(circle.csv, .json, .png).",
+      v -> oneOf(v, "none", "convergence", "rfconvergence", "circle"));
   public static final ConfigKey<Integer> REPORT_POINTS = add("report.points", "101", false, "an integer ≥ 2",
       "Angles γ from −π to π of the circle report.", v -> {
         int p = Integer.parseInt(v);
@@ -157,8 +159,12 @@ public final class ConfigKeys {
   public static final ConfigKey<int[]> REPORT_WIDTHS = add("report.widths", "64,128,256,512,1024", false,
       "a comma-separated list of positive integers", "Hidden widths of the convergence report (every hidden layer).",
       ConfigKeys::widths);
+  public static final ConfigKey<int[]> REPORT_FEATURES = add("report.features", "64,256,1024,4096,16384", false,
+      "a comma-separated list of positive integers", "Numbers of random features P of the rfconvergence report.",
+      v -> counts(v, "feature count"));
   public static final ConfigKey<Integer> REPORT_SEEDS = add("report.seeds", "5", false, "a positive integer",
-      "Initialisations per width (seeds model.seed, model.seed + 1, …).", v -> positive(Integer.parseInt(v)));
+      "Initialisations per width or feature count (seeds model.seed, model.seed + 1, …).",
+      v -> positive(Integer.parseInt(v)));
 
   public static final ConfigKey<String> OUTPUT_DIR = add("output.dir", null, true, "a directory path",
       "Where every output goes.", Function.identity());
@@ -252,23 +258,25 @@ public final class ConfigKeys {
   }
 
   static int[] widths(String v) {
-    if (v.isEmpty()) {
-      return new int[0];
-    }
+    return v.isEmpty() ? new int[0] : counts(v, "width");
+  }
+
+  /** A non-empty comma-separated list of positive integers, each called {@code noun} in messages. */
+  static int[] counts(String v, String noun) {
     String[] parts = v.split(",");
     int[] w = new int[parts.length];
     for (int i = 0; i < parts.length; i++) {
       String p = parts[i].trim();
-      int width;
+      int count;
       try {
-        width = Integer.parseInt(p);
+        count = Integer.parseInt(p);
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("width " + (i + 1) + " '" + p + "' is not an integer");
+        throw new IllegalArgumentException(noun + " " + (i + 1) + " '" + p + "' is not an integer");
       }
-      if (width <= 0) {
-        throw new IllegalArgumentException("width " + (i + 1) + " is " + width + ", widths must be positive");
+      if (count <= 0) {
+        throw new IllegalArgumentException(noun + " " + (i + 1) + " is " + count + ", it must be positive");
       }
-      w[i] = width;
+      w[i] = count;
     }
     return w;
   }

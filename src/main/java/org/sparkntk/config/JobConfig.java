@@ -133,12 +133,13 @@ public final class JobConfig implements Serializable {
       throw new ConfigException("kernel.type = analytic supports model.parameterization = ntk only, got standard"
           + origin(ConfigKeys.MODEL_PARAMETERIZATION.name()));
     }
-    if (get(ConfigKeys.KERNEL_TYPE).equals("randomfeatures")) {
-      if (isSet(ConfigKeys.MODEL_LOAD)) {
-        throw new ConfigException("model.load" + origin(ConfigKeys.MODEL_LOAD.name()) + " loads a network, but "
-            + "kernel.type = randomfeatures has none: its model is drawn from kernel.basis, kernel.features and "
-            + "model.seed");
-      }
+    boolean randomFeatures = get(ConfigKeys.KERNEL_TYPE).equals("randomfeatures");
+    if (randomFeatures && isSet(ConfigKeys.MODEL_LOAD)) {
+      throw new ConfigException("model.load" + origin(ConfigKeys.MODEL_LOAD.name()) + " loads a network, but "
+          + "kernel.type = randomfeatures has none: its model is drawn from kernel.basis, kernel.features and "
+          + "model.seed");
+    }
+    if (randomFeatures || get(ConfigKeys.REPORT_TYPE).equals("rfconvergence")) {
       if (get(ConfigKeys.KERNEL_BASIS) == org.sparkntk.model.RandomFeatures.Basis.RELU
           && isSet(ConfigKeys.KERNEL_SCALE) && get(ConfigKeys.KERNEL_SCALE) != 1.0) {
         throw new ConfigException("kernel.scale = " + values.get(ConfigKeys.KERNEL_SCALE.name())

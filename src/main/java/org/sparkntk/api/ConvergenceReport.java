@@ -1,14 +1,5 @@
 package org.sparkntk.api;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedWriter;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -34,8 +25,6 @@ import org.sparkntk.gram.StructuredNtk;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Parameterization;
-import org.sparkntk.output.AtomicFiles;
-import org.sparkntk.output.Plots;
 import org.sparkntk.spark.RowBlocks;
 import org.sparkntk.spark.SparkGram;
 import org.sparkntk.spark.TaskMemory;
@@ -46,7 +35,8 @@ import org.sparkntk.spark.TaskMemory;
  * Frobenius distance ‖Θ_emp − Θ_∞‖_F / ‖Θ_∞‖_F of the trace Grams on data.train, with every
  * hidden layer of width w (depth, φ, σ_w, σ_b from model.*), its mean and spread per width, and
  * the least-squares slope of log(mean) against log(w) (theory: −1/2, fluctuations of order
- * 1/√width). Writes convergence.csv, convergence.json and convergence.png to output.dir.
+ * 1/√width). Writes convergence.csv, convergence.json and convergence.png to output.dir
+ * ({@link ConvergenceTable}, shared with the random-features report).
  */
 public final class ConvergenceReport {
   private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
@@ -81,34 +71,40 @@ public final class ConvergenceReport {
     // (AnalyticNtk), which scales with the width
     boolean perWidth = limitArch.parameterization() == Parameterization.STANDARD;
     GramMatrix limit = null;
-    List<Width> results = new ArrayList<>();
     long seed0 = config.get(ConfigKeys.MODEL_SEED);
-    for (int w : widths) {
+    double[][] distances = new double[widths.length][seeds];
+    for (int k = 0; k < widths.length; k++) {
+      int w = widths[k];
       Architecture arch = architecture(config, data, w, depth);
       if (limit == null || perWidth) {
         limit = SparkGram.symmetric(sc, blocks, plan, new AnalyticNtk(arch, KernelOutputs.TRACE, true,
             quadrature(config)), "analytic NTK" + (perWidth ? ", width " + w : ""));
       }
-      double limitNorm = frobenius(limit.data(), null);
-      double[] d = new double[seeds];
       for (int s = 0; s < seeds; s++) {
         StructuredNtk empirical = new StructuredNtk(Mlp.initialise(arch, seed0 + s), KernelOutputs.TRACE,
             Precision.FLOAT64);
         GramMatrix g = SparkGram.symmetric(sc, blocks, plan, empirical, "empirical NTK, width " + w + ", seed "
             + (seed0 + s));
-        d[s] = frobenius(g.data(), limit.data()) / limitNorm;
+        distances[k][s] = ConvergenceTable.relativeDistance(g.data(), limit.data());
       }
-      double mean = Arrays.stream(d).average().orElse(Double.NaN);
-      double std = seeds > 1 ? Math.sqrt(Arrays.stream(d).map(v -> (v - mean) * (v - mean)).sum() / (seeds - 1)) : 0;
-      results.add(new Width(w, d, mean, std));
-      LOG.info(String.format(Locale.ROOT, "width %d: ‖Θ − Θ∞‖/‖Θ∞‖ = %.4g ± %.2g over %d seeds", w, mean, std, seeds));
+      LOG.info(ConvergenceTable.logLine("width", w, "‖Θ − Θ∞‖/‖Θ∞‖", distances[k]));
     }
     blocks.unpersist(false);
-    double[] fit = fitLogLog(results);
-    Result result = new Result(results, fit[0], fit[1]);
-    LOG.info(String.format(Locale.ROOT, "log-log slope %.3f (theory −0.5)", fit[0]));
-    write(Path.of(config.get(ConfigKeys.OUTPUT_DIR)), config, n, limitArch, result);
-    return result;
+    ConvergenceTable table = ConvergenceTable.of("width", widths, distances);
+    LOG.info(String.format(Locale.ROOT, "log-log slope %.3f (theory −0.5)", table.slope()));
+    table.write(Path.of(config.get(ConfigKeys.OUTPUT_DIR)), "convergence", seed0, root -> {
+      root.put("N", n);
+      root.put("activation", limitArch.activation().configName());
+      root.put("depth", limitArch.depth());
+      root.put("sigmaW", limitArch.sigmaW());
+      root.put("sigmaB", limitArch.sigmaB());
+    }, "widths", String.format(Locale.ROOT, "Empirical NTK → analytic limit, %s, N = %d",
+        limitArch.activation().configName(), n), "hidden width", "‖Θ − Θ∞‖_F / ‖Θ∞‖_F");
+    List<Width> results = new ArrayList<>();
+    for (int k = 0; k < widths.length; k++) {
+      results.add(new Width(widths[k], distances[k], table.means()[k], table.stds()[k]));
+    }
+    return new Result(results, table.slope(), table.intercept());
   }
 
   static int quadrature(JobConfig config) {
@@ -122,95 +118,5 @@ public final class ConvergenceReport {
     return Architecture.of(data.featureCount(), hidden, data.labels().size(), config.get(ConfigKeys.MODEL_ACTIVATION),
         config.get(ConfigKeys.MODEL_PARAMETERIZATION), config.get(ConfigKeys.MODEL_SIGMA_W),
         config.get(ConfigKeys.MODEL_SIGMA_B));
-  }
-
-  /** ‖a − b‖_F (b null: ‖a‖_F). */
-  static double frobenius(double[] a, double[] b) {
-    double s = 0;
-    for (int i = 0; i < a.length; i++) {
-      double d = b == null ? a[i] : a[i] - b[i];
-      s += d * d;
-    }
-    return Math.sqrt(s);
-  }
-
-  /** Least squares log(mean) = intercept + slope·log(width): {slope, intercept}. */
-  static double[] fitLogLog(List<Width> widths) {
-    int k = widths.size();
-    if (k < 2) {
-      return new double[] {Double.NaN, Double.NaN};
-    }
-    double mx = 0;
-    double my = 0;
-    for (Width w : widths) {
-      mx += Math.log(w.width()) / k;
-      my += Math.log(w.mean()) / k;
-    }
-    double sxy = 0;
-    double sxx = 0;
-    for (Width w : widths) {
-      double dx = Math.log(w.width()) - mx;
-      sxy += dx * (Math.log(w.mean()) - my);
-      sxx += dx * dx;
-    }
-    double slope = sxy / sxx;
-    return new double[] {slope, my - slope * mx};
-  }
-
-  private static void write(Path dir, JobConfig config, int n, Architecture arch, Result result) {
-    try {
-      Files.createDirectories(dir);
-      AtomicFiles.write(dir.resolve("convergence.csv"), f -> {
-        try (BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
-          w.write("width,seed,relative_frobenius_distance\n");
-          long seed0 = config.get(ConfigKeys.MODEL_SEED);
-          for (Width width : result.widths()) {
-            for (int s = 0; s < width.distances().length; s++) {
-              w.write(width.width() + "," + (seed0 + s) + "," + width.distances()[s] + "\n");
-            }
-          }
-        }
-      });
-      List<Double> xs = new ArrayList<>();
-      List<Double> ys = new ArrayList<>();
-      result.widths().forEach(w -> Arrays.stream(w.distances()).forEach(d -> {
-        xs.add((double) w.width());
-        ys.add(d);
-      }));
-      double[] widths = result.widths().stream().mapToDouble(Width::width).toArray();
-      double[] means = result.widths().stream().mapToDouble(Width::mean).toArray();
-      double[] fitted = Arrays.stream(widths).map(w -> Math.exp(result.intercept()) * Math.pow(w, result.slope()))
-          .toArray();
-      Plots.xy(dir.resolve("convergence.png"), String.format(Locale.ROOT,
-              "Empirical NTK → analytic limit, %s, N = %d (slope %.2f, theory −0.5)", arch.activation().configName(),
-              n, result.slope()), "hidden width", "‖Θ − Θ∞‖_F / ‖Θ∞‖_F", true,
-          new Plots.Series("each seed", xs.stream().mapToDouble(Double::doubleValue).toArray(),
-              ys.stream().mapToDouble(Double::doubleValue).toArray(), false),
-          new Plots.Series("mean", widths, means, false),
-          new Plots.Series(String.format(Locale.ROOT, "fit ∝ width^%.2f", result.slope()), widths, fitted, true));
-      ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-      ObjectNode root = json.createObjectNode();
-      root.put("report", "convergence");
-      root.put("N", n);
-      root.put("activation", arch.activation().configName());
-      root.put("depth", arch.depth());
-      root.put("sigmaW", arch.sigmaW());
-      root.put("sigmaB", arch.sigmaB());
-      root.put("slope", result.slope());
-      root.put("intercept", result.intercept());
-      root.put("theorySlope", -0.5);
-      ArrayNode ws = root.putArray("widths");
-      for (Width w : result.widths()) {
-        ObjectNode o = ws.addObject();
-        o.put("width", w.width());
-        o.put("mean", w.mean());
-        o.put("std", w.std());
-        ArrayNode d = o.putArray("distances");
-        Arrays.stream(w.distances()).forEach(d::add);
-      }
-      AtomicFiles.write(dir.resolve("convergence.json"), f -> json.writeValue(f.toFile(), root));
-    } catch (IOException e) {
-      throw new UncheckedIOException("writing the convergence report to " + dir + " failed: " + e.getMessage(), e);
-    }
   }
 }

@@ -189,8 +189,7 @@ public final class DynamicsReport {
       GramMatrix thetaT = SparkGram.symmetric(sc, trainBlocks, trainPlan,
           new StructuredNtk(net.finalMlp(), outputs, config.get(ConfigKeys.KERNEL_PRECISION)),
           "empirical NTK after training, width " + w);
-      double change = ConvergenceReport.frobenius(thetaT.data(), theta0[0].data())
-          / ConvergenceReport.frobenius(theta0[0].data(), null);
+      double change = ConvergenceTable.relativeDistance(thetaT.data(), theta0[0].data());
       results.add(new Width(w, record, eTrain, eTest, aTrain, aTest, net.trainCosts(), change, netTrain, empTrain,
           anaTrain));
       LOG.info(String.format(Locale.ROOT, "width %d: RMSE(network − kernel GD) at step %d: Θ_0 %.4g, Θ_∞ %.4g; "
@@ -213,9 +212,9 @@ public final class DynamicsReport {
     }
     double[] ws = Arrays.stream(widths).asDoubleStream().toArray();
     Result result = new Result(lr, loss, results,
-        slope(ws, results.stream().mapToDouble(x -> x.rmseEmpiricalTrain()[x.steps().length - 1]).toArray()),
-        slope(ws, results.stream().mapToDouble(x -> x.rmseAnalyticTrain()[x.steps().length - 1]).toArray()),
-        slope(ws, results.stream().mapToDouble(Width::kernelChange).toArray())[0], components, networkProjections,
+        ConvergenceTable.fitLogLog(ws, results.stream().mapToDouble(x -> x.rmseEmpiricalTrain()[x.steps().length - 1]).toArray()),
+        ConvergenceTable.fitLogLog(ws, results.stream().mapToDouble(x -> x.rmseAnalyticTrain()[x.steps().length - 1]).toArray()),
+        ConvergenceTable.fitLogLog(ws, results.stream().mapToDouble(Width::kernelChange).toArray())[0], components, networkProjections,
         kernelProjections);
     LOG.info(String.format(Locale.ROOT, "log-log slopes against width: RMSE vs Θ_0 %.3f, RMSE vs Θ_∞ %.3f, "
         + "kernel change %.3f", result.rmseEmpiricalSlope()[0], result.rmseAnalyticSlope()[0],
@@ -285,32 +284,9 @@ public final class DynamicsReport {
     if (points.size() < 2) {
       return Double.NaN;
     }
-    double[] fit = line(points.stream().mapToDouble(p -> p[0]).toArray(),
+    double[] fit = ConvergenceTable.fitLine(points.stream().mapToDouble(p -> p[0]).toArray(),
         points.stream().mapToDouble(p -> p[1]).toArray());
     return -fit[0];
-  }
-
-  /** Least-squares log y = b + a log x: {a, b}. */
-  static double[] slope(double[] x, double[] y) {
-    return line(Arrays.stream(x).map(Math::log).toArray(), Arrays.stream(y).map(Math::log).toArray());
-  }
-
-  /** Least-squares y = b + a x: {a, b}; NaN with fewer than two points. */
-  static double[] line(double[] x, double[] y) {
-    int k = x.length;
-    if (k < 2) {
-      return new double[] {Double.NaN, Double.NaN};
-    }
-    double mx = Arrays.stream(x).average().orElseThrow();
-    double my = Arrays.stream(y).average().orElseThrow();
-    double sxy = 0;
-    double sxx = 0;
-    for (int i = 0; i < k; i++) {
-      sxy += (x[i] - mx) * (y[i] - my);
-      sxx += (x[i] - mx) * (x[i] - mx);
-    }
-    double a = sxy / sxx;
-    return new double[] {a, my - a * mx};
   }
 
   private static void write(Path dir, JobConfig config, Result r) {

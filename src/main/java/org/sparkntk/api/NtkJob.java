@@ -27,11 +27,15 @@ import org.sparkntk.gram.ExplicitNtk;
 import org.sparkntk.gram.GramMatrix;
 import org.sparkntk.gram.KernelOutputs;
 import org.sparkntk.gram.MonteCarloNtk;
+import org.sparkntk.gram.RandomFeaturesKernel;
+import org.sparkntk.gram.RandomFeaturesLimit;
 import org.sparkntk.gram.StructuredNtk;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
+import org.sparkntk.model.Model;
 import org.sparkntk.model.ModelStore;
+import org.sparkntk.model.RandomFeatures;
 import org.sparkntk.output.JobOutputs;
 import org.sparkntk.output.PhaseTimer;
 import org.sparkntk.solver.CrossEntropy;
@@ -107,9 +111,8 @@ public final class NtkJob {
           + " but " + trainName + " has " + train.featureCount() + " " + train.features());
     }
     InputMapping mapping = mapping(config, train.featureCount());
-    Mlp mlp = model(config, mapping.isFinite() ? mapping.outputs() : mapping.inputs(), labels.size());
-    Architecture arch = mlp.architecture();
-    BlockKernel<?> kernel = kernel(config, mlp, mapping);
+    Model model = model(config, mapping.isFinite() ? mapping.outputs() : mapping.inputs(), labels.size());
+    BlockKernel<?> kernel = kernel(config, model, mapping);
     boolean zeroF0 = config.get(ConfigKeys.SOLVER_F0).equals("zero");
     if (!mapping.isFinite() && !zeroF0) {
       throw new ConfigException("input.features = inf has no finite network to give the outputs f_0; set "
@@ -128,18 +131,18 @@ public final class NtkJob {
           + " kernel rows per example)");
     }
     int blockSize = blockSize(config, kernel, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
-    LOG.info("{} training rows, {} test rows, {} parameters, {} outputs; {}; {} rows per block", n, m,
-        arch.parameterCount(), arch.outputs(), kernel.describe(), blockSize);
+    LOG.info("{} training rows, {} test rows; model: {}; kernel: {}; {} rows per block", n, m, model.describe(),
+        kernel.describe(), blockSize);
 
     BlockPlan trainPlan = new BlockPlan(n, blockSize);
     JavaRDD<RowBlock> trainBlocks = RowBlocks.of(train, trainPlan, mapping);
     BlockPlan testPlan = test == null ? null : new BlockPlan(m, blockSize);
     JavaRDD<RowBlock> testBlocks = test == null ? null : RowBlocks.of(test, testPlan, mapping);
-    int o = arch.outputs();
-    double[][] targetsAndOutputs = timer.time("labels and network outputs f0", () -> new double[][] {
+    int o = model.outputs();
+    double[][] targetsAndOutputs = timer.time("labels and model outputs f0", () -> new double[][] {
         RowBlocks.labels(trainBlocks, trainPlan, o),
-        zeroF0 ? new double[n * o] : RowBlocks.outputs(trainBlocks, trainPlan, mlp),
-        test == null ? null : zeroF0 ? new double[m * o] : RowBlocks.outputs(testBlocks, testPlan, mlp),
+        zeroF0 ? new double[n * o] : RowBlocks.outputs(trainBlocks, trainPlan, model),
+        test == null ? null : zeroF0 ? new double[m * o] : RowBlocks.outputs(testBlocks, testPlan, model),
         test == null || !test.hasLabels() ? null : RowBlocks.labels(testBlocks, testPlan, o)});
     double[] yTrain = targetsAndOutputs[0];
     double[] f0Train = targetsAndOutputs[1];
@@ -175,29 +178,32 @@ public final class NtkJob {
               : String.format(", test accuracy %.4f", fit.last().testAccuracy())));
     }
 
-    ObjectNode metrics = JobOutputs.metrics(config, spark, mlp, kernel, trainPlan, n, m, fit, timer);
+    ObjectNode metrics = JobOutputs.metrics(config, spark, model, kernel, trainPlan, n, m, fit, timer);
     metrics.put("inputMapping", mapping.describe());
     if (spectrum != null) {
       JobOutputs.addSpectrum(metrics, spectrum, eigenvectors);
     }
     if (outputDir != null) {
       try {
-        JobOutputs.write(outputDir, config, mlp, mapping, labels, trainGram, crossGram, yTrain, yTest, fit, spectrum,
+        JobOutputs.write(outputDir, config, model, mapping, labels, trainGram, crossGram, yTrain, yTest, fit, spectrum,
             metrics, timer);
       } catch (IOException e) {
         throw new UncheckedIOException("writing outputs to " + outputDir + " failed: " + e.getMessage(), e);
       }
     }
-    return new NtkRun(mlp, mapping, trainGram, crossGram, fit, metrics, outputDir, spectrum);
+    return new NtkRun(model, mapping, trainGram, crossGram, fit, metrics, outputDir, spectrum);
   }
 
   /**
-   * The kernel of {@code mlp} as configured: the analytic infinite-width NTK or NNGP of its
-   * architecture (kernel.type = analytic), the mean empirical NTK over kernel.samples
+   * The kernel of {@code model} as configured. For a network: the analytic infinite-width NTK or
+   * NNGP of its architecture (kernel.type = analytic), the mean empirical NTK over kernel.samples
    * initialisations (montecarlo), or its own empirical NTK by kernel.method and kernel.precision.
+   * For the random-features model (randomfeatures): K̃ = (1/P) Σ_p f_p f_p' of its basis functions,
+   * or the closed-form limit K for the P → ∞ model. A model of the wrong kind for kernel.type
+   * (only possible through this method) is refused.
    */
-  public static BlockKernel<?> kernel(JobConfig config, Mlp mlp) {
-    return kernel(config, mlp, InputMapping.none(mlp.architecture().inputs()));
+  public static BlockKernel<?> kernel(JobConfig config, Model model) {
+    return kernel(config, model, InputMapping.none(model.inputs()));
   }
 
   /**
@@ -205,13 +211,19 @@ public final class NtkJob {
    * InputMapping)}); only the Gaussian m → ∞ limit, which has no feature vector, enters the kernel
    * itself (analytic only).
    */
-  public static BlockKernel<?> kernel(JobConfig config, Mlp mlp, InputMapping mapping) {
+  public static BlockKernel<?> kernel(JobConfig config, Model model, InputMapping mapping) {
     KernelOutputs outputs = config.get(ConfigKeys.KERNEL_OUTPUTS);
-    boolean analytic = config.get(ConfigKeys.KERNEL_TYPE).equals("analytic");
+    String type = config.get(ConfigKeys.KERNEL_TYPE);
+    boolean analytic = type.equals("analytic");
     if (!mapping.isFinite() && !analytic) {
       throw new ConfigException("input.features = inf (the m → ∞ Gaussian mapping) needs kernel.type = analytic; "
-          + "the " + config.get(ConfigKeys.KERNEL_TYPE) + " kernel needs a finite number of features");
+          + "the " + type + " kernel needs a finite number of features");
     }
+    if (type.equals("randomfeatures")) {
+      RandomFeatures rf = as(RandomFeatures.class, model, type);
+      return rf.isLimit() ? new RandomFeaturesLimit(rf, outputs) : new RandomFeaturesKernel(rf, outputs);
+    }
+    Mlp mlp = as(Mlp.class, model, type);
     if (analytic) {
       Integer points = config.get(ConfigKeys.KERNEL_QUADRATURE);
       try {
@@ -221,7 +233,7 @@ public final class NtkJob {
         throw new ConfigException(e.getMessage());
       }
     }
-    if (config.get(ConfigKeys.KERNEL_TYPE).equals("montecarlo")) {
+    if (type.equals("montecarlo")) {
       return new MonteCarloNtk(mlp.architecture(), config.get(ConfigKeys.MODEL_SEED), config.get(ConfigKeys.KERNEL_SAMPLES),
           outputs, config.get(ConfigKeys.KERNEL_PRECISION));
     }
@@ -266,7 +278,32 @@ public final class NtkJob {
     };
   }
 
-  static Mlp model(JobConfig config, int inputs, int outputs) {
+  private static <T extends Model> T as(Class<T> kind, Model model, String type) {
+    if (!kind.isInstance(model)) {
+      throw new IllegalArgumentException("kernel.type = " + type + " needs a model of class " + kind.getSimpleName()
+          + ", got " + model.describe());
+    }
+    return kind.cast(model);
+  }
+
+  /**
+   * The model the job starts from, f_0: for kernel.type = randomfeatures the random-features
+   * model of kernel.basis, kernel.features and kernel.scale drawn from model.seed (f_0 = 0 for
+   * kernel.features = inf); otherwise the network of model.load, or of model.* initialised from
+   * model.seed.
+   */
+  static Model model(JobConfig config, int inputs, int outputs) {
+    if (config.get(ConfigKeys.KERNEL_TYPE).equals("randomfeatures")) {
+      RandomFeatures.Basis basis = config.get(ConfigKeys.KERNEL_BASIS);
+      Integer features = config.get(ConfigKeys.KERNEL_FEATURES);
+      double scale = config.get(ConfigKeys.KERNEL_SCALE);
+      return features == null ? RandomFeatures.limit(basis, scale, inputs, outputs)
+          : RandomFeatures.initialise(basis, features, scale, inputs, outputs, config.get(ConfigKeys.MODEL_SEED));
+    }
+    return network(config, inputs, outputs);
+  }
+
+  static Mlp network(JobConfig config, int inputs, int outputs) {
     String load = config.get(ConfigKeys.MODEL_LOAD);
     if (load != null) {
       Mlp mlp;

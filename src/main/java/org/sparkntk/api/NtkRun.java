@@ -4,14 +4,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import org.sparkntk.gram.GramMatrix;
 import org.sparkntk.model.InputMapping;
-import org.sparkntk.model.Mlp;
+import org.sparkntk.model.Model;
 import org.sparkntk.solver.FitResult;
 import org.sparkntk.solver.Spectrum;
 
 /**
  * What a job computed.
  *
- * @param model      the network (its parameters give f_0)
+ * @param model      the model whose outputs f_0 the dynamics start from: the network ({@code Mlp}) or the
+ *                   random-features model
  * @param mapping    the fixed input mapping applied before it
  * @param trainGram  Θ(X, X)
  * @param crossGram  Θ(X*, X), or null without test data
@@ -20,5 +21,5 @@ import org.sparkntk.solver.Spectrum;
  * @param outputDir  where the outputs were written, or null when none were asked for
  * @param spectrum   the eigen-decomposition of the training Gram with output.spectrum = true, else null
  */
-public record NtkRun(Mlp model, InputMapping mapping, GramMatrix trainGram, GramMatrix crossGram, FitResult fit,
+public record NtkRun(Model model, InputMapping mapping, GramMatrix trainGram, GramMatrix crossGram, FitResult fit,
                      ObjectNode metrics, Path outputDir, Spectrum spectrum) {}

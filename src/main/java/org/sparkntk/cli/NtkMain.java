@@ -12,6 +12,7 @@ import org.sparkntk.api.CircleReport;
 import org.sparkntk.api.ConvergenceReport;
 import org.sparkntk.api.DynamicsReport;
 import org.sparkntk.api.FourierImageReport;
+import org.sparkntk.api.RandomFeaturesReport;
 import org.sparkntk.config.ConfigException;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
@@ -57,6 +58,8 @@ public final class NtkMain {
       String report = config.get(ConfigKeys.REPORT_TYPE);
       if (report.equals("convergence")) {
         ConvergenceReport.run(spark, config);
+      } else if (report.equals("rfconvergence")) {
+        RandomFeaturesReport.run(spark, config);
       } else if (report.equals("circle")) {
         CircleReport.run(config);
       } else if (report.equals("image")) {

@@ -13,6 +13,7 @@ import org.sparkntk.gram.Precision;
 import org.sparkntk.model.Activation;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Parameterization;
+import org.sparkntk.model.RandomFeatures;
 import org.sparkntk.solver.Loss;
 
 /**
@@ -78,13 +79,29 @@ public final class ConfigKeys {
       "Seed of the gaussian mapping's B. auto: model.seed.", v -> autoOr(v, Long::parseLong));
 
   public static final ConfigKey<String> KERNEL_TYPE = add("kernel.type", "empirical", false,
-      "empirical, analytic or montecarlo",
+      "empirical, analytic, montecarlo or randomfeatures",
       "empirical: the finite network's NTK at its initialisation; analytic: the infinite-width limit of the "
           + "same architecture (NTK-NOTES §3 recursion); montecarlo: the mean empirical NTK over kernel.samples "
-          + "initialisations (seeds model.seed, model.seed + 1, …).",
-      v -> oneOf(v, "empirical", "analytic", "montecarlo"));
+          + "initialisations (seeds model.seed, model.seed + 1, …); randomfeatures: not a network but the "
+          + "random-features model f = (1/√P) Σ_p θ_p f_p of kernel.basis and kernel.features (NTK-NOTES §5), "
+          + "kernel (1/P) Σ_p f_p(x) f_p(x').",
+      v -> oneOf(v, "empirical", "analytic", "montecarlo", "randomfeatures"));
   public static final ConfigKey<Integer> KERNEL_SAMPLES = add("kernel.samples", "8", false, "a positive integer",
       "Initialisations averaged by kernel.type = montecarlo.", v -> positive(Integer.parseInt(v)));
+  public static final ConfigKey<RandomFeatures.Basis> KERNEL_BASIS = add("kernel.basis", "fourier", false,
+      "fourier or relu",
+      "Basis functions of kernel.type = randomfeatures: fourier, f_p(x) = √2 cos(2π b_pᵀx + c_p) with "
+          + "b_p ~ N(0, σ² I), c_p ~ U[0, 2π); relu, f_p(x) = √2 relu(w_pᵀx/√d) with w_p ~ N(0, I).",
+      RandomFeatures.Basis::fromConfig);
+  /** P, or null for inf (the P → ∞ limit kernel). */
+  public static final ConfigKey<Integer> KERNEL_FEATURES = add("kernel.features", "1024", false,
+      "a positive integer or inf",
+      "Number P of random basis functions of kernel.type = randomfeatures; inf: the P → ∞ limit kernel in closed "
+          + "form, the dynamics starting from f_0 = 0.",
+      v -> v.equalsIgnoreCase("inf") ? null : positive(Integer.parseInt(v)));
+  public static final ConfigKey<Double> KERNEL_SCALE = add("kernel.scale", "1.0", false, "a positive number",
+      "σ of the Fourier basis' frequencies b_p ~ N(0, σ² I) (kernel.basis = fourier; the limit kernel is "
+          + "exp(−2π²σ²‖x − x'‖²)).", v -> positive(Double.parseDouble(v)));
   public static final ConfigKey<String> KERNEL_GET = add("kernel.get", "ntk", false, "ntk or nngp",
       "Which kernel: ntk (Θ) or nngp (Σ_L, the infinite-width output covariance; analytic only).",
       v -> oneOf(v, "ntk", "nngp"));
@@ -146,14 +163,16 @@ public final class ConfigKeys {
       "Ridge ρ added to the diagonal for regression, (Θ + ρI)⁻¹.", v -> nonNegative(Double.parseDouble(v)));
 
   public static final ConfigKey<String> REPORT_TYPE = add("report.type", "none", false,
-      "none, convergence, circle, image or dynamics",
+      "none, convergence, rfconvergence, circle, image or dynamics",
       "none: the kernel job; convergence: the distance of the empirical NTK to its analytic limit over "
-          + "report.widths and report.seeds (convergence.csv, .json, .png); circle: Jacot et al.'s Figure 1, "
+          + "report.widths and report.seeds (convergence.csv, .json, .png); rfconvergence: the distance of the "
+          + "random-features kernel of kernel.basis to its P → ∞ limit over report.features and report.seeds "
+          + "(rfconvergence.csv, .json, .png); circle: Jacot et al.'s Figure 1, "
           + "Θ(x0, x(γ)) on the unit circle (circle.csv, .json, .png); image: Tancik et al.'s image regression "
           + "for each of report.mappings (psnr.csv, .json, reconstruction_*.png, spectra.png); dynamics: gradient "
           + "descent of the network against kernel gradient descent with Θ_0 and Θ_∞ for each of report.widths "
           + "(dynamics.csv, .json, dynamics_*.png).",
-      v -> oneOf(v, "none", "convergence", "circle", "image", "dynamics"));
+      v -> oneOf(v, "none", "convergence", "rfconvergence", "circle", "image", "dynamics"));
   public static final ConfigKey<Integer> REPORT_COMPONENTS = add("report.components", "5", false,
       "a positive integer", "Top eigenvectors of Θ_0 whose residual components the dynamics report follows (mse).",
       v -> positive(Integer.parseInt(v)));
@@ -187,8 +206,12 @@ public final class ConfigKeys {
       "a comma-separated list of positive integers",
       "Hidden widths of the convergence and dynamics reports (every hidden layer).",
       ConfigKeys::widths);
+  public static final ConfigKey<int[]> REPORT_FEATURES = add("report.features", "64,256,1024,4096,16384", false,
+      "a comma-separated list of positive integers", "Numbers of random features P of the rfconvergence report.",
+      v -> counts(v, "feature count"));
   public static final ConfigKey<Integer> REPORT_SEEDS = add("report.seeds", "5", false, "a positive integer",
-      "Initialisations per width (seeds model.seed, model.seed + 1, …).", v -> positive(Integer.parseInt(v)));
+      "Initialisations per width or feature count (seeds model.seed, model.seed + 1, …).",
+      v -> positive(Integer.parseInt(v)));
 
   public static final ConfigKey<String> OUTPUT_DIR = add("output.dir", null, true, "a directory path",
       "Where every output goes.", Function.identity());
@@ -288,23 +311,25 @@ public final class ConfigKeys {
   }
 
   static int[] widths(String v) {
-    if (v.isEmpty()) {
-      return new int[0];
-    }
+    return v.isEmpty() ? new int[0] : counts(v, "width");
+  }
+
+  /** A non-empty comma-separated list of positive integers, each called {@code noun} in messages. */
+  static int[] counts(String v, String noun) {
     String[] parts = v.split(",");
     int[] w = new int[parts.length];
     for (int i = 0; i < parts.length; i++) {
       String p = parts[i].trim();
-      int width;
+      int count;
       try {
-        width = Integer.parseInt(p);
+        count = Integer.parseInt(p);
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("width " + (i + 1) + " '" + p + "' is not an integer");
+        throw new IllegalArgumentException(noun + " " + (i + 1) + " '" + p + "' is not an integer");
       }
-      if (width <= 0) {
-        throw new IllegalArgumentException("width " + (i + 1) + " is " + width + ", widths must be positive");
+      if (count <= 0) {
+        throw new IllegalArgumentException(noun + " " + (i + 1) + " is " + count + ", it must be positive");
       }
-      w[i] = width;
+      w[i] = count;
     }
     return w;
   }

@@ -152,6 +152,20 @@ public final class JobConfig implements Serializable {
           + origin(ConfigKeys.OUTPUT_EIGENVECTORS.name()) + " needs output.spectrum = true: the eigenvectors come "
           + "from the spectrum's decomposition");
     }
+    boolean randomFeatures = get(ConfigKeys.KERNEL_TYPE).equals("randomfeatures");
+    if (randomFeatures && isSet(ConfigKeys.MODEL_LOAD)) {
+      throw new ConfigException("model.load" + origin(ConfigKeys.MODEL_LOAD.name()) + " loads a network, but "
+          + "kernel.type = randomfeatures has none: its model is drawn from kernel.basis, kernel.features and "
+          + "model.seed");
+    }
+    if (randomFeatures || get(ConfigKeys.REPORT_TYPE).equals("rfconvergence")) {
+      if (get(ConfigKeys.KERNEL_BASIS) == org.sparkntk.model.RandomFeatures.Basis.RELU
+          && isSet(ConfigKeys.KERNEL_SCALE) && get(ConfigKeys.KERNEL_SCALE) != 1.0) {
+        throw new ConfigException("kernel.scale = " + values.get(ConfigKeys.KERNEL_SCALE.name())
+            + origin(ConfigKeys.KERNEL_SCALE.name()) + " has no effect with kernel.basis = relu, whose w_p ~ N(0, I) "
+            + "have no scale: unset it or use kernel.basis = fourier");
+      }
+    }
     if (isSet(ConfigKeys.DATA_TRAIN) && !format().equals("libsvm") && !isSet(ConfigKeys.DATA_LABEL)) {
       throw new ConfigException("missing required key data.label for " + format() + " data: "
           + ConfigKeys.DATA_LABEL.description());

@@ -243,24 +243,7 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
 
   @Override
   public double[] block(Prepared left, Prepared right) {
-    double[] k = scalarBlock(left, right);
-    if (outputs == KernelOutputs.TRACE) {
-      return k;
-    }
-    int m = left.rows();
-    int n = right.rows();
-    int o = arch.outputs();
-    int cols = n * o;
-    double[] full = new double[m * o * cols];
-    for (int i = 0; i < m; i++) {
-      for (int j = 0; j < n; j++) {
-        double v = k[i * n + j];
-        for (int a = 0; a < o; a++) {
-          full[(i * o + a) * cols + j * o + a] = v;
-        }
-      }
-    }
-    return full;
+    return outputs.expand(scalarBlock(left, right), left.rows(), right.rows(), arch.outputs());
   }
 
   /**

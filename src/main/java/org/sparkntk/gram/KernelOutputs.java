@@ -29,6 +29,34 @@ public enum KernelOutputs {
     return this == TRACE ? 1 : outputs;
   }
 
+  /**
+   * The kernel of an O-output model whose outputs share one scalar kernel k and are uncorrelated,
+   * Θ = k ⊗ I_O: {@code scalar} itself for trace (the mean of the O equal diagonal entries), the
+   * [m·O × n·O] matrix with entry (i·O + a, j·O + b) = k(x_i, x_j)·δ_ab for full.
+   *
+   * @param scalar row-major [m × n]
+   */
+  public double[] expand(double[] scalar, int m, int n, int outputs) {
+    if (scalar.length != m * n) {
+      throw new IllegalArgumentException("a scalar kernel block of " + m + " × " + n + " has " + m * n
+          + " entries, got " + scalar.length);
+    }
+    if (this == TRACE) {
+      return scalar;
+    }
+    int cols = n * outputs;
+    double[] full = new double[m * outputs * cols];
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        double v = scalar[i * n + j];
+        for (int a = 0; a < outputs; a++) {
+          full[(i * outputs + a) * cols + j * outputs + a] = v;
+        }
+      }
+    }
+    return full;
+  }
+
   public static KernelOutputs fromConfig(String name) {
     String n = name.trim().toLowerCase(Locale.ROOT);
     for (KernelOutputs k : values()) {

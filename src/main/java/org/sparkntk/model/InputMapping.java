@@ -89,7 +89,7 @@ public final class InputMapping implements Serializable {
   public static InputMapping gaussian(int inputs, double scale, int features, long seed) {
     checkScale(scale);
     checkFeatures(features);
-    double[] b = Mlp.gaussians(seed, B_TENSOR, Math.multiplyExact(features, inputs));
+    double[] b = SeededDraws.gaussians(seed, B_TENSOR, Math.multiplyExact(features, inputs));
     for (int i = 0; i < b.length; i++) {
       b[i] *= scale;
     }

@@ -1,7 +1,7 @@
 package org.sparkntk.model;
 
-import java.io.Serializable;
-import java.util.SplittableRandom;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.sparkntk.jacobian.LayerFactors;
 import org.sparkntk.linalg.Blas;
 
@@ -12,7 +12,7 @@ import org.sparkntk.linalg.Blas;
  * <p>Immutable; plain Java over row-major arrays, no Spark. Batches of rows are row-major
  * {@code double[rows × n_0]}.
  */
-public final class Mlp implements Serializable {
+public final class Mlp implements Model {
   private static final long serialVersionUID = 1L;
 
   private final Architecture architecture;
@@ -45,7 +45,7 @@ public final class Mlp implements Serializable {
 
   /**
    * A fresh initialisation, a pure function of {@code seed}: tensor t of θ = (W_0, b_0, W_1, …)
-   * is filled from its own SplitMix64 stream seeded by mix(seed, t), turned into N(0, 1) draws by
+   * is filled from stream t of {@link SeededDraws}, SplitMix64 turned into N(0, 1) draws by
    * Box–Muller. Nothing depends on partitions, executors or the JDK's Gaussian algorithm.
    */
   public static Mlp initialise(Architecture architecture, long seed) {
@@ -53,32 +53,11 @@ public final class Mlp implements Serializable {
     double[][] w = new double[depth][];
     double[][] b = new double[depth][];
     for (int l = 0; l < depth; l++) {
-      w[l] = gaussians(seed, 2L * l, Math.multiplyExact(architecture.width(l + 1), architecture.width(l)));
-      b[l] = gaussians(seed, 2L * l + 1, architecture.width(l + 1));
+      int size = Math.multiplyExact(architecture.width(l + 1), architecture.width(l));
+      w[l] = SeededDraws.gaussians(seed, 2L * l, size);
+      b[l] = SeededDraws.gaussians(seed, 2L * l + 1, architecture.width(l + 1));
     }
     return new Mlp(architecture, w, b);
-  }
-
-  static double[] gaussians(long seed, long tensor, int count) {
-    SplittableRandom random = new SplittableRandom(mix64(seed ^ mix64(tensor + 0x9E3779B97F4A7C15L)));
-    double[] out = new double[count];
-    for (int i = 0; i < count; i += 2) {
-      double u1 = 1.0 - random.nextDouble(); // (0, 1]: log is finite
-      double u2 = random.nextDouble();
-      double r = Math.sqrt(-2.0 * Math.log(u1));
-      out[i] = r * Math.cos(2.0 * Math.PI * u2);
-      if (i + 1 < count) {
-        out[i + 1] = r * Math.sin(2.0 * Math.PI * u2);
-      }
-    }
-    return out;
-  }
-
-  /** The SplitMix64 finaliser (Steele, Lea, Flood 2014). */
-  static long mix64(long z) {
-    z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-    z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-    return z ^ (z >>> 31);
   }
 
   public Architecture architecture() {
@@ -165,9 +144,39 @@ public final class Mlp implements Serializable {
     return (int) p;
   }
 
+  @Override
+  public int inputs() {
+    return architecture.inputs();
+  }
+
+  @Override
+  public int outputs() {
+    return architecture.outputs();
+  }
+
   /** f(x) for every row: row-major [rows × O]. */
+  @Override
   public double[] outputs(double[] x, int rows) {
     return forward(x, rows, false).outputs();
+  }
+
+  /** P, O, the widths, φ, the parameterisation, σ_w and σ_b. */
+  @Override
+  public Map<String, Object> summary() {
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("P", architecture.parameterCount());
+    s.put("O", architecture.outputs());
+    s.put("widths", architecture.widths());
+    s.put("activation", architecture.activation().configName());
+    s.put("parameterization", architecture.parameterization().configName());
+    s.put("sigmaW", architecture.sigmaW());
+    s.put("sigmaB", architecture.sigmaB());
+    return s;
+  }
+
+  @Override
+  public String describe() {
+    return architecture + ", " + architecture.parameterCount() + " parameters";
   }
 
   /**

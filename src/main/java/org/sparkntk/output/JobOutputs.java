@@ -21,9 +21,9 @@ import org.sparkntk.gram.BlockPlan;
 import org.sparkntk.gram.GramMatrix;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.linalg.Lapack;
-import org.sparkntk.model.Architecture;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
+import org.sparkntk.model.Model;
 import org.sparkntk.model.ModelStore;
 import org.sparkntk.solver.FitResult;
 import org.sparkntk.solver.Loss;
@@ -39,7 +39,9 @@ import org.sparkntk.solver.Spectrum;
  *   <li>{@code gram.npy}, {@code cross.npy} when output.gram = true;</li>
  *   <li>{@code spectrum.npy}, {@code spectrum.csv}, {@code spectrum.png} (and {@code eigenvectors.npy}) when
  *       output.spectrum = true;</li>
- *   <li>{@code model/}: the network, in the saved model format.</li>
+ *   <li>{@code model/}: the network and its input mapping, in the saved model format (network models
+ *       only: a random-features model is a pure function of the settings metrics.json records, and the
+ *       m → ∞ Gaussian mapping has no finite network).</li>
  * </ul>
  * Each file is written under a temporary name and renamed; metrics.json is written last, so a
  * directory with a metrics.json holds a complete run.
@@ -49,24 +51,14 @@ public final class JobOutputs {
 
   private JobOutputs() {}
 
-  public static ObjectNode metrics(JobConfig config, SparkSession spark, Mlp mlp, BlockKernel<?> kernel,
+  public static ObjectNode metrics(JobConfig config, SparkSession spark, Model model, BlockKernel<?> kernel,
                                    BlockPlan plan, int n, int m, FitResult fit, PhaseTimer timer) {
-    Architecture arch = mlp.architecture();
     ObjectNode root = JSON.createObjectNode();
     root.put("tool", "spark-ntk");
     root.put("finished", Instant.now().toString());
     root.put("N", n);
     root.put("testRows", m);
-    root.put("P", arch.parameterCount());
-    root.put("O", arch.outputs());
-    ArrayNode widths = root.putArray("widths");
-    for (int w : arch.widths()) {
-      widths.add(w);
-    }
-    root.put("activation", arch.activation().configName());
-    root.put("parameterization", arch.parameterization().configName());
-    root.put("sigmaW", arch.sigmaW());
-    root.put("sigmaB", arch.sigmaB());
+    model.summary().forEach((key, value) -> root.set(key, JSON.valueToTree(value)));
     ObjectNode k = root.putObject("kernel");
     k.put("description", kernel.describe());
     k.put("rowsPerExample", kernel.rowsPerExample());
@@ -143,11 +135,11 @@ public final class JobOutputs {
   }
 
   /**
-   * Writes every output: the network to model/ with its input mapping (none for the m → ∞ Gaussian
-   * mapping, which has no finite network: model/ is then removed, not left stale), the spectrum
-   * files when {@code spectrum} is not null (output.spectrum = true), metrics.json last.
+   * Writes every output: the network to model/ with its input mapping (only for a network with a
+   * finite mapping; otherwise model/ is removed, not left stale), the spectrum files when
+   * {@code spectrum} is not null (output.spectrum = true), metrics.json last.
    */
-  public static void write(Path dir, JobConfig config, Mlp mlp, InputMapping mapping, List<String> labels,
+  public static void write(Path dir, JobConfig config, Model model, InputMapping mapping, List<String> labels,
                            GramMatrix trainGram, GramMatrix crossGram, double[] yTrain, double[] yTest, FitResult fit,
                            Spectrum spectrum, ObjectNode metrics, PhaseTimer timer)
       throws IOException {
@@ -157,8 +149,8 @@ public final class JobOutputs {
         Path modelDir = dir.resolve("model");
         Path tmpModel = dir.resolve(".model.tmp");
         deleteRecursively(tmpModel);
-        deleteRecursively(modelDir);
-        if (mapping == null || mapping.isFinite()) {
+        deleteRecursively(modelDir); // also a previous run's network, which is not this run's model
+        if (model instanceof Mlp mlp && (mapping == null || mapping.isFinite())) {
           ModelStore.save(mlp, mapping, tmpModel);
           Files.move(tmpModel, modelDir);
         }

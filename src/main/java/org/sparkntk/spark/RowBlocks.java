@@ -10,6 +10,7 @@ import org.sparkntk.data.LabeledData;
 import org.sparkntk.data.RowBlock;
 import org.sparkntk.gram.BlockPlan;
 import org.sparkntk.model.InputMapping;
+import org.sparkntk.model.Model;
 import scala.Tuple2;
 
 /** Groups a data set's examples into the row blocks of a {@link BlockPlan}. */
@@ -69,10 +70,10 @@ public final class RowBlocks {
     return collectRows(blocks.map(b -> new Tuple2<>(b.start(), b.labels())), plan, width);
   }
 
-  /** The network's outputs f(x) of every row, row-major [rows × O], in row order (computed on executors). */
-  public static double[] outputs(JavaRDD<RowBlock> blocks, BlockPlan plan, org.sparkntk.model.Mlp mlp) {
-    return collectRows(blocks.map(b -> new Tuple2<>(b.start(), mlp.outputs(b.features(), b.rows()))), plan,
-        mlp.architecture().outputs());
+  /** The model's outputs f_0(x) of every row, row-major [rows × O], in row order (computed on executors). */
+  public static double[] outputs(JavaRDD<RowBlock> blocks, BlockPlan plan, Model model) {
+    return collectRows(blocks.map(b -> new Tuple2<>(b.start(), model.outputs(b.features(), b.rows()))), plan,
+        model.outputs());
   }
 
   /** Collects, in row order, a per-row quantity of {@code width} values given per block as (first row, values). */

@@ -139,6 +139,10 @@ class JobConfigTest {
       "data.format      | json   | csv, parquet, libsvm or auto",
       "data.header      | yes    | true or false",
       "data.label       | y,y    | comma-separated list of column names",
+      "kernel.basis     | rbf    | fourier or relu",
+      "kernel.features  | 0      | a positive integer or inf",
+      "kernel.features  | 1e3    | a positive integer or inf",
+      "kernel.scale     | -1     | a positive number",
   })
   void badValuesNameKeyValueAndWhatIsAllowed(String key, String value, String allowed) throws IOException {
     ConfigException e = assertThrows(ConfigException.class, () -> JobConfig.load(job(), List.of(key + "=" + value)));
@@ -185,6 +189,25 @@ class JobConfigTest {
     assertEquals(List.of("label"), JobConfig.of(Map.of()).labels());
     // Values are still checked.
     assertThrows(ConfigException.class, () -> JobConfig.of(Map.of("model.hidden", "-1")));
+  }
+
+  /** kernel.features = inf is the limit (null); settings that cannot act on a random-features model are refused. */
+  @Test
+  void randomFeaturesSettings() throws IOException {
+    JobConfig limit = JobConfig.load(job("kernel.type = randomfeatures", "kernel.features = INF"), List.of());
+    assertNull(limit.get(ConfigKeys.KERNEL_FEATURES));
+    assertEquals(1024, JobConfig.load(job(), List.of()).get(ConfigKeys.KERNEL_FEATURES));
+    assertEquals(org.sparkntk.model.RandomFeatures.Basis.RELU,
+        JobConfig.load(job("kernel.basis = relu"), List.of()).get(ConfigKeys.KERNEL_BASIS));
+    ConfigException load = assertThrows(ConfigException.class,
+        () -> JobConfig.load(job("kernel.type = randomfeatures", "model.load = saved"), List.of()));
+    assertContains(load.getMessage(), "model.load", "line 5", "kernel.type = randomfeatures");
+    ConfigException scale = assertThrows(ConfigException.class,
+        () -> JobConfig.load(job("kernel.type = randomfeatures", "kernel.basis = relu"), List.of("kernel.scale=2")));
+    assertContains(scale.getMessage(), "kernel.scale = 2 (command line)", "kernel.basis = relu");
+    // σ = 1 is the relu basis' own scale; and a scale set for another kernel type is not an error
+    JobConfig.load(job("kernel.type = randomfeatures", "kernel.basis = relu", "kernel.scale = 1"), List.of());
+    JobConfig.load(job("kernel.basis = relu", "kernel.scale = 2"), List.of());
   }
 
   @Test

@@ -62,8 +62,8 @@ import org.sparkntk.train.DistributedTrainer;
  *       (the "lazy" regime: it vanishes as the width grows);</li>
  *   <li>for mse, at the widest width, the training residual's components along the top
  *       report.components eigenvectors of Θ_0 over time: measured decay rates (least-squares slope
- *       of log‖p_k(t)‖ over t, for the network and for kernel gradient descent) against the predicted
- *       −log(1 − ηλ_k/N) ≈ ηλ_k/N per step.</li>
+ *       of log‖p_k(t)‖ over t, for the network and for kernel gradient descent, see {@link #rate})
+ *       against the predicted −log|1 − ηλ_k/N| ≈ ηλ_k/N per step.</li>
  * </ul>
  * η is solver.lr, or for auto 0.5 × the stable bound of the larger λ_max of Θ_0 and Θ_∞ at the
  * narrowest width (so one η serves every width and both kernels). Writes dynamics.csv,
@@ -202,7 +202,8 @@ public final class DynamicsReport {
         for (int c = 0; c < k; c++) {
           double lambda = spectrum.values()[c];
           components.add(new Component(c, lambda, -Math.log(Math.abs(1 - lr * lambda / n)),
-              rate(record, networkProjections[c]), rate(record, kernelProjections[c])));
+              rate(record, networkProjections[c], kernelProjections[c]),
+              rate(record, kernelProjections[c], kernelProjections[c])));
         }
       }
     }
@@ -272,12 +273,15 @@ public final class DynamicsReport {
 
   /**
    * The decay rate per step of a component, −slope of log‖p(t)‖ against t by least squares over the
-   * recorded steps where ‖p‖ is still above 1e-12 of its start (below, rounding dominates).
+   * recorded steps where kernel gradient descent's component {@code reference} is still above 1 % of
+   * its start: past that the network's component sits at its O(1/√width) distance from the kernel
+   * trajectory rather than decaying, and a rate fitted there would measure that floor. NaN when
+   * fewer than two recorded steps qualify (a mode that decays within one recording stride).
    */
-  static double rate(int[] steps, double[] norms) {
+  static double rate(int[] steps, double[] norms, double[] reference) {
     List<double[]> points = new ArrayList<>();
     for (int s = 0; s < steps.length; s++) {
-      if (norms[s] > 1e-12 * norms[0] && norms[s] > 0) {
+      if (reference[s] >= 1e-2 * reference[0] && norms[s] > 0) {
         points.add(new double[] {steps[s], Math.log(norms[s])});
       }
     }

@@ -51,7 +51,10 @@ public final class Plots {
                         Series... series) throws IOException {
     XYSeriesCollection data = new XYSeriesCollection();
     XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer();
-    Color[] colours = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0x9467bd)};
+    // matplotlib's "tab10" order, so that up to ten series keep distinct colours
+    Color[] colours = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0x9467bd),
+        new Color(0xff7f0e), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f), new Color(0xbcbd22),
+        new Color(0x17becf)};
     for (int s = 0; s < series.length; s++) {
       XYSeries xy = new XYSeries(series[s].name(), false, true);
       for (int i = 0; i < series[s].x().length; i++) {

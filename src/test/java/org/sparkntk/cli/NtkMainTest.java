@@ -162,6 +162,30 @@ class NtkMainTest {
         Npy.read(out.resolve("gram.npy")).data()));
   }
 
+  /**
+   * The Monte-Carlo kernel behind a mapping is the mean over kernel.samples initialisations (seeds
+   * model.seed, model.seed + 1) of J Jᵀ of each network on γ(x) (1e-12).
+   */
+  @Test
+  void monteCarloKernelBehindAMapping() throws IOException {
+    Path out = dir.resolve("fourier-montecarlo");
+    Object[] result = run(conf.toString(), "input.mapping=gaussian", "input.scale=2", "input.features=4",
+        "kernel.type=montecarlo", "kernel.samples=2", "output.dir=" + out);
+    assertEquals(0, result[0], (String) result[1]);
+    InputMapping map = ModelStore.loadMapping(out.resolve("model"));
+    Mlp first = ModelStore.load(out.resolve("model"));
+    Mlp second = Mlp.initialise(first.architecture(), 3 + 1);
+    double[] gx = map.apply(trainX, N);
+    double[] a = ReferenceNtk.of(first, gx, N, gx, N, KernelOutputs.TRACE);
+    double[] b = ReferenceNtk.of(second, gx, N, gx, N, KernelOutputs.TRACE);
+    double[] mean = new double[a.length];
+    for (int i = 0; i < a.length; i++) {
+      mean[i] = 0.5 * (a[i] + b[i]);
+    }
+    double rel = Matrices.maxRelativeDifference(Npy.read(out.resolve("gram.npy")).data(), mean);
+    assertTrue(rel < 1e-12, "Monte-Carlo Gram behind the mapping differs by " + rel);
+  }
+
   /** The m → ∞ Gaussian mapping runs with the analytic kernel from f_0 = 0 and writes no network. */
   @Test
   void gaussianLimitThroughTheJob() throws IOException {

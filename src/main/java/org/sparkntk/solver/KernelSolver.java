@@ -103,6 +103,8 @@ public final class KernelSolver {
     double[] f = problem.f0Train().clone();
     double[] g = problem.cross() == null ? null : problem.f0Test().clone();
     double[] d = new double[f.length];
+    // α_{t+1} = α_t − (η/N) d_t, so that f_t(x) = f_0(x) + Θ(x, X) α_t holds exactly at every x.
+    double[] alpha = new double[n * c];
     List<Snapshot> snapshots = new ArrayList<>();
     int next = 0;
     double scale = -lr / examples;
@@ -126,11 +128,14 @@ public final class KernelSolver {
         }
       }
       blas.gemm(n, c, n, scale, problem.train().data(), d, 1.0, f);
+      for (int i = 0; i < alpha.length; i++) {
+        alpha[i] += scale * d[i];
+      }
       if (g != null) {
         blas.gemm(problem.cross().rows(), c, n, scale, problem.cross().data(), d, 1.0, g);
       }
     }
-    return new FitResult("steps", snapshots, lr, lambdaMax, 0.0);
+    return new FitResult("steps", snapshots, lr, lambdaMax, 0.0, alpha);
   }
 
   /**
@@ -186,22 +191,27 @@ public final class KernelSolver {
       }
       double[] f = problem.f0Train().clone();
       blas.gemm(true, false, n, c, n, 1.0, v, 0, n, scaled, 0, c, 1.0, f, 0, c);
+      // test: f_τ(x*) = f_0(x*) − Θ(x*,X) V diag((1 − e^{−τλ/N})/λ) R
+      for (int k = 0; k < n; k++) {
+        double gain = lambda[k] > 0 ? -Math.expm1(-tau * lambda[k] / examples) / lambda[k] : tau / examples;
+        for (int j = 0; j < c; j++) {
+          scaled[k * c + j] = gain * r0[k * c + j];
+        }
+      }
       double[] g = null;
       if (crossV != null) {
-        // test: f_τ(x*) = f_0(x*) − Θ(x*,X) V diag((1 − e^{−τλ/N})/λ) R
-        for (int k = 0; k < n; k++) {
-          double gain = lambda[k] > 0 ? -Math.expm1(-tau * lambda[k] / examples) / lambda[k] : tau / examples;
-          for (int j = 0; j < c; j++) {
-            scaled[k * c + j] = gain * r0[k * c + j];
-          }
-        }
         g = problem.f0Test().clone();
         blas.gemm(m, c, n, -1.0, crossV, scaled, 1.0, g);
       }
       snapshots.add(snapshot(tau, f, g));
     }
+    // α = −V diag((1 − e^{−τλ/N})/λ) Vᵀ (f_0(X) − Y) at the last (largest) time; scaled holds its inner factor.
+    double[] alpha = new double[n * c];
+    if (sorted.length > 0) {
+      blas.gemm(true, false, n, c, n, -1.0, v, 0, n, scaled, 0, c, 0.0, alpha, 0, c);
+    }
     double top = n == 0 ? 0.0 : lambda[0];
-    return new FitResult("flow", snapshots, Double.NaN, top, 0.0);
+    return new FitResult("flow", snapshots, Double.NaN, top, 0.0, alpha);
   }
 
   /** Kernel regression, the τ → ∞ limit with ridge ρ ≥ 0, by Cholesky of Θ + ρI; recorded at t = 0 and ∞. */
@@ -230,7 +240,7 @@ public final class KernelSolver {
     }
     Snapshot initial = snapshot(0, problem.f0Train(), problem.cross() == null ? null : problem.f0Test());
     return new FitResult("regression", List.of(initial, snapshot(Double.POSITIVE_INFINITY, f, g)), Double.NaN,
-        Double.NaN, ridge);
+        Double.NaN, ridge, alpha.clone());
   }
 
   private void requireMse(String method) {

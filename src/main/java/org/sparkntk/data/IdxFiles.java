@@ -1,0 +1,77 @@
+package org.sparkntk.data;
+
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Reads the IDX files of MNIST and Fashion-MNIST (gzipped or not): big-endian magic
+ * 0x00000801 (labels, one unsigned byte each) or 0x00000803 (images, rows × cols unsigned bytes),
+ * then the dimensions. Debian's {@code dataset-fashion-mnist} installs them in
+ * /usr/share/datasets/fashion-mnist.
+ */
+public final class IdxFiles {
+  private IdxFiles() {}
+
+  /** The first {@code limit} labels (all when limit ≤ 0). */
+  public static int[] labels(Path file, int limit) throws IOException {
+    try (DataInputStream in = open(file)) {
+      int magic = in.readInt();
+      if (magic != 0x801) {
+        throw new IOException(file + ": magic " + Integer.toHexString(magic) + ", expected 801 (IDX labels)");
+      }
+      int n = count(in.readInt(), limit);
+      int[] y = new int[n];
+      for (int i = 0; i < n; i++) {
+        y[i] = in.readUnsignedByte();
+      }
+      return y;
+    }
+  }
+
+  /**
+   * The first {@code limit} images (all when limit ≤ 0) as pixel values in [0, 1], row-major per
+   * image, each averaged over {@code pool} × {@code pool} squares (pool = 1: the full image;
+   * 2: 28×28 → 14×14).
+   */
+  public static double[][] images(Path file, int limit, int pool) throws IOException {
+    try (DataInputStream in = open(file)) {
+      int magic = in.readInt();
+      if (magic != 0x803) {
+        throw new IOException(file + ": magic " + Integer.toHexString(magic) + ", expected 803 (IDX images)");
+      }
+      int n = count(in.readInt(), limit);
+      int rows = in.readInt();
+      int cols = in.readInt();
+      if (pool < 1 || rows % pool != 0 || cols % pool != 0) {
+        throw new IllegalArgumentException("pool " + pool + " does not divide the " + rows + "×" + cols + " images");
+      }
+      int outCols = cols / pool;
+      double[][] x = new double[n][(rows / pool) * outCols];
+      byte[] image = new byte[rows * cols];
+      double scale = 1.0 / (255.0 * pool * pool);
+      for (int i = 0; i < n; i++) {
+        in.readFully(image);
+        for (int r = 0; r < rows; r++) {
+          for (int c = 0; c < cols; c++) {
+            x[i][(r / pool) * outCols + c / pool] += (image[r * cols + c] & 0xff) * scale;
+          }
+        }
+      }
+      return x;
+    }
+  }
+
+  private static int count(int stored, int limit) {
+    return limit > 0 ? Math.min(stored, limit) : stored;
+  }
+
+  private static DataInputStream open(Path file) throws IOException {
+    InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16);
+    return new DataInputStream(file.toString().endsWith(".gz") ? new GZIPInputStream(raw, 1 << 16) : raw);
+  }
+}

@@ -1,0 +1,89 @@
+package org.sparkntk.ml;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.Map;
+import org.apache.spark.ml.param.ParamMap;
+import org.junit.jupiter.api.Test;
+import org.sparkntk.config.ConfigKeys;
+import org.sparkntk.config.JobConfig;
+
+/** Params of the ML API: documented defaults, validators, uid, copy, and their mapping to job keys. */
+class NtkParamsTest {
+
+  @Test
+  void defaultsAreTheCliDefaultsAndDocumented() {
+    NtkRegressor r = new NtkRegressor();
+    assertEquals("features", r.getFeaturesCol());
+    assertEquals("label", r.getLabelCol());
+    assertEquals("prediction", r.getPredictionCol());
+    assertArrayEquals(new int[] {512, 512}, r.getHidden());
+    assertEquals("relu", r.getActivation());
+    assertEquals(1.0, r.getSigmaW());
+    assertEquals(0.1, r.getSigmaB());
+    assertEquals("ntk", r.getParameterization());
+    assertEquals(0L, r.getSeed());
+    assertEquals("empirical", r.getKernelType());
+    assertEquals("structured", r.getKernelMethod());
+    assertEquals("trace", r.getKernelOutputs());
+    assertEquals("steps", r.getSolverType());
+    assertEquals(1000, r.getSteps());
+    assertEquals("network", r.getF0());
+    NtkClassifier c = new NtkClassifier();
+    assertEquals("xent", c.getLoss());
+    assertEquals("probability", c.getProbabilityCol());
+    assertEquals("rawPrediction", c.getRawPredictionCol());
+    // Every param states its default in its description, and Spark finds them all.
+    assertEquals(25, c.params().length);
+    Arrays.stream(c.params()).forEach(p -> assertTrue(p.doc().contains("default"), p.name() + ": " + p.doc()));
+    // The defaults give the CLI's own defaults for the keys they map to.
+    JobConfig config = JobConfig.of(r.settings("y"));
+    JobConfig cli = JobConfig.of(Map.of("data.label", "y"));
+    for (var key : new org.sparkntk.config.ConfigKey<?>[] {ConfigKeys.MODEL_ACTIVATION, ConfigKeys.MODEL_SIGMA_W,
+        ConfigKeys.MODEL_SIGMA_B, ConfigKeys.MODEL_SEED, ConfigKeys.INPUT_MAPPING, ConfigKeys.INPUT_SCALE,
+        ConfigKeys.INPUT_FEATURES, ConfigKeys.KERNEL_TYPE, ConfigKeys.SOLVER_TYPE, ConfigKeys.SOLVER_STEPS,
+        ConfigKeys.SOLVER_LR, ConfigKeys.SOLVER_RIDGE, ConfigKeys.SOLVER_F0, ConfigKeys.SOLVER_LOSS}) {
+      assertEquals(String.valueOf(cli.get(key)), String.valueOf(config.get(key)), key.name());
+    }
+    assertArrayEquals(cli.get(ConfigKeys.MODEL_HIDDEN), config.get(ConfigKeys.MODEL_HIDDEN));
+  }
+
+  @Test
+  void validatorsRefuseBadValues() {
+    NtkClassifier c = new NtkClassifier();
+    assertThrows(IllegalArgumentException.class, () -> c.setSigmaW(0));
+    assertThrows(IllegalArgumentException.class, () -> c.setSigmaB(-0.1));
+    assertThrows(IllegalArgumentException.class, () -> c.setActivation("softplus"));
+    assertThrows(IllegalArgumentException.class, () -> c.setHidden(64, 0));
+    assertThrows(IllegalArgumentException.class, () -> c.setKernelType("randomfeatures"));
+    assertThrows(IllegalArgumentException.class, () -> c.setSolverType("newton"));
+    assertThrows(IllegalArgumentException.class, () -> c.setLoss("hinge"));
+    assertThrows(IllegalArgumentException.class, () -> c.setSteps(-1));
+    assertThrows(IllegalArgumentException.class, () -> c.setInputFeatures(0));
+    c.setActivation("leaky_relu(0.2)").setHidden().setSolverType("regression").setLoss("mse").setRidge(1e-3);
+    JobConfig config = JobConfig.of(c.settings("a,b"));
+    assertEquals(0, config.get(ConfigKeys.MODEL_HIDDEN).length);
+    assertEquals(1e-3, config.get(ConfigKeys.SOLVER_RIDGE));
+  }
+
+  @Test
+  void uidConstructorAndCopy() {
+    NtkRegressor r = new NtkRegressor("ntk-1").setSeed(7).setHidden(32);
+    assertEquals("ntk-1", r.uid());
+    assertTrue(new NtkRegressor().uid().startsWith("ntkRegressor_"));
+    NtkRegressor copy = r.copy(new ParamMap().put(r.ridge().w(0.5)));
+    assertNotSame(r, copy);
+    assertEquals("ntk-1", copy.uid());
+    assertEquals(7L, copy.getSeed());
+    assertArrayEquals(new int[] {32}, copy.getHidden());
+    assertEquals(0.5, copy.getRidge());
+    assertEquals(0.0, r.getRidge(), "copy must not change the original");
+    NtkClassifier c = new NtkClassifier("c").setLoss("mse");
+    assertEquals("mse", c.copy(ParamMap.empty()).getLoss());
+  }
+}

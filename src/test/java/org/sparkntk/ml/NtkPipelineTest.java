@@ -1,0 +1,174 @@
+package org.sparkntk.ml;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.ml.feature.VectorAssembler;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sparkntk.SparkTestSession;
+import org.sparkntk.api.NtkJob;
+import org.sparkntk.api.NtkRun;
+import org.sparkntk.config.JobConfig;
+
+/**
+ * The ML API end to end on a small synthetic problem: in a Pipeline after VectorAssembler, its
+ * predictions equal NtkJob.run's test predictions on the same data and settings, and they survive
+ * saving and loading (alone and inside a PipelineModel).
+ */
+class NtkPipelineTest {
+  private static SparkSession spark;
+  private static Dataset<Row> train;
+  private static Dataset<Row> test;
+  private static final VectorAssembler ASSEMBLER =
+      new VectorAssembler().setInputCols(new String[] {"x1", "x2"}).setOutputCol("features");
+
+  @TempDir
+  Path dir;
+
+  /** y = sin(3 x1) + x1 x2 and a class (0, 1, 2) by the sign pattern of (x1, x2). */
+  private static Dataset<Row> data(int rows, long seed) {
+    Random r = new Random(seed);
+    List<Row> list = new ArrayList<>();
+    for (int i = 0; i < rows; i++) {
+      double x1 = 2 * r.nextDouble() - 1;
+      double x2 = 2 * r.nextDouble() - 1;
+      double cls = x1 < 0 ? 0 : x2 < 0 ? 1 : 2;
+      list.add(RowFactory.create(x1, x2, Math.sin(3 * x1) + x1 * x2, cls));
+    }
+    StructType schema = new StructType().add("x1", DataTypes.DoubleType).add("x2", DataTypes.DoubleType)
+        .add("y", DataTypes.DoubleType).add("cls", DataTypes.DoubleType);
+    return spark.createDataFrame(list, schema);
+  }
+
+  @BeforeAll
+  static void start() {
+    spark = SparkTestSession.get();
+    train = data(90, 1);
+    test = data(40, 2);
+  }
+
+  private static double[] column(Dataset<Row> df, String name) {
+    return df.select(name).collectAsList().stream().mapToDouble(r -> r.getDouble(0)).toArray();
+  }
+
+  private static void assertClose(double[] expected, double[] actual, double tol, String what) {
+    assertEquals(expected.length, actual.length, what);
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(expected[i], actual[i], tol * Math.max(1, Math.abs(expected[i])), what + " row " + i);
+    }
+  }
+
+  /** NtkJob.run on the raw columns x1, x2 (its features) and the labels, with the estimator's own settings. */
+  private static double[] jobPredictions(Map<String, String> settings, Dataset<Row> trainDf, Dataset<Row> testDf) {
+    NtkRun run = NtkJob.run(spark, JobConfig.of(settings), trainDf, testDf);
+    return run.fit().last().testPredictions();
+  }
+
+  @Test
+  void regressorInAPipelineEqualsNtkJobForEverySolver() {
+    for (String solver : List.of("regression", "flow", "steps")) {
+      NtkRegressor ntk = new NtkRegressor().setLabelCol("y").setHidden(64, 64).setSolverType(solver)
+          .setRidge(1e-6).setSteps(300).setSeed(3);
+      PipelineModel model = new Pipeline().setStages(new PipelineStage[] {ASSEMBLER, ntk}).fit(train);
+      Dataset<Row> out = model.transform(test);
+      assertEquals(40, out.count());
+      assertTrue(List.of(out.columns()).containsAll(List.of("x1", "x2", "y", "cls", "features", "prediction")));
+      double[] expected = jobPredictions(ntk.settings("y"), train.select("x1", "x2", "y"), test.select("x1", "x2"));
+      assertClose(expected, column(out, "prediction"), 1e-10, solver);
+    }
+  }
+
+  @Test
+  void classifierEqualsNtkJobOnOneHotLabels() {
+    NtkClassifier ntk = new NtkClassifier().setLabelCol("cls").setHidden(64).setSteps(200).setSeed(5)
+        .setKernelOutputs("full");
+    NtkClassificationModel model = ntk.fit(ASSEMBLER.transform(train));
+    assertEquals(3, model.numClasses());
+    Dataset<Row> out = model.transform(ASSEMBLER.transform(test));
+    String oneHot = "CASE WHEN cls = %d THEN 1.0 ELSE 0.0 END AS cls_is_%d";
+    Dataset<Row> jobTrain = train.selectExpr("x1", "x2", oneHot.formatted(0, 0), oneHot.formatted(1, 1),
+        oneHot.formatted(2, 2));
+    double[] expected = jobPredictions(ntk.settings("cls_is_0,cls_is_1,cls_is_2"), jobTrain, test.select("x1", "x2"));
+    List<Row> rows = out.select("rawPrediction", "probability", "prediction").collectAsList();
+    for (int i = 0; i < rows.size(); i++) {
+      double[] raw = ((Vector) rows.get(i).get(0)).toArray();
+      double[] p = ((Vector) rows.get(i).get(1)).toArray();
+      assertClose(java.util.Arrays.copyOfRange(expected, 3 * i, 3 * i + 3), raw, 1e-10, "logits of row " + i);
+      double z = Math.exp(raw[0]) + Math.exp(raw[1]) + Math.exp(raw[2]);
+      int best = 0;
+      for (int a = 0; a < 3; a++) {
+        assertEquals(Math.exp(raw[a]) / z, p[a], 1e-12, "softmax row " + i);
+        best = raw[a] > raw[best] ? a : best;
+      }
+      assertEquals(best, rows.get(i).getDouble(2));
+    }
+  }
+
+  @Test
+  void saveAndLoadGiveIdenticalPredictions() throws java.io.IOException {
+    NtkRegressor ntk = new NtkRegressor().setLabelCol("y").setHidden(32).setSolverType("regression").setRidge(1e-4)
+        .setInputMapping("gaussian").setInputScale(1.0).setInputFeatures(16).setPredictionCol("yhat");
+    PipelineModel model = new Pipeline().setStages(new PipelineStage[] {ASSEMBLER, ntk}).fit(train);
+    double[] before = column(model.transform(test), "yhat");
+
+    NtkRegressionModel stage = (NtkRegressionModel) model.stages()[1];
+    String alone = dir.resolve("ntk-model").toString();
+    stage.write().save(alone);
+    NtkRegressionModel loaded = NtkRegressionModel.load(alone);
+    assertEquals(stage.uid(), loaded.uid());
+    assertEquals("yhat", loaded.getPredictionCol());
+    assertEquals(stage.settings(), loaded.settings());
+    assertClose(before, column(loaded.transform(ASSEMBLER.transform(test)), "yhat"), 0, "loaded model");
+    assertThrows(Exception.class, () -> stage.write().save(alone), "saving over a model needs overwrite()");
+    stage.write().overwrite().save(alone);
+
+    String pipeline = dir.resolve("pipeline-model").toString();
+    model.write().save(pipeline);
+    PipelineModel reloaded = PipelineModel.load(pipeline);
+    assertSame(NtkRegressionModel.class, reloaded.stages()[1].getClass());
+    assertClose(before, column(reloaded.transform(test), "yhat"), 0, "loaded PipelineModel");
+
+    // The unfitted estimator too, as part of a saved Pipeline.
+    String unfitted = dir.resolve("pipeline").toString();
+    new Pipeline().setStages(new PipelineStage[] {ASSEMBLER, ntk}).write().save(unfitted);
+    NtkRegressor back = (NtkRegressor) Pipeline.load(unfitted).getStages()[1];
+    assertEquals(ntk.settings("y"), back.settings("y"));
+    assertEquals(ntk.uid(), back.uid());
+  }
+
+  @Test
+  void classificationModelSavesAndLoads() throws java.io.IOException {
+    NtkClassificationModel model = new NtkClassifier().setLabelCol("cls").setHidden(16).setLoss("mse")
+        .setSolverType("regression").setRidge(1e-3).fit(ASSEMBLER.transform(train));
+    String path = dir.resolve("classifier").toString();
+    model.write().save(path);
+    NtkClassificationModel loaded = NtkClassificationModel.load(path);
+    assertEquals("mse", loaded.loss());
+    List<Row> a = model.transform(ASSEMBLER.transform(test)).select("rawPrediction", "probability", "prediction")
+        .collectAsList();
+    List<Row> b = loaded.transform(ASSEMBLER.transform(test)).select("rawPrediction", "probability", "prediction")
+        .collectAsList();
+    assertEquals(a, b);
+    assertThrows(IllegalArgumentException.class, () -> NtkRegressionModel.load(path),
+        "a classification model is not a regression model");
+  }
+}

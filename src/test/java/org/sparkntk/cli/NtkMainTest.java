@@ -519,5 +519,8 @@ class NtkMainTest {
     assertEquals(2, result[0], (String) result[1]);
     assertTrue(((String) result[1]).contains("row 5, column 'f2': NaN is not a finite number"),
         "stderr was: " + result[1]);
+    assertTrue(((String) result[1]).contains("nan.csv"), "the message must name the file: " + result[1]);
+    assertFalse(Files.exists(dir.resolve("out-nan").resolve("metrics.json")));
+    assertFalse(Files.exists(dir.resolve("out-nan").resolve("manifest.json")));
   }
 }

@@ -117,18 +117,27 @@ public final class NtkMain {
   }
 
   static SparkSession session(JobConfig config, boolean embedded) {
-    SparkSession.Builder builder = SparkSession.builder().appName("spark-ntk");
-    if (embedded) {
-      // An embedded run serves nobody else: bind to loopback and keep the UI off.
-      builder.master("local[*]")
-          .config("spark.driver.host", "127.0.0.1")
-          .config("spark.driver.bindAddress", "127.0.0.1")
-          .config("spark.ui.enabled", "false");
-    }
-    for (Map.Entry<String, String> e : config.sparkSettings().entrySet()) {
-      builder.config(e.getKey(), e.getValue());
-    }
+    SparkSession.Builder builder = SparkSession.builder();
+    sessionSettings(config, embedded).forEach(builder::config);
     return builder.getOrCreate();
+  }
+
+  /**
+   * The Spark settings of the session the CLI starts: its name, and for an embedded run (which
+   * serves nobody else) local[*] with the driver and block manager bound to loopback and the UI
+   * off; then the job's spark.* keys, as given.
+   */
+  static Map<String, String> sessionSettings(JobConfig config, boolean embedded) {
+    Map<String, String> settings = new java.util.LinkedHashMap<>();
+    settings.put("spark.app.name", "spark-ntk");
+    if (embedded) {
+      settings.put("spark.master", "local[*]");
+      settings.put("spark.driver.host", "127.0.0.1");
+      settings.put("spark.driver.bindAddress", "127.0.0.1");
+      settings.put("spark.ui.enabled", "false");
+    }
+    settings.putAll(config.sparkSettings());
+    return settings;
   }
 
   /** The message of a user error anywhere in the cause chain (Spark wraps executor exceptions), else null. */

@@ -23,8 +23,27 @@ public record ConfigKey<T>(String name, String defaultValue, boolean required, S
       return parser.apply(value.trim());
     } catch (RuntimeException e) {
       String why = e.getMessage() == null ? "" : " (" + e.getMessage() + ")";
+      String near = nearestAllowed(value.trim());
       throw new ConfigException(name + " = '" + value + "'" + origin + " is not valid" + why
-          + ": expected " + allowed);
+          + ": expected " + allowed + (near != null ? "; did you mean '" + near + "'?" : ""));
     }
+  }
+
+  /** For keys whose {@code allowed} lists names ("a, b or c"): the one closest to {@code value}, if close. */
+  String nearestAllowed(String value) {
+    String best = null;
+    int bestDistance = Integer.MAX_VALUE;
+    for (String word : allowed.split(",\\s*|\\s+or\\s+")) {
+      String w = word.strip();
+      if (!w.matches("[a-z][a-z0-9_]*") || w.equals(value)) {
+        continue;
+      }
+      int d = ConfigKeys.editDistance(value.toLowerCase(java.util.Locale.ROOT), w);
+      if (d < bestDistance) {
+        bestDistance = d;
+        best = w;
+      }
+    }
+    return best != null && bestDistance <= Math.max(2, value.length() / 3) ? best : null;
   }
 }

@@ -233,6 +233,29 @@ public final class JobConfig implements Serializable {
     return values;
   }
 
+  /**
+   * SHA-256 (hex) of the settings that determine a run's results: every job key with its effective
+   * value (its setting, else its default; blank = unset), except output.dir and output.overwrite,
+   * which say where and whether to write, and spark.*, which say how to run. manifest.json records
+   * it, so that a rerun can tell whether output.dir holds the same job's results.
+   */
+  public String fingerprint() {
+    StringBuilder text = new StringBuilder();
+    for (ConfigKey<?> key : ConfigKeys.all()) {
+      if (key == ConfigKeys.OUTPUT_DIR || key == ConfigKeys.OUTPUT_OVERWRITE) {
+        continue;
+      }
+      String v = values.containsKey(key.name()) ? values.get(key.name()) : key.defaultValue();
+      text.append(key.name()).append('=').append(v == null || v.isBlank() ? "" : v.strip()).append('\n');
+    }
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+          .digest(text.toString().getBytes(StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** A copy with {@code key} set to {@code value}. */
   public JobConfig with(String key, String value) {
     Map<String, String> v = new LinkedHashMap<>(values);

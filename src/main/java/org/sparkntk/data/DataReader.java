@@ -14,6 +14,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.DecimalType;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 import scala.Tuple2;
 
 /**
@@ -24,13 +25,22 @@ import scala.Tuple2;
  * was silently dropped or defaulted.
  */
 public final class DataReader {
+  /** The column in which the CSV reader puts the text of a row whose field count differs from the header's. */
+  static final String MALFORMED = "_spark_ntk_malformed_record";
+
   private DataReader() {}
 
   /** Reads a file or directory in {@code format} (csv with header and schema inference, parquet, libsvm). */
   public static Dataset<Row> read(SparkSession spark, String path, String format, boolean header) {
     return switch (format) {
-      case "csv" -> spark.read().option("header", header).option("inferSchema", true)
-          .option("mode", "PERMISSIVE").csv(path);
+      case "csv" -> {
+        // Spark's PERMISSIVE mode silently drops the extra fields of a long row; with a column for
+        // malformed records (which needs an explicit schema: the inferred one) examples() can refuse it.
+        StructType inferred = spark.read().option("header", header).option("inferSchema", true).csv(path).schema();
+        yield spark.read().option("header", header).option("mode", "PERMISSIVE")
+            .option("columnNameOfCorruptRecord", MALFORMED)
+            .schema(inferred.add(MALFORMED, DataTypes.StringType, true)).csv(path);
+      }
       case "parquet" -> spark.read().parquet(path);
       case "libsvm" -> spark.read().format("libsvm").load(path);
       default -> throw new IllegalArgumentException("unknown data format " + format);
@@ -43,8 +53,15 @@ public final class DataReader {
    */
   public static LabeledData examples(String name, Dataset<Row> data, List<String> labelColumns,
                                      boolean labelsRequired) {
+    // First: a header-only CSV infers string columns, which would otherwise be reported as non-numeric.
+    long count = data.count();
+    if (count == 0) {
+      throw new DataException(name + ": the data set is empty (no data rows" + (data.schema().isEmpty() ? ""
+          : "; the columns are " + Arrays.toString(data.schema().fieldNames())) + ")");
+    }
     StructField[] fields = data.schema().fields();
-    List<String> columns = Arrays.stream(fields).map(StructField::name).toList();
+    int malformed = Arrays.asList(data.schema().fieldNames()).indexOf(MALFORMED);
+    List<String> columns = Arrays.stream(fields).map(StructField::name).filter(c -> !c.equals(MALFORMED)).toList();
     List<String> missing = labelColumns.stream().filter(l -> !columns.contains(l)).toList();
     boolean withLabels = missing.isEmpty();
     if (!withLabels && (labelsRequired || missing.size() < labelColumns.size())) {
@@ -55,6 +72,9 @@ public final class DataReader {
     List<Integer> featureIndices = new ArrayList<>();
     for (int c = 0; c < fields.length; c++) {
       StructField f = fields[c];
+      if (c == malformed) {
+        continue;
+      }
       if (labelColumns.contains(f.name())) {
         requireNumeric(name, data, f, "label");
         continue;
@@ -71,13 +91,17 @@ public final class DataReader {
     int[] featureIdx = featureIndices.stream().mapToInt(Integer::intValue).toArray();
     String[] colNames = columns.toArray(new String[0]);
     JavaRDD<Example> examples = data.javaRDD().zipWithIndex()
-        .map((Tuple2<Row, Long> t) -> toExample(name, colNames, t._1(), t._2(), featureIdx, labelIdx));
+        .map((Tuple2<Row, Long> t) -> {
+          if (malformed >= 0 && !t._1().isNullAt(malformed)) {
+            String record = t._1().getString(malformed);
+            throw new DataException(name + ": row " + (t._2() + 1) + ": '" + record + "' has "
+                + record.split(",", -1).length + " fields, expected " + colNames.length + " (the header's "
+                + Arrays.toString(colNames) + ")");
+          }
+          return toExample(name, colNames, t._1(), t._2(), featureIdx, labelIdx);
+        });
     // Vector columns widen the feature count: read it from the first row.
     List<String> expanded = expandVectorNames(data, featureNames, featureIdx, fields);
-    long count = data.count();
-    if (count == 0) {
-      throw new DataException(name + ": the data set is empty");
-    }
     return new LabeledData(name, examples, count, expanded, withLabels ? labelColumns : List.of());
   }
 

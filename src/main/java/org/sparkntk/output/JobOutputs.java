@@ -43,8 +43,9 @@ import org.sparkntk.solver.Spectrum;
  *       only: a random-features model is a pure function of the settings metrics.json records, and the
  *       m → ∞ Gaussian mapping has no finite network).</li>
  * </ul>
- * Each file is written under a temporary name and renamed; metrics.json is written last, so a
- * directory with a metrics.json holds a complete run.
+ * Each file is written under a temporary name and renamed; metrics.json comes after the others and
+ * {@link Manifest manifest.json}, which lists every file with its size and SHA-256, last: a directory
+ * whose manifest verifies holds a complete run.
  */
 public final class JobOutputs {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -137,13 +138,15 @@ public final class JobOutputs {
   /**
    * Writes every output: the network to model/ with its input mapping (only for a network with a
    * finite mapping; otherwise model/ is removed, not left stale), the spectrum files when
-   * {@code spectrum} is not null (output.spectrum = true), metrics.json last.
+   * {@code spectrum} is not null (output.spectrum = true), then metrics.json, and manifest.json
+   * (with {@link JobConfig#fingerprint()}) last.
    */
   public static void write(Path dir, JobConfig config, Model model, InputMapping mapping, List<String> labels,
                            GramMatrix trainGram, GramMatrix crossGram, double[] yTrain, double[] yTest, FitResult fit,
                            Spectrum spectrum, ObjectNode metrics, PhaseTimer timer)
       throws IOException {
     Files.createDirectories(dir);
+    List<String> written = new java.util.ArrayList<>();
     timer.time("write outputs", () -> {
       try {
         Path modelDir = dir.resolve("model");
@@ -153,20 +156,33 @@ public final class JobOutputs {
         if (model instanceof Mlp mlp && (mapping == null || mapping.isFinite())) {
           ModelStore.save(mlp, mapping, tmpModel);
           Files.move(tmpModel, modelDir);
+          try (var files = Files.walk(modelDir)) {
+            files.filter(Files::isRegularFile).map(f -> dir.relativize(f).toString().replace('\\', '/'))
+                .sorted().forEach(written::add);
+          }
         }
         writePredictions(dir.resolve("predictions_train.csv"), labels, fit, true, yTrain);
+        written.add("predictions_train.csv");
         if (crossGram != null) {
           writePredictions(dir.resolve("predictions_test.csv"), labels, fit, false, yTest);
+          written.add("predictions_test.csv");
         }
         if (spectrum != null) {
-          writeSpectrum(dir, spectrum, config.get(ConfigKeys.OUTPUT_EIGENVECTORS));
+          int eigenvectors = config.get(ConfigKeys.OUTPUT_EIGENVECTORS);
+          writeSpectrum(dir, spectrum, eigenvectors);
+          written.addAll(List.of("spectrum.npy", "spectrum.csv", "spectrum.png"));
+          if (eigenvectors > 0) {
+            written.add("eigenvectors.npy");
+          }
         }
         if (Boolean.TRUE.equals(config.get(ConfigKeys.OUTPUT_GRAM))) {
           AtomicFiles.write(dir.resolve("gram.npy"),
               f -> Npy.write(f, trainGram.data(), trainGram.rows(), trainGram.cols()));
+          written.add("gram.npy");
           if (crossGram != null) {
             AtomicFiles.write(dir.resolve("cross.npy"),
                 f -> Npy.write(f, crossGram.data(), crossGram.rows(), crossGram.cols()));
+            written.add("cross.npy");
           }
         }
       } catch (IOException e) {
@@ -175,6 +191,8 @@ public final class JobOutputs {
     });
     metrics.set("secondsPerPhase", JSON.valueToTree(timer.seconds()));
     AtomicFiles.write(dir.resolve("metrics.json"), f -> JSON.writeValue(f.toFile(), metrics));
+    written.add("metrics.json");
+    Manifest.write(dir, written, config.fingerprint());
   }
 
   /**

@@ -132,12 +132,18 @@ public final class Npy {
         throw bad(file, "Fortran-order arrays are not supported: save with np.ascontiguousarray");
       }
       long[] shape = parseShape(file, group(file, SHAPE, header, "shape"));
-      long count = 1;
-      for (long d : shape) {
-        count = Math.multiplyExact(count, d);
-      }
       long dataOffset = MAGIC.length + 2 + lengthBytes + headerLength;
-      long expected = dataOffset + 8 * count;
+      long count = 1;
+      long expected;
+      try {
+        for (long d : shape) {
+          count = Math.multiplyExact(count, d);
+        }
+        expected = Math.addExact(dataOffset, Math.multiplyExact(8L, count));
+      } catch (ArithmeticException e) {
+        throw bad(file, "shape " + Arrays.toString(shape) + " is too large: its size in bytes overflows a long, "
+            + "and the file has " + fileSize);
+      }
       if (fileSize != expected) {
         throw bad(file, "shape " + Arrays.toString(shape) + " needs " + expected + " bytes but the file has "
             + fileSize + (fileSize < expected ? " (truncated?)" : " (trailing bytes)"));

@@ -288,6 +288,7 @@ class NtkMainTest {
     assertEquals(2, result[0], (String) result[1]);
     assertTrue(((String) result[1]).contains(expected), "stderr was: " + result[1]);
     assertFalse(Files.exists(out.resolve("metrics.json")), "nothing may look complete after an error");
+    assertFalse(Files.exists(out.resolve("manifest.json")), "nothing may look complete after an error");
   }
 
   static String duplicatedTrain() {
@@ -527,8 +528,10 @@ class NtkMainTest {
     Path out = dir.resolve("rerun");
     assertEquals(0, run(conf.toString(), "output.dir=" + out)[0]);
     assertTrue(Files.exists(out.resolve("metrics.json")));
-    assertEquals(2, run(conf.toString(), "output.dir=" + out, "solver.lr=1e9")[0]);
+    // Other settings: output.overwrite = true, or the directory would be refused untouched (OutputDirTest).
+    assertEquals(2, run(conf.toString(), "output.dir=" + out, "solver.lr=1e9", "output.overwrite=true")[0]);
     assertFalse(Files.exists(out.resolve("metrics.json")), "the failed rerun left the old metrics.json");
+    assertFalse(Files.exists(out.resolve("manifest.json")), "the failed rerun left the old manifest.json");
   }
 
   @Test
@@ -541,5 +544,8 @@ class NtkMainTest {
     assertEquals(2, result[0], (String) result[1]);
     assertTrue(((String) result[1]).contains("row 5, column 'f2': NaN is not a finite number"),
         "stderr was: " + result[1]);
+    assertTrue(((String) result[1]).contains("nan.csv"), "the message must name the file: " + result[1]);
+    assertFalse(Files.exists(dir.resolve("out-nan").resolve("metrics.json")));
+    assertFalse(Files.exists(dir.resolve("out-nan").resolve("manifest.json")));
   }
 }

@@ -223,6 +223,56 @@ class NpyTest {
     assertRefused(file, "'descr'");
   }
 
+  /**
+   * Crafted headers whose shape claims far more data than the file holds: refused from the file
+   * size before anything is allocated (2^40 values would need 8 TiB), and a shape whose byte count
+   * overflows a long is refused as too large instead of wrapping round to a size that might match.
+   */
+  @Test
+  void refusesCraftedShapesBeforeAllocating() throws IOException {
+    Path file = dir.resolve("crafted.npy");
+    Files.write(file, npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }", new byte[8]));
+    assertRefused(file, "[1099511627776]", "truncated?");
+    // 2^61 values × 8 bytes = 2^64 bytes, which wraps to 0 in a long
+    Files.write(file, npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2305843009213693952,), }", new byte[0]));
+    assertRefused(file, "too large");
+    Files.write(file, npy("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }",
+        new byte[0]));
+    assertRefused(file, "too large");
+    Files.write(file, npy("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,), }",
+        new byte[0]));
+    assertRefused(file, "not an integer");
+  }
+
+  /** A version 2 header length of 2^31 bytes is refused before it is read; so is one longer than the file. */
+  @Test
+  void refusesHeaderLengthsBeyondTheLimitOrTheFile() throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(MAGIC);
+    out.write(2);
+    out.write(0);
+    out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(Integer.MIN_VALUE).array());
+    Path file = dir.resolve("huge-header.npy");
+    Files.write(file, out.toByteArray());
+    assertRefused(file, "2147483648 bytes", "larger than");
+    byte[] v1 = npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", doubles(new double[1]));
+    v1[8] = (byte) 0xff;
+    v1[9] = (byte) 0xff; // header length 65535 in a 136-byte file
+    Files.write(file, v1);
+    assertRefused(file, "truncated header");
+  }
+
+  /** Structured dtypes (which may hold objects) and pickled object arrays in any spelling are refused. */
+  @Test
+  void refusesStructuredAndObjectDtypes() throws IOException {
+    Path file = dir.resolve("structured.npy");
+    Files.write(file, npy("{'descr': [('a', '|O')], 'fortran_order': False, 'shape': (1,), }", new byte[8]));
+    assertRefused(file, "'descr'");
+    Files.write(file, npy("{'descr': 'O', 'fortran_order': False, 'shape': (1,), }",
+        "cos\nsystem\n(S'true'\ntR.".getBytes(StandardCharsets.US_ASCII)));
+    assertRefused(file, "'O'", "pickle");
+  }
+
   private static void assertRefused(Path file, String... parts) {
     IOException e = assertThrows(IOException.class, () -> Npy.read(file));
     String message = e.getMessage();

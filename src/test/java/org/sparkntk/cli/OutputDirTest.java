@@ -1,0 +1,98 @@
+package org.sparkntk.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sparkntk.SparkTestSession;
+import org.sparkntk.output.Manifest;
+
+/** output.dir through the CLI: manifest.json written last, interrupted and foreign runs. */
+class OutputDirTest {
+  @TempDir
+  static Path dir;
+  static Path conf;
+
+  @BeforeAll
+  static void files() throws IOException {
+    SparkTestSession.get();
+    Random r = new Random(2);
+    NtkMainTest.writeCsv(dir.resolve("train.csv"), new double[3 * 16], 16, r);
+    NtkMainTest.writeCsv(dir.resolve("test.csv"), new double[3 * 5], 5, r);
+    conf = dir.resolve("job.conf");
+    Files.writeString(conf, String.join("\n", "data.train = " + dir.resolve("train.csv"), "data.label = y1,y2",
+        "model.hidden = 4", "solver.steps = 5",
+        "output.gram = true", ""));
+  }
+
+  /** A complete run's manifest lists every file it wrote, metrics.json included, and verifies. */
+  @Test
+  void aCompleteRunVerifies() throws IOException {
+    Path out = dir.resolve("complete");
+    Object[] result = NtkMainTest.run(conf.toString(), "output.dir=" + out, "output.spectrum=true",
+        "data.test=" + dir.resolve("test.csv"));
+    assertEquals(0, result[0], (String) result[1]);
+    List<String> listed = Manifest.verify(out).stream().map(Manifest.Entry::path).toList();
+    assertEquals(List.of("model/W0.npy", "model/W1.npy", "model/b0.npy", "model/b1.npy", "model/model.json",
+        "predictions_train.csv", "predictions_test.csv", "spectrum.npy", "spectrum.csv", "spectrum.png",
+        "gram.npy", "cross.npy", "metrics.json"), listed);
+  }
+
+  /**
+   * A write that fails half way (gram.npy cannot replace a non-empty directory of that name, a
+   * stand-in for a full disk or a kill) fails the run with status 1 and leaves neither the old
+   * manifest nor metrics.json behind.
+   */
+  @Test
+  void aRunThatFailsWhileWritingLeavesNoManifest() throws IOException {
+    Path out = dir.resolve("crash");
+    assertEquals(0, NtkMainTest.run(conf.toString(), "output.dir=" + out)[0]);
+    Files.delete(out.resolve("gram.npy"));
+    Files.createDirectories(out.resolve("gram.npy"));
+    Files.writeString(out.resolve("gram.npy/obstacle"), "x");
+    Object[] result = NtkMainTest.run(conf.toString(), "output.dir=" + out);
+    assertEquals(1, result[0], (String) result[1]);
+    assertTrue(((String) result[1]).contains("gram.npy"), (String) result[1]);
+    assertFalse(Files.exists(out.resolve(Manifest.FILE)), "an interrupted run left a manifest");
+    assertFalse(Files.exists(out.resolve("metrics.json")));
+    assertTrue(Files.exists(out.resolve("predictions_train.csv")), "the failure came after the first files");
+    assertThrows(IOException.class, () -> Manifest.verify(out));
+  }
+
+  /**
+   * The rule for a directory that holds results: the same settings may rerun into it; other
+   * settings are refused with status 2 and the old results stay complete; output.overwrite = true
+   * replaces them.
+   */
+  @Test
+  void anotherJobsResultsAreRefusedUnlessOverwriteIsSet() throws IOException {
+    Path out = dir.resolve("foreign");
+    assertEquals(0, NtkMainTest.run(conf.toString(), "output.dir=" + out)[0]);
+    String first = Manifest.settingsFingerprint(out);
+    Object[] same = NtkMainTest.run(conf.toString(), "output.dir=" + out, "spark.sql.shuffle.partitions=4");
+    assertEquals(0, same[0], "a rerun of the same job (spark.* do not count): " + same[1]);
+
+    Object[] other = NtkMainTest.run(conf.toString(), "output.dir=" + out, "model.seed=7");
+    assertEquals(2, other[0], (String) other[1]);
+    String message = (String) other[1];
+    assertTrue(message.contains("holds the complete results of a job with other settings")
+        && message.contains(first) && message.contains("output.overwrite = true"), message);
+    assertEquals(first, Manifest.settingsFingerprint(out));
+    Manifest.verify(out); // untouched
+
+    Object[] overwrite = NtkMainTest.run(conf.toString(), "output.dir=" + out, "model.seed=7",
+        "output.overwrite=true");
+    assertEquals(0, overwrite[0], (String) overwrite[1]);
+    assertFalse(first.equals(Manifest.settingsFingerprint(out)));
+    Manifest.verify(out);
+  }
+}

@@ -6,7 +6,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.zip.GZIPInputStream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * Reads the IDX files of MNIST and Fashion-MNIST (gzipped or not): big-endian magic
@@ -16,6 +25,41 @@ import java.util.zip.GZIPInputStream;
  */
 public final class IdxFiles {
   private IdxFiles() {}
+
+  /**
+   * A DataFrame of the first {@code limit} images and their labels: one double column per pooled
+   * pixel, {@code p0 … p(d−1)} (values in [0, 1]), and {@code label} (the class index as a double),
+   * ready for a VectorAssembler over {@link #pixelColumns}.
+   */
+  public static Dataset<Row> frame(SparkSession spark, Path images, Path labels, int limit, int pool)
+      throws IOException {
+    double[][] x = images(images, limit, pool);
+    int[] y = labels(labels, limit);
+    if (x.length != y.length) {
+      throw new IOException(images + " has " + x.length + " images but " + labels + " has " + y.length + " labels");
+    }
+    int d = x.length == 0 ? 0 : x[0].length;
+    StructType schema = new StructType();
+    for (int j = 0; j < d; j++) {
+      schema = schema.add("p" + j, DataTypes.DoubleType, false);
+    }
+    schema = schema.add("label", DataTypes.DoubleType, false);
+    List<Row> rows = new ArrayList<>(x.length);
+    for (int i = 0; i < x.length; i++) {
+      Object[] v = new Object[d + 1];
+      for (int j = 0; j < d; j++) {
+        v[j] = x[i][j];
+      }
+      v[d] = (double) y[i];
+      rows.add(RowFactory.create(v));
+    }
+    return spark.createDataFrame(rows, schema);
+  }
+
+  /** The pixel columns of a {@link #frame}, in order. */
+  public static String[] pixelColumns(Dataset<Row> frame) {
+    return Arrays.stream(frame.columns()).filter(c -> c.matches("p\\d+")).toArray(String[]::new);
+  }
 
   /** The first {@code limit} labels (all when limit ≤ 0). */
   public static int[] labels(Path file, int limit) throws IOException {

@@ -1,13 +1,12 @@
 package org.sparkntk.ml;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PipelineStage;
@@ -15,10 +14,7 @@ import org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator;
 import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 import org.sparkntk.SparkTestSession;
 import org.sparkntk.data.IdxFiles;
@@ -35,24 +31,6 @@ class FashionMnistTest {
   static final int TRAIN = 2000;
   static final int TEST = 1000;
   static final int POOL = 4;
-
-  static Dataset<Row> frame(SparkSession spark, double[][] x, int[] y) {
-    StructType schema = new StructType();
-    for (int j = 0; j < x[0].length; j++) {
-      schema = schema.add("p" + j, DataTypes.DoubleType, false);
-    }
-    schema = schema.add("label", DataTypes.DoubleType, false);
-    List<Row> rows = new ArrayList<>(x.length);
-    for (int i = 0; i < x.length; i++) {
-      Object[] v = new Object[x[i].length + 1];
-      for (int j = 0; j < x[i].length; j++) {
-        v[j] = x[i][j];
-      }
-      v[x[i].length] = (double) y[i];
-      rows.add(RowFactory.create(v));
-    }
-    return spark.createDataFrame(rows, schema);
-  }
 
   /** Accuracy of assigning each test image to the class whose training mean is nearest (Euclidean). */
   static double nearestClassMean(double[][] x, int[] y, double[][] xt, int[] yt) {
@@ -100,18 +78,21 @@ class FashionMnistTest {
     int[] yt = IdxFiles.labels(DIR.resolve("t10k-labels-idx1-ubyte.gz"), TEST);
     double baseline = nearestClassMean(x, y, xt, yt);
 
+    // The README's notebook cell, as written there.
     SparkSession spark = SparkTestSession.get();
-    String[] pixels = new String[x[0].length];
-    for (int j = 0; j < pixels.length; j++) {
-      pixels[j] = "p" + j;
-    }
-    VectorAssembler assembler = new VectorAssembler().setInputCols(pixels).setOutputCol("features");
+    Dataset<Row> train = IdxFiles.frame(spark, DIR.resolve("train-images-idx3-ubyte.gz"),
+        DIR.resolve("train-labels-idx1-ubyte.gz"), TRAIN, POOL);
+    Dataset<Row> test = IdxFiles.frame(spark, DIR.resolve("t10k-images-idx3-ubyte.gz"),
+        DIR.resolve("t10k-labels-idx1-ubyte.gz"), TEST, POOL);
+    VectorAssembler assembler = new VectorAssembler().setInputCols(IdxFiles.pixelColumns(train))
+        .setOutputCol("features");
     // MSE on one-hot targets solved in closed form (kernel regression): seconds, where 1000 steps take minutes.
     NtkClassifier ntk = new NtkClassifier().setHidden(256).setLoss("mse").setSolverType("regression").setRidge(1e-3);
     long start = System.nanoTime();
-    PipelineModel model = new Pipeline().setStages(new PipelineStage[] {assembler, ntk}).fit(frame(spark, x, y));
+    PipelineModel model = new Pipeline().setStages(new PipelineStage[] {assembler, ntk}).fit(train);
     double accuracy = new MulticlassClassificationEvaluator().setMetricName("accuracy")
-        .evaluate(model.transform(frame(spark, xt, yt)));
+        .evaluate(model.transform(test));
+    assertEquals(49, IdxFiles.pixelColumns(train).length);
     System.out.printf("Fashion-MNIST %d/%d: NTK accuracy %.4f, nearest class mean %.4f, %.1f s%n", TRAIN, TEST,
         accuracy, baseline, (System.nanoTime() - start) / 1e9);
     assertTrue(accuracy > baseline + 0.05, "NTK accuracy " + accuracy + " vs nearest class mean " + baseline);

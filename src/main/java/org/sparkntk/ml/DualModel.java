@@ -1,28 +1,25 @@
 package org.sparkntk.ml;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.sql.Dataset;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.apache.spark.storage.StorageLevel;
 import org.sparkntk.api.NtkJob;
 import org.sparkntk.config.JobConfig;
-import org.sparkntk.data.DataReader;
-import org.sparkntk.data.LabeledData;
-import org.sparkntk.data.RowBlock;
+import org.sparkntk.data.DataException;
 import org.sparkntk.gram.BlockKernel;
 import org.sparkntk.gram.BlockPlan;
-import org.sparkntk.gram.GramMatrix;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
-import org.sparkntk.spark.RowBlocks;
-import org.sparkntk.spark.SparkGram;
 import org.sparkntk.spark.TaskMemory;
 
 /**
@@ -30,8 +27,13 @@ import org.sparkntk.spark.TaskMemory;
  * f_0 = 0 for solver.f0 = zero), the training features X and the solver's dual coefficients α
  * ({@code FitResult.coefficients}). Every solver's prediction has this form: regression
  * α = (Θ + ρI)⁻¹(Y − f_0(X)); flow α = V Λ⁻¹(I − e^{−τΛ/N}) Vᵀ (Y − f_0(X)); steps
- * α_{t+1} = α_t − (η/N) d_t. Prediction recomputes the cross kernel on executors with the job's
- * own kernel and block plan, so it reproduces {@code NtkJob.run}'s test predictions.
+ * α_{t+1} = α_t − (η/N) d_t.
+ *
+ * <p>{@link #score} computes f on the executors, partition by partition of the input rows: the
+ * training features and α (N·(d + O)·8 bytes), the network and the fit's own kernel are broadcast
+ * once, the training rows are cut into the fit's blocks X_J and f(x*) = f_0(x*) + Σ_J Θ(x*, X_J) α_J
+ * is accumulated over them, so it reproduces {@code NtkJob.run}'s test predictions without ever
+ * holding an M × N kernel or the M × O scores on the driver.
  *
  * @param settings      the job settings of the fit (they rebuild the kernel)
  * @param network       the network giving f_0 and the empirical kernel
@@ -56,51 +58,170 @@ record DualModel(Map<String, String> settings, Mlp network, InputMapping mapping
     return trainFeatures.length / inputs;
   }
 
-  /** f(x*) of every row of {@code features} (one ml Vector column), row-major [M × O] in reading order. */
-  double[] predict(SparkSession spark, Dataset<Row> features) {
-    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    LabeledData data = DataReader.examples("data to transform", features, List.of(), false);
-    if (data.featureCount() != inputs) {
-      throw new IllegalArgumentException("the features column has vectors of size " + data.featureCount()
-          + ", but the model was fitted on vectors of size " + inputs);
-    }
+  /** Rows scored per step on an executor (fewer when the fit's blocks are smaller). */
+  static final int CHUNK_ROWS = 512;
+
+  /** What one scored input row becomes; {@code scores} is the chunk's [rows × O], the row's are at {@code i}. */
+  interface Emit<T> extends Serializable {
+    T of(Row row, double[] scores, int i);
+  }
+
+  /**
+   * Scores every row of {@code rows} on the executors, in the rows' own partitions: each partition's
+   * rows are read in chunks, mapped by γ, prepared by the fit's kernel and multiplied against the
+   * training blocks, f = f_0 + Σ_J Θ(x*, X_J) α_J; each row is then emitted with its chunk's scores.
+   * The training features and α (N·(d + O) doubles), the network and the kernel are broadcast once
+   * per call; nothing of size M is collected. Lazy, like any RDD transformation.
+   *
+   * @param featuresIndex the position of the ml Vector features column in the rows
+   */
+  <T> JavaRDD<T> score(JavaRDD<Row> rows, int featuresIndex, Emit<T> emit) {
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(rows.context());
     JobConfig config = JobConfig.of(settings);
     BlockKernel<?> kernel = NtkJob.kernel(config, network, mapping);
     int n = trainRows();
-    int m = Math.toIntExact(data.count());
-    // The block size of the fit (it depends on N only), so that the kernel blocks are the job's.
-    int blockSize = NtkJob.blockSize(config, kernel, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
-    BlockPlan trainPlan = new BlockPlan(n, blockSize);
-    BlockPlan plan = new BlockPlan(m, blockSize);
-    JavaRDD<RowBlock> trainBlocks = trainBlocks(sc, trainPlan);
-    JavaRDD<RowBlock> blocks = RowBlocks.of(data, plan, mapping);
-    try {
-      double[] f = settings.getOrDefault("solver.f0", "network").equals("zero") ? new double[m * outputs]
-          : RowBlocks.outputs(blocks, plan, network);
-      GramMatrix cross = SparkGram.cross(sc, blocks, plan, trainBlocks, trainPlan, kernel, "cross kernel (transform)");
-      Blas.get().gemm(cross.rows(), outputs / kernel.rowsPerExample(), cross.cols(), 1.0, cross.data(), coefficients,
-          1.0, f);
+    long budget = TaskMemory.budgetBytes(sc);
+    // The block size of the fit (it depends on N only), so that the training blocks are the job's.
+    int blockSize = NtkJob.blockSize(config, kernel, n, sc.defaultParallelism(), budget);
+    Broadcast<Scorer<?>> shared = sc.broadcast(scorer(kernel, new BlockPlan(n, blockSize), budget));
+    return rows.mapPartitions(it -> scored(it, shared.value(), featuresIndex, emit));
+  }
+
+  <F extends Serializable> Scorer<F> scorer(BlockKernel<F> kernel, BlockPlan plan, long budget) {
+    int blocks = plan.blockCount();
+    int[] starts = new int[blocks + 1];
+    for (int b = 0; b < blocks; b++) {
+      starts[b] = Math.toIntExact(plan.start(b));
+    }
+    starts[blocks] = trainRows();
+    // A task keeps the prepared training blocks for its whole partition when they take at most half its budget.
+    boolean keep = (double) kernel.preparedBytes(plan.blockSize()) * blocks <= budget / 2.0;
+    boolean mapped = mapping.kind() != InputMapping.Kind.NONE && mapping.isFinite();
+    boolean zeroF0 = settings.getOrDefault("solver.f0", "network").equals("zero");
+    return new Scorer<>(kernel, network, mapped ? mapping : null, zeroF0, inputs, outputs, trainFeatures,
+        coefficients, starts, Math.max(1, Math.min(CHUNK_ROWS, plan.blockSize())), keep);
+  }
+
+  /**
+   * Everything an executor needs to score rows, broadcast once per transform.
+   *
+   * @param mapping γ when it maps the rows (null: the raw features)
+   * @param starts  the first training row of each training block, then N
+   * @param keep    whether a task keeps the prepared training blocks for its partition (else per chunk)
+   */
+  record Scorer<F extends Serializable>(BlockKernel<F> kernel, Mlp network, InputMapping mapping, boolean zeroF0,
+                                        int inputs, int outputs, double[] trainFeatures, double[] coefficients,
+                                        int[] starts, int chunk, boolean keep) implements Serializable {
+
+    /** The prepared training blocks, mapped as {@code RowBlocks.of} maps rows. */
+    List<F> prepareTraining() {
+      List<F> out = new ArrayList<>();
+      for (int b = 0; b + 1 < starts.length; b++) {
+        out.add(prepareTraining(b));
+      }
+      return out;
+    }
+
+    F prepareTraining(int b) {
+      int rows = starts[b + 1] - starts[b];
+      double[] x = Arrays.copyOfRange(trainFeatures, starts[b] * inputs, starts[b + 1] * inputs);
+      return kernel.prepare(mapping == null ? x : mapping.apply(x, rows), rows);
+    }
+
+    /** f(x*) of {@code rows} raw feature rows x (row-major [rows × d]), [rows × O]; {@code prepared} may be null. */
+    double[] scores(double[] x, int rows, List<F> prepared) {
+      double[] z = mapping == null ? x : mapping.apply(x, rows);
+      double[] f = zeroF0 ? new double[rows * outputs] : network.outputs(z, rows);
+      F left = kernel.prepare(z, rows);
+      int k = kernel.rowsPerExample();
+      int width = outputs / k;
+      for (int b = 0; b + 1 < starts.length; b++) {
+        F right = prepared != null ? prepared.get(b) : prepareTraining(b);
+        int cols = (starts[b + 1] - starts[b]) * k;
+        double[] block = kernel.block(left, right);
+        // f += Θ(x*, X_J) α_J, α_J the rows of α of training block J ([N·k × O/k] row-major).
+        Blas.get().gemm(false, false, rows * k, width, cols, 1.0, block, 0, cols, coefficients,
+            starts[b] * k * width, width, 1.0, f, 0, width);
+      }
       return f;
-    } finally {
-      trainBlocks.unpersist(false);
-      blocks.unpersist(false);
-      sc.setJobDescription(null);
     }
   }
 
-  /** The training rows as row blocks of {@code plan}, mapped on the executors as {@code RowBlocks.of} maps them. */
-  private JavaRDD<RowBlock> trainBlocks(JavaSparkContext sc, BlockPlan plan) {
-    List<RowBlock> raw = new ArrayList<>();
-    for (int b = 0; b < plan.blockCount(); b++) {
-      int start = Math.toIntExact(plan.start(b));
-      int rows = plan.rows(b);
-      raw.add(new RowBlock(b, start, rows,
-          Arrays.copyOfRange(trainFeatures, start * inputs, (start + rows) * inputs), new double[0]));
+  private static <F extends Serializable, T> Iterator<T> scored(Iterator<Row> rows, Scorer<F> scorer,
+                                                                int featuresIndex, Emit<T> emit) {
+    return new Scored<>(rows, scorer, featuresIndex, emit);
+  }
+
+  /** One partition's rows, scored a chunk at a time and emitted in their own order. */
+  private static final class Scored<F extends Serializable, T> implements Iterator<T> {
+    private final Iterator<Row> rows;
+    private final Scorer<F> scorer;
+    private final int featuresIndex;
+    private final Emit<T> emit;
+    private final List<Row> chunk = new ArrayList<>();
+    private List<F> prepared;
+    private double[] scores;
+    private int next;
+
+    Scored(Iterator<Row> rows, Scorer<F> scorer, int featuresIndex, Emit<T> emit) {
+      this.rows = rows;
+      this.scorer = scorer;
+      this.featuresIndex = featuresIndex;
+      this.emit = emit;
     }
-    InputMapping gamma = mapping;
-    boolean mapped = gamma.kind() != InputMapping.Kind.NONE && gamma.isFinite();
-    return sc.parallelize(raw, Math.max(1, raw.size()))
-        .map(b -> mapped ? new RowBlock(b.block(), b.start(), b.rows(), gamma.apply(b.features(), b.rows()), b.labels()) : b)
-        .persist(StorageLevel.MEMORY_AND_DISK());
+
+    @Override
+    public boolean hasNext() {
+      if (next < chunk.size()) {
+        return true;
+      }
+      chunk.clear();
+      next = 0;
+      while (chunk.size() < scorer.chunk() && rows.hasNext()) {
+        chunk.add(rows.next());
+      }
+      if (chunk.isEmpty()) {
+        prepared = null;
+        return false;
+      }
+      int d = scorer.inputs();
+      double[] x = new double[chunk.size() * d];
+      for (int i = 0; i < chunk.size(); i++) {
+        System.arraycopy(features(chunk.get(i).get(featuresIndex), d), 0, x, i * d, d);
+      }
+      if (scorer.keep() && prepared == null) {
+        prepared = scorer.prepareTraining();
+      }
+      scores = scorer.scores(x, chunk.size(), prepared);
+      return true;
+    }
+
+    @Override
+    public T next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      T out = emit.of(chunk.get(next), scores, next);
+      next++;
+      return out;
+    }
+  }
+
+  /** The values of one row's features column, checked as {@code DataReader} checks them. */
+  static double[] features(Object value, int inputs) {
+    if (!(value instanceof Vector v)) {
+      throw new DataException("the features column has a missing value");
+    }
+    if (v.size() != inputs) {
+      throw new DataException("the features column has vectors of size " + v.size()
+          + ", but the model was fitted on vectors of size " + inputs);
+    }
+    double[] x = v.toArray();
+    for (int j = 0; j < x.length; j++) {
+      if (!Double.isFinite(x[j])) {
+        throw new DataException("the features column has " + x[j] + " at [" + j + "], not a finite number");
+      }
+    }
+    return x;
   }
 }

@@ -1,9 +1,9 @@
 package org.sparkntk.ml;
 
 import java.io.Serializable;
+import java.util.Arrays;
+import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.util.MLWritable;
@@ -11,18 +11,17 @@ import org.apache.spark.ml.util.MLWriter;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
 
 /**
  * What {@link NtkRegressionModel} and {@link NtkClassificationModel} share: the fitted
  * {@link DualModel} f(x*) = f_0(x*) + Θ(x*, X) α, the features and prediction columns, and
- * {@link #transform}, which computes the cross kernel Θ(X*, X) on executors, collects the scores
- * to the driver (an M × N kernel is collected either way) and appends the output columns.
- *
- * <p>Rows are matched to their scores by their position in the input (as the CLI numbers rows in
- * reading order), which assumes, as Spark's own recomputation of lost partitions does, that the
- * input Dataset yields its rows in the same order each time it is computed.
+ * {@link #transform}, which scores the rows on the executors: the training features and α
+ * (N·(d + O)·8 bytes) are broadcast once, and each partition of the input computes
+ * f(x*) = f_0(x*) + Σ_J Θ(x*, X_J) α_J over the training blocks X_J for its own rows, a chunk at a
+ * time, and emits every row with its output columns. Nothing of size M × N or M × O reaches the
+ * driver, and each output row is computed from the input row it extends, whatever order or
+ * partitioning the input has.
  */
 public abstract class NtkModel<M extends NtkModel<M>> extends Model<M> implements MLWritable {
   private static final long serialVersionUID = 1L;
@@ -42,7 +41,7 @@ public abstract class NtkModel<M extends NtkModel<M>> extends Model<M> implement
     setDefault(predictionCol, "prediction");
   }
 
-  /** Computes the output columns of one row from its O scores f(x*), row {@code row} of {@code scores}. */
+  /** Computes the output columns of one row from its O scores f(x*), row {@code row} of the [rows × O] {@code scores}. */
   interface RowOutputs extends Serializable {
     Object[] of(double[] scores, int row);
   }
@@ -93,35 +92,37 @@ public abstract class NtkModel<M extends NtkModel<M>> extends Model<M> implement
     return appendOutputs(schema);
   }
 
-  /** f(x*) of every row of {@code dataset}, row-major [M × O] in reading order. */
+  /**
+   * f(x*) of every row of {@code dataset}, row-major [M × O] in the order the rows are read,
+   * computed on the executors as {@link #transform} computes them and collected (M × O doubles).
+   */
   public double[] scores(Dataset<?> dataset) {
     Schemas.requireVector(dataset.schema(), getFeaturesCol(), "featuresCol");
-    return dual.predict(dataset.sparkSession(), dataset.select(getFeaturesCol()));
+    int o = dual.outputs();
+    List<double[]> rows = dual.score(dataset.toDF().select(getFeaturesCol()).javaRDD(), 0,
+        (row, scores, i) -> Arrays.copyOfRange(scores, i * o, (i + 1) * o)).collect();
+    double[] out = new double[Math.multiplyExact(rows.size(), o)];
+    for (int i = 0; i < rows.size(); i++) {
+      System.arraycopy(rows.get(i), 0, out, i * o, o);
+    }
+    return out;
   }
 
   @Override
   public Dataset<Row> transform(Dataset<?> dataset) {
     StructType out = transformSchema(dataset.schema(), true);
     Dataset<Row> df = dataset.toDF();
-    SparkSession spark = df.sparkSession();
-    if (df.isEmpty()) {
-      return spark.createDataFrame(java.util.List.of(), out);
-    }
-    double[] scores = dual.predict(spark, df.select(getFeaturesCol()));
-    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<double[]> shared = sc.broadcast(scores);
     RowOutputs outputs = rowOutputs();
-    JavaRDD<Row> rows = df.javaRDD().zipWithIndex().map(t -> {
-      Row r = t._1();
-      Object[] extra = outputs.of(shared.value(), Math.toIntExact(t._2()));
+    JavaRDD<Row> rows = dual.score(df.javaRDD(), df.schema().fieldIndex(getFeaturesCol()), (r, scores, i) -> {
+      Object[] extra = outputs.of(scores, i);
       Object[] values = new Object[r.length() + extra.length];
-      for (int i = 0; i < r.length(); i++) {
-        values[i] = r.get(i);
+      for (int c = 0; c < r.length(); c++) {
+        values[c] = r.get(c);
       }
       System.arraycopy(extra, 0, values, r.length(), extra.length);
       return RowFactory.create(values);
     });
-    return spark.createDataFrame(rows, out);
+    return df.sparkSession().createDataFrame(rows, out);
   }
 
   @Override

@@ -6,9 +6,10 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * A fitted {@link NtkRegressor}: prediction = f(x*) = f_0(x*) + Θ(x*, X) α, the cross kernel
- * computed on executors. Saved as Spark ML models are (metadata JSON and Parquet data, plus the
- * network in spark-ntk's saved model format), also inside a {@code PipelineModel}.
+ * A fitted {@link NtkRegressor}: prediction = f(x*) = f_0(x*) + Θ(x*, X) α, scored on the
+ * executors against the broadcast training blocks (see {@link NtkModel}). Saved as Spark ML
+ * models are (metadata JSON and Parquet data, plus the network in spark-ntk's saved model format),
+ * also inside a {@code PipelineModel}.
  */
 public final class NtkRegressionModel extends NtkModel<NtkRegressionModel> {
   private static final long serialVersionUID = 1L;

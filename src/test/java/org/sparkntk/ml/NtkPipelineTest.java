@@ -19,6 +19,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.BeforeAll;
@@ -121,6 +122,76 @@ class NtkPipelineTest {
       }
       assertEquals(best, rows.get(i).getDouble(2));
     }
+  }
+
+  /** The test rows with an int id column (their position) and the assembled features. */
+  private static Dataset<Row> withIds(Dataset<Row> df) {
+    List<Row> rows = df.collectAsList();
+    List<Row> list = new ArrayList<>();
+    for (int i = 0; i < rows.size(); i++) {
+      list.add(RowFactory.create(i, rows.get(i).getDouble(0), rows.get(i).getDouble(1)));
+    }
+    StructType schema = new StructType().add("id", DataTypes.IntegerType).add("x1", DataTypes.DoubleType)
+        .add("x2", DataTypes.DoubleType);
+    return ASSEMBLER.transform(spark.createDataFrame(list, schema));
+  }
+
+  @Test
+  void everyRowKeepsItsOwnPredictionWhateverTheOrder() {
+    NtkRegressionModel model = new NtkRegressor().setLabelCol("y").setHidden(32).setSolverType("regression")
+        .setRidge(1e-4).setSeed(7).fit(ASSEMBLER.transform(train));
+    Dataset<Row> base = withIds(test);
+    double[] expected = model.scores(base); // in the original order: row i has id i
+    assertEquals(40, expected.length);
+    assertClose(expected, column(model.transform(base), "prediction"), 0, "transform in the original order");
+    Map<String, Dataset<Row>> shuffled = Map.of(
+        "repartition(3)", base.repartition(3),
+        "orderBy(rand(seed))", base.orderBy(functions.rand(11)),
+        "repartition(5) then orderBy(rand())", base.repartition(5).orderBy(functions.rand()));
+    for (var e : shuffled.entrySet()) {
+      List<Row> rows = model.transform(e.getValue()).select("id", "prediction").collectAsList();
+      assertEquals(40, rows.size(), e.getKey());
+      java.util.Set<Integer> seen = new java.util.HashSet<>();
+      for (Row r : rows) {
+        int id = r.getInt(0);
+        assertTrue(seen.add(id), e.getKey() + ": id " + id + " twice");
+        assertEquals(expected[id], r.getDouble(1), 1e-10 * Math.max(1, Math.abs(expected[id])),
+            e.getKey() + ", id " + id);
+      }
+    }
+  }
+
+  @Test
+  void smallChunksAndBlocksGiveTheSameScores() {
+    NtkClassificationModel model = new NtkClassifier().setLabelCol("cls").setHidden(32).setSteps(50).setSeed(9)
+        .setKernelOutputs("full").fit(ASSEMBLER.transform(train));
+    DualModel dual = model.dual();
+    Dataset<Row> base = withIds(test);
+    double[] expected = model.scores(base);
+    // Training blocks and chunks of 7 rows: many chunks per partition and many blocks X_J per chunk.
+    Map<String, String> settings = new java.util.HashMap<>(dual.settings());
+    settings.put("kernel.blockSize", "7");
+    DualModel small = new DualModel(settings, dual.network(), dual.mapping(), dual.inputs(), dual.trainFeatures(),
+        dual.outputs(), dual.coefficients());
+    int o = dual.outputs();
+    List<double[]> rows = small.score(base.select("features").javaRDD(), 0,
+        (r, scores, i) -> java.util.Arrays.copyOfRange(scores, i * o, (i + 1) * o)).collect();
+    double[] actual = new double[rows.size() * o];
+    for (int i = 0; i < rows.size(); i++) {
+      System.arraycopy(rows.get(i), 0, actual, i * o, o);
+    }
+    assertClose(expected, actual, 1e-10, "blocks of 7");
+
+    // The training blocks prepared once per partition or again for every chunk.
+    samePreparedOrNot(small, NtkJob.kernel(JobConfig.of(settings), dual.network(), dual.mapping()));
+  }
+
+  private static <F extends java.io.Serializable> void samePreparedOrNot(DualModel dual,
+                                                                         org.sparkntk.gram.BlockKernel<F> kernel) {
+    DualModel.Scorer<F> scorer = dual.scorer(kernel, new org.sparkntk.gram.BlockPlan(dual.trainRows(), 7),
+        Long.MAX_VALUE);
+    double[] x = java.util.Arrays.copyOf(dual.trainFeatures(), 10 * dual.inputs());
+    assertClose(scorer.scores(x, 10, scorer.prepareTraining()), scorer.scores(x, 10, null), 0, "prepared per chunk");
   }
 
   @Test

@@ -63,8 +63,13 @@ class NtkSchemaTest {
     assertEquals(3, model.numTrainRows());
     assertEquals(2, model.numFeatures());
     Dataset<Row> wide = spark.createDataFrame(List.of(RowFactory.create(Vectors.dense(1, 2, 3), 0.0)), GOOD);
-    assertTrue(message(() -> model.transform(wide).count()).contains("the features column has vectors of size 3, "
-        + "but the model was fitted on vectors of size 2"));
+    // The rows are checked on the executors, as they are scored: the job fails with the reader's exception.
+    Throwable failure = assertThrows(Exception.class, () -> model.transform(wide).count());
+    while (failure != null && !(failure instanceof IllegalArgumentException)) {
+      failure = failure.getCause();
+    }
+    assertTrue(failure != null && failure.getMessage().contains("the features column has vectors of size 3, "
+        + "but the model was fitted on vectors of size 2"), String.valueOf(failure));
     assertTrue(message(() -> model.transformSchema(new StructType().add("x", DataTypes.DoubleType)))
         .contains("featuresCol = 'features': no such column"));
     assertEquals(0, model.transform(df.limit(0)).count());

@@ -1,6 +1,7 @@
 package org.sparkntk.ml;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -96,6 +97,8 @@ class NtkPipelineTest {
       double[] expected = jobPredictions(ntk.settings("y"), train.select("x1", "x2", "y"), test.select("x1", "x2"));
       assertClose(expected, column(out, "prediction"), 1e-10, solver);
     }
+    // A notebook's session outlives fit and transform: the stages never stop it.
+    assertFalse(spark.sparkContext().isStopped(), "fit or transform stopped the notebook's SparkSession");
   }
 
   @Test

@@ -2,6 +2,7 @@ package org.sparkntk.gram;
 
 import java.io.Serializable;
 import org.sparkntk.linalg.Blas;
+import org.sparkntk.linalg.Matrices;
 import org.sparkntk.model.Activation;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.InputMapping;
@@ -128,18 +129,6 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
     return ntk;
   }
 
-  private static double[] squaredNorms(double[] x, int rows, int cols) {
-    double[] out = new double[rows];
-    for (int i = 0; i < rows; i++) {
-      double s = 0;
-      for (int k = 0; k < cols; k++) {
-        s += x[i * cols + k] * x[i * cols + k];
-      }
-      out[i] = s;
-    }
-    return out;
-  }
-
   @Override
   public Prepared prepare(double[] x, int rows) {
     int n0 = arch.inputs();
@@ -194,15 +183,11 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
         sigma[e] += sb2;
       }
     } else {
-      // Σ_0 = ½ exp(−2π²σ²‖v − v'‖²), ‖v − v'‖² = ‖v‖² + ‖v'‖² − 2 vᵀv'
-      Blas.get().gemmNT(m, n, n0, -2.0, left.x(), right.x(), 0.0, sigma);
-      double[] nl = squaredNorms(left.x(), m, n0);
-      double[] nr = squaredNorms(right.x(), n, n0);
-      for (int i = 0; i < m; i++) {
-        for (int j = 0; j < n; j++) {
-          int e = i * n + j;
-          sigma[e] = sw2 * inputLimit.limitInputKernel(nl[i] + nr[j] + sigma[e]) + sb2;
-        }
+      // Σ_0 = ½ exp(−2π²σ²‖v − v'‖²)
+      double[] d2 = Matrices.squaredDistances(left.x(), Matrices.rowSquaredNorms(left.x(), m, n0), m, right.x(),
+          Matrices.rowSquaredNorms(right.x(), n, n0), n, n0);
+      for (int e = 0; e < sigma.length; e++) {
+        sigma[e] = sw2 * inputLimit.limitInputKernel(d2[e]) + sb2;
       }
     }
     Parameterization p = arch.parameterization();

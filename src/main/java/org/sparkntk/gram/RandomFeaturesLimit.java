@@ -2,6 +2,7 @@ package org.sparkntk.gram;
 
 import java.io.Serializable;
 import org.sparkntk.linalg.Blas;
+import org.sparkntk.linalg.Matrices;
 import org.sparkntk.model.RandomFeatures;
 
 /**
@@ -46,16 +47,7 @@ public final class RandomFeaturesLimit implements BlockKernel<RandomFeaturesLimi
       throw new IllegalArgumentException("input has " + x.length + " values, expected rows × inputs = "
           + rows + " × " + inputs);
     }
-    double[] norms = new double[rows];
-    for (int i = 0; i < rows; i++) {
-      double s = 0;
-      for (int k = 0; k < inputs; k++) {
-        double v = x[i * inputs + k];
-        s += v * v;
-      }
-      norms[i] = s;
-    }
-    return new Prepared(rows, x.clone(), norms);
+    return new Prepared(rows, x.clone(), Matrices.rowSquaredNorms(x, rows, inputs));
   }
 
   @Override
@@ -72,25 +64,22 @@ public final class RandomFeaturesLimit implements BlockKernel<RandomFeaturesLimi
   public double[] scalarBlock(Prepared left, Prepared right) {
     int m = left.rows();
     int n = right.rows();
-    double[] k = new double[m * n];
-    Blas.get().gemmNT(m, n, inputs, 1.0, left.x(), right.x(), 0.0, k);
     double[] nl = left.squaredNorms();
     double[] nr = right.squaredNorms();
     if (basis == RandomFeatures.Basis.FOURIER) {
       double c = 2.0 * Math.PI * Math.PI * scale * scale;
-      for (int i = 0; i < m; i++) {
-        for (int j = 0; j < n; j++) {
-          int e = i * n + j;
-          double d2 = Math.max(0.0, nl[i] + nr[j] - 2.0 * k[e]);
-          k[e] = Math.exp(-c * d2);
-        }
+      double[] k = Matrices.squaredDistances(left.x(), nl, m, right.x(), nr, n, inputs);
+      for (int e = 0; e < k.length; e++) {
+        k[e] = Math.exp(-c * k[e]);
       }
-    } else {
-      for (int i = 0; i < m; i++) {
-        for (int j = 0; j < n; j++) {
-          int e = i * n + j;
-          k[e] = arcCosine(Math.sqrt(nl[i] * nr[j]), k[e]) / inputs;
-        }
+      return k;
+    }
+    double[] k = new double[m * n];
+    Blas.get().gemmNT(m, n, inputs, 1.0, left.x(), right.x(), 0.0, k);
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        int e = i * n + j;
+        k[e] = arcCosine(Math.sqrt(nl[i] * nr[j]), k[e]) / inputs;
       }
     }
     return k;

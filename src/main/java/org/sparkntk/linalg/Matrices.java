@@ -47,6 +47,37 @@ public final class Matrices {
     return Math.sqrt(s);
   }
 
+  /** ‖x_i‖² of each row of the row-major [rows × cols] matrix x. */
+  public static double[] rowSquaredNorms(double[] x, int rows, int cols) {
+    double[] out = new double[rows];
+    for (int i = 0; i < rows; i++) {
+      double s = 0;
+      for (int k = 0; k < cols; k++) {
+        double v = x[i * cols + k];
+        s += v * v;
+      }
+      out[i] = s;
+    }
+    return out;
+  }
+
+  /**
+   * ‖a_i − b_j‖², row-major [m × n], for the rows of a [m × d] and b [n × d] with their squared norms,
+   * as ‖a_i‖² + ‖b_j‖² − 2 a_iᵀb_j (one GEMM), clamped at 0 against rounding.
+   */
+  public static double[] squaredDistances(double[] a, double[] aNorms, int m, double[] b, double[] bNorms, int n,
+                                          int d) {
+    double[] out = new double[m * n];
+    Blas.get().gemmNT(m, n, d, -2.0, a, b, 0.0, out);
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        int e = i * n + j;
+        out[e] = Math.max(0.0, aNorms[i] + bNorms[j] + out[e]);
+      }
+    }
+    return out;
+  }
+
   /** Sum of the diagonal of the row-major n×n matrix. */
   public static double trace(double[] a, int n) {
     double t = 0;

@@ -38,6 +38,7 @@ import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Parameterization;
 import org.sparkntk.output.AtomicFiles;
+import org.sparkntk.output.JobOutputs;
 import org.sparkntk.output.Plots;
 import org.sparkntk.solver.FitResult;
 import org.sparkntk.solver.KernelProblem;
@@ -364,9 +365,9 @@ public final class DynamicsReport {
         o.put("width", x.width());
         o.put("steps", x.steps()[l]);
         o.put("rmseEmpiricalTrain", x.rmseEmpiricalTrain()[l]);
-        putNumber(o, "rmseEmpiricalTest", x.rmseEmpiricalTest()[l]);
+        JobOutputs.putNumber(o, "rmseEmpiricalTest", x.rmseEmpiricalTest()[l]);
         o.put("rmseAnalyticTrain", x.rmseAnalyticTrain()[l]);
-        putNumber(o, "rmseAnalyticTest", x.rmseAnalyticTest()[l]);
+        JobOutputs.putNumber(o, "rmseAnalyticTest", x.rmseAnalyticTest()[l]);
         o.put("kernelChange", x.kernelChange());
         o.put("networkTrainCostStart", x.networkCost()[0]);
         o.put("networkTrainCostEnd", x.networkCost()[l]);
@@ -377,8 +378,8 @@ public final class DynamicsReport {
         o.put("k", c.k());
         o.put("eigenvalue", c.eigenvalue());
         o.put("predictedRate", c.predictedRate());
-        putNumber(o, "networkRate", c.networkRate());
-        putNumber(o, "kernelRate", c.kernelRate());
+        JobOutputs.putNumber(o, "networkRate", c.networkRate());
+        JobOutputs.putNumber(o, "kernelRate", c.kernelRate());
       }
       ObjectNode settings = root.putObject("settings");
       config.settings().forEach(settings::put);
@@ -394,13 +395,5 @@ public final class DynamicsReport {
 
   private static String num(double v) {
     return Double.isNaN(v) ? "" : Double.toString(v);
-  }
-
-  private static void putNumber(ObjectNode node, String field, double v) {
-    if (Double.isNaN(v)) {
-      node.putNull(field);
-    } else {
-      node.put(field, v);
-    }
   }
 }

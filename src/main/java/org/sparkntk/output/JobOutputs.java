@@ -125,7 +125,7 @@ public final class JobOutputs {
   }
 
   /** JSON has no NaN or ∞: write null for NaN and the string "inf" for +∞. */
-  private static void putNumber(ObjectNode node, String field, double v) {
+  public static void putNumber(ObjectNode node, String field, double v) {
     if (Double.isNaN(v)) {
       node.putNull(field);
     } else if (Double.isInfinite(v)) {

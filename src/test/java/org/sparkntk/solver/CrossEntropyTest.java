@@ -143,49 +143,7 @@ class CrossEntropyTest {
       }
       double[] fNext = f.clone();
       double[] gNext = g.clone();
-      if (c.layout == Layout.TRACE) {
-        // f[i][a] -= η/N Σ_j K[i][j] d[j][a]
-        for (int a = 0; a < o; a++) {
-          for (int i = 0; i < N; i++) {
-            double s = 0;
-            for (int j = 0; j < N; j++) {
-              s += c.k[i * n + j] * d[j * o + a];
-            }
-            fNext[i * o + a] -= lr / N * s;
-          }
-          for (int i = 0; i < M; i++) {
-            double s = 0;
-            for (int j = 0; j < N; j++) {
-              s += c.kx[i * n + j] * d[j * o + a];
-            }
-            gNext[i * o + a] -= lr / N * s;
-          }
-        }
-      } else {
-        // f[i][a] -= η/N Σ_{j,b} Θ_ab(x_i, x_j) d[j][b], Θ_ab(x_i, x_j) at row i·O + a, column j·O + b
-        for (int i = 0; i < N; i++) {
-          for (int a = 0; a < o; a++) {
-            double s = 0;
-            for (int j = 0; j < N; j++) {
-              for (int bb = 0; bb < o; bb++) {
-                s += c.k[(i * o + a) * n + j * o + bb] * d[j * o + bb];
-              }
-            }
-            fNext[i * o + a] -= lr / N * s;
-          }
-        }
-        for (int i = 0; i < M; i++) {
-          for (int a = 0; a < o; a++) {
-            double s = 0;
-            for (int j = 0; j < N; j++) {
-              for (int bb = 0; bb < o; bb++) {
-                s += c.kx[(i * o + a) * n + j * o + bb] * d[j * o + bb];
-              }
-            }
-            gNext[i * o + a] -= lr / N * s;
-          }
-        }
-      }
+      DirectKernelStep.apply(c.layout == Layout.TRACE, c.k, c.kx, n, N, M, o, lr, d, fNext, gNext);
       f = fNext;
       g = gNext;
     }

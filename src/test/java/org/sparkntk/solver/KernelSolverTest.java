@@ -107,49 +107,7 @@ class KernelSolverTest {
       }
       double[] fNext = f.clone();
       double[] gNext = g.clone();
-      if (c.layout == Layout.TRACE) {
-        // f[i][a] -= η/N Σ_j K[i][j] d[j][a]: the N×N kernel on each output column a.
-        for (int a = 0; a < O; a++) {
-          for (int i = 0; i < N; i++) {
-            double s = 0;
-            for (int j = 0; j < N; j++) {
-              s += c.k[i * n + j] * d[j * O + a];
-            }
-            fNext[i * O + a] -= lr / N * s;
-          }
-          for (int i = 0; i < M; i++) {
-            double s = 0;
-            for (int j = 0; j < N; j++) {
-              s += c.kx[i * n + j] * d[j * O + a];
-            }
-            gNext[i * O + a] -= lr / N * s;
-          }
-        }
-      } else {
-        // f[i][a] -= η/N Σ_{j,b} Θ_ab(x_i, x_j) d[j][b], Θ_ab(x_i, x_j) at row i·O + a, column j·O + b.
-        for (int i = 0; i < N; i++) {
-          for (int a = 0; a < O; a++) {
-            double s = 0;
-            for (int j = 0; j < N; j++) {
-              for (int bb = 0; bb < O; bb++) {
-                s += c.k[(i * O + a) * n + j * O + bb] * d[j * O + bb];
-              }
-            }
-            fNext[i * O + a] -= lr / N * s;
-          }
-        }
-        for (int i = 0; i < M; i++) {
-          for (int a = 0; a < O; a++) {
-            double s = 0;
-            for (int j = 0; j < N; j++) {
-              for (int bb = 0; bb < O; bb++) {
-                s += c.kx[(i * O + a) * n + j * O + bb] * d[j * O + bb];
-              }
-            }
-            gNext[i * O + a] -= lr / N * s;
-          }
-        }
-      }
+      DirectKernelStep.apply(c.layout == Layout.TRACE, c.k, c.kx, n, N, M, O, lr, d, fNext, gNext);
       f = fNext;
       g = gNext;
     }

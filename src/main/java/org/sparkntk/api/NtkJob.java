@@ -36,6 +36,7 @@ import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Model;
 import org.sparkntk.model.ModelStore;
 import org.sparkntk.model.RandomFeatures;
+import org.sparkntk.output.GramCheckpoint;
 import org.sparkntk.output.JobOutputs;
 import org.sparkntk.output.Manifest;
 import org.sparkntk.output.PhaseTimer;
@@ -153,10 +154,14 @@ public final class NtkJob {
       }
     }
 
-    GramMatrix trainGram = timer.time("training Gram",
-        () -> SparkGram.symmetric(sc, trainBlocks, trainPlan, kernel, "training Gram"));
+    GramCheckpoint[] checkpoints = outputDir == null || !config.get(ConfigKeys.OUTPUT_CHECKPOINT) ? null
+        : timer.time("checkpoint", () -> openCheckpoints(outputDir, config, model, kernel, trainBlocks, trainPlan,
+            testBlocks, testPlan));
+    GramMatrix trainGram = timer.time("training Gram", () -> SparkGram.symmetric(sc, trainBlocks, trainPlan, kernel,
+        "training Gram", checkpoints == null ? null : checkpoints[0]));
     GramMatrix crossGram = test == null ? null : timer.time("cross kernel",
-        () -> SparkGram.cross(sc, testBlocks, testPlan, trainBlocks, trainPlan, kernel, "cross kernel"));
+        () -> SparkGram.cross(sc, testBlocks, testPlan, trainBlocks, trainPlan, kernel, "cross kernel",
+            checkpoints == null ? null : checkpoints[1]));
     trainBlocks.unpersist(false);
     if (testBlocks != null) {
       testBlocks.unpersist(false);
@@ -179,15 +184,60 @@ public final class NtkJob {
     if (spectrum != null) {
       JobOutputs.addSpectrum(metrics, spectrum, eigenvectors);
     }
+    if (checkpoints != null) {
+      ObjectNode c = metrics.putObject("checkpoint");
+      c.put("trainingGramBlocksResumed", checkpoints[0].resumed());
+      c.put("trainingGramBlocksComputed", checkpoints[0].saved());
+      if (checkpoints[1] != null) {
+        c.put("crossKernelBlocksResumed", checkpoints[1].resumed());
+        c.put("crossKernelBlocksComputed", checkpoints[1].saved());
+      }
+    }
     if (outputDir != null) {
       try {
         JobOutputs.write(outputDir, config, model, mapping, labels, trainGram, crossGram, yTrain, yTest, fit, spectrum,
             metrics, timer);
+        // The outputs are complete (manifest.json written): the blocks are no longer needed.
+        GramCheckpoint.delete(outputDir);
       } catch (IOException e) {
         throw new UncheckedIOException("writing outputs to " + outputDir + " failed: " + e.getMessage(), e);
       }
     }
     return new NtkRun(model, mapping, trainGram, crossGram, fit, metrics, outputDir, spectrum);
+  }
+
+  /**
+   * The checkpoints of the training Gram and (with test rows) the cross kernel under
+   * output.dir/checkpoint/. Their fingerprints cover everything a block depends on: the rows the
+   * kernel sees (contents and order, after the input mapping), the model's parameters, every
+   * setting except solver.*, output.*, report.*, the data paths and kernel.maxDriverBytes, and the
+   * block plans; so a rerun with only a new solver reuses the blocks, and new data, a new model
+   * or new kernel settings never meet old blocks.
+   */
+  private static GramCheckpoint[] openCheckpoints(Path outputDir, JobConfig config, Model model,
+                                                  BlockKernel<?> kernel, JavaRDD<RowBlock> trainBlocks,
+                                                  BlockPlan trainPlan, JavaRDD<RowBlock> testBlocks,
+                                                  BlockPlan testPlan) {
+    String settings = config.fingerprint(key -> !key.name().startsWith("solver.") && !key.name().startsWith("output.")
+        && !key.name().startsWith("report.") && key != ConfigKeys.DATA_TRAIN && key != ConfigKeys.DATA_TEST
+        && key != ConfigKeys.KERNEL_MAX_DRIVER_BYTES);
+    String modelDigest = model instanceof Mlp mlp
+        ? JobConfig.sha256Hex(mlp.describe() + java.util.Arrays.toString(mlp.parameters())) : model.describe();
+    String common = "settings " + settings + "\nmodel " + modelDigest + "\nkernel " + kernel.describe()
+        + "\nrows per example " + kernel.rowsPerExample();
+    String train = "\ntraining rows " + RowBlocks.digest(trainBlocks) + " " + trainPlan;
+    int k = kernel.rowsPerExample();
+    try {
+      GramCheckpoint trainStore = GramCheckpoint.open(outputDir, "training-gram",
+          JobConfig.sha256Hex(common + train), trainPlan, trainPlan, k);
+      GramCheckpoint crossStore = testBlocks == null ? null : GramCheckpoint.open(outputDir, "cross-kernel",
+          JobConfig.sha256Hex(common + train + "\ntest rows " + RowBlocks.digest(testBlocks) + " " + testPlan),
+          testPlan, trainPlan, k);
+      return new GramCheckpoint[] {trainStore, crossStore};
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open the Gram checkpoint in " + outputDir.resolve(GramCheckpoint.DIR)
+          + ": " + e.getMessage(), e);
+    }
   }
 
   /**

@@ -218,6 +218,10 @@ public final class ConfigKeys {
   public static final ConfigKey<Boolean> OUTPUT_OVERWRITE = add("output.overwrite", "false", false, "true or false",
       "Allow output.dir to hold a complete run of different settings (its manifest.json records their "
           + "fingerprint), which this run replaces; otherwise such a directory is refused.", ConfigKeys::bool);
+  public static final ConfigKey<Boolean> OUTPUT_CHECKPOINT = add("output.checkpoint", "true", false,
+      "true or false", "Save each Gram block in output.dir/checkpoint/ as it is computed, so that a rerun after a "
+          + "crash computes only the missing blocks; deleted once the run's outputs are complete.",
+      ConfigKeys::bool);
   public static final ConfigKey<Boolean> OUTPUT_GRAM = add("output.gram", "false", false, "true or false",
       "Also write the training Gram as gram.npy (and the cross kernel as cross.npy).", ConfigKeys::bool);
   public static final ConfigKey<Boolean> OUTPUT_SPECTRUM = add("output.spectrum", "false", false, "true or false",

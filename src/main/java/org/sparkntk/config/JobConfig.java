@@ -240,17 +240,27 @@ public final class JobConfig implements Serializable {
    * it, so that a rerun can tell whether output.dir holds the same job's results.
    */
   public String fingerprint() {
+    return fingerprint(key -> key != ConfigKeys.OUTPUT_DIR && key != ConfigKeys.OUTPUT_OVERWRITE);
+  }
+
+  /** SHA-256 (hex) of the effective value of every key that {@code include} accepts. */
+  public String fingerprint(java.util.function.Predicate<ConfigKey<?>> include) {
     StringBuilder text = new StringBuilder();
     for (ConfigKey<?> key : ConfigKeys.all()) {
-      if (key == ConfigKeys.OUTPUT_DIR || key == ConfigKeys.OUTPUT_OVERWRITE) {
+      if (!include.test(key)) {
         continue;
       }
       String v = values.containsKey(key.name()) ? values.get(key.name()) : key.defaultValue();
       text.append(key.name()).append('=').append(v == null || v.isBlank() ? "" : v.strip()).append('\n');
     }
+    return sha256Hex(text.toString());
+  }
+
+  /** SHA-256 of {@code text}'s UTF-8 bytes, in hex. */
+  public static String sha256Hex(String text) {
     try {
       return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-          .digest(text.toString().getBytes(StandardCharsets.UTF_8)));
+          .digest(text.getBytes(StandardCharsets.UTF_8)));
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

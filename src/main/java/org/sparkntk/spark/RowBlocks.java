@@ -76,6 +76,38 @@ public final class RowBlocks {
         model.outputs());
   }
 
+  /**
+   * SHA-256 (hex) of the features every block holds, in block order: equal exactly when the rows
+   * the kernel sees (after the input mapping) and their order are equal. Each block is hashed on
+   * its executor; the driver hashes the per-block digests.
+   */
+  public static String digest(JavaRDD<RowBlock> blocks) {
+    List<Tuple2<Integer, byte[]>> perBlock = new ArrayList<>(blocks.map(b -> {
+      java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(8 * 1024);
+      buf.putLong(b.start()).putLong(b.rows()).putLong(b.features().length);
+      for (double v : b.features()) {
+        if (!buf.hasRemaining()) {
+          sha.update(buf.array(), 0, buf.position());
+          buf.clear();
+        }
+        buf.putDouble(v);
+      }
+      sha.update(buf.array(), 0, buf.position());
+      return new Tuple2<>(b.block(), sha.digest());
+    }).collect());
+    perBlock.sort(java.util.Comparator.comparing(Tuple2::_1));
+    try {
+      java.security.MessageDigest all = java.security.MessageDigest.getInstance("SHA-256");
+      for (Tuple2<Integer, byte[]> t : perBlock) {
+        all.update(t._2());
+      }
+      return java.util.HexFormat.of().formatHex(all.digest());
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Collects, in row order, a per-row quantity of {@code width} values given per block as (first row, values). */
   private static double[] collectRows(JavaRDD<Tuple2<Long, double[]>> perBlock, BlockPlan plan, int width) {
     double[] out = new double[Math.toIntExact(plan.totalRows() * width)];

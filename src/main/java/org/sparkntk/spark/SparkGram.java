@@ -1,9 +1,15 @@
 package org.sparkntk.spark;
 
+import java.io.IOException;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -12,6 +18,7 @@ import org.apache.spark.util.LongAccumulator;
 import org.sparkntk.data.RowBlock;
 import org.sparkntk.gram.BlockKernel;
 import org.sparkntk.gram.BlockPlan;
+import org.sparkntk.gram.BlockStore;
 import org.sparkntk.gram.GramMatrix;
 import scala.Tuple2;
 
@@ -70,7 +77,17 @@ public final class SparkGram {
   /** Θ(X, X) for the training rows, [N·k × N·k]. */
   public static <F extends Serializable> GramMatrix symmetric(JavaSparkContext sc, JavaRDD<RowBlock> blocks,
                                                               BlockPlan plan, BlockKernel<F> kernel, String phase) {
-    return compute(sc, blocks, plan, null, plan, kernel, phase);
+    return symmetric(sc, blocks, plan, kernel, phase, null);
+  }
+
+  /**
+   * Θ(X, X), taking the blocks {@code store} already has from it and saving every block computed
+   * into it as the block reaches the driver (null: no store).
+   */
+  public static <F extends Serializable> GramMatrix symmetric(JavaSparkContext sc, JavaRDD<RowBlock> blocks,
+                                                              BlockPlan plan, BlockKernel<F> kernel, String phase,
+                                                              BlockStore store) {
+    return compute(sc, blocks, plan, null, plan, kernel, phase, store);
   }
 
   /** Θ(X*, X) between test rows (left) and training rows (right), [M·k × N·k]. */
@@ -78,13 +95,21 @@ public final class SparkGram {
                                                           BlockPlan leftPlan, JavaRDD<RowBlock> rightBlocks,
                                                           BlockPlan rightPlan, BlockKernel<F> kernel,
                                                           String phase) {
-    return compute(sc, leftBlocks, leftPlan, rightBlocks, rightPlan, kernel, phase);
+    return cross(sc, leftBlocks, leftPlan, rightBlocks, rightPlan, kernel, phase, null);
+  }
+
+  /** Θ(X*, X) with a {@link BlockStore}, as {@link #symmetric(JavaSparkContext, JavaRDD, BlockPlan, BlockKernel, String, BlockStore)}. */
+  public static <F extends Serializable> GramMatrix cross(JavaSparkContext sc, JavaRDD<RowBlock> leftBlocks,
+                                                          BlockPlan leftPlan, JavaRDD<RowBlock> rightBlocks,
+                                                          BlockPlan rightPlan, BlockKernel<F> kernel,
+                                                          String phase, BlockStore store) {
+    return compute(sc, leftBlocks, leftPlan, rightBlocks, rightPlan, kernel, phase, store);
   }
 
   private static <F extends Serializable> GramMatrix compute(JavaSparkContext sc, JavaRDD<RowBlock> leftBlocks,
                                                              BlockPlan leftPlan, JavaRDD<RowBlock> rightBlocks,
                                                              BlockPlan rightPlan, BlockKernel<F> kernel,
-                                                             String phase) {
+                                                             String phase, BlockStore store) {
     boolean symmetric = rightBlocks == null;
     int k = kernel.rowsPerExample();
     int nl = leftPlan.blockCount();
@@ -92,48 +117,92 @@ public final class SparkGram {
     long outputBytes = outputBlockBytes(leftPlan, rightPlan, kernel);
     TilePlan tiles = tilePlan(leftPlan, rightPlan, symmetric, kernel, sc.defaultParallelism(),
         TaskMemory.budgetBytes(sc));
-    long pairs = symmetric ? leftPlan.upperTrianglePairs() : (long) nl * nr;
-    sc.setJobDescription(String.format("spark-ntk: %s — %d blocks of %d rows in %d tasks of up to %d × %d blocks — %s",
-        phase, pairs, leftPlan.blockSize(), tiles.tiles(), tiles.rowTile(), tiles.colTile(), kernel.describe()));
-
-    JavaPairRDD<Integer, F> left = prepare(leftBlocks, kernel);
-    JavaPairRDD<Integer, F> right = symmetric ? null : prepare(rightBlocks, kernel);
-    JavaPairRDD<BlockKey, Routed<F>> routed = left.flatMapToPair(t -> route(t._1(), t._2(), true, tiles).iterator());
-    if (!symmetric) {
-      routed = routed.union(right.flatMapToPair(t -> route(t._1(), t._2(), false, tiles).iterator()));
-    }
     int rows = Math.toIntExact(leftPlan.totalRows() * k);
     int cols = Math.toIntExact(rightPlan.totalRows() * k);
     double[] dense = new double[Math.multiplyExact(rows, cols)];
+
+    // Blocks the store has are read back; only the tiles with a missing block run, and only the
+    // row blocks those tiles need are prepared.
+    HashSet<BlockKey> stored = new HashSet<>();
+    TreeSet<Integer> openPartitions = new TreeSet<>();
+    HashSet<BlockKey> openTiles = new HashSet<>();
+    HashSet<Integer> neededLeft = new HashSet<>();
+    HashSet<Integer> neededRight = new HashSet<>();
+    long pairs = 0;
+    for (int i = 0; i < nl; i++) {
+      for (int j = symmetric ? i : 0; j < nr; j++) {
+        BlockKey pair = new BlockKey(i, j);
+        if (store != null && store.has(i, j)) {
+          stored.add(pair);
+          try {
+            place(pair, store.load(i, j), leftPlan, rightPlan, k, dense, cols, symmetric);
+          } catch (IOException e) {
+            throw new UncheckedIOException(phase + ": reading stored block (" + i + ", " + j + ") failed: "
+                + e.getMessage(), e);
+          }
+          continue;
+        }
+        pairs++;
+        BlockKey tile = new BlockKey(i / tiles.rowTile(), j / tiles.colTile());
+        openTiles.add(tile);
+        openPartitions.add(tiles.partition(tile));
+        neededLeft.add(i);
+        (symmetric ? neededLeft : neededRight).add(j);
+      }
+    }
+    if (!stored.isEmpty()) {
+      LOG.info(String.format("%s: %d blocks read from the checkpoint, %d to compute", phase, stored.size(), pairs));
+    }
+    sc.setJobDescription(String.format("spark-ntk: %s — %d blocks of %d rows in %d tasks of up to %d × %d blocks — %s",
+        phase, pairs, leftPlan.blockSize(), openTiles.size(), tiles.rowTile(), tiles.colTile(), kernel.describe()));
+    if (pairs == 0) {
+      return new GramMatrix(rows, cols, k, dense);
+    }
+
+    JavaPairRDD<Integer, F> left = prepare(leftBlocks.filter(b -> neededLeft.contains(b.block())), kernel);
+    JavaPairRDD<BlockKey, Routed<F>> routed =
+        left.flatMapToPair(t -> route(t._1(), t._2(), true, tiles, openTiles).iterator());
+    if (!symmetric) {
+      JavaPairRDD<Integer, F> right = prepare(rightBlocks.filter(b -> neededRight.contains(b.block())), kernel);
+      routed = routed.union(right.flatMapToPair(t -> route(t._1(), t._2(), false, tiles, openTiles).iterator()));
+    }
     try (Progress progress = new Progress(sc, phase, pairs)) {
       LongAccumulator done = progress.counter();
       JavaRDD<List<Tuple2<BlockKey, double[]>>> computed = routed
           .groupByKey(new TilePartitioner(tiles))
-          .map(tile -> tileBlocks(tile._2(), tiles, tile._1(), kernel, done));
+          .map(tile -> tileBlocks(tile._2(), tiles, tile._1(), kernel, stored, done));
       long t0 = System.nanoTime();
-      collectInto(sc, computed, tiles, outputBytes, leftPlan, rightPlan, k, dense, cols, symmetric);
-      LOG.info(String.format("%s: %d blocks in %d tasks, %.2f s", phase, pairs, tiles.tiles(),
+      collectInto(sc, computed, tiles, openPartitions, outputBytes, leftPlan, rightPlan, k, dense, cols, symmetric,
+          store);
+      LOG.info(String.format("%s: %d blocks in %d tasks, %.2f s", phase, pairs, openTiles.size(),
           (System.nanoTime() - t0) / 1e9));
     }
     return new GramMatrix(rows, cols, k, dense);
   }
 
   /** The tiles a prepared block must reach: every tile of its tile row (left) or tile column (right). */
-  private static <F> List<Tuple2<BlockKey, Routed<F>>> route(int block, F data, boolean left, TilePlan tiles) {
-    List<Tuple2<BlockKey, Routed<F>>> out = new ArrayList<>();
-    Routed<F> value = new Routed<>(left, block, data);
+  private static <F> List<Tuple2<BlockKey, Routed<F>>> route(int block, F data, boolean left, TilePlan tiles,
+                                                             Set<BlockKey> openTiles) {
+    List<BlockKey> targets = new ArrayList<>();
     if (tiles.symmetric()) {
       int own = block / tiles.rowTile();
       for (int t = 0; t < tiles.rowTiles(); t++) {
-        out.add(new Tuple2<>(new BlockKey(Math.min(own, t), Math.max(own, t)), value));
+        targets.add(new BlockKey(Math.min(own, t), Math.max(own, t)));
       }
     } else if (left) {
       for (int t = 0; t < tiles.colTiles(); t++) {
-        out.add(new Tuple2<>(new BlockKey(block / tiles.rowTile(), t), value));
+        targets.add(new BlockKey(block / tiles.rowTile(), t));
       }
     } else {
       for (int t = 0; t < tiles.rowTiles(); t++) {
-        out.add(new Tuple2<>(new BlockKey(t, block / tiles.colTile()), value));
+        targets.add(new BlockKey(t, block / tiles.colTile()));
+      }
+    }
+    Routed<F> value = new Routed<>(left, block, data);
+    List<Tuple2<BlockKey, Routed<F>>> out = new ArrayList<>();
+    for (BlockKey tile : targets) {
+      if (openTiles.contains(tile)) {
+        out.add(new Tuple2<>(tile, value));
       }
     }
     return out;
@@ -141,7 +210,8 @@ public final class SparkGram {
 
   /** The kernel blocks of one tile: every pair of its row and column blocks (I ≤ J on the diagonal of a Gram). */
   private static <F extends Serializable> List<Tuple2<BlockKey, double[]>> tileBlocks(
-      Iterable<Routed<F>> blocks, TilePlan plan, BlockKey tile, BlockKernel<F> kernel, LongAccumulator done) {
+      Iterable<Routed<F>> blocks, TilePlan plan, BlockKey tile, BlockKernel<F> kernel, Set<BlockKey> stored,
+      LongAccumulator done) {
     TreeMap<Integer, F> rows = new TreeMap<>();
     TreeMap<Integer, F> cols = new TreeMap<>();
     for (Routed<F> r : blocks) {
@@ -162,8 +232,9 @@ public final class SparkGram {
     List<Tuple2<BlockKey, double[]>> out = new ArrayList<>();
     for (var i : rows.entrySet()) {
       for (var j : cols.entrySet()) {
-        if (!plan.symmetric() || i.getKey() <= j.getKey()) {
-          out.add(new Tuple2<>(new BlockKey(i.getKey(), j.getKey()), kernel.block(i.getValue(), j.getValue())));
+        BlockKey pair = new BlockKey(i.getKey(), j.getKey());
+        if ((!plan.symmetric() || i.getKey() <= j.getKey()) && !stored.contains(pair)) {
+          out.add(new Tuple2<>(pair, kernel.block(i.getValue(), j.getValue())));
           done.add(1);
         }
       }
@@ -207,14 +278,16 @@ public final class SparkGram {
   }
 
   /**
-   * Runs the tiles and places each tile's blocks (and, for the symmetric Gram, their mirror images)
-   * in the dense result as the tile's task finishes. The tiles are split into jobs whose results
+   * Runs the tiles of {@code partitions} and places each tile's blocks (and, for the symmetric Gram,
+   * their mirror images) in the dense result as the tile's task finishes, saving them to
+   * {@code store} if there is one. The tiles are split into jobs whose results
    * stay under half of spark.driver.maxResultSize, and all jobs are submitted at once, so every
    * task runs in parallel and the driver holds only results not yet placed.
    */
   private static void collectInto(JavaSparkContext sc, JavaRDD<List<Tuple2<BlockKey, double[]>>> computed,
-                                  TilePlan tiles, long outputBytes, BlockPlan rowPlan, BlockPlan colPlan, int k,
-                                  double[] dense, int ld, boolean mirror) {
+                                  TilePlan tiles, SortedSet<Integer> partitions, long outputBytes, BlockPlan rowPlan,
+                                  BlockPlan colPlan, int k, double[] dense, int ld, boolean mirror,
+                                  BlockStore store) {
     long maxResult = sc.getConf().getSizeAsBytes("spark.driver.maxResultSize", "1g");
     long perJob = maxResult <= 0 ? Long.MAX_VALUE : maxResult / 2;
     long tileBytes = (long) tiles.rowTile() * tiles.colTile() * outputBytes;
@@ -231,14 +304,22 @@ public final class SparkGram {
         (partition, blocks) -> {
           for (Tuple2<BlockKey, double[]> t : blocks) {
             place(t._1(), t._2(), rowPlan, colPlan, k, dense, ld, mirror);
+            if (store != null) {
+              try {
+                store.save(t._1().row(), t._1().col(), t._2());
+              } catch (IOException e) {
+                throw new UncheckedIOException("saving Gram block " + t._1() + " failed: " + e.getMessage(), e);
+              }
+            }
           }
           return scala.runtime.BoxedUnit.UNIT;
         };
     List<org.apache.spark.SimpleFutureAction<scala.runtime.BoxedUnit>> jobs = new ArrayList<>();
     List<Object> group = new ArrayList<>();
     long groupBytes = 0;
-    for (int p = 0; p <= tiles.partitions(); p++) {
-      boolean last = p == tiles.partitions();
+    List<Integer> todo = new ArrayList<>(partitions);
+    for (int n = 0; n <= todo.size(); n++) {
+      boolean last = n == todo.size();
       if (!group.isEmpty() && (last || groupBytes + tileBytes > perJob)) {
         jobs.add(sc.sc().submitJob(computed.rdd(), gather,
             scala.jdk.javaapi.CollectionConverters.asScala(new ArrayList<>(group)).toSeq(), placeAll,
@@ -247,7 +328,7 @@ public final class SparkGram {
         groupBytes = 0;
       }
       if (!last) {
-        group.add(p);
+        group.add(todo.get(n));
         groupBytes += tileBytes;
       }
     }

@@ -1,5 +1,6 @@
 package org.sparkntk.spark;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,6 +24,7 @@ import org.sparkntk.data.DataReader;
 import org.sparkntk.data.LabeledData;
 import org.sparkntk.gram.BlockKernel;
 import org.sparkntk.gram.BlockPlan;
+import org.sparkntk.gram.BlockStore;
 import org.sparkntk.gram.Precision;
 import org.sparkntk.gram.StructuredNtk;
 import org.sparkntk.gram.ExplicitNtk;
@@ -105,6 +107,91 @@ class SparkGramTest {
     double relCross = Matrices.maxRelativeDifference(cross.data(), reference(testX, M, trainX, N, kind));
     assertTrue(relCross < 1e-13, "cross kernel differs from J(X*) J(X)ᵀ by " + relCross);
     assertEquals(M * kind.rowsPerExample(2), cross.rows());
+  }
+
+  /** A BlockStore in memory that counts what it is asked to save. */
+  static final class MemoryStore implements BlockStore {
+    final java.util.Map<BlockKey, double[]> blocks = new java.util.HashMap<>();
+    int saves;
+
+    MemoryStore copy() {
+      MemoryStore c = new MemoryStore();
+      blocks.forEach((k, v) -> c.blocks.put(k, v.clone()));
+      return c;
+    }
+
+    @Override
+    public boolean has(int row, int col) {
+      return blocks.containsKey(new BlockKey(row, col));
+    }
+
+    @Override
+    public double[] load(int row, int col) {
+      return blocks.get(new BlockKey(row, col)).clone();
+    }
+
+    @Override
+    public synchronized void save(int row, int col, double[] block) {
+      saves++;
+      blocks.put(new BlockKey(row, col), block.clone());
+    }
+  }
+
+  /**
+   * With a store, every computed block is saved once; a rerun takes the stored blocks as they are
+   * (a stored block altered on purpose shows up in the result, mirrored) and computes exactly the
+   * missing ones, for the symmetric Gram and the cross kernel.
+   */
+  @ParameterizedTest(name = "{0} partitions")
+  @CsvSource({"1", "3"})
+  void storedBlocksAreReadBackAndOnlyMissingOnesComputed(int partitions) {
+    KernelOutputs kind = KernelOutputs.TRACE;
+    BlockKernel<?> kernel = new StructuredNtk(MLP, kind, Precision.FLOAT64);
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    BlockPlan plan = new BlockPlan(N, 5);
+    BlockPlan testPlan = new BlockPlan(M, 5);
+    var train = RowBlocks.of(labeled(trainX, N, partitions), plan);
+    var test = RowBlocks.of(labeled(testX, M, partitions), testPlan);
+    double[] gram = SparkGram.symmetric(sc, train, plan, kernel, "plain").data();
+    double[] cross = SparkGram.cross(sc, test, testPlan, train, plan, kernel, "plain cross").data();
+
+    MemoryStore first = new MemoryStore();
+    assertArrayEquals(gram, SparkGram.symmetric(sc, train, plan, kernel, "first", first).data());
+    assertEquals(plan.upperTrianglePairs(), first.saves);
+    assertEquals(first.saves, first.blocks.size());
+
+    MemoryStore partial = first.copy();
+    for (BlockKey gone : List.of(new BlockKey(0, 0), new BlockKey(1, 5), new BlockKey(3, 4), new BlockKey(7, 7))) {
+      partial.blocks.remove(gone);
+    }
+    double[] altered = partial.blocks.get(new BlockKey(0, 2));
+    for (int i = 0; i < altered.length; i++) {
+      altered[i] += 1000;
+    }
+    double[] resumed = SparkGram.symmetric(sc, train, plan, kernel, "resumed", partial).data();
+    assertEquals(4, partial.saves, "only the 4 missing blocks should be computed");
+    double[] expected = gram.clone();
+    for (int i = 0; i < 5; i++) {
+      for (int j = 10; j < 15; j++) {
+        expected[i * N + j] += 1000;
+        expected[j * N + i] += 1000;
+      }
+    }
+    assertArrayEquals(expected, resumed, "stored blocks were not taken as stored");
+
+    MemoryStore complete = first.copy();
+    assertArrayEquals(gram, SparkGram.symmetric(sc, train, plan, kernel, "complete", complete).data());
+    assertEquals(0, complete.saves);
+
+    MemoryStore crossStore = new MemoryStore();
+    assertArrayEquals(cross, SparkGram.cross(sc, test, testPlan, train, plan, kernel, "cross", crossStore).data());
+    assertEquals((long) testPlan.blockCount() * plan.blockCount(), crossStore.saves);
+    MemoryStore crossPartial = crossStore.copy();
+    crossPartial.blocks.remove(new BlockKey(2, 0));
+    crossPartial.blocks.remove(new BlockKey(0, 7));
+    assertArrayEquals(cross, SparkGram.cross(sc, test, testPlan, train, plan, kernel, "cross resumed", crossPartial)
+        .data());
+    assertEquals(2, crossPartial.saves);
   }
 
   /** Rows of every output follow the input order: labels come back in row order. */

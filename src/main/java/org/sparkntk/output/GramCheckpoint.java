@@ -1,0 +1,230 @@
+package org.sparkntk.output;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sparkntk.gram.BlockPlan;
+import org.sparkntk.gram.BlockStore;
+
+/**
+ * The completed blocks of one Gram (the training Gram or the cross kernel) in
+ * {@code output.dir/checkpoint/<phase>/}, written as they arrive at the driver so that a rerun
+ * after the driver died computes only the missing ones.
+ *
+ * <p>Layout: {@code checkpoint.json} (the fingerprint of everything the blocks depend on: data
+ * contents, model parameters, kernel settings, block plan), one {@code <I>-<J>.npy} per block
+ * (written under a temporary name and renamed), and {@code blocks.jsonl}, the checkpoint's
+ * manifest: one line {@code {"row":I,"col":J,"file":…,"size":…,"sha256":…}} appended after each
+ * rename. Only blocks listed there whose size and SHA-256 match are trusted; a torn last line
+ * or a file that does not match is recomputed. A checkpoint of another fingerprint is deleted, never
+ * mixed with new blocks.
+ */
+public final class GramCheckpoint implements BlockStore {
+  public static final String DIR = "checkpoint";
+  static final String FORMAT = "spark-ntk-checkpoint";
+  static final int VERSION = 1;
+  static final String HEADER = "checkpoint.json";
+  static final String JOURNAL = "blocks.jsonl";
+  private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Path dir;
+  private final BlockPlan rowPlan;
+  private final BlockPlan colPlan;
+  private final int k;
+  private final Map<Long, String> trusted = new HashMap<>();
+  private final int resumed;
+  private int saved;
+
+  private GramCheckpoint(Path dir, BlockPlan rowPlan, BlockPlan colPlan, int k, Map<Long, String> trusted) {
+    this.dir = dir;
+    this.rowPlan = rowPlan;
+    this.colPlan = colPlan;
+    this.k = k;
+    this.trusted.putAll(trusted);
+    this.resumed = trusted.size();
+  }
+
+  /**
+   * The checkpoint of {@code phase} under {@code outputDir}: its verified blocks when it was made
+   * with {@code fingerprint}, else a new, empty one (an old checkpoint of another fingerprint is
+   * deleted first).
+   */
+  public static GramCheckpoint open(Path outputDir, String phase, String fingerprint, BlockPlan rowPlan,
+                                    BlockPlan colPlan, int rowsPerExample) throws IOException {
+    Path dir = outputDir.resolve(DIR).resolve(phase);
+    String recorded = recordedFingerprint(dir);
+    Map<Long, String> trusted = new HashMap<>();
+    if (fingerprint.equals(recorded)) {
+      trusted = verifiedBlocks(dir);
+      LOG.info("{}: resuming from {}: {} completed blocks verified", phase, dir, trusted.size());
+    } else {
+      if (Files.exists(dir)) {
+        LOG.info("{}: {} holds blocks of other data or settings (fingerprint {}, this job's is {}): deleting them",
+            phase, dir, recorded, fingerprint);
+        deleteTree(dir);
+      }
+      Files.createDirectories(dir);
+      ObjectNode header = JSON.createObjectNode();
+      header.put("format", FORMAT);
+      header.put("version", VERSION);
+      header.put("phase", phase);
+      header.put("fingerprint", fingerprint);
+      AtomicFiles.write(dir.resolve(HEADER), f -> JSON.writeValue(f.toFile(), header));
+    }
+    return new GramCheckpoint(dir, rowPlan, colPlan, rowsPerExample, trusted);
+  }
+
+  /** Deletes {@code outputDir}'s checkpoints (after the run's outputs and manifest are complete). */
+  public static void delete(Path outputDir) throws IOException {
+    deleteTree(outputDir.resolve(DIR));
+  }
+
+  /** Blocks taken from an earlier run. */
+  public int resumed() {
+    return resumed;
+  }
+
+  /** Blocks saved by this run. */
+  public synchronized int saved() {
+    return saved;
+  }
+
+  @Override
+  public synchronized boolean has(int row, int col) {
+    return trusted.containsKey(key(row, col));
+  }
+
+  @Override
+  public double[] load(int row, int col) throws IOException {
+    Path file = dir.resolve(fileName(row, col));
+    Npy.Array a = Npy.read(file);
+    long rows = (long) rowPlan.rows(row) * k;
+    long cols = (long) colPlan.rows(col) * k;
+    if (a.shape().length != 2 || a.shape()[0] != rows || a.shape()[1] != cols) {
+      throw new IOException(file + ": shape " + java.util.Arrays.toString(a.shape()) + ", expected [" + rows + ", "
+          + cols + "]");
+    }
+    return a.data();
+  }
+
+  /** Called by the driver as each block arrives: the block file first, then its journal line. */
+  @Override
+  public synchronized void save(int row, int col, double[] block) throws IOException {
+    String name = fileName(row, col);
+    Path file = dir.resolve(name);
+    AtomicFiles.write(file, f -> Npy.write(f, block, (long) rowPlan.rows(row) * k, (long) colPlan.rows(col) * k));
+    String sum = Manifest.sha256(file);
+    ObjectNode line = JSON.createObjectNode();
+    line.put("row", row);
+    line.put("col", col);
+    line.put("file", name);
+    line.put("size", Files.size(file));
+    line.put("sha256", sum);
+    byte[] bytes = (JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8);
+    try (FileChannel journal = FileChannel.open(dir.resolve(JOURNAL), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+      ByteBuffer buf = ByteBuffer.wrap(bytes);
+      while (buf.hasRemaining()) {
+        journal.write(buf);
+      }
+    }
+    trusted.put(key(row, col), sum);
+    saved++;
+  }
+
+  private static String recordedFingerprint(Path dir) {
+    Path header = dir.resolve(HEADER);
+    if (!Files.isRegularFile(header)) {
+      return null;
+    }
+    try {
+      JsonNode h = JSON.readTree(header.toFile());
+      return FORMAT.equals(h.path("format").asText()) && h.path("version").asInt() == VERSION
+          ? h.path("fingerprint").asText(null) : null;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** The journal's blocks whose file has the recorded size and SHA-256; anything else is ignored. */
+  private static Map<Long, String> verifiedBlocks(Path dir) throws IOException {
+    Map<Long, String> ok = new HashMap<>();
+    Path journal = dir.resolve(JOURNAL);
+    if (!Files.isRegularFile(journal)) {
+      return ok;
+    }
+    // A block saved twice (recomputed after its file failed to verify) is judged by its last line.
+    Map<Long, JsonNode> latest = new java.util.LinkedHashMap<>();
+    int rejected = 0;
+    for (String text : Files.readAllLines(journal, StandardCharsets.UTF_8)) {
+      try {
+        JsonNode line = JSON.readTree(text);
+        int row = line.path("row").asInt(-1);
+        int col = line.path("col").asInt(-1);
+        if (row < 0 || col < 0 || !line.path("file").asText("").equals(fileName(row, col))) {
+          rejected++;
+          continue;
+        }
+        latest.put(key(row, col), line);
+      } catch (IOException e) {
+        rejected++; // a torn last line after a kill, or a damaged journal: recompute that block
+      }
+    }
+    for (var e : latest.entrySet()) {
+      JsonNode line = e.getValue();
+      Path file = dir.resolve(line.path("file").asText());
+      if (Files.isRegularFile(file) && Files.size(file) == line.path("size").asLong(-1)
+          && Manifest.sha256(file).equals(line.path("sha256").asText())) {
+        ok.put(e.getKey(), line.path("sha256").asText());
+      } else {
+        rejected++;
+      }
+    }
+    if (rejected > 0) {
+      LOG.warn("{}: {} journal entries do not match their block files and will be recomputed", dir, rejected);
+    }
+    // The journal from here on lists exactly the trusted blocks, so that a torn last line is not
+    // continued by the next append.
+    StringBuilder kept = new StringBuilder();
+    for (var e : latest.entrySet()) {
+      if (ok.containsKey(e.getKey())) {
+        kept.append(JSON.writeValueAsString(e.getValue())).append('\n');
+      }
+    }
+    AtomicFiles.write(journal, f -> Files.writeString(f, kept, StandardCharsets.UTF_8));
+    return ok;
+  }
+
+  private static String fileName(int row, int col) {
+    return row + "-" + col + ".npy";
+  }
+
+  private static long key(int row, int col) {
+    return ((long) row << 32) | (col & 0xffffffffL);
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(root)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+}

@@ -1,0 +1,132 @@
+package org.sparkntk.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sparkntk.SparkTestSession;
+import org.sparkntk.output.GramCheckpoint;
+import org.sparkntk.output.Manifest;
+import org.sparkntk.output.Npy;
+
+/**
+ * Gram checkpoints through the CLI: a run that fails after its Gram leaves the blocks, a rerun
+ * reuses them exactly when data, model and kernel are unchanged, and the result is the one a
+ * run without checkpoint gives. (Killing the driver mid-Gram is cluster/DriverKillIT.)
+ */
+class ResumeTest {
+  /** 16 training rows in blocks of 4: 10 blocks of the Gram; 5 test rows: 2 × 4 cross blocks. */
+  static final int GRAM_BLOCKS = 10;
+  static final int CROSS_BLOCKS = 8;
+
+  @TempDir
+  static Path dir;
+  static Path conf;
+
+  @BeforeAll
+  static void files() throws IOException {
+    SparkTestSession.get();
+    Random r = new Random(5);
+    NtkMainTest.writeCsv(dir.resolve("train.csv"), new double[3 * 16], 16, r);
+    NtkMainTest.writeCsv(dir.resolve("test.csv"), new double[3 * 5], 5, r);
+    conf = dir.resolve("job.conf");
+    Files.writeString(conf, String.join("\n", "data.train = " + dir.resolve("train.csv"),
+        "data.test = " + dir.resolve("test.csv"), "data.label = y1,y2", "model.hidden = 6",
+        "kernel.blockSize = 4", "solver.steps = 5", "output.gram = true", ""));
+  }
+
+  private static JsonNode checkpointMetrics(Path out) throws IOException {
+    return new ObjectMapper().readTree(out.resolve("metrics.json").toFile()).path("checkpoint");
+  }
+
+  private static double[] gram(Path out, String file) throws IOException {
+    return Npy.read(out.resolve(file)).data();
+  }
+
+  /** What a run with no checkpoint at all writes, for the same job. */
+  private static Path reference(String name, String... keys) {
+    Path out = dir.resolve(name);
+    String[] args = new String[keys.length + 3];
+    args[0] = conf.toString();
+    args[1] = "output.dir=" + out;
+    args[2] = "output.checkpoint=false";
+    System.arraycopy(keys, 0, args, 3, keys.length);
+    Object[] result = NtkMainTest.run(args);
+    assertEquals(0, result[0], (String) result[1]);
+    assertFalse(Files.exists(out.resolve(GramCheckpoint.DIR)), "output.checkpoint = false wrote a checkpoint");
+    return out;
+  }
+
+  /**
+   * A step size that diverges fails the run after the Gram (status 2, no manifest) and leaves
+   * every block; the rerun with a stable step computes none, writes the Gram a run without
+   * checkpoint writes, bit for bit, and deletes the checkpoint once its manifest is written.
+   */
+  @Test
+  void aRerunWithAnotherSolverReusesEveryBlock() throws IOException {
+    Path out = dir.resolve("solver");
+    Object[] failed = NtkMainTest.run(conf.toString(), "output.dir=" + out, "solver.lr=1e9");
+    assertEquals(2, failed[0], (String) failed[1]);
+    assertFalse(Files.exists(out.resolve(Manifest.FILE)));
+    Path blocks = out.resolve(GramCheckpoint.DIR);
+    try (var files = Files.list(blocks.resolve("training-gram"))) {
+      assertEquals(GRAM_BLOCKS, files.filter(p -> p.toString().endsWith(".npy")).count());
+    }
+
+    Object[] rerun = NtkMainTest.run(conf.toString(), "output.dir=" + out, "solver.lr=0.1");
+    assertEquals(0, rerun[0], (String) rerun[1]);
+    JsonNode c = checkpointMetrics(out);
+    assertEquals(GRAM_BLOCKS, c.path("trainingGramBlocksResumed").asInt(), c.toString());
+    assertEquals(0, c.path("trainingGramBlocksComputed").asInt(), c.toString());
+    assertEquals(CROSS_BLOCKS, c.path("crossKernelBlocksResumed").asInt(), c.toString());
+    assertEquals(0, c.path("crossKernelBlocksComputed").asInt(), c.toString());
+    assertFalse(Files.exists(blocks), "the checkpoint outlived the complete run");
+    Manifest.verify(out);
+
+    Path plain = reference("solver-reference", "solver.lr=0.1");
+    assertArrayEquals(gram(plain, "gram.npy"), gram(out, "gram.npy"));
+    assertArrayEquals(gram(plain, "cross.npy"), gram(out, "cross.npy"));
+    assertEquals(Files.readString(plain.resolve("predictions_test.csv")),
+        Files.readString(out.resolve("predictions_test.csv")));
+  }
+
+  /** Changed training data (same file name) or another model seed: no old block is reused. */
+  @Test
+  void newDataOrANewModelNeverMeetOldBlocks() throws IOException {
+    Path data = dir.resolve("changing.csv");
+    NtkMainTest.writeCsv(data, new double[3 * 16], 16, new Random(5));
+    Path out = dir.resolve("changed");
+    assertEquals(2, NtkMainTest.run(conf.toString(), "output.dir=" + out, "data.train=" + data, "solver.lr=1e9")[0]);
+
+    // One value of one row changed.
+    java.util.List<String> lines = new java.util.ArrayList<>(Files.readAllLines(data));
+    String[] row = lines.get(7).split(",");
+    row[2] = "0.123456";
+    lines.set(7, String.join(",", row));
+    Files.write(data, lines);
+    Object[] changed = NtkMainTest.run(conf.toString(), "output.dir=" + out, "data.train=" + data);
+    assertEquals(0, changed[0], (String) changed[1]);
+    JsonNode c = checkpointMetrics(out);
+    assertEquals(0, c.path("trainingGramBlocksResumed").asInt(), c.toString());
+    assertEquals(GRAM_BLOCKS, c.path("trainingGramBlocksComputed").asInt(), c.toString());
+    assertArrayEquals(gram(reference("changed-reference", "data.train=" + data), "gram.npy"), gram(out, "gram.npy"));
+
+    Path seeds = dir.resolve("seed");
+    assertEquals(2, NtkMainTest.run(conf.toString(), "output.dir=" + seeds, "solver.lr=1e9")[0]);
+    Object[] reseeded = NtkMainTest.run(conf.toString(), "output.dir=" + seeds, "model.seed=77");
+    assertEquals(0, reseeded[0], (String) reseeded[1]);
+    c = checkpointMetrics(seeds);
+    assertEquals(0, c.path("trainingGramBlocksResumed").asInt(), c.toString());
+    assertEquals(0, c.path("crossKernelBlocksResumed").asInt(), c.toString());
+    assertArrayEquals(gram(reference("seed-reference", "model.seed=77"), "gram.npy"), gram(seeds, "gram.npy"));
+  }
+}

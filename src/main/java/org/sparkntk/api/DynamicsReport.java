@@ -322,7 +322,9 @@ public final class DynamicsReport {
           new Plots.Series("‖Θ_T − Θ_0‖/‖Θ_0‖", ws, r.widths().stream().mapToDouble(Width::kernelChange).toArray(),
               true)));
       List<Plots.Series> traj = new ArrayList<>();
-      for (Width x : List.of(r.widths().get(0), r.widths().get(r.widths().size() - 1))) {
+      // the narrowest and the widest width; one series each, also when report.widths has one width
+      for (Width x : r.widths().size() == 1 ? r.widths()
+          : List.of(r.widths().get(0), r.widths().get(r.widths().size() - 1))) {
         double[] t = Arrays.stream(x.steps()).asDoubleStream().toArray();
         traj.add(new Plots.Series("network, width " + x.width() + " (row 0, output 0)", t, column(x.network()), false));
         traj.add(new Plots.Series("kernel GD with Θ_0, width " + x.width(), t, column(x.empirical()), true));

@@ -34,7 +34,7 @@ import org.sparkntk.output.Plots;
  * hidden layer of each width in report.widths, report.seeds initialisations each, against the
  * analytic limit (depth, φ, σ_w, σ_b from model.*; one output). Two inputs and report.points
  * angles are a single-JVM computation (structured route), even at width 10000. Writes
- * circle.csv, circle.json and circle.png to output.dir.
+ * circle.csv, circle.png and circle.json to output.dir, then manifest.json ({@link OutputFiles}, as the job).
  */
 public final class CircleReport {
   private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");

@@ -36,7 +36,8 @@ import org.sparkntk.spark.TaskMemory;
  * hidden layer of width w (depth, φ, σ_w, σ_b from model.*), its mean and spread per width, and
  * the least-squares slope of log(mean) against log(w) (theory: −1/2, fluctuations of order
  * 1/√width). Writes convergence.csv, convergence.json and convergence.png to output.dir
- * ({@link ConvergenceTable}, shared with the random-features report).
+ * ({@link ConvergenceTable}, shared with the random-features report), then manifest.json: output.dir
+ * is claimed and written like the job's ({@link org.sparkntk.output.OutputFiles}).
  */
 public final class ConvergenceReport {
   private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");

@@ -67,7 +67,8 @@ import org.sparkntk.train.DistributedTrainer;
  * </ul>
  * η is solver.lr, or for auto 0.5 × the stable bound of the larger λ_max of Θ_0 and Θ_∞ at the
  * narrowest width (so one η serves every width and both kernels). Writes dynamics.csv,
- * dynamics.json, dynamics_rmse.png, dynamics_trajectories.png and (mse) dynamics_decay.png.
+ * dynamics.json, dynamics_rmse.png, dynamics_trajectories.png and (mse) dynamics_decay.png, then
+ * manifest.json ({@link OutputFiles}, as the job).
  */
 public final class DynamicsReport {
   private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");

@@ -53,6 +53,8 @@ import org.sparkntk.solver.Snapshot;
  *   <li>{@code spectra.png}: the eigenvalues of the training Gram (the same for every image) per
  *       mapping, log–log: the mappings widen the spectrum, which is why they learn high frequencies.</li>
  * </ul>
+ * then manifest.json ({@link OutputFiles}, as the job). The per-mapping job runs get no output.dir
+ * and write nothing: the report's manifest lists every file in output.dir that the report produced.
  */
 public final class FourierImageReport {
   private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");

@@ -33,7 +33,8 @@ import org.sparkntk.spark.TaskMemory;
  * zero-mean matrices, E‖K̃_P − K‖²_F = E‖f fᵀ − K‖²_F / P. For one seed the models of growing P
  * are nested (the first P draws of a stream, {@link RandomFeatures}), so a seed's distances follow
  * one running mean as the law of large numbers describes it. Writes rfconvergence.csv,
- * rfconvergence.json and rfconvergence.png to output.dir.
+ * rfconvergence.json and rfconvergence.png to output.dir, then manifest.json
+ * ({@link org.sparkntk.output.OutputFiles}, as the job).
  *
  * <p>A report type of its own ({@code report.type = rfconvergence}) rather than a switch on the
  * width report ({@code convergence}): the two vary different things (the hidden widths of a

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -127,5 +129,26 @@ class ReportOutputDirTest {
     Object[] job = NtkMainTest.run(conf.toString(), "output.dir=" + out);
     assertEquals(2, job[0], (String) job[1]);
     Manifest.verify(out);
+  }
+
+  /**
+   * Two image files of one name in different directories would share reconstruction_x_png.png:
+   * refused before any work, nothing written.
+   */
+  @Test
+  void theImageReportRefusesTwoImagesOfOneName() throws IOException {
+    BufferedImage img = new BufferedImage(4, 4, BufferedImage.TYPE_INT_RGB);
+    List<String> files = new ArrayList<>();
+    for (String sub : List.of("a", "b")) {
+      Path file = dir.resolve(sub).resolve("x.png");
+      Files.createDirectories(file.getParent());
+      ImageIO.write(img, "png", file.toFile());
+      files.add(file.toString());
+    }
+    Path out = dir.resolve("image-twice");
+    Object[] result = run("image", List.of("report.images=" + String.join(",", files), "report.imageSize=4"), out);
+    assertEquals(2, result[0], (String) result[1]);
+    assertTrue(((String) result[1]).contains("reconstruction_x_png.png"), (String) result[1]);
+    assertFalse(Files.exists(out));
   }
 }

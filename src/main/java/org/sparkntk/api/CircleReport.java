@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,7 +25,7 @@ import org.sparkntk.gram.StructuredNtk;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Parameterization;
-import org.sparkntk.output.AtomicFiles;
+import org.sparkntk.output.OutputFiles;
 import org.sparkntk.output.Plots;
 
 /**
@@ -35,7 +34,7 @@ import org.sparkntk.output.Plots;
  * hidden layer of each width in report.widths, report.seeds initialisations each, against the
  * analytic limit (depth, φ, σ_w, σ_b from model.*; one output). Two inputs and report.points
  * angles are a single-JVM computation (structured route), even at width 10000. Writes
- * circle.csv, circle.json and circle.png to output.dir.
+ * circle.csv, circle.png and circle.json to output.dir, then manifest.json ({@link OutputFiles}, as the job).
  */
 public final class CircleReport {
   private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
@@ -46,6 +45,7 @@ public final class CircleReport {
   public record Result(double[] gamma, double[] analytic, int[] widths, double[][][] empirical) {}
 
   public static Result run(JobConfig config) {
+    OutputFiles out = OutputFiles.claim(config, "circle.json");
     int points = config.get(ConfigKeys.REPORT_POINTS);
     int[] widths = config.get(ConfigKeys.REPORT_WIDTHS);
     int seeds = config.get(ConfigKeys.REPORT_SEEDS);
@@ -80,7 +80,7 @@ public final class CircleReport {
       LOG.info("width {}: {} initialisations done", widths[w], seeds);
     }
     Result result = new Result(gamma, analytic, widths, empirical);
-    write(Path.of(config.get(ConfigKeys.OUTPUT_DIR)), config, result);
+    write(out, config, result);
     return result;
   }
 
@@ -92,11 +92,10 @@ public final class CircleReport {
         config.get(ConfigKeys.MODEL_SIGMA_B));
   }
 
-  private static void write(Path dir, JobConfig config, Result r) {
+  private static void write(OutputFiles out, JobConfig config, Result r) {
     try {
-      Files.createDirectories(dir);
       long seed0 = config.get(ConfigKeys.MODEL_SEED);
-      AtomicFiles.write(dir.resolve("circle.csv"), f -> {
+      out.write("circle.csv", f -> {
         try (BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
           w.write("gamma,width,seed,theta\n");
           for (int i = 0; i < r.gamma().length; i++) {
@@ -123,9 +122,9 @@ public final class CircleReport {
         series.add(new Plots.Series("width " + r.widths()[k] + " (" + seeds + " initialisations)", gx, gy, false));
       }
       series.add(new Plots.Series("infinite width (analytic)", r.gamma(), r.analytic(), true));
-      Plots.xy(dir.resolve("circle.png"), String.format(Locale.ROOT, "NTK Θ(x0, x(γ)) on the unit circle, %s, %d layers",
+      out.write("circle.png", Plots.xy(String.format(Locale.ROOT, "NTK Θ(x0, x(γ)) on the unit circle, %s, %d layers",
               config.get(ConfigKeys.MODEL_ACTIVATION).configName(), config.get(ConfigKeys.MODEL_HIDDEN).length + 1),
-          "γ", "Θ(x0, x(γ))", false, series.toArray(new Plots.Series[0]));
+          "γ", "Θ(x0, x(γ))", false, series.toArray(new Plots.Series[0])));
       ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
       ObjectNode root = json.createObjectNode();
       root.put("report", "circle");
@@ -143,9 +142,10 @@ public final class CircleReport {
           Arrays.stream(run).forEach(row::add);
         }
       }
-      AtomicFiles.write(dir.resolve("circle.json"), f -> json.writeValue(f.toFile(), root));
+      out.write("circle.json", f -> json.writeValue(f.toFile(), root));
+      out.finish();
     } catch (IOException e) {
-      throw new UncheckedIOException("writing the circle report to " + dir + " failed: " + e.getMessage(), e);
+      throw new UncheckedIOException("writing the circle report to " + out.dir() + " failed: " + e.getMessage(), e);
     }
   }
 }

@@ -1,6 +1,5 @@
 package org.sparkntk.api;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -25,6 +24,7 @@ import org.sparkntk.gram.StructuredNtk;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Parameterization;
+import org.sparkntk.output.OutputFiles;
 import org.sparkntk.spark.RowBlocks;
 import org.sparkntk.spark.SparkGram;
 import org.sparkntk.spark.TaskMemory;
@@ -36,7 +36,8 @@ import org.sparkntk.spark.TaskMemory;
  * hidden layer of width w (depth, φ, σ_w, σ_b from model.*), its mean and spread per width, and
  * the least-squares slope of log(mean) against log(w) (theory: −1/2, fluctuations of order
  * 1/√width). Writes convergence.csv, convergence.json and convergence.png to output.dir
- * ({@link ConvergenceTable}, shared with the random-features report).
+ * ({@link ConvergenceTable}, shared with the random-features report), then manifest.json: output.dir
+ * is claimed and written like the job's ({@link org.sparkntk.output.OutputFiles}).
  */
 public final class ConvergenceReport {
   private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
@@ -50,6 +51,7 @@ public final class ConvergenceReport {
   public record Result(List<Width> widths, double slope, double intercept) {}
 
   public static Result run(SparkSession spark, JobConfig config) {
+    OutputFiles out = OutputFiles.claim(config, "convergence.json");
     String trainPath = config.get(ConfigKeys.DATA_TRAIN);
     String name = "data.train (" + trainPath + ")";
     LabeledData data = DataReader.examples(name, DataReader.read(spark, trainPath, config.format(),
@@ -92,7 +94,7 @@ public final class ConvergenceReport {
     blocks.unpersist(false);
     ConvergenceTable table = ConvergenceTable.of("width", widths, distances);
     LOG.info(String.format(Locale.ROOT, "log-log slope %.3f (theory −0.5)", table.slope()));
-    table.write(Path.of(config.get(ConfigKeys.OUTPUT_DIR)), "convergence", seed0, root -> {
+    table.write(out, "convergence", seed0, root -> {
       root.put("N", n);
       root.put("activation", limitArch.activation().configName());
       root.put("depth", limitArch.depth());

@@ -9,11 +9,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.function.Consumer;
-import org.sparkntk.output.AtomicFiles;
+import org.sparkntk.output.OutputFiles;
 import org.sparkntk.output.Plots;
 
 /**
@@ -106,7 +105,7 @@ public record ConvergenceTable(String sizeName, int[] sizes, double[][] distance
   }
 
   /**
-   * Writes {@code report}.csv, .json and .png to {@code dir}.
+   * Writes {@code report}.csv, .png and .json to {@code out}, then its manifest.json: the report is complete.
    *
    * @param header   adds the report's own fields to the JSON, after {@code report}
    * @param sizesKey the JSON array of per-size objects, e.g. {@code widths}
@@ -114,11 +113,10 @@ public record ConvergenceTable(String sizeName, int[] sizes, double[][] distance
    * @param xLabel   the plot's x axis
    * @param distance the plot's y axis, e.g. ‖Θ − Θ∞‖_F / ‖Θ∞‖_F
    */
-  public void write(Path dir, String report, long seed0, Consumer<ObjectNode> header, String sizesKey, String title,
-                    String xLabel, String distance) {
+  public void write(OutputFiles out, String report, long seed0, Consumer<ObjectNode> header, String sizesKey,
+                    String title, String xLabel, String distance) {
     try {
-      Files.createDirectories(dir);
-      AtomicFiles.write(dir.resolve(report + ".csv"), f -> {
+      out.write(report + ".csv", f -> {
         try (BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
           w.write(sizeName + ",seed,relative_frobenius_distance\n");
           for (int k = 0; k < sizes.length; k++) {
@@ -140,11 +138,11 @@ public record ConvergenceTable(String sizeName, int[] sizes, double[][] distance
       }
       double[] x = Arrays.stream(sizes).asDoubleStream().toArray();
       double[] fitted = Arrays.stream(x).map(v -> Math.exp(intercept) * Math.pow(v, slope)).toArray();
-      Plots.xy(dir.resolve(report + ".png"), String.format(Locale.ROOT, "%s (slope %.2f, theory −0.5)", title, slope),
+      out.write(report + ".png", Plots.xy(String.format(Locale.ROOT, "%s (slope %.2f, theory −0.5)", title, slope),
           xLabel, distance, true,
           new Plots.Series("each seed", xs, ys, false),
           new Plots.Series("mean", x, means, false),
-          new Plots.Series(String.format(Locale.ROOT, "fit ∝ %s^%.2f", sizeName, slope), x, fitted, true));
+          new Plots.Series(String.format(Locale.ROOT, "fit ∝ %s^%.2f", sizeName, slope), x, fitted, true)));
       ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
       ObjectNode root = json.createObjectNode();
       root.put("report", report);
@@ -161,9 +159,11 @@ public record ConvergenceTable(String sizeName, int[] sizes, double[][] distance
         ArrayNode d = o.putArray("distances");
         Arrays.stream(distances[k]).forEach(d::add);
       }
-      AtomicFiles.write(dir.resolve(report + ".json"), f -> json.writeValue(f.toFile(), root));
+      out.write(report + ".json", f -> json.writeValue(f.toFile(), root));
+      out.finish();
     } catch (IOException e) {
-      throw new UncheckedIOException("writing the " + report + " report to " + dir + " failed: " + e.getMessage(), e);
+      throw new UncheckedIOException("writing the " + report + " report to " + out.dir() + " failed: " + e.getMessage(),
+          e);
     }
   }
 }

@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -37,8 +36,8 @@ import org.sparkntk.model.Architecture;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Parameterization;
-import org.sparkntk.output.AtomicFiles;
 import org.sparkntk.output.JobOutputs;
+import org.sparkntk.output.OutputFiles;
 import org.sparkntk.output.Plots;
 import org.sparkntk.solver.FitResult;
 import org.sparkntk.solver.KernelProblem;
@@ -68,7 +67,8 @@ import org.sparkntk.train.DistributedTrainer;
  * </ul>
  * η is solver.lr, or for auto 0.5 × the stable bound of the larger λ_max of Θ_0 and Θ_∞ at the
  * narrowest width (so one η serves every width and both kernels). Writes dynamics.csv,
- * dynamics.json, dynamics_rmse.png, dynamics_trajectories.png and (mse) dynamics_decay.png.
+ * dynamics.json, dynamics_rmse.png, dynamics_trajectories.png and (mse) dynamics_decay.png, then
+ * manifest.json ({@link OutputFiles}, as the job).
  */
 public final class DynamicsReport {
   private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
@@ -89,6 +89,7 @@ public final class DynamicsReport {
                        double[][] networkProjections, double[][] kernelProjections) {}
 
   public static Result run(SparkSession spark, JobConfig config) {
+    OutputFiles out = OutputFiles.claim(config, "dynamics.json");
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<String> labels = config.labels();
     String trainPath = config.get(ConfigKeys.DATA_TRAIN);
@@ -221,7 +222,7 @@ public final class DynamicsReport {
     LOG.info(String.format(Locale.ROOT, "log-log slopes against width: RMSE vs Θ_0 %.3f, RMSE vs Θ_∞ %.3f, "
         + "kernel change %.3f", result.rmseEmpiricalSlope()[0], result.rmseAnalyticSlope()[0],
         result.kernelChangeSlope()));
-    write(Path.of(config.get(ConfigKeys.OUTPUT_DIR)), config, result);
+    write(out, config, result);
     return result;
   }
 
@@ -294,11 +295,9 @@ public final class DynamicsReport {
     return -fit[0];
   }
 
-  private static void write(Path dir, JobConfig config, Result r) {
+  private static void write(OutputFiles out, JobConfig config, Result r) {
     try {
-      Files.createDirectories(dir);
-      Files.deleteIfExists(dir.resolve("dynamics.json"));
-      AtomicFiles.write(dir.resolve("dynamics.csv"), f -> {
+      out.write("dynamics.csv", f -> {
         try (BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
           w.write("width,step,rmse_empirical_train,rmse_empirical_test,rmse_analytic_train,rmse_analytic_test,"
               + "network_train_cost\n");
@@ -313,7 +312,7 @@ public final class DynamicsReport {
       });
       double[] ws = r.widths().stream().mapToDouble(Width::width).toArray();
       int last = r.widths().get(0).steps().length - 1;
-      Plots.xy(dir.resolve("dynamics_rmse.png"), String.format(Locale.ROOT,
+      out.write("dynamics_rmse.png", Plots.xy(String.format(Locale.ROOT,
               "Network vs kernel gradient descent after %d steps (slopes %.2f, %.2f)",
               r.widths().get(0).steps()[last], r.rmseEmpiricalSlope()[0], r.rmseAnalyticSlope()[0]),
           "hidden width", "RMSE on training rows / relative kernel change", true,
@@ -321,9 +320,12 @@ public final class DynamicsReport {
               r.widths().stream().mapToDouble(x -> x.rmseEmpiricalTrain()[last]).toArray(), true),
           new Plots.Series("RMSE vs kernel GD with Θ_∞", ws,
               r.widths().stream().mapToDouble(x -> x.rmseAnalyticTrain()[last]).toArray(), true),
-          new Plots.Series("‖Θ_T − Θ_0‖/‖Θ_0‖", ws, r.widths().stream().mapToDouble(Width::kernelChange).toArray(), true));
+          new Plots.Series("‖Θ_T − Θ_0‖/‖Θ_0‖", ws, r.widths().stream().mapToDouble(Width::kernelChange).toArray(),
+              true)));
       List<Plots.Series> traj = new ArrayList<>();
-      for (Width x : List.of(r.widths().get(0), r.widths().get(r.widths().size() - 1))) {
+      // the narrowest and the widest width; one series each, also when report.widths has one width
+      for (Width x : r.widths().size() == 1 ? r.widths()
+          : List.of(r.widths().get(0), r.widths().get(r.widths().size() - 1))) {
         double[] t = Arrays.stream(x.steps()).asDoubleStream().toArray();
         traj.add(new Plots.Series("network, width " + x.width() + " (row 0, output 0)", t, column(x.network()), false));
         traj.add(new Plots.Series("kernel GD with Θ_0, width " + x.width(), t, column(x.empirical()), true));
@@ -331,8 +333,8 @@ public final class DynamicsReport {
       Width widest = r.widths().get(r.widths().size() - 1);
       traj.add(new Plots.Series("kernel GD with Θ_∞", Arrays.stream(widest.steps()).asDoubleStream().toArray(),
           column(widest.analytic()), true));
-      Plots.xy(dir.resolve("dynamics_trajectories.png"), "Output f_t(x_0) during training", "step t", "f_t(x_0)",
-          false, traj.toArray(Plots.Series[]::new));
+      out.write("dynamics_trajectories.png", Plots.xy("Output f_t(x_0) during training", "step t", "f_t(x_0)",
+          false, traj.toArray(Plots.Series[]::new)));
       if (!r.components().isEmpty()) {
         List<Plots.Series> decay = new ArrayList<>();
         double[] t = Arrays.stream(widest.steps()).asDoubleStream().toArray();
@@ -348,8 +350,8 @@ public final class DynamicsReport {
           decay.add(new Plots.Series("network, component " + c, t, measured, false));
           decay.add(new Plots.Series(String.format(Locale.ROOT, "predicted e^{−ηtλ_%d/N}", c), t, predicted, true));
         }
-        Plots.xy(dir.resolve("dynamics_decay.png"), "Training residual along the top eigenvectors of Θ_0, width "
-            + widest.width(), "step t", "‖p_k(t)‖ / ‖p_k(0)‖", false, true, decay.toArray(Plots.Series[]::new));
+        out.write("dynamics_decay.png", Plots.xy("Training residual along the top eigenvectors of Θ_0, width "
+            + widest.width(), "step t", "‖p_k(t)‖ / ‖p_k(0)‖", false, true, decay.toArray(Plots.Series[]::new)));
       }
       ObjectNode root = JSON.createObjectNode();
       root.put("loss", r.loss().configName());
@@ -383,9 +385,10 @@ public final class DynamicsReport {
       }
       ObjectNode settings = root.putObject("settings");
       config.settings().forEach(settings::put);
-      AtomicFiles.write(dir.resolve("dynamics.json"), f -> JSON.writeValue(f.toFile(), root));
+      out.write("dynamics.json", f -> JSON.writeValue(f.toFile(), root));
+      out.finish();
     } catch (IOException e) {
-      throw new UncheckedIOException("writing the dynamics report to " + dir + " failed: " + e.getMessage(), e);
+      throw new UncheckedIOException("writing the dynamics report to " + out.dir() + " failed: " + e.getMessage(), e);
     }
   }
 

@@ -35,7 +35,7 @@ import org.sparkntk.data.Images;
 import org.sparkntk.gram.GramMatrix;
 import org.sparkntk.linalg.Lapack;
 import org.sparkntk.model.InputMapping;
-import org.sparkntk.output.AtomicFiles;
+import org.sparkntk.output.OutputFiles;
 import org.sparkntk.output.Plots;
 import org.sparkntk.solver.Snapshot;
 
@@ -53,6 +53,8 @@ import org.sparkntk.solver.Snapshot;
  *   <li>{@code spectra.png}: the eigenvalues of the training Gram (the same for every image) per
  *       mapping, log–log: the mappings widen the spectrum, which is why they learn high frequencies.</li>
  * </ul>
+ * then manifest.json ({@link OutputFiles}, as the job). The per-mapping job runs get no output.dir
+ * and write nothing: the report's manifest lists every file in output.dir that the report produced.
  */
 public final class FourierImageReport {
   private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
@@ -76,6 +78,7 @@ public final class FourierImageReport {
   public record Result(int side, List<Score> scores, List<double[]> spectra) {}
 
   public static Result run(SparkSession spark, JobConfig config) {
+    OutputFiles out = OutputFiles.claim(config, "psnr.json");
     int side = config.get(ConfigKeys.REPORT_IMAGE_SIZE);
     if (side % 2 != 0) {
       throw new ConfigException("report.imageSize = " + side + " must be even (training pixels are every other one)");
@@ -86,6 +89,13 @@ public final class FourierImageReport {
         images.add(name.equals("text") ? Images.renderedText(side) : Images.read(Path.of(name), side));
       } catch (IOException | IllegalArgumentException e) {
         throw new ConfigException("report.images: " + e.getMessage());
+      }
+    }
+    java.util.Set<String> files = new java.util.HashSet<>();
+    for (Images.Rgb image : images) {
+      if (!files.add(reconstructionFile(image))) {
+        throw new ConfigException("report.images: two images would both be written to " + reconstructionFile(image)
+            + "; list each image once, under distinct names");
       }
     }
     List<MappingSpec> mappings = mappings(config);
@@ -168,7 +178,7 @@ public final class FourierImageReport {
       spectra.add(eigenvaluesDescending(run.trainGram()));
     }
     Result result = new Result(side, scores, spectra);
-    write(Path.of(config.get(ConfigKeys.OUTPUT_DIR)), config, images, mappings, result, reconstructions);
+    write(out, config, images, mappings, result, reconstructions);
     return result;
   }
 
@@ -219,16 +229,19 @@ public final class FourierImageReport {
     return out;
   }
 
+  /** reconstruction_<image name>.png, the name reduced to letters, digits, '_' and '-'. */
+  private static String reconstructionFile(Images.Rgb image) {
+    return "reconstruction_" + image.name().replaceAll("[^A-Za-z0-9_-]", "_") + ".png";
+  }
+
   private static String fmt(double v) {
     return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
   }
 
-  private static void write(Path dir, JobConfig config, List<Images.Rgb> images, List<MappingSpec> mappings,
+  private static void write(OutputFiles out, JobConfig config, List<Images.Rgb> images, List<MappingSpec> mappings,
                             Result result, List<double[][]> reconstructions) {
     try {
-      Files.createDirectories(dir);
-      Files.deleteIfExists(dir.resolve("psnr.json"));
-      AtomicFiles.write(dir.resolve("psnr.csv"), f -> {
+      out.write("psnr.csv", f -> {
         try (BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
           w.write("image,mapping,scale,test_psnr_db,train_psnr_db\n");
           for (Score s : result.scores()) {
@@ -240,8 +253,7 @@ public final class FourierImageReport {
       });
       for (int k = 0; k < images.size(); k++) {
         BufferedImage grid = grid(images.get(k), k, mappings, result, reconstructions);
-        String name = images.get(k).name().replaceAll("[^A-Za-z0-9_-]", "_");
-        AtomicFiles.write(dir.resolve("reconstruction_" + name + ".png"), f -> ImageIO.write(grid, "png", f.toFile()));
+        out.write(reconstructionFile(images.get(k)), f -> ImageIO.write(grid, "png", f.toFile()));
       }
       List<Plots.Series> series = new ArrayList<>();
       for (int i = 0; i < mappings.size(); i++) {
@@ -255,8 +267,8 @@ public final class FourierImageReport {
         series.add(new Plots.Series(mappings.get(i).label(), positive.stream().mapToDouble(p -> p[0]).toArray(),
             positive.stream().mapToDouble(p -> p[1]).toArray(), true));
       }
-      Plots.xy(dir.resolve("spectra.png"), "NTK eigenvalues of the " + result.side() / 2 + "² training pixels",
-          "index k", "eigenvalue λ_k (positive ones)", true, series.toArray(Plots.Series[]::new));
+      out.write("spectra.png", Plots.xy("NTK eigenvalues of the " + result.side() / 2 + "² training pixels",
+          "index k", "eigenvalue λ_k (positive ones)", true, series.toArray(Plots.Series[]::new)));
       ObjectNode root = JSON.createObjectNode();
       root.put("imageSize", result.side());
       root.put("trainingPixels", result.side() * result.side() / 4);
@@ -275,9 +287,10 @@ public final class FourierImageReport {
       }
       ObjectNode settings = root.putObject("settings");
       config.settings().forEach(settings::put);
-      AtomicFiles.write(dir.resolve("psnr.json"), f -> JSON.writeValue(f.toFile(), root));
+      out.write("psnr.json", f -> JSON.writeValue(f.toFile(), root));
+      out.finish();
     } catch (IOException e) {
-      throw new UncheckedIOException("writing the image report to " + dir + " failed: " + e.getMessage(), e);
+      throw new UncheckedIOException("writing the image report to " + out.dir() + " failed: " + e.getMessage(), e);
     }
   }
 

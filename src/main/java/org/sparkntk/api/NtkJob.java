@@ -38,7 +38,7 @@ import org.sparkntk.model.ModelStore;
 import org.sparkntk.model.RandomFeatures;
 import org.sparkntk.output.GramCheckpoint;
 import org.sparkntk.output.JobOutputs;
-import org.sparkntk.output.Manifest;
+import org.sparkntk.output.OutputFiles;
 import org.sparkntk.output.PhaseTimer;
 import org.sparkntk.solver.CrossEntropy;
 import org.sparkntk.solver.FitResult;
@@ -94,9 +94,7 @@ public final class NtkJob {
     PhaseTimer timer = new PhaseTimer();
     String dir = config.get(ConfigKeys.OUTPUT_DIR);
     Path outputDir = dir == null ? null : Path.of(dir);
-    if (outputDir != null) {
-      claimOutputDir(config, outputDir);
-    }
+    OutputFiles out = outputDir == null ? null : OutputFiles.claim(config, outputDir, "metrics.json");
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<String> labels = config.labels();
     LabeledData train = timer.time("read training data",
@@ -193,9 +191,9 @@ public final class NtkJob {
         c.put("crossKernelBlocksComputed", checkpoints[1].saved());
       }
     }
-    if (outputDir != null) {
+    if (out != null) {
       try {
-        JobOutputs.write(outputDir, config, model, mapping, labels, trainGram, crossGram, yTrain, yTest, fit, spectrum,
+        JobOutputs.write(out, config, model, mapping, labels, trainGram, crossGram, yTrain, yTest, fit, spectrum,
             metrics, timer);
         // The outputs are complete (manifest.json written): the blocks are no longer needed.
         GramCheckpoint.delete(outputDir);
@@ -237,33 +235,6 @@ public final class NtkJob {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open the Gram checkpoint in " + outputDir.resolve(GramCheckpoint.DIR)
           + ": " + e.getMessage(), e);
-    }
-  }
-
-  /**
-   * Makes {@code dir} ready for this run. A directory whose manifest.json records other settings
-   * holds another job's complete results: it is refused (nothing touched) unless output.overwrite
-   * = true. Then manifest.json and metrics.json are deleted first, so that a rerun that fails
-   * never leaves the previous run looking complete.
-   */
-  static void claimOutputDir(JobConfig config, Path dir) {
-    String recorded;
-    try {
-      recorded = Manifest.settingsFingerprint(dir);
-    } catch (IOException e) {
-      recorded = "unreadable";
-    }
-    if (recorded != null && !recorded.equals(config.fingerprint()) && !config.get(ConfigKeys.OUTPUT_OVERWRITE)) {
-      throw new ConfigException("output.dir = '" + dir + "' holds the complete results of a job with other "
-          + "settings (its " + Manifest.FILE + " records settings fingerprint " + recorded + ", this job's is "
-          + config.fingerprint() + "): choose another output.dir, or set output.overwrite = true to replace them");
-    }
-    for (String name : List.of(Manifest.FILE, "metrics.json")) {
-      try {
-        java.nio.file.Files.deleteIfExists(dir.resolve(name));
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot clear " + dir.resolve(name) + ": " + e.getMessage(), e);
-      }
     }
   }
 

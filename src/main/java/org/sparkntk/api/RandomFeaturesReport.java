@@ -1,6 +1,5 @@
 package org.sparkntk.api;
 
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import org.apache.spark.api.java.JavaRDD;
@@ -19,6 +18,7 @@ import org.sparkntk.gram.KernelOutputs;
 import org.sparkntk.gram.RandomFeaturesKernel;
 import org.sparkntk.gram.RandomFeaturesLimit;
 import org.sparkntk.model.RandomFeatures;
+import org.sparkntk.output.OutputFiles;
 import org.sparkntk.spark.RowBlocks;
 import org.sparkntk.spark.SparkGram;
 import org.sparkntk.spark.TaskMemory;
@@ -33,7 +33,8 @@ import org.sparkntk.spark.TaskMemory;
  * zero-mean matrices, E‖K̃_P − K‖²_F = E‖f fᵀ − K‖²_F / P. For one seed the models of growing P
  * are nested (the first P draws of a stream, {@link RandomFeatures}), so a seed's distances follow
  * one running mean as the law of large numbers describes it. Writes rfconvergence.csv,
- * rfconvergence.json and rfconvergence.png to output.dir.
+ * rfconvergence.json and rfconvergence.png to output.dir, then manifest.json
+ * ({@link org.sparkntk.output.OutputFiles}, as the job).
  *
  * <p>A report type of its own ({@code report.type = rfconvergence}) rather than a switch on the
  * width report ({@code convergence}): the two vary different things (the hidden widths of a
@@ -49,6 +50,7 @@ public final class RandomFeaturesReport {
   private RandomFeaturesReport() {}
 
   public static ConvergenceTable run(SparkSession spark, JobConfig config) {
+    OutputFiles out = OutputFiles.claim(config, "rfconvergence.json");
     String trainPath = config.get(ConfigKeys.DATA_TRAIN);
     LabeledData data = DataReader.examples("data.train (" + trainPath + ")", DataReader.read(spark, trainPath,
         config.format(), config.get(ConfigKeys.DATA_HEADER)), config.labels(), true);
@@ -84,7 +86,7 @@ public final class RandomFeaturesReport {
     blocks.unpersist(false);
     ConvergenceTable table = ConvergenceTable.of("P", features, distances);
     LOG.info(String.format(Locale.ROOT, "log-log slope %.3f (theory −0.5)", table.slope()));
-    table.write(Path.of(config.get(ConfigKeys.OUTPUT_DIR)), "rfconvergence", seed0, root -> {
+    table.write(out, "rfconvergence", seed0, root -> {
       root.put("N", n);
       root.put("inputs", d);
       root.put("basis", basis.configName());

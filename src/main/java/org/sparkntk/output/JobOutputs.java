@@ -8,7 +8,6 @@ import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
@@ -139,50 +138,31 @@ public final class JobOutputs {
    * Writes every output: the network to model/ with its input mapping (only for a network with a
    * finite mapping; otherwise model/ is removed, not left stale), the spectrum files when
    * {@code spectrum} is not null (output.spectrum = true), then metrics.json, and manifest.json
-   * (with {@link JobConfig#fingerprint()}) last.
+   * ({@link OutputFiles#finish}) last.
    */
-  public static void write(Path dir, JobConfig config, Model model, InputMapping mapping, List<String> labels,
+  public static void write(OutputFiles out, JobConfig config, Model model, InputMapping mapping, List<String> labels,
                            GramMatrix trainGram, GramMatrix crossGram, double[] yTrain, double[] yTest, FitResult fit,
                            Spectrum spectrum, ObjectNode metrics, PhaseTimer timer)
       throws IOException {
-    Files.createDirectories(dir);
-    List<String> written = new java.util.ArrayList<>();
+    Files.createDirectories(out.dir());
     timer.time("write outputs", () -> {
       try {
-        Path modelDir = dir.resolve("model");
-        Path tmpModel = dir.resolve(".model.tmp");
-        deleteRecursively(tmpModel);
-        deleteRecursively(modelDir); // also a previous run's network, which is not this run's model
         if (model instanceof Mlp mlp && (mapping == null || mapping.isFinite())) {
-          ModelStore.save(mlp, mapping, tmpModel);
-          Files.move(tmpModel, modelDir);
-          try (var files = Files.walk(modelDir)) {
-            files.filter(Files::isRegularFile).map(f -> dir.relativize(f).toString().replace('\\', '/'))
-                .sorted().forEach(written::add);
-          }
+          out.writeDirectory("model", tmp -> ModelStore.save(mlp, mapping, tmp));
+        } else {
+          out.delete("model"); // a previous run's network, which is not this run's model
         }
-        writePredictions(dir.resolve("predictions_train.csv"), labels, fit, true, yTrain);
-        written.add("predictions_train.csv");
+        writePredictions(out, "predictions_train.csv", labels, fit, true, yTrain);
         if (crossGram != null) {
-          writePredictions(dir.resolve("predictions_test.csv"), labels, fit, false, yTest);
-          written.add("predictions_test.csv");
+          writePredictions(out, "predictions_test.csv", labels, fit, false, yTest);
         }
         if (spectrum != null) {
-          int eigenvectors = config.get(ConfigKeys.OUTPUT_EIGENVECTORS);
-          writeSpectrum(dir, spectrum, eigenvectors);
-          written.addAll(List.of("spectrum.npy", "spectrum.csv", "spectrum.png"));
-          if (eigenvectors > 0) {
-            written.add("eigenvectors.npy");
-          }
+          writeSpectrum(out, spectrum, config.get(ConfigKeys.OUTPUT_EIGENVECTORS));
         }
         if (Boolean.TRUE.equals(config.get(ConfigKeys.OUTPUT_GRAM))) {
-          AtomicFiles.write(dir.resolve("gram.npy"),
-              f -> Npy.write(f, trainGram.data(), trainGram.rows(), trainGram.cols()));
-          written.add("gram.npy");
+          out.write("gram.npy", f -> Npy.write(f, trainGram.data(), trainGram.rows(), trainGram.cols()));
           if (crossGram != null) {
-            AtomicFiles.write(dir.resolve("cross.npy"),
-                f -> Npy.write(f, crossGram.data(), crossGram.rows(), crossGram.cols()));
-            written.add("cross.npy");
+            out.write("cross.npy", f -> Npy.write(f, crossGram.data(), crossGram.rows(), crossGram.cols()));
           }
         }
       } catch (IOException e) {
@@ -190,9 +170,8 @@ public final class JobOutputs {
       }
     });
     metrics.set("secondsPerPhase", JSON.valueToTree(timer.seconds()));
-    AtomicFiles.write(dir.resolve("metrics.json"), f -> JSON.writeValue(f.toFile(), metrics));
-    written.add("metrics.json");
-    Manifest.write(dir, written, config.fingerprint());
+    out.write("metrics.json", f -> JSON.writeValue(f.toFile(), metrics));
+    out.finish();
   }
 
   /**
@@ -204,15 +183,15 @@ public final class JobOutputs {
    * min(ε·λ_max, the smallest positive λ) so that they sit below every positive eigenvalue as they
    * should, and its legend says how many there are and where they are drawn.
    */
-  public static void writeSpectrum(Path dir, Spectrum spectrum, int eigenvectors) throws IOException {
+  public static void writeSpectrum(OutputFiles out, Spectrum spectrum, int eigenvectors) throws IOException {
     int n = spectrum.size();
     if (eigenvectors > n) {
       throw new IllegalArgumentException("output.eigenvectors = " + eigenvectors + " but the training Gram has only "
           + n + " eigenvalues");
     }
     double[] values = spectrum.values();
-    AtomicFiles.write(dir.resolve("spectrum.npy"), f -> Npy.write(f, values, n));
-    AtomicFiles.write(dir.resolve("spectrum.csv"), f -> {
+    out.write("spectrum.npy", f -> Npy.write(f, values, n));
+    out.write("spectrum.csv", f -> {
       try (BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
         w.write("index,eigenvalue\n");
         for (int k = 0; k < n; k++) {
@@ -221,8 +200,7 @@ public final class JobOutputs {
       }
     });
     if (eigenvectors > 0) {
-      AtomicFiles.write(dir.resolve("eigenvectors.npy"),
-          f -> Npy.write(f, spectrum.topVectors(eigenvectors), n, eigenvectors));
+      out.write("eigenvectors.npy", f -> Npy.write(f, spectrum.topVectors(eigenvectors), n, eigenvectors));
     }
     int positive = (int) Arrays.stream(values).filter(l -> l > 0).count();
     double floor = positive == 0 ? 1.0 : Math.min(Math.ulp(1.0) * values[0], values[positive - 1]) / 10;
@@ -245,13 +223,13 @@ public final class JobOutputs {
       series.add(new Plots.Series(String.format(Locale.ROOT, "λ_k ≤ 0 (%d of them), clamped to %.3g",
           clamped.length, floor), clampedIndex, clamped, false));
     }
-    Plots.xy(dir.resolve("spectrum.png"), "NTK spectrum of the training Gram (" + n + " × " + n + ")",
-        "index k", "eigenvalue λ_k", false, true, series.toArray(new Plots.Series[0]));
+    out.write("spectrum.png", Plots.xy("NTK spectrum of the training Gram (" + n + " × " + n + ")",
+        "index k", "eigenvalue λ_k", false, true, series.toArray(new Plots.Series[0])));
   }
 
-  private static void writePredictions(Path file, List<String> labels, FitResult fit, boolean train,
-                                       double[] targets) throws IOException {
-    AtomicFiles.write(file, f -> {
+  private static void writePredictions(OutputFiles out, String name, List<String> labels, FitResult fit,
+                                       boolean train, double[] targets) throws IOException {
+    out.write(name, f -> {
       try (BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
         StringBuilder header = new StringBuilder("row,t");
         if (targets != null) {
@@ -282,16 +260,5 @@ public final class JobOutputs {
 
   private static String format(double v) {
     return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
-  }
-
-  private static void deleteRecursively(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (var walk = Files.walk(p)) {
-      for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.delete(q);
-      }
-    }
   }
 }

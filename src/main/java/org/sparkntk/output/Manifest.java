@@ -16,10 +16,10 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * {@code manifest.json}, the last file a job writes: every output file (path relative to
- * output.dir, size in bytes, SHA-256) and the fingerprint of the settings that produced them. A
- * directory holds a complete run exactly when its manifest verifies; a job deletes the old
- * manifest before it writes anything, so an interrupted rerun never looks complete.
+ * {@code manifest.json}, the last file a job or report writes ({@link OutputFiles}): every output
+ * file (path relative to output.dir, size in bytes, SHA-256) and the fingerprint of the settings
+ * that produced them. A directory holds a complete run exactly when its manifest verifies; a run
+ * deletes the old manifest before it writes anything, so an interrupted rerun never looks complete.
  *
  * <pre>{@code
  * { "format": "spark-ntk-manifest", "version": 1, "settingsFingerprint": "<sha-256 hex>",

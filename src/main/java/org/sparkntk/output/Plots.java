@@ -2,8 +2,6 @@ package org.sparkntk.output;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
-import java.io.IOException;
-import java.nio.file.Path;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
@@ -40,15 +38,17 @@ public final class Plots {
   /** A series of points, drawn as markers ({@code line = false}) or as a line. */
   public record Series(String name, double[] x, double[] y, boolean line) {}
 
-  /** An x–y plot, both axes logarithmic when {@code logLog}, written atomically as a PNG. */
-  public static void xy(Path file, String title, String xLabel, String yLabel, boolean logLog, Series... series)
-      throws IOException {
-    xy(file, title, xLabel, yLabel, logLog, logLog, series);
+  /**
+   * An x–y plot, both axes logarithmic when {@code logLog}: the writer of its PNG, for
+   * {@link OutputFiles#write} (or {@link AtomicFiles#write}).
+   */
+  public static AtomicFiles.Writer xy(String title, String xLabel, String yLabel, boolean logLog, Series... series) {
+    return xy(title, xLabel, yLabel, logLog, logLog, series);
   }
 
-  /** An x–y plot with each axis logarithmic or linear, written atomically as a PNG. */
-  public static void xy(Path file, String title, String xLabel, String yLabel, boolean logX, boolean logY,
-                        Series... series) throws IOException {
+  /** An x–y plot with each axis logarithmic or linear: the writer of its PNG. */
+  public static AtomicFiles.Writer xy(String title, String xLabel, String yLabel, boolean logX, boolean logY,
+                                      Series... series) {
     XYSeriesCollection data = new XYSeriesCollection();
     XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer();
     // matplotlib's "tab10" order, so that up to ten series keep distinct colours
@@ -77,6 +77,6 @@ public final class Plots {
     plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
     JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
     chart.setBackgroundPaint(Color.WHITE);
-    AtomicFiles.write(file, f -> ChartUtils.saveChartAsPNG(f.toFile(), chart, 800, 560));
+    return f -> ChartUtils.saveChartAsPNG(f.toFile(), chart, 800, 560);
   }
 }

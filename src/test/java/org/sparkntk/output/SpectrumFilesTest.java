@@ -47,7 +47,7 @@ class SpectrumFilesTest {
     Spectrum s = rankDeficient();
     int n = s.size();
     assertTrue(s.values()[n - 1] <= 0, "the test wants a non-positive eigenvalue for the plot, got " + s.values()[n - 1]);
-    JobOutputs.writeSpectrum(dir, s, 3);
+    JobOutputs.writeSpectrum(new OutputFiles(dir, "test"), s, 3);
 
     Npy.Array values = Npy.read(dir.resolve("spectrum.npy"));
     assertArrayEquals(new long[] {n}, values.shape());
@@ -85,9 +85,9 @@ class SpectrumFilesTest {
   @Test
   void withoutEigenvectorsNoneAreWrittenAndTooManyAreRefused() throws IOException {
     Spectrum s = rankDeficient();
-    JobOutputs.writeSpectrum(dir, s, 0);
+    JobOutputs.writeSpectrum(new OutputFiles(dir, "test"), s, 0);
     assertTrue(Files.exists(dir.resolve("spectrum.npy")));
     assertFalse(Files.exists(dir.resolve("eigenvectors.npy")));
-    assertThrows(IllegalArgumentException.class, () -> JobOutputs.writeSpectrum(dir.resolve("more"), s, s.size() + 1));
+    assertThrows(IllegalArgumentException.class, () -> JobOutputs.writeSpectrum(new OutputFiles(dir.resolve("more"), "test"), s, s.size() + 1));
   }
 }

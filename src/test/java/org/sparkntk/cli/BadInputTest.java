@@ -9,12 +9,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.sparkntk.SparkTestSession;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.ModelStore;
@@ -32,12 +30,7 @@ class BadInputTest {
 
   @BeforeAll
   static void files() throws IOException {
-    SparkTestSession.get();
-    Random r = new Random(3);
-    NtkMainTest.writeCsv(dir.resolve("train.csv"), new double[3 * 16], 16, r);
-    conf = dir.resolve("job.conf");
-    Files.writeString(conf, String.join("\n", "data.train = " + dir.resolve("train.csv"), "data.label = y1,y2",
-        "model.hidden = 4", "solver.steps = 5", ""));
+    conf = NtkMainTest.writeJob(dir, 3, 16, 0, "model.hidden = 4", "solver.steps = 5");
     List<String> lines = Files.readAllLines(dir.resolve("train.csv"));
     edited("inf.csv", lines, 3, "0.5,1.0,0.2,Infinity,0.2");
     edited("ninf.csv", lines, 9, "0.5,-Infinity,0.2,0.3,0.2");

@@ -64,6 +64,28 @@ class NtkMainTest {
         ""));
   }
 
+  /**
+   * A small CLI job in {@code dir}: train.csv of {@code trainRows} rows and, when {@code testRows}
+   * > 0, test.csv (both by {@link #writeCsv} from one Random(seed)), and job.conf naming them with
+   * data.label = y1,y2 and the given {@code key = value} lines. Starts the shared test session.
+   */
+  static Path writeJob(Path dir, long seed, int trainRows, int testRows, String... keys) throws IOException {
+    SparkTestSession.get();
+    Random r = new Random(seed);
+    List<String> lines = new ArrayList<>();
+    writeCsv(dir.resolve("train.csv"), new double[3 * trainRows], trainRows, r);
+    lines.add("data.train = " + dir.resolve("train.csv"));
+    if (testRows > 0) {
+      writeCsv(dir.resolve("test.csv"), new double[3 * testRows], testRows, r);
+      lines.add("data.test = " + dir.resolve("test.csv"));
+    }
+    lines.add("data.label = y1,y2");
+    lines.addAll(List.of(keys));
+    Path conf = dir.resolve("job.conf");
+    Files.write(conf, lines);
+    return conf;
+  }
+
   static void writeCsv(Path file, double[] x, int rows, Random r) throws IOException {
     List<String> lines = new ArrayList<>();
     lines.add("f1,y1,f2,f3,y2");
@@ -549,3 +571,4 @@ class NtkMainTest {
     assertFalse(Files.exists(dir.resolve("out-nan").resolve("manifest.json")));
   }
 }
+

@@ -9,11 +9,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sparkntk.SparkTestSession;
 import org.sparkntk.output.Manifest;
 
 /** output.dir through the CLI: manifest.json written last, interrupted and foreign runs. */
@@ -24,14 +22,7 @@ class OutputDirTest {
 
   @BeforeAll
   static void files() throws IOException {
-    SparkTestSession.get();
-    Random r = new Random(2);
-    NtkMainTest.writeCsv(dir.resolve("train.csv"), new double[3 * 16], 16, r);
-    NtkMainTest.writeCsv(dir.resolve("test.csv"), new double[3 * 5], 5, r);
-    conf = dir.resolve("job.conf");
-    Files.writeString(conf, String.join("\n", "data.train = " + dir.resolve("train.csv"), "data.label = y1,y2",
-        "model.hidden = 4", "solver.steps = 5",
-        "output.gram = true", ""));
+    conf = NtkMainTest.writeJob(dir, 2, 16, 5, "model.hidden = 4", "solver.steps = 5", "output.gram = true");
   }
 
   /** A complete run's manifest lists every file it wrote, metrics.json included, and verifies. */

@@ -13,7 +13,6 @@ import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sparkntk.SparkTestSession;
 import org.sparkntk.output.GramCheckpoint;
 import org.sparkntk.output.Manifest;
 import org.sparkntk.output.Npy;
@@ -34,14 +33,8 @@ class ResumeTest {
 
   @BeforeAll
   static void files() throws IOException {
-    SparkTestSession.get();
-    Random r = new Random(5);
-    NtkMainTest.writeCsv(dir.resolve("train.csv"), new double[3 * 16], 16, r);
-    NtkMainTest.writeCsv(dir.resolve("test.csv"), new double[3 * 5], 5, r);
-    conf = dir.resolve("job.conf");
-    Files.writeString(conf, String.join("\n", "data.train = " + dir.resolve("train.csv"),
-        "data.test = " + dir.resolve("test.csv"), "data.label = y1,y2", "model.hidden = 6",
-        "kernel.blockSize = 4", "solver.steps = 5", "output.gram = true", ""));
+    conf = NtkMainTest.writeJob(dir, 5, 16, 5, "model.hidden = 6", "kernel.blockSize = 4", "solver.steps = 5",
+        "output.gram = true");
   }
 
   private static JsonNode checkpointMetrics(Path out) throws IOException {

@@ -34,12 +34,15 @@ final class ClusterJobs {
     return to;
   }
 
-  /** A job file on {@code train}/{@code test}: a 2 → 32 → 32 → 2 ReLU network, blocks of 8 rows, 100 steps. */
+  /**
+   * A job file on {@code train} and {@code test} (null: none): a 2 → 32 → 32 → 2 ReLU network,
+   * blocks of 8 rows, 100 steps.
+   */
   static Path jobFile(Path dir, Path train, Path test) throws IOException {
     Path conf = dir.resolve("cluster-job.conf");
     Files.writeString(conf, String.join("\n",
         "data.train = " + train,
-        "data.test = " + test,
+        test == null ? "" : "data.test = " + test,
         "data.label = y_wave,y_bowl",
         "model.hidden = 32,32",
         "model.activation = relu",

@@ -156,6 +156,8 @@ final class ClusterProcesses {
     Path log = logDir.resolve(name + ".log");
     ProcessBuilder builder = new ProcessBuilder(command).directory(BASE.toFile()).redirectErrorStream(true)
         .redirectOutput(log.toFile());
+    // SPARK_HOME only where a test gives one (./submit would hand over to $SPARK_HOME/bin/spark-submit).
+    builder.environment().remove("SPARK_HOME");
     builder.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
     // One BLAS thread per task, as ./submit does, so a cluster run does the same arithmetic as local[2].
     builder.environment().put("OPENBLAS_NUM_THREADS", "1");

@@ -38,6 +38,7 @@ public final class CliBatch {
     try {
       for (int i = 0; i < jobs.size(); i++) {
         List<String> job = jobs.get(i);
+        long t0 = System.nanoTime();
         int s;
         if (job.get(0).equals("ml")) {
           MlApiJob.run(spark, Path.of(job.get(1)), Path.of(job.get(2)), Path.of(job.get(3)));
@@ -46,7 +47,7 @@ public final class CliBatch {
           s = NtkMain.run(job.toArray(String[]::new));
         }
         System.out.println("cli-batch: job " + i + " " + Arrays.toString(job.subList(0, Math.min(2, job.size())).toArray())
-            + " exit status " + s);
+            + String.format(" in %.1f s: exit status %d", (System.nanoTime() - t0) / 1e9, s));
         status = status != 0 ? status : s;
       }
     } finally {

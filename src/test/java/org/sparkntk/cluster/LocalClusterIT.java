@@ -34,7 +34,7 @@ class LocalClusterIT {
   static final List<String> EMPIRICAL = List.of("solver.type=steps", "output.spectrum=true");
   static final List<String> ANALYTIC = List.of("kernel.type=analytic", "solver.type=regression", "solver.ridge=1e-6");
   static final List<String> DYNAMICS = List.of("report.type=dynamics", "report.widths=16,32", "report.components=2",
-      "kernel.outputs=full", "solver.lr=0.025", "solver.steps=30", "solver.recordEvery=10");
+      "kernel.outputs=full", "solver.lr=0.025", "solver.steps=12", "solver.recordEvery=4");
 
   @TempDir
   static Path dir;
@@ -72,8 +72,9 @@ class LocalClusterIT {
       driverLog = driver.logText();
     }
     System.err.printf("LocalClusterIT: the cluster driver ran 5 jobs in %.1f s%n", (System.nanoTime() - t0) / 1e9);
-    assertEquals(5, driverLog.lines().filter(l -> l.startsWith("cli-batch: job ") && l.endsWith(" exit status 0"))
-        .count(), driverLog);
+    List<String> jobs = driverLog.lines().filter(l -> l.startsWith("cli-batch: job ")).toList();
+    jobs.forEach(System.err::println);
+    assertEquals(5, jobs.stream().filter(l -> l.endsWith(": exit status 0")).count(), driverLog);
   }
 
   private static List<String> with(List<String> keys, String key) {

@@ -17,6 +17,9 @@ Usage (from the repository root):
   --outputs    trace (default): gram[i, j] = (1/O) sum_a Theta_aa(x_i, x_j)      -> [N, N]
                full:            gram[i*O + a, j*O + b] = Theta_ab(x_i, x_j)      -> [N*O, N*O]
 
+Reads only files that OUTPUT_DIR/manifest.json lists, after checking their size and SHA-256 (a
+directory without a manifest, or with files changed since, does not hold a complete run: exit 2).
+
 Prints the max relative difference  max|computed - gram| / max|computed|  and exits
 with status 1 if it exceeds --tol (default 1e-10), 2 on bad input.
 
@@ -36,6 +39,8 @@ meant for test-sized jobs.  This is test tooling only, never a runtime dependenc
 
 import argparse
 import csv
+import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -49,6 +54,32 @@ torch.set_default_dtype(torch.float64)
 def fail(msg):
     print(f"check_gram: error: {msg}", file=sys.stderr)
     sys.exit(2)
+
+
+def verify_manifest(output_dir, needed):
+    """Checks that manifest.json lists every file in `needed` (paths relative to output_dir, a
+    trailing '/' meaning every file under it) and that each of those has its recorded size and SHA-256."""
+    manifest_path = output_dir / "manifest.json"
+    if not manifest_path.is_file():
+        fail(f"{output_dir} has no manifest.json: it does not hold a complete spark-ntk run")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        entries = {e["path"]: e for e in manifest["files"]}
+    except (ValueError, KeyError, TypeError) as e:
+        fail(f"{manifest_path}: not a spark-ntk manifest ({e})")
+    for name in needed:
+        if name.endswith("/"):
+            on_disk = sorted(str(p.relative_to(output_dir)) for p in (output_dir / name).rglob("*") if p.is_file())
+            paths = on_disk or [name]
+        else:
+            paths = [name]
+        for path in paths:
+            entry = entries.get(path)
+            if entry is None:
+                fail(f"{path} is not listed in {manifest_path}")
+            data = (output_dir / path).read_bytes()
+            if len(data) != entry["size"] or hashlib.sha256(data).hexdigest() != entry["sha256"]:
+                fail(f"{path} differs from what {manifest_path} records (size or SHA-256): changed after the run")
 
 
 def load_features(csv_path, label_cols):
@@ -80,6 +111,7 @@ def main():
     ap.add_argument("--chunk", type=int, default=256, help="rows per vmap(jacrev) batch")
     args = ap.parse_args()
 
+    verify_manifest(args.output_dir, ["gram.npy", "model/"])
     meta, widths, Ws, bs = ref.load_model(args.output_dir / "model", fail)
     label_cols = [c.strip() for c in args.label_cols.split(",") if c.strip()]
     X = ref.apply_input_mapping(meta, args.output_dir / "model", load_features(args.train_csv, label_cols), fail)

@@ -71,8 +71,13 @@ public final class ModelStore {
     JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("model.json").toFile(), json);
   }
 
-  /** Loads a saved model, checking model.json and every tensor's shape against it. */
+  /**
+   * Loads a saved model, checking model.json and every tensor's shape against it. A model/ inside
+   * a job's output.dir is first checked against that run's manifest.json
+   * ({@link org.sparkntk.output.Manifest#verifyIfListed}).
+   */
   public static Mlp load(Path dir) throws IOException {
+    org.sparkntk.output.Manifest.verifyIfListed(dir);
     Path file = dir.resolve("model.json");
     if (!Files.isRegularFile(file)) {
       throw new IOException("model directory " + dir + " has no model.json");

@@ -59,10 +59,46 @@ public final class Manifest {
    * SHA-256, and returns the listed files; any difference is an IOException naming the file.
    */
   public static List<Entry> verify(Path dir) throws IOException {
+    return verify(dir, "");
+  }
+
+  /**
+   * When {@code subdirectory} (say a job's model/ that model.load reads) lies directly in a
+   * directory with a manifest.json, checks the files the manifest lists under it, as
+   * {@link #verify(Path)} does, and refuses a file there that the manifest does not list. A
+   * directory whose parent has no manifest is not a run's output and is left to its reader.
+   */
+  public static void verifyIfListed(Path subdirectory) throws IOException {
+    Path sub = subdirectory.toAbsolutePath().normalize();
+    Path parent = sub.getParent();
+    if (parent == null || !Files.isRegularFile(parent.resolve(FILE))) {
+      return;
+    }
+    String prefix = sub.getFileName() + "/";
+    java.util.Set<String> listed = new java.util.HashSet<>();
+    for (Entry e : verify(parent, prefix)) {
+      listed.add(e.path());
+    }
+    try (java.util.stream.Stream<Path> files = Files.walk(sub)) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        String rel = prefix + sub.relativize(f).toString().replace(java.io.File.separatorChar, '/');
+        if (!listed.contains(rel)) {
+          throw new IOException(rel + " is not listed in " + parent.resolve(FILE) + ": it was not written by the run "
+              + "that manifest describes");
+        }
+      }
+    }
+  }
+
+  /** {@link #verify(Path)} of the entries whose path starts with {@code prefix}. */
+  private static List<Entry> verify(Path dir, String prefix) throws IOException {
     JsonNode root = read(dir);
     List<Entry> entries = new ArrayList<>();
     for (JsonNode e : root.path("files")) {
       String rel = e.path("path").asText("");
+      if (!rel.startsWith(prefix)) {
+        continue;
+      }
       Path p = dir.resolve(rel).normalize();
       if (rel.isEmpty() || !p.startsWith(dir.normalize()) || !e.path("size").isIntegralNumber()) {
         throw new IOException(dir.resolve(FILE) + ": malformed entry " + e);

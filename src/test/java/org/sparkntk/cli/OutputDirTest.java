@@ -86,4 +86,35 @@ class OutputDirTest {
     assertFalse(first.equals(Manifest.settingsFingerprint(out)));
     Manifest.verify(out);
   }
+
+  /**
+   * model.load of a job's model/ trusts only what that run's manifest lists: a tensor changed
+   * after the run (same size) or a file added to model/ is refused with status 2 naming it; the
+   * untouched model loads.
+   */
+  @Test
+  void aSavedModelIsCheckedAgainstItsRunsManifest() throws IOException {
+    Path run = dir.resolve("model-source");
+    assertEquals(0, NtkMainTest.run(conf.toString(), "output.dir=" + run)[0]);
+    Path model = run.resolve("model");
+    Object[] fine = NtkMainTest.run(conf.toString(), "output.dir=" + dir.resolve("model-fine"),
+        "model.load=" + model);
+    assertEquals(0, fine[0], (String) fine[1]);
+
+    byte[] w0 = Files.readAllBytes(model.resolve("W0.npy"));
+    byte[] changed = w0.clone();
+    changed[changed.length - 1] ^= 1;
+    Files.write(model.resolve("W0.npy"), changed);
+    Object[] result = NtkMainTest.run(conf.toString(), "output.dir=" + dir.resolve("model-changed"),
+        "model.load=" + model);
+    assertEquals(2, result[0], (String) result[1]);
+    assertTrue(((String) result[1]).contains("model/W0.npy has SHA-256"), (String) result[1]);
+    assertTrue(((String) result[1]).contains("changed after the run"), (String) result[1]);
+
+    Files.write(model.resolve("W0.npy"), w0);
+    Files.writeString(model.resolve("W9.npy"), "not from the run");
+    result = NtkMainTest.run(conf.toString(), "output.dir=" + dir.resolve("model-extra"), "model.load=" + model);
+    assertEquals(2, result[0], (String) result[1]);
+    assertTrue(((String) result[1]).contains("model/W9.npy is not listed in"), (String) result[1]);
+  }
 }

@@ -125,8 +125,10 @@ public final class ModelStore {
   /**
    * The input mapping saved with a model ({@link InputMapping#none} when model.json has none), checked
    * against model.json: its output width must be the network's widths[0], B.npy must be [m, d].
+   * Like {@link #load}, first checks a run's model/ against that run's manifest.json.
    */
   public static InputMapping loadMapping(Path dir) throws IOException {
+    org.sparkntk.output.Manifest.verifyIfListed(dir);
     Path file = dir.resolve("model.json");
     JsonNode json;
     try {

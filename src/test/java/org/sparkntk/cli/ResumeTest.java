@@ -92,9 +92,9 @@ class ResumeTest {
         Files.readString(out.resolve("predictions_test.csv")));
   }
 
-  /** Changed training data (same file name) or another model seed: no old block is reused. */
+  /** Changed training data (same file name), another model seed or another kernel: no old block is reused. */
   @Test
-  void newDataOrANewModelNeverMeetOldBlocks() throws IOException {
+  void newDataANewModelOrANewKernelNeverMeetOldBlocks() throws IOException {
     Path data = dir.resolve("changing.csv");
     NtkMainTest.writeCsv(data, new double[3 * 16], 16, new Random(5));
     Path out = dir.resolve("changed");
@@ -121,5 +121,16 @@ class ResumeTest {
     assertEquals(0, c.path("trainingGramBlocksResumed").asInt(), c.toString());
     assertEquals(0, c.path("crossKernelBlocksResumed").asInt(), c.toString());
     assertArrayEquals(gram(reference("seed-reference", "model.seed=77"), "gram.npy"), gram(seeds, "gram.npy"));
+
+    // Same data and model, another kernel: float32 GEMMs instead of float64.
+    Path kernel = dir.resolve("kernel");
+    assertEquals(2, NtkMainTest.run(conf.toString(), "output.dir=" + kernel, "solver.lr=1e9")[0]);
+    Object[] float32 = NtkMainTest.run(conf.toString(), "output.dir=" + kernel, "kernel.precision=float32");
+    assertEquals(0, float32[0], (String) float32[1]);
+    c = checkpointMetrics(kernel);
+    assertEquals(0, c.path("trainingGramBlocksResumed").asInt(), c.toString());
+    assertEquals(GRAM_BLOCKS, c.path("trainingGramBlocksComputed").asInt(), c.toString());
+    assertArrayEquals(gram(reference("kernel-reference", "kernel.precision=float32"), "gram.npy"),
+        gram(kernel, "gram.npy"));
   }
 }

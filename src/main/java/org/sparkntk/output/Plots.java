@@ -17,7 +17,8 @@ public final class Plots {
 
   /**
    * A base-10 axis labelled with plain numbers (64, 0.05) rather than powers such as 10^1.8, or in
-   * scientific notation (1E-12) when the values reach beyond 1e-4 … 1e6, where plain labels would read 0.
+   * scientific notation (1E-12) when the values reach beyond 1e-4 … 1e6, where plain labels would read 0;
+   * ticks at the powers of ten when the values span two decades or more.
    */
   private static LogAxis logAxis(String label, Series[] series, boolean x) {
     double min = Double.POSITIVE_INFINITY;
@@ -32,6 +33,11 @@ public final class Plots {
     }
     LogAxis axis = new LogAxis(label);
     axis.setNumberFormatOverride(new java.text.DecimalFormat(min >= 1e-4 && max <= 1e6 ? "0.####" : "0.#E0"));
+    double decades = Math.log10(max / min);
+    if (decades >= 2) {
+      // Two decades or more: ticks at powers of ten (10^3.5 would read 3162.2777), at most about 8.
+      axis.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(Math.ceil(decades / 8)), false, true);
+    }
     return axis;
   }
 

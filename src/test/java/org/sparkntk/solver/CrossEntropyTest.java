@@ -3,6 +3,9 @@ package org.sparkntk.solver;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.sparkntk.solver.SolverArrays.assertClose;
+import static org.sparkntk.solver.SolverArrays.dot;
+import static org.sparkntk.solver.SolverArrays.gaussian;
 
 import java.util.List;
 import java.util.Random;
@@ -375,34 +378,5 @@ class CrossEntropyTest {
       y[i * o + r.nextInt(o)] = 1.0;
     }
     return y;
-  }
-
-  private static double[] gaussian(Random r, int count, double scale) {
-    double[] x = new double[count];
-    for (int i = 0; i < count; i++) {
-      x[i] = scale * r.nextGaussian();
-    }
-    return x;
-  }
-
-  private static double dot(double[] a, int i, double[] b, int j, int width) {
-    double s = 0;
-    for (int q = 0; q < width; q++) {
-      s += a[i * width + q] * b[j * width + q];
-    }
-    return s;
-  }
-
-  /** max |actual − expected| ≤ rel · max |expected|; returns the relative difference. */
-  private static double assertClose(double[] expected, double[] actual, double rel, String what) {
-    assertEquals(expected.length, actual.length, what + ": length");
-    double scale = 0;
-    double diff = 0;
-    for (int i = 0; i < expected.length; i++) {
-      scale = Math.max(scale, Math.abs(expected[i]));
-      diff = Math.max(diff, Math.abs(expected[i] - actual[i]));
-    }
-    assertTrue(diff <= rel * scale, what + ": max difference " + diff + " > " + rel + " × " + scale);
-    return diff / scale;
   }
 }

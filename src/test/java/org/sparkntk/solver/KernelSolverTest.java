@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.sparkntk.solver.SolverArrays.assertClose;
+import static org.sparkntk.solver.SolverArrays.dot;
+import static org.sparkntk.solver.SolverArrays.gaussian;
 
 import java.util.Arrays;
 import java.util.List;
@@ -539,23 +542,6 @@ class KernelSolverTest {
   // ------------------------------------------------------------------------------------------
   // helpers
 
-  private static double[] gaussian(Random r, int count, double scale) {
-    double[] x = new double[count];
-    for (int i = 0; i < count; i++) {
-      x[i] = scale * r.nextGaussian();
-    }
-    return x;
-  }
-
-  /** Row i of a · row j of b, both with {@code width} columns. */
-  private static double dot(double[] a, int i, double[] b, int j, int width) {
-    double s = 0;
-    for (int q = 0; q < width; q++) {
-      s += a[i * width + q] * b[j * width + q];
-    }
-    return s;
-  }
-
   private static double[] minus(double[] a, double[] b) {
     double[] d = new double[a.length];
     for (int i = 0; i < a.length; i++) {
@@ -578,16 +564,5 @@ class KernelSolverTest {
       m = Math.max(m, Math.abs(a[i] - b[i]));
     }
     return m;
-  }
-
-  /** max |actual − expected| ≤ rel · max |expected|. */
-  private static void assertClose(double[] expected, double[] actual, double rel, String what) {
-    assertEquals(expected.length, actual.length, what + ": length");
-    double scale = 0;
-    for (double v : expected) {
-      scale = Math.max(scale, Math.abs(v));
-    }
-    double diff = maxAbsDiff(expected, actual);
-    assertTrue(diff <= rel * scale, what + ": max difference " + diff + " > " + rel + " × " + scale);
   }
 }

@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -67,8 +69,7 @@ class ResumeTest {
   @Test
   void aRerunWithAnotherSolverReusesEveryBlock() throws IOException {
     Path out = dir.resolve("solver");
-    Object[] failed = NtkMainTest.run(conf.toString(), "output.dir=" + out, "solver.lr=1e9");
-    assertEquals(2, failed[0], (String) failed[1]);
+    failAfterTheGram(out);
     assertFalse(Files.exists(out.resolve(Manifest.FILE)));
     Path blocks = out.resolve(GramCheckpoint.DIR);
     try (var files = Files.list(blocks.resolve("training-gram"))) {
@@ -92,45 +93,54 @@ class ResumeTest {
         Files.readString(out.resolve("predictions_test.csv")));
   }
 
+  /** A run into {@code out} whose solver diverges after the Gram: status 2, every block left in the checkpoint. */
+  private static void failAfterTheGram(Path out, String... keys) {
+    List<String> args = new ArrayList<>(List.of(conf.toString(), "output.dir=" + out, "solver.lr=1e9"));
+    args.addAll(List.of(keys));
+    Object[] result = NtkMainTest.run(args.toArray(String[]::new));
+    assertEquals(2, result[0], (String) result[1]);
+  }
+
+  /**
+   * Reruns the job into {@code out} with {@code keys}: it must resume no block, compute every
+   * training-Gram and cross block, and write the Gram of a run without checkpoint.
+   */
+  private static void assertRerunComputesEveryBlock(Path out, String referenceName, String... keys)
+      throws IOException {
+    List<String> args = new ArrayList<>(List.of(conf.toString(), "output.dir=" + out));
+    args.addAll(List.of(keys));
+    Object[] result = NtkMainTest.run(args.toArray(String[]::new));
+    assertEquals(0, result[0], (String) result[1]);
+    JsonNode c = checkpointMetrics(out);
+    assertEquals(0, c.path("trainingGramBlocksResumed").asInt(), c.toString());
+    assertEquals(GRAM_BLOCKS, c.path("trainingGramBlocksComputed").asInt(), c.toString());
+    assertEquals(0, c.path("crossKernelBlocksResumed").asInt(), c.toString());
+    assertEquals(CROSS_BLOCKS, c.path("crossKernelBlocksComputed").asInt(), c.toString());
+    assertArrayEquals(gram(reference(referenceName, keys), "gram.npy"), gram(out, "gram.npy"));
+  }
+
   /** Changed training data (same file name), another model seed or another kernel: no old block is reused. */
   @Test
   void newDataANewModelOrANewKernelNeverMeetOldBlocks() throws IOException {
     Path data = dir.resolve("changing.csv");
     NtkMainTest.writeCsv(data, new double[3 * 16], 16, new Random(5));
     Path out = dir.resolve("changed");
-    assertEquals(2, NtkMainTest.run(conf.toString(), "output.dir=" + out, "data.train=" + data, "solver.lr=1e9")[0]);
-
+    failAfterTheGram(out, "data.train=" + data);
     // One value of one row changed.
-    java.util.List<String> lines = new java.util.ArrayList<>(Files.readAllLines(data));
+    List<String> lines = new ArrayList<>(Files.readAllLines(data));
     String[] row = lines.get(7).split(",");
     row[2] = "0.123456";
     lines.set(7, String.join(",", row));
     Files.write(data, lines);
-    Object[] changed = NtkMainTest.run(conf.toString(), "output.dir=" + out, "data.train=" + data);
-    assertEquals(0, changed[0], (String) changed[1]);
-    JsonNode c = checkpointMetrics(out);
-    assertEquals(0, c.path("trainingGramBlocksResumed").asInt(), c.toString());
-    assertEquals(GRAM_BLOCKS, c.path("trainingGramBlocksComputed").asInt(), c.toString());
-    assertArrayEquals(gram(reference("changed-reference", "data.train=" + data), "gram.npy"), gram(out, "gram.npy"));
+    assertRerunComputesEveryBlock(out, "changed-reference", "data.train=" + data);
 
-    Path seeds = dir.resolve("seed");
-    assertEquals(2, NtkMainTest.run(conf.toString(), "output.dir=" + seeds, "solver.lr=1e9")[0]);
-    Object[] reseeded = NtkMainTest.run(conf.toString(), "output.dir=" + seeds, "model.seed=77");
-    assertEquals(0, reseeded[0], (String) reseeded[1]);
-    c = checkpointMetrics(seeds);
-    assertEquals(0, c.path("trainingGramBlocksResumed").asInt(), c.toString());
-    assertEquals(0, c.path("crossKernelBlocksResumed").asInt(), c.toString());
-    assertArrayEquals(gram(reference("seed-reference", "model.seed=77"), "gram.npy"), gram(seeds, "gram.npy"));
+    Path seed = dir.resolve("seed");
+    failAfterTheGram(seed);
+    assertRerunComputesEveryBlock(seed, "seed-reference", "model.seed=77");
 
     // Same data and model, another kernel: float32 GEMMs instead of float64.
     Path kernel = dir.resolve("kernel");
-    assertEquals(2, NtkMainTest.run(conf.toString(), "output.dir=" + kernel, "solver.lr=1e9")[0]);
-    Object[] float32 = NtkMainTest.run(conf.toString(), "output.dir=" + kernel, "kernel.precision=float32");
-    assertEquals(0, float32[0], (String) float32[1]);
-    c = checkpointMetrics(kernel);
-    assertEquals(0, c.path("trainingGramBlocksResumed").asInt(), c.toString());
-    assertEquals(GRAM_BLOCKS, c.path("trainingGramBlocksComputed").asInt(), c.toString());
-    assertArrayEquals(gram(reference("kernel-reference", "kernel.precision=float32"), "gram.npy"),
-        gram(kernel, "gram.npy"));
+    failAfterTheGram(kernel);
+    assertRerunComputesEveryBlock(kernel, "kernel-reference", "kernel.precision=float32");
   }
 }

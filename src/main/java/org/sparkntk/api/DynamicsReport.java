@@ -383,8 +383,7 @@ public final class DynamicsReport {
         JobOutputs.putNumber(o, "networkRate", c.networkRate());
         JobOutputs.putNumber(o, "kernelRate", c.kernelRate());
       }
-      ObjectNode settings = root.putObject("settings");
-      config.settings().forEach(settings::put);
+      JobOutputs.putSettings(root, config);
       out.write("dynamics.json", f -> JSON.writeValue(f.toFile(), root));
       out.finish();
     } catch (IOException e) {

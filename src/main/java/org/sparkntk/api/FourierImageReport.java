@@ -35,6 +35,7 @@ import org.sparkntk.data.Images;
 import org.sparkntk.gram.GramMatrix;
 import org.sparkntk.linalg.Lapack;
 import org.sparkntk.model.InputMapping;
+import org.sparkntk.output.JobOutputs;
 import org.sparkntk.output.OutputFiles;
 import org.sparkntk.output.Plots;
 import org.sparkntk.solver.Snapshot;
@@ -285,8 +286,7 @@ public final class FourierImageReport {
         o.put("testPsnr", s.testPsnr());
         o.put("trainPsnr", s.trainPsnr());
       }
-      ObjectNode settings = root.putObject("settings");
-      config.settings().forEach(settings::put);
+      JobOutputs.putSettings(root, config);
       out.write("psnr.json", f -> JSON.writeValue(f.toFile(), root));
       out.finish();
     } catch (IOException e) {

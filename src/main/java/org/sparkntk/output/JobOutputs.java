@@ -101,8 +101,7 @@ public final class JobOutputs {
         putNumber(l, "testAccuracy", snap.testAccuracy());
       }
     }
-    ObjectNode settings = root.putObject("settings");
-    config.settings().forEach(settings::put);
+    putSettings(root, config);
     ObjectNode phases = root.putObject("secondsPerPhase");
     timer.seconds().forEach(phases::put);
     return root;
@@ -121,6 +120,12 @@ public final class JobOutputs {
     node.put("sum", spectrum.sum());
     node.put("nonPositive", Arrays.stream(spectrum.values()).filter(l -> !(l > 0)).count());
     node.put("eigenvectors", eigenvectors);
+  }
+
+  /** {@code "settings"}: every key the job set and its value, as the job and every report record them. */
+  public static void putSettings(ObjectNode node, JobConfig config) {
+    ObjectNode settings = node.putObject("settings");
+    config.settings().forEach(settings::put);
   }
 
   /** JSON has no NaN or ∞: write null for NaN and the string "inf" for +∞. */

@@ -5,13 +5,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -126,8 +131,14 @@ public final class GramCheckpoint implements BlockStore {
   public synchronized void save(int row, int col, double[] block) throws IOException {
     String name = fileName(row, col);
     Path file = dir.resolve(name);
-    AtomicFiles.write(file, f -> Npy.write(f, block, (long) rowPlan.rows(row) * k, (long) colPlan.rows(col) * k));
-    String sum = Manifest.sha256(file);
+    // The SHA-256 is taken from the bytes as they are written, not by reading the file back.
+    MessageDigest sha = Manifest.newSha256();
+    AtomicFiles.write(file, f -> {
+      try (WritableByteChannel ch = Channels.newChannel(new DigestOutputStream(Files.newOutputStream(f), sha))) {
+        Npy.write(ch, f.toString(), block, (long) rowPlan.rows(row) * k, (long) colPlan.rows(col) * k);
+      }
+    });
+    String sum = HexFormat.of().formatHex(sha.digest());
     ObjectNode line = JSON.createObjectNode();
     line.put("row", row);
     line.put("col", col);

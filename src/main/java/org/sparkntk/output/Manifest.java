@@ -147,13 +147,17 @@ public final class Manifest {
     return root;
   }
 
-  static String sha256(Path file) throws IOException {
-    MessageDigest digest;
+  /** A SHA-256 digest (every Java runtime has one). */
+  static MessageDigest newSha256() {
     try {
-      digest = MessageDigest.getInstance("SHA-256");
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  static String sha256(Path file) throws IOException {
+    MessageDigest digest = newSha256();
     byte[] buffer = new byte[1 << 16];
     try (InputStream in = Files.newInputStream(file)) {
       for (int n; (n = in.read(buffer)) > 0; ) {

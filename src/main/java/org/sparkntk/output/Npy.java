@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,12 +41,20 @@ public final class Npy {
 
   /** Writes {@code data} with the given shape as a version 1.0 {@code <f8} file. */
   public static void write(Path file, double[] data, long... shape) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE,
+        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+      write(ch, file.toString(), data, shape);
+    }
+  }
+
+  /** Writes the .npy bytes of {@code data} to {@code ch} (named {@code name} in errors); leaves it open. */
+  public static void write(WritableByteChannel ch, String name, double[] data, long... shape) throws IOException {
     long count = 1;
     for (long d : shape) {
       count *= d;
     }
     if (count != data.length) {
-      throw new IllegalArgumentException("npy " + file + ": shape " + Arrays.toString(shape)
+      throw new IllegalArgumentException("npy " + name + ": shape " + Arrays.toString(shape)
           + " holds " + count + " values but " + data.length + " were given");
     }
     StringBuilder dims = new StringBuilder();
@@ -59,28 +68,25 @@ public final class Npy {
     int unpadded = MAGIC.length + 2 + 2 + dict.length() + 1;
     int padding = (64 - unpadded % 64) % 64;
     String header = dict + " ".repeat(padding) + "\n";
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE,
-        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-      ByteBuffer head = ByteBuffer.allocate(MAGIC.length + 4 + header.length()).order(ByteOrder.LITTLE_ENDIAN);
-      head.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length());
-      head.put(header.getBytes(StandardCharsets.US_ASCII));
-      head.flip();
-      writeFully(ch, head);
-      ByteBuffer body = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-      for (double v : data) {
-        if (!body.hasRemaining()) {
-          body.flip();
-          writeFully(ch, body);
-          body.clear();
-        }
-        body.putDouble(v);
+    ByteBuffer head = ByteBuffer.allocate(MAGIC.length + 4 + header.length()).order(ByteOrder.LITTLE_ENDIAN);
+    head.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length());
+    head.put(header.getBytes(StandardCharsets.US_ASCII));
+    head.flip();
+    writeFully(ch, head);
+    ByteBuffer body = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+    for (double v : data) {
+      if (!body.hasRemaining()) {
+        body.flip();
+        writeFully(ch, body);
+        body.clear();
       }
-      body.flip();
-      writeFully(ch, body);
+      body.putDouble(v);
     }
+    body.flip();
+    writeFully(ch, body);
   }
 
-  private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
+  private static void writeFully(WritableByteChannel ch, ByteBuffer buf) throws IOException {
     while (buf.hasRemaining()) {
       ch.write(buf);
     }

@@ -15,9 +15,10 @@ import java.nio.file.StandardOpenOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.util.Comparator;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,16 +51,16 @@ public final class GramCheckpoint implements BlockStore {
   private final BlockPlan rowPlan;
   private final BlockPlan colPlan;
   private final int k;
-  private final Map<Long, String> trusted = new HashMap<>();
+  private final Set<Long> trusted = new HashSet<>();
   private final int resumed;
   private int saved;
 
-  private GramCheckpoint(Path dir, BlockPlan rowPlan, BlockPlan colPlan, int k, Map<Long, String> trusted) {
+  private GramCheckpoint(Path dir, BlockPlan rowPlan, BlockPlan colPlan, int k, Set<Long> trusted) {
     this.dir = dir;
     this.rowPlan = rowPlan;
     this.colPlan = colPlan;
     this.k = k;
-    this.trusted.putAll(trusted);
+    this.trusted.addAll(trusted);
     this.resumed = trusted.size();
   }
 
@@ -72,7 +73,7 @@ public final class GramCheckpoint implements BlockStore {
                                     BlockPlan colPlan, int rowsPerExample) throws IOException {
     Path dir = outputDir.resolve(DIR).resolve(phase);
     String recorded = recordedFingerprint(dir);
-    Map<Long, String> trusted = new HashMap<>();
+    Set<Long> trusted = new HashSet<>();
     if (fingerprint.equals(recorded)) {
       trusted = verifiedBlocks(dir);
       LOG.info("{}: resuming from {}: {} completed blocks verified", phase, dir, trusted.size());
@@ -110,7 +111,7 @@ public final class GramCheckpoint implements BlockStore {
 
   @Override
   public synchronized boolean has(int row, int col) {
-    return trusted.containsKey(key(row, col));
+    return trusted.contains(key(row, col));
   }
 
   @Override
@@ -153,7 +154,7 @@ public final class GramCheckpoint implements BlockStore {
         journal.write(buf);
       }
     }
-    trusted.put(key(row, col), sum);
+    trusted.add(key(row, col));
     saved++;
   }
 
@@ -172,8 +173,8 @@ public final class GramCheckpoint implements BlockStore {
   }
 
   /** The journal's blocks whose file has the recorded size and SHA-256; anything else is ignored. */
-  private static Map<Long, String> verifiedBlocks(Path dir) throws IOException {
-    Map<Long, String> ok = new HashMap<>();
+  private static Set<Long> verifiedBlocks(Path dir) throws IOException {
+    Set<Long> ok = new HashSet<>();
     Path journal = dir.resolve(JOURNAL);
     if (!Files.isRegularFile(journal)) {
       return ok;
@@ -200,7 +201,7 @@ public final class GramCheckpoint implements BlockStore {
       Path file = dir.resolve(line.path("file").asText());
       if (Files.isRegularFile(file) && Files.size(file) == line.path("size").asLong(-1)
           && Manifest.sha256(file).equals(line.path("sha256").asText())) {
-        ok.put(e.getKey(), line.path("sha256").asText());
+        ok.add(e.getKey());
       } else {
         rejected++;
       }
@@ -212,7 +213,7 @@ public final class GramCheckpoint implements BlockStore {
     // continued by the next append.
     StringBuilder kept = new StringBuilder();
     for (var e : latest.entrySet()) {
-      if (ok.containsKey(e.getKey())) {
+      if (ok.contains(e.getKey())) {
         kept.append(JSON.writeValueAsString(e.getValue())).append('\n');
       }
     }

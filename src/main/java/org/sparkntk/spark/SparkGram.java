@@ -7,9 +7,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.SortedSet;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -124,7 +122,6 @@ public final class SparkGram {
     // Blocks the store has are read back; only the tiles with a missing block run, and only the
     // row blocks those tiles need are prepared.
     HashSet<BlockKey> stored = new HashSet<>();
-    TreeSet<Integer> openPartitions = new TreeSet<>();
     HashSet<BlockKey> openTiles = new HashSet<>();
     HashSet<Integer> neededLeft = new HashSet<>();
     HashSet<Integer> neededRight = new HashSet<>();
@@ -145,7 +142,6 @@ public final class SparkGram {
         pairs++;
         BlockKey tile = new BlockKey(i / tiles.rowTile(), j / tiles.colTile());
         openTiles.add(tile);
-        openPartitions.add(tiles.partition(tile));
         neededLeft.add(i);
         (symmetric ? neededLeft : neededRight).add(j);
       }
@@ -172,7 +168,7 @@ public final class SparkGram {
           .groupByKey(new TilePartitioner(tiles))
           .map(tile -> tileBlocks(tile._2(), tiles, tile._1(), kernel, stored, done));
       long t0 = System.nanoTime();
-      collectInto(sc, computed, tiles, openPartitions, outputBytes, leftPlan, rightPlan, k, dense, cols, symmetric,
+      collectInto(sc, computed, tiles, openTiles, outputBytes, leftPlan, rightPlan, k, dense, cols, symmetric,
           store);
       LOG.info(String.format("%s: %d blocks in %d tasks, %.2f s", phase, pairs, openTiles.size(),
           (System.nanoTime() - t0) / 1e9));
@@ -278,14 +274,14 @@ public final class SparkGram {
   }
 
   /**
-   * Runs the tiles of {@code partitions} and places each tile's blocks (and, for the symmetric Gram,
+   * Runs the tiles of {@code open} and places each tile's blocks (and, for the symmetric Gram,
    * their mirror images) in the dense result as the tile's task finishes, saving them to
    * {@code store} if there is one. The tiles are split into jobs whose results
    * stay under half of spark.driver.maxResultSize, and all jobs are submitted at once, so every
    * task runs in parallel and the driver holds only results not yet placed.
    */
   private static void collectInto(JavaSparkContext sc, JavaRDD<List<Tuple2<BlockKey, double[]>>> computed,
-                                  TilePlan tiles, SortedSet<Integer> partitions, long outputBytes, BlockPlan rowPlan,
+                                  TilePlan tiles, Set<BlockKey> open, long outputBytes, BlockPlan rowPlan,
                                   BlockPlan colPlan, int k, double[] dense, int ld, boolean mirror,
                                   BlockStore store) {
     long maxResult = sc.getConf().getSizeAsBytes("spark.driver.maxResultSize", "1g");
@@ -317,7 +313,7 @@ public final class SparkGram {
     List<org.apache.spark.SimpleFutureAction<scala.runtime.BoxedUnit>> jobs = new ArrayList<>();
     List<Object> group = new ArrayList<>();
     long groupBytes = 0;
-    List<Integer> todo = new ArrayList<>(partitions);
+    List<Integer> todo = open.stream().map(tiles::partition).sorted().toList();
     for (int n = 0; n <= todo.size(); n++) {
       boolean last = n == todo.size();
       if (!group.isEmpty() && (last || groupBytes + tileBytes > perJob)) {

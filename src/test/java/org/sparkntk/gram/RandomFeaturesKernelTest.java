@@ -34,6 +34,16 @@ class RandomFeaturesKernelTest {
     return new Random(seed).doubles(rows * D, -1, 1).toArray();
   }
 
+  /** {@code x} with row 0 zero, row 2 a duplicate of row 1 and row 3 its negative (θ = 0 and π). */
+  private static double[] edgeRows(double[] x) {
+    Arrays.fill(x, 0, D, 0.0);
+    System.arraycopy(x, D, x, 2 * D, D);
+    for (int c = 0; c < D; c++) {
+      x[3 * D + c] = -x[D + c];
+    }
+    return x;
+  }
+
   /** f_p(x) from the definition, one feature at a time. */
   private static double feature(RandomFeatures rf, double[] dirs, double[] phases, int p, double[] x, int i) {
     double dot = 0;
@@ -167,11 +177,8 @@ class RandomFeaturesKernelTest {
   @Test
   void reluLimitIsTheIntegralOfItsDefinition() {
     int n = 9;
-    double[] x = data(5, n);
-    Arrays.fill(x, 0, D, 0.0);
-    System.arraycopy(x, D, x, 2 * D, D);
+    double[] x = edgeRows(data(5, n));
     for (int c = 0; c < D; c++) {
-      x[3 * D + c] = -x[D + c];
       x[4 * D + c] = x[D + c] * (1 + 1e-9);
     }
     RandomFeaturesLimit limit = new RandomFeaturesLimit(RandomFeatures.limit(Basis.RELU, 1.0, D, 1),
@@ -262,12 +269,7 @@ class RandomFeaturesKernelTest {
   @EnumSource(Basis.class)
   void gramsAreSymmetricPsdAndFinite(Basis basis) {
     int n = 14;
-    double[] x = data(7, n);
-    Arrays.fill(x, 0, D, 0.0);
-    System.arraycopy(x, D, x, 2 * D, D);
-    for (int c = 0; c < D; c++) {
-      x[3 * D + c] = -x[D + c];
-    }
+    double[] x = edgeRows(data(7, n));
     x[4 * D] = 1e-300;
     x[4 * D + 1] = 0.0;
     x[4 * D + 2] = 0.0;

@@ -12,7 +12,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.sparkntk.linalg.Lapack;
 import org.sparkntk.model.Activation;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
@@ -207,21 +206,8 @@ class AnalyticNtkTest {
         Architecture a = new Architecture(new int[] {n0, 8, 8, 8, 2}, act, p, 1.3, sb);
         for (KernelOutputs outputs : KernelOutputs.values()) {
           AnalyticNtk kernel = new AnalyticNtk(a, outputs, ntk, p == Parameterization.NTK ? 24 : 0);
-          double[] g = gram(kernel, x, rows);
-          int n = rows * kernel.rowsPerExample();
-          assertEquals((long) n * n, g.length);
-          double asym = 0;
-          for (int i = 0; i < n; i++) {
-            for (int j = 0; j < n; j++) {
-              assertTrue(Double.isFinite(g[i * n + j]), act + " " + kernel.describe());
-              asym = Math.max(asym, Math.abs(g[i * n + j] - g[j * n + i]));
-            }
-          }
-          double[] values = Lapack.get().symmetricEigen(g, n).values();
-          double lmax = values[n - 1];
-          assertTrue(asym <= 1e-13 * lmax, "asymmetry " + asym);
-          assertTrue(values[0] >= -1e-12 * lmax, act + " " + p + " sb=" + sb + " ntk=" + ntk + " λmin "
-              + values[0] + " λmax " + lmax);
+          EmpiricalNtkContract.assertSymmetricPsdAndFinite(gram(kernel, x, rows), rows * kernel.rowsPerExample(),
+              1e-13, act + " " + p + " sb=" + sb + " ntk=" + ntk + " " + kernel.describe());
         }
         }
       }

@@ -12,6 +12,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.sparkntk.ReferenceNtk;
+import org.sparkntk.linalg.Lapack;
 import org.sparkntk.linalg.Matrices;
 import org.sparkntk.model.Activation;
 import org.sparkntk.model.Architecture;
@@ -105,5 +106,24 @@ abstract class EmpiricalNtkContract {
   @SuppressWarnings("unchecked")
   static <F extends Serializable> double[] gram(BlockKernel<F> kernel, double[] xl, int nl, double[] xr, int nr) {
     return kernel.block(kernel.prepare(xl, nl), kernel.prepare(xr, nr));
+  }
+
+  /**
+   * Asserts that the n × n Gram {@code g} has finite entries, |g_ij − g_ji| ≤ asymmetry · λ_max and
+   * λ_min ≥ −1e-12 λ_max (PSD up to rounding); {@code what} names the case in failures.
+   */
+  static void assertSymmetricPsdAndFinite(double[] g, int n, double asymmetry, String what) {
+    assertEquals((long) n * n, g.length, what);
+    double asym = 0;
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < n; j++) {
+        assertTrue(Double.isFinite(g[i * n + j]), what);
+        asym = Math.max(asym, Math.abs(g[i * n + j] - g[j * n + i]));
+      }
+    }
+    double[] values = Lapack.get().symmetricEigen(g, n).values();
+    double lmax = values[n - 1];
+    assertTrue(asym <= asymmetry * lmax, what + ": asymmetry " + asym);
+    assertTrue(values[0] >= -1e-12 * lmax, what + ": λmin " + values[0] + ", λmax " + lmax);
   }
 }

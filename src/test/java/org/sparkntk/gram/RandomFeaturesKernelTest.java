@@ -10,7 +10,6 @@ import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
-import org.sparkntk.linalg.Lapack;
 import org.sparkntk.linalg.Matrices;
 import org.sparkntk.model.RandomFeatures;
 import org.sparkntk.model.RandomFeatures.Basis;
@@ -277,27 +276,14 @@ class RandomFeaturesKernelTest {
       for (BlockKernel<?> kernel : java.util.List.<BlockKernel<?>>of(
           new RandomFeaturesKernel(model(basis, 40, 2, 3), outputs),
           new RandomFeaturesLimit(RandomFeatures.limit(basis, scaleOf(basis), D, 2), outputs))) {
-        double[] g = gram(kernel, x, n);
-        int rows = n * kernel.rowsPerExample();
-        assertEquals((long) rows * rows, g.length);
-        double asym = 0;
-        for (int i = 0; i < rows; i++) {
-          for (int j = 0; j < rows; j++) {
-            assertTrue(Double.isFinite(g[i * rows + j]), kernel.describe());
-            asym = Math.max(asym, Math.abs(g[i * rows + j] - g[j * rows + i]));
-          }
-        }
-        double[] values = Lapack.get().symmetricEigen(g, rows).values();
-        double lmax = values[rows - 1];
-        assertTrue(asym <= 1e-14 * lmax, kernel.describe() + ": asymmetry " + asym);
-        assertTrue(values[0] >= -1e-12 * lmax, kernel.describe() + ": λmin " + values[0] + ", λmax " + lmax);
+        EmpiricalNtkContract.assertSymmetricPsdAndFinite(gram(kernel, x, n), n * kernel.rowsPerExample(), 1e-14,
+            kernel.describe());
       }
     }
   }
 
-  private static <F extends java.io.Serializable> double[] gram(BlockKernel<F> kernel, double[] x, int n) {
-    F p = kernel.prepare(x, n);
-    return kernel.block(p, p);
+  private static double[] gram(BlockKernel<?> kernel, double[] x, int n) {
+    return EmpiricalNtkContract.gram(kernel, x, n, x, n);
   }
 
   @Test

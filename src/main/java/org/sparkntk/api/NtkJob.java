@@ -117,9 +117,12 @@ public final class NtkJob {
     int m = test == null ? 0 : Math.toIntExact(test.count());
     String solverType = config.get(ConfigKeys.SOLVER_TYPE);
     boolean spectrumWanted = config.get(ConfigKeys.OUTPUT_SPECTRUM);
-    DriverMemory.check(n, m, kernel.rowsPerExample(), solverType, spectrumWanted,
-        config.get(ConfigKeys.KERNEL_MAX_DRIVER_BYTES));
+    SolverBackend backend = SolverBackend.choose(config, n, m, kernel.rowsPerExample(), labels.size(), solverType,
+        spectrumWanted);
     int eigenvectors = config.get(ConfigKeys.OUTPUT_EIGENVECTORS);
+    if (backend.distributed()) {
+      checkDistributedOutputs(config, spectrumWanted, eigenvectors);
+    }
     if (eigenvectors > (long) n * kernel.rowsPerExample()) {
       throw new ConfigException("output.eigenvectors = " + eigenvectors + " but the training Gram has only "
           + (long) n * kernel.rowsPerExample() + " eigenvalues (" + n + " training rows × " + kernel.rowsPerExample()
@@ -128,6 +131,7 @@ public final class NtkJob {
     int blockSize = blockSize(config, kernel, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
     LOG.info("{} training rows, {} test rows; model: {}; kernel: {}; {} rows per block", n, m, model.describe(),
         kernel.describe(), blockSize);
+    LOG.info("solver backend: {} ({})", backend.configName(), backend.reason());
 
     BlockPlan trainPlan = new BlockPlan(n, blockSize);
     JavaRDD<RowBlock> trainBlocks = RowBlocks.of(train, trainPlan, mapping);
@@ -150,6 +154,11 @@ public final class NtkJob {
       if (yTest != null) {
         checkTargetProbabilities(testName, labels, yTest);
       }
+    }
+
+    if (backend.distributed()) {
+      return runDistributed(spark, sc, config, out, outputDir, model, mapping, kernel, labels, trainBlocks, trainPlan,
+          testBlocks, testPlan, yTrain, f0Train, f0Test, yTest, n, m, backend, timer);
     }
 
     GramCheckpoint[] checkpoints = outputDir == null || !config.get(ConfigKeys.OUTPUT_CHECKPOINT) ? null
@@ -179,6 +188,7 @@ public final class NtkJob {
 
     ObjectNode metrics = JobOutputs.metrics(config, spark, model, kernel, trainPlan, n, m, fit, timer);
     metrics.put("inputMapping", mapping.describe());
+    putBackend(metrics, backend, null);
     if (spectrum != null) {
       JobOutputs.addSpectrum(metrics, spectrum, eigenvectors);
     }
@@ -194,7 +204,7 @@ public final class NtkJob {
     if (out != null) {
       try {
         JobOutputs.write(out, config, model, mapping, labels, trainGram, crossGram, yTrain, yTest, fit, spectrum,
-            metrics, timer);
+            null, metrics, timer);
         // The outputs are complete (manifest.json written): the blocks are no longer needed.
         GramCheckpoint.delete(outputDir);
       } catch (IOException e) {
@@ -202,6 +212,74 @@ public final class NtkJob {
       }
     }
     return new NtkRun(model, mapping, trainGram, crossGram, fit, metrics, outputDir, spectrum);
+  }
+
+  /**
+   * The distributed backend ({@link DistributedSolve}): the kernels stay on the executors, the
+   * solver uses products only, and the outputs are those of the driver backend without the dense
+   * gram.npy / cross.npy (refused up front) and with the top eigenpairs as the spectrum.
+   */
+  private static NtkRun runDistributed(SparkSession spark, JavaSparkContext sc, JobConfig config, OutputFiles out,
+                                       Path outputDir, Model model, InputMapping mapping, BlockKernel<?> kernel,
+                                       List<String> labels, JavaRDD<RowBlock> trainBlocks, BlockPlan trainPlan,
+                                       JavaRDD<RowBlock> testBlocks, BlockPlan testPlan, double[] yTrain,
+                                       double[] f0Train, double[] f0Test, double[] yTest, int n, int m,
+                                       SolverBackend backend, PhaseTimer timer) {
+    if (config.get(ConfigKeys.OUTPUT_CHECKPOINT) && outputDir != null) {
+      LOG.info("output.checkpoint: the distributed backend keeps the blocks on the executors (kernel.cache) and "
+          + "Spark recomputes lost ones from lineage; no driver-side Gram checkpoint is written");
+    }
+    DistributedSolve.Outcome outcome = DistributedSolve.run(sc, config, kernel, trainBlocks, trainPlan, testBlocks,
+        testPlan, f0Train, yTrain, f0Test, yTest, model.outputs(), timer);
+    trainBlocks.unpersist(false);
+    if (testBlocks != null) {
+      testBlocks.unpersist(false);
+    }
+    sc.setJobDescription(null);
+    FitResult fit = outcome.fit();
+    LOG.info(String.format("train loss %.6g → %.6g%s", fit.snapshots().get(0).trainLoss(), fit.last().trainLoss(),
+        Double.isNaN(fit.last().testLoss()) ? "" : String.format(", test loss %.6g", fit.last().testLoss())));
+    ObjectNode metrics = JobOutputs.metrics(config, spark, model, kernel, trainPlan, n, m, fit, timer);
+    metrics.put("inputMapping", mapping.describe());
+    putBackend(metrics, backend, outcome.diagnostics());
+    if (outcome.spectrum() != null) {
+      JobOutputs.addSpectrum(metrics, outcome.spectrum());
+    }
+    if (out != null) {
+      try {
+        JobOutputs.write(out, config, model, mapping, labels, null, null, yTrain, yTest, fit, null,
+            outcome.spectrum(), metrics, timer);
+      } catch (IOException e) {
+        throw new UncheckedIOException("writing outputs to " + outputDir + " failed: " + e.getMessage(), e);
+      }
+    }
+    return new NtkRun(model, mapping, null, null, fit, metrics, outputDir, null);
+  }
+
+  /** The keys the distributed backend reads differently, checked before any work. */
+  private static void checkDistributedOutputs(JobConfig config, boolean spectrum, int eigenvectors) {
+    if (Boolean.TRUE.equals(config.get(ConfigKeys.OUTPUT_GRAM))) {
+      throw new ConfigException("output.gram = true writes the dense gram.npy and cross.npy, which the distributed "
+          + "backend never assembles (the Gram stays on the executors); set output.gram = false, or "
+          + "solver.backend = driver for a Gram that fits the driver");
+    }
+    if (spectrum && eigenvectors < 1) {
+      throw new ConfigException("output.spectrum = true on the distributed backend computes the top "
+          + "output.eigenvectors eigenpairs by Lanczos (the full spectrum needs the dense Gram); set "
+          + "output.eigenvectors = k ≥ 1");
+    }
+  }
+
+  /** metrics.json "backend": which solver backend ran, why, and what its solver did. */
+  private static void putBackend(ObjectNode metrics, SolverBackend backend, java.util.Map<String, Object> diagnostics) {
+    ObjectNode b = metrics.putObject("backend");
+    b.put("name", backend.configName());
+    b.put("reason", backend.reason());
+    b.put("driverBytesEstimate", backend.driverBytes());
+    if (diagnostics != null) {
+      ObjectNode solver = (ObjectNode) metrics.get("solver");
+      diagnostics.forEach((key, value) -> solver.set(key, JobOutputs.json(value)));
+    }
   }
 
   /**

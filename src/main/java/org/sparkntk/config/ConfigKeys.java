@@ -133,6 +133,13 @@ public final class ConfigKeys {
       "Largest dense kernel (plus solver workspace) the driver may collect. auto: half the driver's max heap.",
       v -> autoOr(v, ConfigKeys::bytes));
 
+  public static final ConfigKey<String> KERNEL_CACHE = add("kernel.cache", "memory", false,
+      "memory, disk or none",
+      "Distributed backend: where the Gram's blocks stay. memory = executor memory, spilling to executor disks; "
+          + "disk = executor disks; none = nothing stored, every product recomputes the blocks (for a Gram larger "
+          + "than the cluster's memory and disk). Blocks are stored in kernel.precision.",
+      v -> oneOf(v, "memory", "disk", "none"));
+
   public static final ConfigKey<String> SOLVER_TYPE = add("solver.type", "steps", false,
       "steps, flow or regression",
       "steps: discrete kernel gradient descent; flow: the closed form at solver.times; regression: t → ∞.",
@@ -161,6 +168,28 @@ public final class ConfigKeys {
       v -> autoOr(v, ConfigKeys::nonNegativeList));
   public static final ConfigKey<Double> SOLVER_RIDGE = add("solver.ridge", "0", false, "a number ≥ 0",
       "Ridge ρ added to the diagonal for regression, (Θ + ρI)⁻¹.", v -> nonNegative(Double.parseDouble(v)));
+
+  public static final ConfigKey<String> SOLVER_BACKEND = add("solver.backend", "auto", false,
+      "auto, driver or distributed",
+      "driver: the dense kernels are collected to the driver and solved there directly (Cholesky, dsyevd); "
+          + "distributed: the Gram stays on the executors and the solvers use only products with it (PCG, Lanczos); "
+          + "auto: driver when the dense kernels and the solver's workspace fit kernel.maxDriverBytes, else "
+          + "distributed.", v -> oneOf(v, "auto", "driver", "distributed"));
+  public static final ConfigKey<Double> SOLVER_TOL = add("solver.tol", "1e-8", false, "a number in (0, 1)",
+      "Distributed backend: the relative residual ‖(Θ + ρI)α − b‖/‖b‖ at which PCG stops (every output column), "
+          + "and the relative change at which the Lanczos flow stops.", ConfigKeys::unitInterval);
+  public static final ConfigKey<Integer> SOLVER_MAX_ITER = add("solver.maxIter", "1000", false,
+      "a positive integer",
+      "Distributed backend: the most PCG iterations or Lanczos steps (each one product with the Gram); reaching "
+          + "it above solver.tol stops the job with the residual reached.", v -> positive(Integer.parseInt(v)));
+  public static final ConfigKey<String> SOLVER_PRECONDITIONER = add("solver.preconditioner", "nystrom", false,
+      "nystrom or none",
+      "Distributed regression: nystrom = the randomized Nyström preconditioner of rank solver.rank (Frangella, "
+          + "Tropp & Udell 2023), built from one product with solver.rank columns; none = plain CG.",
+      v -> oneOf(v, "nystrom", "none"));
+  public static final ConfigKey<Integer> SOLVER_RANK = add("solver.rank", "500", false, "a positive integer",
+      "Rank r of the Nyström preconditioner; best a little above the number of eigenvalues of Θ above the ridge. "
+          + "The driver holds N × r numbers for it.", v -> positive(Integer.parseInt(v)));
 
   public static final ConfigKey<String> REPORT_TYPE = add("report.type", "none", false,
       "none, convergence, rfconvergence, circle, image or dynamics",
@@ -301,6 +330,14 @@ public final class ConfigKeys {
   /** Null for "auto", else the parsed value. */
   static <T> T autoOr(String v, Function<String, T> parser) {
     return v.equalsIgnoreCase("auto") ? null : parser.apply(v);
+  }
+
+  static double unitInterval(String v) {
+    double d = Double.parseDouble(v);
+    if (!(d > 0 && d < 1)) {
+      throw new IllegalArgumentException("must be in (0, 1), got " + v);
+    }
+    return d;
   }
 
   static <T extends Number> T positive(T v) {

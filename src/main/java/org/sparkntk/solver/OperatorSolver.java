@@ -86,6 +86,12 @@ public final class OperatorSolver {
     return lambdaMax;
   }
 
+  /** η for solver.lr = auto: {@link KernelSolver#AUTO_LR_SAFETY} × the stable bound of the loss at λ_max. */
+  public double autoLearningRate() {
+    return KernelSolver.AUTO_LR_SAFETY * KernelSolver.stableLearningRateBound(loss, problem.trainExamples(),
+        largestEigenvalue());
+  }
+
   /** Discrete steps with learning rate η (NaN: auto), recording the steps listed (0 … steps). */
   public FitResult steps(double learningRate, int steps, int[] recordAt) {
     if (steps < 0) {

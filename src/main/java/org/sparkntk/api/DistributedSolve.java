@@ -54,8 +54,8 @@ final class DistributedSolve {
     try (DistributedKernel train = timer.time("training Gram (kept on the executors)", () -> SparkGram.distributed(
             sc, trainBlocks, trainPlan, null, trainPlan, kernel, precision, cache, "training Gram"));
          DistributedKernel cross = testBlocks == null ? null : timer.time("cross kernel (kept on the executors)",
-             () -> SparkGram.distributed(sc, testBlocks, testPlan, trainBlocks, trainPlan, kernel, precision, cache,
-                 "cross kernel"))) {
+             () -> SparkGram.distributed(sc, testBlocks, testPlan, trainBlocks, trainPlan, kernel, precision,
+                 crossCache(cache, solverType), "cross kernel"))) {
       LOG.info(train.describe());
       if (cross != null) {
         LOG.info(cross.describe());
@@ -82,6 +82,15 @@ final class DistributedSolve {
       diagnostics.put("storagePrecision", precision.configName());
       return new Outcome(fit, spectrum, diagnostics);
     }
+  }
+
+  /**
+   * Regression and the flow apply the cross kernel once (all recorded times in one product), so
+   * storing it would only cost memory: it is computed inside that product. Steps apply it once per
+   * recorded time and keep it per kernel.cache.
+   */
+  static DistributedKernel.Cache crossCache(DistributedKernel.Cache cache, String solverType) {
+    return solverType.equals("steps") ? cache : DistributedKernel.Cache.NONE;
   }
 
   private static FitResult solve(JobConfig config, OperatorSolver solver, String type) {

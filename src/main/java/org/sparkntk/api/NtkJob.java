@@ -20,6 +20,7 @@ import org.sparkntk.data.DataException;
 import org.sparkntk.data.DataReader;
 import org.sparkntk.data.LabeledData;
 import org.sparkntk.data.RowBlock;
+import org.sparkntk.data.Standardization;
 import org.sparkntk.gram.AnalyticNtk;
 import org.sparkntk.gram.BlockKernel;
 import org.sparkntk.gram.BlockPlan;
@@ -97,14 +98,18 @@ public final class NtkJob {
     OutputFiles out = outputDir == null ? null : OutputFiles.claim(config, outputDir, "metrics.json");
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<String> labels = config.labels();
-    LabeledData train = timer.time("read training data",
+    LabeledData rawTrain = timer.time("read training data",
         () -> DataReader.examples(trainName, trainDs, labels, true));
-    LabeledData test = testDs == null ? null : timer.time("read test data",
+    LabeledData rawTest = testDs == null ? null : timer.time("read test data",
         () -> DataReader.examples(testName, testDs, labels, false));
-    if (test != null && test.featureCount() != train.featureCount()) {
-      throw new DataException(testName + " has " + test.featureCount() + " feature columns " + test.features()
-          + " but " + trainName + " has " + train.featureCount() + " " + train.features());
+    if (rawTest != null && rawTest.featureCount() != rawTrain.featureCount()) {
+      throw new DataException(testName + " has " + rawTest.featureCount() + " feature columns " + rawTest.features()
+          + " but " + trainName + " has " + rawTrain.featureCount() + " " + rawTrain.features());
     }
+    Standardization scaling = !config.get(ConfigKeys.DATA_STANDARDIZE) ? null
+        : timer.time("standardise features", () -> Standardization.fit(rawTrain));
+    LabeledData train = scaling == null ? rawTrain : scaling.apply(rawTrain);
+    LabeledData test = scaling == null || rawTest == null ? rawTest : scaling.apply(rawTest);
     InputMapping mapping = mapping(config, train.featureCount());
     Model model = model(config, mapping.isFinite() ? mapping.outputs() : mapping.inputs(), labels.size());
     BlockKernel<?> kernel = kernel(config, model, mapping);
@@ -178,13 +183,7 @@ public final class NtkJob {
     KernelProblem problem = new KernelProblem(trainGram, crossGram, f0Train, yTrain, f0Test, yTest, o);
     Spectrum spectrum = spectrumWanted ? timer.time("spectrum (dsyevd)", () -> Spectrum.of(trainGram)) : null;
     FitResult fit = timer.time("solver (" + solverType + ")", () -> solve(config, problem, spectrum));
-    LOG.info(String.format("train loss %.6g → %.6g%s", fit.snapshots().get(0).trainLoss(), fit.last().trainLoss(),
-        Double.isNaN(fit.last().testLoss()) ? "" : String.format(", test loss %.6g", fit.last().testLoss())));
-    if (loss == Loss.XENT) {
-      LOG.info(String.format("train accuracy %.4f → %.4f%s", fit.snapshots().get(0).trainAccuracy(),
-          fit.last().trainAccuracy(), Double.isNaN(fit.last().testAccuracy()) ? ""
-              : String.format(", test accuracy %.4f", fit.last().testAccuracy())));
-    }
+    logFit(fit);
 
     ObjectNode metrics = JobOutputs.metrics(config, spark, model, kernel, trainPlan, n, m, fit, timer);
     metrics.put("inputMapping", mapping.describe());
@@ -237,8 +236,7 @@ public final class NtkJob {
     }
     sc.setJobDescription(null);
     FitResult fit = outcome.fit();
-    LOG.info(String.format("train loss %.6g → %.6g%s", fit.snapshots().get(0).trainLoss(), fit.last().trainLoss(),
-        Double.isNaN(fit.last().testLoss()) ? "" : String.format(", test loss %.6g", fit.last().testLoss())));
+    logFit(fit);
     ObjectNode metrics = JobOutputs.metrics(config, spark, model, kernel, trainPlan, n, m, fit, timer);
     metrics.put("inputMapping", mapping.describe());
     putBackend(metrics, backend, outcome.diagnostics());
@@ -254,6 +252,17 @@ public final class NtkJob {
       }
     }
     return new NtkRun(model, mapping, null, null, fit, metrics, outputDir, null);
+  }
+
+  /** The training (and test) cost, and accuracy for class targets, at the start and the end. */
+  private static void logFit(FitResult fit) {
+    LOG.info(String.format("train loss %.6g → %.6g%s", fit.snapshots().get(0).trainLoss(), fit.last().trainLoss(),
+        Double.isNaN(fit.last().testLoss()) ? "" : String.format(", test loss %.6g", fit.last().testLoss())));
+    if (!Double.isNaN(fit.last().trainAccuracy())) {
+      LOG.info(String.format("train accuracy %.4f → %.4f%s", fit.snapshots().get(0).trainAccuracy(),
+          fit.last().trainAccuracy(), Double.isNaN(fit.last().testAccuracy()) ? ""
+              : String.format(", test accuracy %.4f", fit.last().testAccuracy())));
+    }
   }
 
   /** The keys the distributed backend reads differently, checked before any work. */

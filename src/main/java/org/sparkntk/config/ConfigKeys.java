@@ -30,13 +30,17 @@ public final class ConfigKeys {
   public static final ConfigKey<String> DATA_TEST = add("data.test", null, false, "a file or directory path",
       "Test data to predict on (optional); same columns as the training data.", Function.identity());
   public static final ConfigKey<String> DATA_FORMAT = add("data.format", "auto", false,
-      "csv, parquet, libsvm or auto",
-      "Input format; auto picks it from the extension of data.train (.csv, .parquet, .libsvm/.svm).",
-      v -> oneOf(v, "csv", "parquet", "libsvm", "auto"));
+      "csv, parquet, libsvm, idx or auto",
+      "Input format; auto picks it from the extension of data.train (.csv, .parquet, .libsvm/.svm, "
+          + "-idx3-ubyte[.gz] for the IDX images of MNIST and Fashion-MNIST).",
+      v -> oneOf(v, "csv", "parquet", "libsvm", "idx", "auto"));
   public static final ConfigKey<List<String>> DATA_LABEL = add("data.label", null, false,
       "a comma-separated list of column names",
       "Label column(s), one per network output. Every other numeric column is a feature. Required for csv "
           + "and parquet; libsvm files have a single column named label.", ConfigKeys::nameList);
+  public static final ConfigKey<Boolean> DATA_STANDARDIZE = add("data.standardize", "false", false, "true or false",
+      "Standardise every feature column to mean 0 and variance 1 with the training rows' mean and standard "
+          + "deviation (applied to the test rows too); a constant column becomes 0.", ConfigKeys::bool);
   public static final ConfigKey<Boolean> DATA_HEADER = add("data.header", "true", false, "true or false",
       "Whether CSV files start with a header row naming the columns (otherwise they are _c0, _c1, …).",
       ConfigKeys::bool);

@@ -43,6 +43,7 @@ public final class DataReader {
       }
       case "parquet" -> spark.read().parquet(path);
       case "libsvm" -> spark.read().format("libsvm").load(path);
+      case "idx" -> IdxFiles.oneHotFrame(spark, path);
       default -> throw new IllegalArgumentException("unknown data format " + format);
     };
   }

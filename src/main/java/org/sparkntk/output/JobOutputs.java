@@ -97,7 +97,8 @@ public final class JobOutputs {
       putNumber(l, "t", snap.t());
       l.put("trainLoss", snap.trainLoss());
       putNumber(l, "testLoss", snap.testLoss());
-      if (xent) {
+      if (xent || !Double.isNaN(snap.trainAccuracy())) {
+        // MSE on one-hot targets (a classifier fitted by least squares) records its accuracy too.
         putNumber(l, "trainAccuracy", snap.trainAccuracy());
         putNumber(l, "testAccuracy", snap.testAccuracy());
       }

@@ -268,6 +268,13 @@ public final class KernelSolver {
     }
     double trainLoss = mseCost(f, yTrain, yTrain.length / outputs);
     double testLoss = testLabels ? mseCost(g, yTest, yTest.length / outputs) : Double.NaN;
+    // Class labels fitted by least squares (one-hot targets, as in Lee et al. 2020 and Arora et al.
+    // 2019): the predicted class is the largest output, so the accuracy is recorded as well.
+    if (outputs >= 2 && CrossEntropy.targetError(yTrain, outputs) == null) {
+      boolean testClasses = testLabels && CrossEntropy.targetError(yTest, outputs) == null;
+      return new Snapshot(t, f.clone(), g == null ? null : g.clone(), trainLoss, testLoss,
+          CrossEntropy.accuracy(f, yTrain, outputs), testClasses ? CrossEntropy.accuracy(g, yTest, outputs) : Double.NaN);
+    }
     return new Snapshot(t, f.clone(), g == null ? null : g.clone(), trainLoss, testLoss);
   }
 

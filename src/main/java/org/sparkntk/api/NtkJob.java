@@ -98,8 +98,9 @@ public final class NtkJob {
     OutputFiles out = outputDir == null ? null : OutputFiles.claim(config, outputDir, "metrics.json");
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<String> labels = config.labels();
+    Long trainRows = config.get(ConfigKeys.DATA_TRAIN_ROWS);
     LabeledData rawTrain = timer.time("read training data",
-        () -> DataReader.examples(trainName, trainDs, labels, true));
+        () -> DataReader.firstRows(DataReader.examples(trainName, trainDs, labels, true), trainRows));
     LabeledData rawTest = testDs == null ? null : timer.time("read test data",
         () -> DataReader.examples(testName, testDs, labels, false));
     if (rawTest != null && rawTest.featureCount() != rawTrain.featureCount()) {

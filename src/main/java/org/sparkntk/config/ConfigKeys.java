@@ -38,6 +38,10 @@ public final class ConfigKeys {
       "a comma-separated list of column names",
       "Label column(s), one per network output. Every other numeric column is a feature. Required for csv "
           + "and parquet; libsvm files have a single column named label.", ConfigKeys::nameList);
+  public static final ConfigKey<Long> DATA_TRAIN_ROWS = add("data.trainRows", "all", false,
+      "a positive integer or all",
+      "Use only the first this many rows of data.train (in reading order): a subset for a quick run or a scaling "
+          + "study. all: every row.", v -> v.trim().equalsIgnoreCase("all") ? null : positive(Long.parseLong(v)));
   public static final ConfigKey<Boolean> DATA_STANDARDIZE = add("data.standardize", "false", false, "true or false",
       "Standardise every feature column to mean 0 and variance 1 with the training rows' mean and standard "
           + "deviation (applied to the test rows too); a constant column becomes 0.", ConfigKeys::bool);

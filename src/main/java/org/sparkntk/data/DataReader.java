@@ -48,6 +48,16 @@ public final class DataReader {
     };
   }
 
+  /** The first {@code rows} examples in reading order (all of them when null or ≥ the count). */
+  public static LabeledData firstRows(LabeledData data, Long rows) {
+    if (rows == null || rows >= data.count()) {
+      return data;
+    }
+    long limit = rows;
+    return new LabeledData(data.name() + ", first " + rows + " rows", data.examples().filter(e -> e.index() < limit),
+        rows, data.features(), data.labels());
+  }
+
   /**
    * Splits {@code data}'s columns into features and labels and converts its rows to examples.
    * With {@code labelsRequired = false} the label columns may be absent (test data to predict on).

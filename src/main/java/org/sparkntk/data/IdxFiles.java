@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -98,7 +99,12 @@ public final class IdxFiles {
       }
       rows.add(RowFactory.create(v));
     }
-    return spark.createDataFrame(rows, schema);
+    // Slices of about 4 MiB, so that each task carries its own rows rather than one task (a local
+    // relation) carrying all of them: 60,000 images are 376 MB.
+    long bytes = 8L * x.length * (x.length == 0 ? 0 : x[0].length + classes);
+    int slices = (int) Math.max(spark.sparkContext().defaultParallelism(), Math.min(4096, bytes / (4 << 20) + 1));
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    return spark.createDataFrame(sc.parallelize(rows, slices), schema);
   }
 
   /** The pixel columns of a {@link #frame}, in order. */

@@ -12,10 +12,8 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.sparkntk.data.RowBlock;
-import org.sparkntk.gram.BlockKernel;
 import org.sparkntk.gram.BlockPlan;
 import org.sparkntk.gram.Precision;
-import org.sparkntk.linalg.Blas;
 import org.sparkntk.spark.DistributedKernel;
 import org.sparkntk.spark.SparkGram;
 
@@ -37,48 +35,6 @@ public final class ProductBenchmark {
   private static final int REPEATS = 5;
 
   private ProductBenchmark() {}
-
-  /** K(x, x') = x·x' on prepared blocks that are the rows themselves. */
-  static final class LinearKernel implements BlockKernel<double[]> {
-    @Override
-    public double[] prepare(double[] x, int rows) {
-      return x;
-    }
-
-    @Override
-    public int rows(double[] prepared) {
-      return prepared.length / FEATURES;
-    }
-
-    @Override
-    public int rowsPerExample() {
-      return 1;
-    }
-
-    @Override
-    public double[] block(double[] left, double[] right) {
-      int m = rows(left);
-      int n = rows(right);
-      double[] out = new double[m * n];
-      Blas.get().gemmNT(m, n, FEATURES, 1.0, left, right, 0.0, out);
-      return out;
-    }
-
-    @Override
-    public long preparedBytes(int rows) {
-      return 8L * rows * FEATURES;
-    }
-
-    @Override
-    public double blockFlops(int leftRows, int rightRows) {
-      return (double) leftRows * rightRows * FEATURES;
-    }
-
-    @Override
-    public String describe() {
-      return "linear kernel on " + FEATURES + " features";
-    }
-  }
 
   public static void main(String[] args) throws Exception {
     int[] sizes = args.length == 0 ? new int[] {16384, 32768}
@@ -119,7 +75,7 @@ public final class ProductBenchmark {
     }
     JavaRDD<RowBlock> rdd = sc.parallelize(blocks, Math.max(1, blocks.size()));
     List<String> out = new ArrayList<>();
-    try (DistributedKernel theta = SparkGram.distributed(sc, rdd, plan, null, plan, new LinearKernel(), precision,
+    try (DistributedKernel theta = SparkGram.distributed(sc, rdd, plan, null, plan, new GramBenchmark.LinearKernel(FEATURES), precision,
         DistributedKernel.Cache.MEMORY, "benchmark Gram N = " + n + " " + precision.configName())) {
       for (int c : new int[] {1, 10}) {
         double[] v = r.doubles((long) n * c, -1, 1).toArray();

@@ -155,15 +155,7 @@ public final class JobOutputs {
   public static void writeTopEigenpairs(OutputFiles out, Lanczos.Eigenpairs top) throws IOException {
     int k = top.values().length;
     double[] values = top.values();
-    out.write("spectrum.npy", f -> Npy.write(f, values, k));
-    out.write("spectrum.csv", f -> {
-      try (BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
-        w.write("index,eigenvalue\n");
-        for (int i = 0; i < k; i++) {
-          w.write(i + "," + format(values[i]) + "\n");
-        }
-      }
-    });
+    writeEigenvalues(out, values);
     out.write("eigenvectors.npy", f -> Npy.write(f, top.vectors(), top.size(), k));
     double[] index = new double[k];
     double[] positive = new double[k];
@@ -255,15 +247,7 @@ public final class JobOutputs {
           + n + " eigenvalues");
     }
     double[] values = spectrum.values();
-    out.write("spectrum.npy", f -> Npy.write(f, values, n));
-    out.write("spectrum.csv", f -> {
-      try (BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
-        w.write("index,eigenvalue\n");
-        for (int k = 0; k < n; k++) {
-          w.write(k + "," + format(values[k]) + "\n");
-        }
-      }
-    });
+    writeEigenvalues(out, values);
     if (eigenvectors > 0) {
       out.write("eigenvectors.npy", f -> Npy.write(f, spectrum.topVectors(eigenvectors), n, eigenvectors));
     }
@@ -290,6 +274,19 @@ public final class JobOutputs {
     }
     out.write("spectrum.png", Plots.xy("NTK spectrum of the training Gram (" + n + " × " + n + ")",
         "index k", "eigenvalue λ_k", false, true, series.toArray(new Plots.Series[0])));
+  }
+
+  /** {@code spectrum.npy} (float64 [k]) and {@code spectrum.csv} ({@code index,eigenvalue}, 0-based). */
+  private static void writeEigenvalues(OutputFiles out, double[] values) throws IOException {
+    out.write("spectrum.npy", f -> Npy.write(f, values, values.length));
+    out.write("spectrum.csv", f -> {
+      try (BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
+        w.write("index,eigenvalue\n");
+        for (int k = 0; k < values.length; k++) {
+          w.write(k + "," + format(values[k]) + "\n");
+        }
+      }
+    });
   }
 
   private static void writePredictions(OutputFiles out, String name, List<String> labels, FitResult fit,

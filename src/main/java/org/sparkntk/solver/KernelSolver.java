@@ -87,6 +87,22 @@ public final class KernelSolver {
     return (loss == Loss.XENT ? 4.0 : 2.0) * examples / largestEigenvalue;
   }
 
+  /**
+   * η for discrete steps: {@code learningRate}, or for NaN (auto) {@link #AUTO_LR_SAFETY} × the
+   * stable bound; refused when not positive or at or above the bound.
+   */
+  static double stableLearningRate(Loss loss, double learningRate, int examples, double lambdaMax) {
+    double bound = stableLearningRateBound(loss, examples, lambdaMax);
+    double lr = Double.isNaN(learningRate) ? AUTO_LR_SAFETY * bound : learningRate;
+    if (!(lr > 0)) {
+      throw new IllegalArgumentException("solver.lr must be positive, got " + lr);
+    }
+    if (lr >= bound) {
+      throw new DivergentStepException(loss, lr, bound, lambdaMax, examples);
+    }
+    return lr;
+  }
+
   /** Discrete steps with learning rate η (NaN: auto), recording the steps listed (0 … steps). */
   public FitResult steps(double learningRate, int steps, int[] recordAt) {
     if (steps < 0) {
@@ -96,14 +112,7 @@ public final class KernelSolver {
     int c = problem.columns();
     int examples = problem.trainExamples();
     double lambdaMax = largestEigenvalue(problem.train().data(), n);
-    double bound = stableLearningRateBound(loss, examples, lambdaMax);
-    double lr = Double.isNaN(learningRate) ? AUTO_LR_SAFETY * bound : learningRate;
-    if (!(lr > 0)) {
-      throw new IllegalArgumentException("solver.lr must be positive, got " + lr);
-    }
-    if (lr >= bound) {
-      throw new DivergentStepException(loss, lr, bound, lambdaMax, examples);
-    }
+    double lr = stableLearningRate(loss, learningRate, examples, lambdaMax);
     int[] record = Arrays.stream(recordAt).filter(s -> s >= 0 && s <= steps).distinct().sorted().toArray();
     double[] f = problem.f0Train().clone();
     double[] g = problem.cross() == null ? null : problem.f0Test().clone();

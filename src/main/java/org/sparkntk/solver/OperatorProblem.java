@@ -16,26 +16,36 @@ public record OperatorProblem(KernelOperator train, KernelOperator cross, double
                               double[] f0Test, double[] yTest, int outputs) {
 
   public OperatorProblem {
-    int k = train.rowsPerExample();
-    if (train.rows() != train.cols()) {
-      throw new IllegalArgumentException("the training kernel must be square, got " + train.rows() + " × "
-          + train.cols());
+    checkShapes(train.rows(), train.cols(), train.rowsPerExample(), cross == null ? -1 : cross.rows(),
+        cross == null ? -1 : cross.cols(), cross == null ? -1 : cross.rowsPerExample(), f0Train, yTrain, f0Test, yTest,
+        outputs);
+  }
+
+  /**
+   * The shapes both problem forms need: a square training kernel of k rows per example with k
+   * dividing O, outputs and labels of N × O, and a cross kernel (crossRows ≥ 0) of the training
+   * kernel's columns and k with test outputs (and labels, when given) of M × O.
+   */
+  static void checkShapes(int trainRows, int trainCols, int k, int crossRows, int crossCols, int crossK,
+                          double[] f0Train, double[] yTrain, double[] f0Test, double[] yTest, int outputs) {
+    if (trainRows != trainCols) {
+      throw new IllegalArgumentException("the training kernel must be square, got " + trainRows + " × " + trainCols);
     }
     if (outputs % k != 0) {
       throw new IllegalArgumentException("kernel has " + k + " rows per example but the model has " + outputs
           + " outputs");
     }
-    long n = (long) train.rows() / k;
+    long n = (long) trainRows / k;
     check("f0 of the training rows", f0Train, n * outputs);
     check("training labels", yTrain, n * outputs);
-    if (cross != null) {
-      if (cross.cols() != train.cols() || cross.rowsPerExample() != k) {
-        throw new IllegalArgumentException("cross kernel is " + cross.rows() + " × " + cross.cols()
-            + " but the training kernel has " + train.cols() + " columns");
+    if (crossRows >= 0) {
+      if (crossCols != trainCols || crossK != k) {
+        throw new IllegalArgumentException("cross kernel is " + crossRows + " × " + crossCols
+            + " but the training kernel has " + trainCols + " columns");
       }
-      check("f0 of the test rows", f0Test, (long) cross.rows() / k * outputs);
+      check("f0 of the test rows", f0Test, (long) crossRows / k * outputs);
       if (yTest != null) {
-        check("test labels", yTest, (long) cross.rows() / k * outputs);
+        check("test labels", yTest, (long) crossRows / k * outputs);
       }
     }
   }

@@ -100,18 +100,8 @@ public final class OperatorSolver {
     int n = problem.kernelSize();
     int c = problem.columns();
     int examples = problem.trainExamples();
-    double lr = learningRate;
     double lambda = largestEigenvalue();
-    double bound = KernelSolver.stableLearningRateBound(loss, examples, lambda);
-    if (Double.isNaN(lr)) {
-      lr = KernelSolver.AUTO_LR_SAFETY * bound;
-    }
-    if (!(lr > 0)) {
-      throw new IllegalArgumentException("solver.lr must be positive, got " + lr);
-    }
-    if (lr >= bound) {
-      throw new KernelSolver.DivergentStepException(loss, lr, bound, lambda, examples);
-    }
+    double lr = KernelSolver.stableLearningRate(loss, learningRate, examples, lambda);
     int[] record = Arrays.stream(recordAt).filter(s -> s >= 0 && s <= steps).distinct().sorted().toArray();
     double[] f = problem.f0Train().clone();
     double[] d = new double[f.length];

@@ -21,6 +21,7 @@ import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.sparkntk.api.NtkJob;
 import org.sparkntk.api.NtkRun;
+import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
 import org.sparkntk.model.Activation;
 import org.sparkntk.model.Mlp;
@@ -62,6 +63,12 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
   private final DoubleParam flowTime;
   private final DoubleParam ridge;
   private final Param<String> f0;
+  private final Param<String> backend;
+  private final Param<String> kernelCache;
+  private final DoubleParam tol;
+  private final IntParam maxIter;
+  private final Param<String> preconditioner;
+  private final IntParam rank;
 
   protected NtkEstimator(String uid) {
     this.uid = uid;
@@ -121,6 +128,30 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
         ParamValidators.gtEq(0));
     f0 = new Param<>(this, "f0", "start of the dynamics: network (the initialised network's outputs) or zero "
         + "(solver.f0; default: network)", ParamValidators.inArray(new String[] {"network", "zero"}));
+    // The distributed backend's params: their defaults are the config keys' own.
+    backend = new Param<>(this, "backend", "where the solver runs: driver (dense kernels collected), distributed "
+        + "(the Gram stays on the executors, solvers by products) or auto (driver when the dense kernels fit "
+        + "kernel.maxDriverBytes) (solver.backend; default: " + ConfigKeys.SOLVER_BACKEND.defaultValue() + ")",
+        ParamValidators.inArray(new String[] {"auto", "driver", "distributed"}));
+    kernelCache = new Param<>(this, "kernelCache", "distributed backend: where the Gram's blocks stay, memory, disk "
+        + "or none (recomputed per product) (kernel.cache; default: " + ConfigKeys.KERNEL_CACHE.defaultValue() + ")",
+        ParamValidators.inArray(new String[] {"memory", "disk", "none"}));
+    tol = new DoubleParam(this, "tol", "distributed backend: relative residual at which PCG stops, in (0, 1) "
+        + "(solver.tol; default: " + ConfigKeys.SOLVER_TOL.defaultValue() + ")", ParamValidators.inRange(0, 1, false,
+        false));
+    maxIter = new IntParam(this, "maxIter", "distributed backend: most PCG iterations or Lanczos steps, > 0 "
+        + "(solver.maxIter; default: " + ConfigKeys.SOLVER_MAX_ITER.defaultValue() + ")", ParamValidators.gt(0));
+    preconditioner = new Param<>(this, "preconditioner", "distributed regression: nystrom or none "
+        + "(solver.preconditioner; default: " + ConfigKeys.SOLVER_PRECONDITIONER.defaultValue() + ")",
+        ParamValidators.inArray(new String[] {"nystrom", "none"}));
+    rank = new IntParam(this, "rank", "rank of the Nyström preconditioner, > 0 (solver.rank; default: "
+        + ConfigKeys.SOLVER_RANK.defaultValue() + ")", ParamValidators.gt(0));
+    setDefault(backend, ConfigKeys.SOLVER_BACKEND.defaultValue());
+    setDefault(kernelCache, ConfigKeys.KERNEL_CACHE.defaultValue());
+    setDefault(tol, Double.parseDouble(ConfigKeys.SOLVER_TOL.defaultValue()));
+    setDefault(maxIter, Integer.parseInt(ConfigKeys.SOLVER_MAX_ITER.defaultValue()));
+    setDefault(preconditioner, ConfigKeys.SOLVER_PRECONDITIONER.defaultValue());
+    setDefault(rank, Integer.parseInt(ConfigKeys.SOLVER_RANK.defaultValue()));
     setDefault(featuresCol, "features");
     setDefault(labelCol, "label");
     setDefault(predictionCol, "prediction");
@@ -207,6 +238,24 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
   public double getFlowTime() { return (Double) getOrDefault(flowTime); }
   public double getRidge() { return (Double) getOrDefault(ridge); }
   public String getF0() { return getOrDefault(f0); }
+  public Param<String> backend() { return backend; }
+  public Param<String> kernelCache() { return kernelCache; }
+  public DoubleParam tol() { return tol; }
+  public IntParam maxIter() { return maxIter; }
+  public Param<String> preconditioner() { return preconditioner; }
+  public IntParam rank() { return rank; }
+  public String getBackend() { return getOrDefault(backend); }
+  public String getKernelCache() { return getOrDefault(kernelCache); }
+  public double getTol() { return (Double) getOrDefault(tol); }
+  public int getMaxIter() { return (Integer) getOrDefault(maxIter); }
+  public String getPreconditioner() { return getOrDefault(preconditioner); }
+  public int getRank() { return (Integer) getOrDefault(rank); }
+  public E setBackend(String v) { set(backend, v); return self(); }
+  public E setKernelCache(String v) { set(kernelCache, v); return self(); }
+  public E setTol(double v) { set(tol, v); return self(); }
+  public E setMaxIter(int v) { set(maxIter, v); return self(); }
+  public E setPreconditioner(String v) { set(preconditioner, v); return self(); }
+  public E setRank(int v) { set(rank, v); return self(); }
 
   public E setFeaturesCol(String v) { set(featuresCol, v); return self(); }
   public E setLabelCol(String v) { set(labelCol, v); return self(); }
@@ -264,6 +313,12 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
       s.put("solver.times", Double.toString(getFlowTime()));
     }
     s.put("solver.ridge", Double.toString(getRidge()));
+    s.put("solver.backend", getBackend());
+    s.put("kernel.cache", getKernelCache());
+    s.put("solver.tol", Double.toString(getTol()));
+    s.put("solver.maxIter", Integer.toString(getMaxIter()));
+    s.put("solver.preconditioner", getPreconditioner());
+    s.put("solver.rank", Integer.toString(getRank()));
     return s;
   }
 

@@ -39,7 +39,7 @@ class NtkParamsTest {
     assertEquals("probability", c.getProbabilityCol());
     assertEquals("rawPrediction", c.getRawPredictionCol());
     // Every param states its default in its description, and Spark finds them all.
-    assertEquals(25, c.params().length);
+    assertEquals(31, c.params().length);
     Arrays.stream(c.params()).forEach(p -> assertTrue(p.doc().contains("default"), p.name() + ": " + p.doc()));
     // The defaults give the CLI's own defaults for the keys they map to.
     JobConfig config = JobConfig.of(r.settings("y"));
@@ -47,7 +47,9 @@ class NtkParamsTest {
     for (var key : new org.sparkntk.config.ConfigKey<?>[] {ConfigKeys.MODEL_ACTIVATION, ConfigKeys.MODEL_SIGMA_W,
         ConfigKeys.MODEL_SIGMA_B, ConfigKeys.MODEL_SEED, ConfigKeys.INPUT_MAPPING, ConfigKeys.INPUT_SCALE,
         ConfigKeys.INPUT_FEATURES, ConfigKeys.KERNEL_TYPE, ConfigKeys.SOLVER_TYPE, ConfigKeys.SOLVER_STEPS,
-        ConfigKeys.SOLVER_LR, ConfigKeys.SOLVER_RIDGE, ConfigKeys.SOLVER_F0, ConfigKeys.SOLVER_LOSS}) {
+        ConfigKeys.SOLVER_LR, ConfigKeys.SOLVER_RIDGE, ConfigKeys.SOLVER_F0, ConfigKeys.SOLVER_LOSS,
+        ConfigKeys.SOLVER_BACKEND, ConfigKeys.KERNEL_CACHE, ConfigKeys.SOLVER_TOL, ConfigKeys.SOLVER_MAX_ITER,
+        ConfigKeys.SOLVER_PRECONDITIONER, ConfigKeys.SOLVER_RANK}) {
       assertEquals(String.valueOf(cli.get(key)), String.valueOf(config.get(key)), key.name());
     }
     assertArrayEquals(cli.get(ConfigKeys.MODEL_HIDDEN), config.get(ConfigKeys.MODEL_HIDDEN));

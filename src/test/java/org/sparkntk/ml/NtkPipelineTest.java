@@ -101,6 +101,28 @@ class NtkPipelineTest {
     assertFalse(spark.sparkContext().isStopped(), "fit or transform stopped the notebook's SparkSession");
   }
 
+  /**
+   * The distributed backend through the ML API: the Gram stays on the executors during fit, PCG
+   * solves, and the fitted model predicts what the driver backend's does (to the solver's
+   * accuracy: tol 1e-12 on (Θ + 1e-3 I), condition ≲ 1e5, so 1e-7).
+   */
+  @Test
+  void distributedBackendParamsGiveTheDriverBackendsPredictions() {
+    NtkRegressor driver = new NtkRegressor().setLabelCol("y").setHidden(32).setSolverType("regression")
+        .setRidge(1e-3).setSeed(5).setBackend("driver");
+    NtkRegressor distributed = ((NtkRegressor) driver.copy(new org.apache.spark.ml.param.ParamMap()))
+        .setBackend("distributed").setKernelCache("disk").setTol(1e-12).setMaxIter(500).setRank(40);
+    assertEquals("distributed", distributed.settings("y").get("solver.backend"));
+    assertEquals("40", distributed.settings("y").get("solver.rank"));
+    double[] a = column(new Pipeline().setStages(new PipelineStage[] {ASSEMBLER, driver}).fit(train)
+        .transform(test), "prediction");
+    double[] b = column(new Pipeline().setStages(new PipelineStage[] {ASSEMBLER, distributed}).fit(train)
+        .transform(test), "prediction");
+    assertClose(a, b, 1e-7, "distributed against driver");
+    assertThrows(IllegalArgumentException.class, () -> new NtkRegressor().setTol(0));
+    assertThrows(IllegalArgumentException.class, () -> new NtkRegressor().setBackend("cluster"));
+  }
+
   @Test
   void classifierEqualsNtkJobOnOneHotLabels() {
     NtkClassifier ntk = new NtkClassifier().setLabelCol("cls").setHidden(64).setSteps(200).setSeed(5)

@@ -52,7 +52,11 @@ record SolverBackend(boolean distributed, String reason, long driverBytes) {
         if (dense <= limit) {
           return new SolverBackend(false, "auto: the " + figures + ", fit", dense);
         }
-        checkDistributed(distributed, limit, n, k);
+        if (distributed > limit) {
+          throw new ConfigException(DriverMemory.refusal(n, m, k, solver, spectrum, limitOrNull)
+              + " The distributed backend, which keeps the Gram on the executors, would still need about "
+              + DriverMemory.human(distributed) + " on the driver.");
+        }
         return new SolverBackend(true, "auto: the " + figures + ", do not fit; the distributed backend needs about "
             + DriverMemory.human(distributed) + " on the driver", distributed);
       }

@@ -136,7 +136,7 @@ class JobConfigTest {
       "kernel.outputs   | diag   | trace or full",
       "kernel.blockSize | 0      | a positive integer or auto",
       "kernel.maxDriverBytes | 12x | suffixes k, m, g",
-      "data.format      | json   | csv, parquet, libsvm or auto",
+      "data.format      | json   | csv, parquet, libsvm, idx or auto",
       "data.header      | yes    | true or false",
       "data.label       | y,y    | comma-separated list of column names",
       "kernel.basis     | rbf    | fourier or relu",

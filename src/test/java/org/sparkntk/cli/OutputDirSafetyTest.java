@@ -186,7 +186,7 @@ class OutputDirSafetyTest {
     assertRefused(job(out, "kernel.type=randomfeatures", "output.overwrite=true"), "model/README");
     assertEquals(before, snapshot(out));
     Files.delete(out.resolve("model/README"));
-    assertRefused(job(out, "output.checkpoint=false"), "checkpoint/");
+    assertRefused(job(out, "output.checkpoint=false", "output.overwrite=true"), "checkpoint/");
     assertEquals(before.get("checkpoint/important.txt"), snapshot(out).get("checkpoint/important.txt"));
   }
 

@@ -47,7 +47,7 @@ public final class OutputLock implements AutoCloseable {
   /** Who holds a lock. {@code processStart} is null when the JVM could not tell its own start time. */
   public record Owner(String host, long pid, Instant processStart, Instant locked) {
     String describe() {
-      return "pid " + pid + " on host " + host + ", locked at " + locked;
+      return "pid " + pid + " on host " + host + ", locked at " + locked.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
     }
 
     byte[] toJson() {

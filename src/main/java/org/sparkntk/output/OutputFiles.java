@@ -599,8 +599,10 @@ public final class OutputFiles implements AutoCloseable {
   /** The entries of {@code dir} besides its lock (and a lock a reclaiming job was moving aside). */
   private static List<String> entries(Path dir) {
     try (Stream<Path> list = Files.list(dir)) {
-      return list.map(p -> p.getFileName().toString() + (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? "/" : ""))
-          .filter(n -> !n.startsWith(OutputLock.FILE)).sorted().toList();
+      return list.filter(p -> !p.getFileName().toString().startsWith(OutputLock.FILE))
+          .map(p -> p.getFileName().toString() + (Files.isSymbolicLink(p) ? " (a symbolic link)"
+              : Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? "/" : ""))
+          .sorted().toList();
     } catch (IOException e) {
       throw new ConfigException(refusal(dir) + "cannot be listed (" + reason(e) + "): choose another output.dir");
     }

@@ -191,17 +191,22 @@ class OutputDirSafetyTest {
   }
 
   /**
-   * Defect 7: a planted checkpoint link sent the Gram blocks outside output.dir. A link where a
-   * run writes (checkpoint, gram.npy, or the temporary name of metrics.json) is refused with
-   * status 2 before any work; nothing is written through it.
+   * Defect 7: a planted checkpoint link sent the Gram blocks outside output.dir. In a directory no
+   * run wrote the link makes it not empty; in a run's directory a link where a run writes
+   * (checkpoint, gram.npy, or the temporary name of metrics.json) is refused with status 2 before
+   * any work. Nothing is written through it.
    */
   @Test
   void linksInsideOutputDirAreNeverWrittenThrough() throws IOException {
-    Path out = dir.resolve("links");
-    assertEquals(0, job(out)[0]);
     Path outside = Files.createDirectories(dir.resolve("outside"));
     Files.writeString(outside.resolve("file"), "outside");
     Map<String, String> outsideBefore = snapshot(outside);
+    Path fresh = Files.createDirectories(dir.resolve("only-a-link"));
+    Files.createSymbolicLink(fresh.resolve(GramCheckpoint.DIR), outside);
+    assertRefused(job(fresh), "it holds checkpoint (a symbolic link)");
+
+    Path out = dir.resolve("links");
+    assertEquals(0, job(out)[0]);
     Path checkpoint = Files.createSymbolicLink(out.resolve(GramCheckpoint.DIR), outside);
     assertRefused(job(out), "symbolic link checkpoint");
     Files.delete(checkpoint);

@@ -45,7 +45,12 @@ public final class CircleReport {
   public record Result(double[] gamma, double[] analytic, int[] widths, double[][][] empirical) {}
 
   public static Result run(JobConfig config) {
-    OutputFiles out = OutputFiles.claim(config, "circle.json");
+    try (OutputFiles out = OutputFiles.claim(config, "circle.json", List.of("circle.csv", "circle.png"))) {
+      return run(config, out);
+    }
+  }
+
+  private static Result run(JobConfig config, OutputFiles out) {
     int points = config.get(ConfigKeys.REPORT_POINTS);
     int[] widths = config.get(ConfigKeys.REPORT_WIDTHS);
     int seeds = config.get(ConfigKeys.REPORT_SEEDS);

@@ -51,7 +51,12 @@ public final class ConvergenceReport {
   public record Result(List<Width> widths, double slope, double intercept) {}
 
   public static Result run(SparkSession spark, JobConfig config) {
-    OutputFiles out = OutputFiles.claim(config, "convergence.json");
+    try (OutputFiles out = OutputFiles.claim(config, "convergence.json", ConvergenceTable.files("convergence"))) {
+      return run(spark, config, out);
+    }
+  }
+
+  private static Result run(SparkSession spark, JobConfig config, OutputFiles out) {
     String trainPath = config.get(ConfigKeys.DATA_TRAIN);
     String name = "data.train (" + trainPath + ")";
     LabeledData data = DataReader.examples(name, DataReader.read(spark, trainPath, config.format(),

@@ -113,6 +113,11 @@ public record ConvergenceTable(String sizeName, int[] sizes, double[][] distance
    * @param xLabel   the plot's x axis
    * @param distance the plot's y axis, e.g. ‖Θ − Θ∞‖_F / ‖Θ∞‖_F
    */
+  /** The files {@link #write} writes besides the summary {@code <report>.json}, declared to {@link OutputFiles#claim}. */
+  public static java.util.List<String> files(String report) {
+    return java.util.List.of(report + ".csv", report + ".png");
+  }
+
   public void write(OutputFiles out, String report, long seed0, Consumer<ObjectNode> header, String sizesKey,
                     String title, String xLabel, String distance) {
     try {

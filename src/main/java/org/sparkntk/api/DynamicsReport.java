@@ -89,7 +89,13 @@ public final class DynamicsReport {
                        double[][] networkProjections, double[][] kernelProjections) {}
 
   public static Result run(SparkSession spark, JobConfig config) {
-    OutputFiles out = OutputFiles.claim(config, "dynamics.json");
+    try (OutputFiles out = OutputFiles.claim(config, "dynamics.json", List.of("dynamics.csv", "dynamics_rmse.png",
+        "dynamics_trajectories.png", "dynamics_decay.png"))) {
+      return run(spark, config, out);
+    }
+  }
+
+  private static Result run(SparkSession spark, JobConfig config, OutputFiles out) {
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<String> labels = config.labels();
     String trainPath = config.get(ConfigKeys.DATA_TRAIN);

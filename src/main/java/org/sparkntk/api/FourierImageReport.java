@@ -82,7 +82,16 @@ public final class FourierImageReport {
   static final int DISTRIBUTED_EIGENVALUES = 200;
 
   public static Result run(SparkSession spark, JobConfig config) {
-    OutputFiles out = OutputFiles.claim(config, "psnr.json");
+    List<String> files = new ArrayList<>(List.of("psnr.csv", "spectra.png"));
+    for (String name : config.get(ConfigKeys.REPORT_IMAGES)) {
+      files.add(reconstructionFile(name.equals("text") ? "text" : Path.of(name).getFileName().toString()));
+    }
+    try (OutputFiles out = OutputFiles.claim(config, "psnr.json", files)) {
+      return run(spark, config, out);
+    }
+  }
+
+  private static Result run(SparkSession spark, JobConfig config, OutputFiles out) {
     int side = config.get(ConfigKeys.REPORT_IMAGE_SIZE);
     if (side % 2 != 0) {
       throw new ConfigException("report.imageSize = " + side + " must be even (training pixels are every other one)");
@@ -241,7 +250,11 @@ public final class FourierImageReport {
 
   /** reconstruction_<image name>.png, the name reduced to letters, digits, '_' and '-'. */
   private static String reconstructionFile(Images.Rgb image) {
-    return "reconstruction_" + image.name().replaceAll("[^A-Za-z0-9_-]", "_") + ".png";
+    return reconstructionFile(image.name());
+  }
+
+  private static String reconstructionFile(String imageName) {
+    return "reconstruction_" + imageName.replaceAll("[^A-Za-z0-9_-]", "_") + ".png";
   }
 
   private static String fmt(double v) {

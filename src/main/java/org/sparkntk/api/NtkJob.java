@@ -79,23 +79,31 @@ public final class NtkJob {
     String testPath = config.get(ConfigKeys.DATA_TEST);
     String format = config.format();
     boolean header = config.get(ConfigKeys.DATA_HEADER);
-    Dataset<Row> train = DataReader.read(spark, trainPath, format, header);
-    Dataset<Row> test = testPath == null ? null : DataReader.read(spark, testPath, format, header);
-    return run(spark, config, train, test, "data.train (" + trainPath + ")",
-        testPath == null ? null : "data.test (" + testPath + ")");
+    try (OutputFiles out = claim(config)) { // before the readers infer the schema, which reads the data
+      Dataset<Row> train = DataReader.read(spark, trainPath, format, header);
+      Dataset<Row> test = testPath == null ? null : DataReader.read(spark, testPath, format, header);
+      return run(spark, config, train, test, "data.train (" + trainPath + ")",
+          testPath == null ? null : "data.test (" + testPath + ")", out);
+    }
   }
 
   /** Runs the job on Datasets in hand; outputs are written only when output.dir is set. */
   public static NtkRun run(SparkSession spark, JobConfig config, Dataset<Row> train, Dataset<Row> test) {
-    return run(spark, config, train, test, "training data", test == null ? null : "test data");
+    try (OutputFiles out = claim(config)) {
+      return run(spark, config, train, test, "training data", test == null ? null : "test data", out);
+    }
+  }
+
+  /** output.dir claimed for the job's files ({@link OutputFiles}: locked and checked), or null when it is not set. */
+  private static OutputFiles claim(JobConfig config) {
+    String dir = config.get(ConfigKeys.OUTPUT_DIR);
+    return dir == null ? null : OutputFiles.claim(config, Path.of(dir), "metrics.json", JobOutputs.FILES);
   }
 
   private static NtkRun run(SparkSession spark, JobConfig config, Dataset<Row> trainDs, Dataset<Row> testDs,
-                            String trainName, String testName) {
+                            String trainName, String testName, OutputFiles out) {
     PhaseTimer timer = new PhaseTimer();
-    String dir = config.get(ConfigKeys.OUTPUT_DIR);
-    Path outputDir = dir == null ? null : Path.of(dir);
-    OutputFiles out = outputDir == null ? null : OutputFiles.claim(config, outputDir, "metrics.json");
+    Path outputDir = out == null ? null : out.dir();
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<String> labels = config.labels();
     Long trainRows = config.get(ConfigKeys.DATA_TRAIN_ROWS);
@@ -167,8 +175,8 @@ public final class NtkJob {
           testBlocks, testPlan, yTrain, f0Train, f0Test, yTest, n, m, backend, timer);
     }
 
-    GramCheckpoint[] checkpoints = outputDir == null || !config.get(ConfigKeys.OUTPUT_CHECKPOINT) ? null
-        : timer.time("checkpoint", () -> openCheckpoints(outputDir, config, model, kernel, trainBlocks, trainPlan,
+    GramCheckpoint[] checkpoints = out == null || !config.get(ConfigKeys.OUTPUT_CHECKPOINT) ? null
+        : timer.time("checkpoint", () -> openCheckpoints(out, config, model, kernel, trainBlocks, trainPlan,
             testBlocks, testPlan));
     GramMatrix trainGram = timer.time("training Gram", () -> SparkGram.symmetric(sc, trainBlocks, trainPlan, kernel,
         "training Gram", checkpoints == null ? null : checkpoints[0]));
@@ -206,7 +214,7 @@ public final class NtkJob {
         JobOutputs.write(out, config, model, mapping, labels, trainGram, crossGram, yTrain, yTest, fit, spectrum,
             null, metrics, timer);
         // The outputs are complete (manifest.json written): the blocks are no longer needed.
-        GramCheckpoint.delete(outputDir);
+        out.delete(GramCheckpoint.DIR);
       } catch (IOException e) {
         throw new UncheckedIOException("writing outputs to " + outputDir + " failed: " + e.getMessage(), e);
       }
@@ -300,7 +308,7 @@ public final class NtkJob {
    * block plans; so a rerun with only a new solver reuses the blocks, and new data, a new model
    * or new kernel settings never meet old blocks.
    */
-  private static GramCheckpoint[] openCheckpoints(Path outputDir, JobConfig config, Model model,
+  private static GramCheckpoint[] openCheckpoints(OutputFiles out, JobConfig config, Model model,
                                                   BlockKernel<?> kernel, JavaRDD<RowBlock> trainBlocks,
                                                   BlockPlan trainPlan, JavaRDD<RowBlock> testBlocks,
                                                   BlockPlan testPlan) {
@@ -314,14 +322,14 @@ public final class NtkJob {
     String train = "\ntraining rows " + RowBlocks.digest(trainBlocks) + " " + trainPlan;
     int k = kernel.rowsPerExample();
     try {
-      GramCheckpoint trainStore = GramCheckpoint.open(outputDir, "training-gram",
+      GramCheckpoint trainStore = GramCheckpoint.open(out, "training-gram",
           JobConfig.sha256Hex(common + train), trainPlan, trainPlan, k);
-      GramCheckpoint crossStore = testBlocks == null ? null : GramCheckpoint.open(outputDir, "cross-kernel",
+      GramCheckpoint crossStore = testBlocks == null ? null : GramCheckpoint.open(out, "cross-kernel",
           JobConfig.sha256Hex(common + train + "\ntest rows " + RowBlocks.digest(testBlocks) + " " + testPlan),
           testPlan, trainPlan, k);
       return new GramCheckpoint[] {trainStore, crossStore};
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot open the Gram checkpoint in " + outputDir.resolve(GramCheckpoint.DIR)
+      throw new UncheckedIOException("cannot open the Gram checkpoint in " + out.dir().resolve(GramCheckpoint.DIR)
           + ": " + e.getMessage(), e);
     }
   }

@@ -50,7 +50,12 @@ public final class RandomFeaturesReport {
   private RandomFeaturesReport() {}
 
   public static ConvergenceTable run(SparkSession spark, JobConfig config) {
-    OutputFiles out = OutputFiles.claim(config, "rfconvergence.json");
+    try (OutputFiles out = OutputFiles.claim(config, "rfconvergence.json", ConvergenceTable.files("rfconvergence"))) {
+      return run(spark, config, out);
+    }
+  }
+
+  private static ConvergenceTable run(SparkSession spark, JobConfig config, OutputFiles out) {
     String trainPath = config.get(ConfigKeys.DATA_TRAIN);
     LabeledData data = DataReader.examples("data.train (" + trainPath + ")", DataReader.read(spark, trainPath,
         config.format(), config.get(ConfigKeys.DATA_HEADER)), config.labels(), true);

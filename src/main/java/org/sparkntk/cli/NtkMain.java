@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 import org.sparkntk.api.NtkJob;
 import org.sparkntk.api.CircleReport;
@@ -19,6 +18,8 @@ import org.sparkntk.config.JobConfig;
 import org.sparkntk.data.DataException;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.linalg.Lapack;
+import org.sparkntk.output.Manifest;
+import org.sparkntk.output.OutputFiles;
 import org.sparkntk.solver.KernelSolver;
 import org.sparkntk.solver.NotConvergedException;
 
@@ -71,11 +72,7 @@ public final class NtkMain {
         NtkJob.run(spark, config);
       }
       Path out = Path.of(config.get(ConfigKeys.OUTPUT_DIR)).toAbsolutePath();
-      try (Stream<Path> files = Files.list(out)) {
-        System.out.println("spark-ntk: outputs written to " + out + ": "
-            + String.join(", ", files.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("."))
-            .sorted().toList()));
-      }
+      System.out.println("spark-ntk: outputs written to " + out + ": " + String.join(", ", written(out)));
       return 0;
     } catch (Throwable t) {
       String userError = userError(t);
@@ -111,6 +108,20 @@ public final class NtkMain {
     if (needsData) {
       config.format();
     }
+    OutputFiles.check(config);
+  }
+
+  /**
+   * The top-level names of this run's files, from the manifest.json it has just written (a file of
+   * model/ shows as model): the directory may hold the user's own files too, which are not this run's.
+   */
+  static List<String> written(Path dir) throws java.io.IOException {
+    java.util.SortedSet<String> names = new java.util.TreeSet<>();
+    names.add(Manifest.FILE);
+    for (String path : Manifest.paths(dir)) {
+      names.add(path.split("/")[0]);
+    }
+    return List.copyOf(names);
   }
 
   private static boolean isLocal(String path) {

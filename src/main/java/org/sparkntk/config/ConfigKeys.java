@@ -252,10 +252,11 @@ public final class ConfigKeys {
       v -> positive(Integer.parseInt(v)));
 
   public static final ConfigKey<String> OUTPUT_DIR = add("output.dir", null, true, "a directory path",
-      "Where every output goes.", Function.identity());
+      "Where every output goes: a new or empty directory, or one spark-ntk wrote before.", Function.identity());
   public static final ConfigKey<Boolean> OUTPUT_OVERWRITE = add("output.overwrite", "false", false, "true or false",
       "Allow output.dir to hold a complete run of different settings (its manifest.json records their "
-          + "fingerprint), which this run replaces; otherwise such a directory is refused.", ConfigKeys::bool);
+          + "fingerprint), which this run replaces (only the files spark-ntk's journal lists); otherwise such a "
+          + "directory is refused.", ConfigKeys::bool);
   public static final ConfigKey<Boolean> OUTPUT_CHECKPOINT = add("output.checkpoint", "true", false,
       "true or false", "Save each Gram block in output.dir/checkpoint/ as it is computed, so that a rerun after a "
           + "crash computes only the missing blocks; deleted once the run's outputs are complete.",

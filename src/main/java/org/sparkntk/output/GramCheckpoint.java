@@ -14,12 +14,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkntk.gram.BlockPlan;
@@ -47,6 +45,8 @@ public final class GramCheckpoint implements BlockStore {
   private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  private final OutputFiles out;
+  private final String rel;
   private final Path dir;
   private final BlockPlan rowPlan;
   private final BlockPlan colPlan;
@@ -55,8 +55,11 @@ public final class GramCheckpoint implements BlockStore {
   private final int resumed;
   private int saved;
 
-  private GramCheckpoint(Path dir, BlockPlan rowPlan, BlockPlan colPlan, int k, Set<Long> trusted) {
-    this.dir = dir;
+  private GramCheckpoint(OutputFiles out, String rel, BlockPlan rowPlan, BlockPlan colPlan, int k,
+                         Set<Long> trusted) {
+    this.out = out;
+    this.rel = rel;
+    this.dir = out.dir().resolve(rel);
     this.rowPlan = rowPlan;
     this.colPlan = colPlan;
     this.k = k;
@@ -65,38 +68,35 @@ public final class GramCheckpoint implements BlockStore {
   }
 
   /**
-   * The checkpoint of {@code phase} under {@code outputDir}: its verified blocks when it was made
-   * with {@code fingerprint}, else a new, empty one (an old checkpoint of another fingerprint is
-   * deleted first).
+   * The checkpoint of {@code phase} under {@code out}'s directory: its verified blocks when it was
+   * made with {@code fingerprint}, else a new, empty one (an old checkpoint of another fingerprint is
+   * deleted first). Every file is written through {@code out}, which never writes through a link
+   * and replaces or deletes only what spark-ntk wrote; the checkpoint directory must have been
+   * declared ({@link #DIR}) when {@code out} was claimed.
    */
-  public static GramCheckpoint open(Path outputDir, String phase, String fingerprint, BlockPlan rowPlan,
+  public static GramCheckpoint open(OutputFiles out, String phase, String fingerprint, BlockPlan rowPlan,
                                     BlockPlan colPlan, int rowsPerExample) throws IOException {
-    Path dir = outputDir.resolve(DIR).resolve(phase);
+    String rel = DIR + "/" + phase;
+    Path dir = out.dir().resolve(rel);
     String recorded = recordedFingerprint(dir);
     Set<Long> trusted = new HashSet<>();
     if (fingerprint.equals(recorded)) {
-      trusted = verifiedBlocks(dir);
+      trusted = verifiedBlocks(out, rel);
       LOG.info("{}: resuming from {}: {} completed blocks verified", phase, dir, trusted.size());
     } else {
-      if (Files.exists(dir)) {
+      if (Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
         LOG.info("{}: {} holds blocks of other data or settings (fingerprint {}, this job's is {}): deleting them",
             phase, dir, recorded, fingerprint);
-        deleteTree(dir);
+        out.delete(rel);
       }
-      Files.createDirectories(dir);
       ObjectNode header = JSON.createObjectNode();
       header.put("format", FORMAT);
       header.put("version", VERSION);
       header.put("phase", phase);
       header.put("fingerprint", fingerprint);
-      AtomicFiles.write(dir.resolve(HEADER), f -> JSON.writeValue(f.toFile(), header));
+      out.writeWorkFile(rel + "/" + HEADER, f -> JSON.writeValue(f.toFile(), header));
     }
-    return new GramCheckpoint(dir, rowPlan, colPlan, rowsPerExample, trusted);
-  }
-
-  /** Deletes {@code outputDir}'s checkpoints (after the run's outputs and manifest are complete). */
-  public static void delete(Path outputDir) throws IOException {
-    deleteTree(outputDir.resolve(DIR));
+    return new GramCheckpoint(out, rel, rowPlan, colPlan, rowsPerExample, trusted);
   }
 
   /** Blocks taken from an earlier run. */
@@ -134,7 +134,7 @@ public final class GramCheckpoint implements BlockStore {
     Path file = dir.resolve(name);
     // The SHA-256 is taken from the bytes as they are written, not by reading the file back.
     MessageDigest sha = Manifest.newSha256();
-    AtomicFiles.write(file, f -> {
+    out.writeWorkFile(rel + "/" + name, f -> {
       try (WritableByteChannel ch = Channels.newChannel(new DigestOutputStream(Files.newOutputStream(f), sha))) {
         Npy.write(ch, f.toString(), block, (long) rowPlan.rows(row) * k, (long) colPlan.rows(col) * k);
       }
@@ -147,8 +147,8 @@ public final class GramCheckpoint implements BlockStore {
     line.put("size", Files.size(file));
     line.put("sha256", sum);
     byte[] bytes = (JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8);
-    try (FileChannel journal = FileChannel.open(dir.resolve(JOURNAL), StandardOpenOption.CREATE,
-        StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+    try (FileChannel journal = FileChannel.open(out.workFile(rel + "/" + JOURNAL), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE, StandardOpenOption.APPEND, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       ByteBuffer buf = ByteBuffer.wrap(bytes);
       while (buf.hasRemaining()) {
         journal.write(buf);
@@ -173,7 +173,8 @@ public final class GramCheckpoint implements BlockStore {
   }
 
   /** The journal's blocks whose file has the recorded size and SHA-256; anything else is ignored. */
-  private static Set<Long> verifiedBlocks(Path dir) throws IOException {
+  private static Set<Long> verifiedBlocks(OutputFiles out, String rel) throws IOException {
+    Path dir = out.dir().resolve(rel);
     Set<Long> ok = new HashSet<>();
     Path journal = dir.resolve(JOURNAL);
     if (!Files.isRegularFile(journal)) {
@@ -199,7 +200,7 @@ public final class GramCheckpoint implements BlockStore {
     for (var e : latest.entrySet()) {
       JsonNode line = e.getValue();
       Path file = dir.resolve(line.path("file").asText());
-      if (Files.isRegularFile(file) && Files.size(file) == line.path("size").asLong(-1)
+      if (Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS) && Files.size(file) == line.path("size").asLong(-1)
           && Manifest.sha256(file).equals(line.path("sha256").asText())) {
         ok.add(e.getKey());
       } else {
@@ -217,7 +218,7 @@ public final class GramCheckpoint implements BlockStore {
         kept.append(JSON.writeValueAsString(e.getValue())).append('\n');
       }
     }
-    AtomicFiles.write(journal, f -> Files.writeString(f, kept, StandardCharsets.UTF_8));
+    out.writeWorkFile(rel + "/" + JOURNAL, f -> Files.writeString(f, kept, StandardCharsets.UTF_8));
     return ok;
   }
 
@@ -227,16 +228,5 @@ public final class GramCheckpoint implements BlockStore {
 
   private static long key(int row, int col) {
     return ((long) row << 32) | (col & 0xffffffffL);
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(root)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
   }
 }

@@ -50,6 +50,14 @@ import org.sparkntk.solver.Spectrum;
 public final class JobOutputs {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
+  /**
+   * Every top-level name the job may write or delete in output.dir, which {@link OutputFiles#claim}
+   * checks before any work (the summary metrics.json and manifest.json besides).
+   */
+  public static final List<String> FILES = List.of("model", "predictions_train.csv", "predictions_test.csv",
+      "gram.npy", "cross.npy", "spectrum.npy", "spectrum.csv", "spectrum.png", "eigenvectors.npy",
+      GramCheckpoint.DIR);
+
   private JobOutputs() {}
 
   public static ObjectNode metrics(JobConfig config, SparkSession spark, Model model, BlockKernel<?> kernel,
@@ -198,7 +206,6 @@ public final class JobOutputs {
                            GramMatrix trainGram, GramMatrix crossGram, double[] yTrain, double[] yTest, FitResult fit,
                            Spectrum spectrum, Lanczos.Eigenpairs topEigenpairs, ObjectNode metrics, PhaseTimer timer)
       throws IOException {
-    Files.createDirectories(out.dir());
     timer.time("write outputs", () -> {
       try {
         if (model instanceof Mlp mlp && (mapping == null || mapping.isFinite())) {

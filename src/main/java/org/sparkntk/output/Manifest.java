@@ -121,6 +121,24 @@ public final class Manifest {
     return entries;
   }
 
+  /**
+   * The paths {@code dir}'s manifest lists, without reading the files: what a run wrote (the CLI's
+   * closing line, and what {@link OutputFiles} may replace). A path leaving the directory is refused.
+   */
+  public static List<String> paths(Path dir) throws IOException {
+    JsonNode root = read(dir);
+    List<String> paths = new ArrayList<>();
+    for (JsonNode e : root.path("files")) {
+      String rel = e.path("path").asText("");
+      if (rel.isEmpty() || !dir.resolve(rel).normalize().startsWith(dir.normalize()) || rel.contains("..")
+          || Path.of(rel).isAbsolute()) {
+        throw new IOException(dir.resolve(FILE) + ": malformed entry " + e);
+      }
+      paths.add(rel);
+    }
+    return paths;
+  }
+
   /** The settings fingerprint recorded in {@code dir}'s manifest, or null when there is no manifest. */
   public static String settingsFingerprint(Path dir) throws IOException {
     if (!Files.isRegularFile(dir.resolve(FILE))) {

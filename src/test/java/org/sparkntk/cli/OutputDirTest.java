@@ -13,6 +13,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sparkntk.output.Manifest;
+import org.sparkntk.output.OutputFiles;
 
 /** output.dir through the CLI: manifest.json written last, interrupted and foreign runs. */
 class OutputDirTest {
@@ -41,7 +42,8 @@ class OutputDirTest {
   /**
    * A write that fails half way (gram.npy cannot replace a non-empty directory of that name, a
    * stand-in for a full disk or a kill) fails the run with status 1 and leaves neither the old
-   * manifest nor metrics.json behind.
+   * manifest nor metrics.json behind. The obstacle is listed in the journal as spark-ntk's, as a
+   * leftover of an earlier run would be: a file of the user's there is refused before any work.
    */
   @Test
   void aRunThatFailsWhileWritingLeavesNoManifest() throws IOException {
@@ -50,6 +52,7 @@ class OutputDirTest {
     Files.delete(out.resolve("gram.npy"));
     Files.createDirectories(out.resolve("gram.npy"));
     Files.writeString(out.resolve("gram.npy/obstacle"), "x");
+    listAsSparkNtks(out, "gram.npy/", "gram.npy/obstacle");
     Object[] result = NtkMainTest.run(conf.toString(), "output.dir=" + out);
     assertEquals(1, result[0], (String) result[1]);
     assertTrue(((String) result[1]).contains("gram.npy"), (String) result[1]);
@@ -57,6 +60,15 @@ class OutputDirTest {
     assertFalse(Files.exists(out.resolve("metrics.json")));
     assertTrue(Files.exists(out.resolve("predictions_train.csv")), "the failure came after the first files");
     assertThrows(IOException.class, () -> Manifest.verify(out));
+  }
+
+  /** Appends {@code paths} to output.dir's journal, as if a spark-ntk run had created them. */
+  static void listAsSparkNtks(Path out, String... paths) throws IOException {
+    StringBuilder lines = new StringBuilder();
+    for (String p : paths) {
+      lines.append("{\"path\":\"").append(p).append("\"}\n");
+    }
+    Files.writeString(out.resolve(OutputFiles.JOURNAL), lines, java.nio.file.StandardOpenOption.APPEND);
   }
 
   /**

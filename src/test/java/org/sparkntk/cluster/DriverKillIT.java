@@ -81,6 +81,8 @@ class DriverKillIT {
     assertEquals(GRAM_BLOCKS, trainResumed + c.path("trainingGramBlocksComputed").asInt(), c.toString());
     assertEquals(CROSS_BLOCKS, crossResumed + c.path("crossKernelBlocksComputed").asInt(), c.toString());
     assertTrue(rerun.logText().contains("blocks read from the checkpoint"), rerun.tail(40));
+    // The killed driver's output.dir lock stayed behind; its pid is gone, so the rerun takes it over.
+    assertTrue(rerun.logText().contains("is no longer running on this host: lock reclaimed"), rerun.tail(40));
     System.out.printf("DriverKillIT: killed with %d training-Gram and %d cross-kernel journal lines; the rerun's %s%n",
         trainSeen, crossSeen, c);
     Manifest.verify(out);

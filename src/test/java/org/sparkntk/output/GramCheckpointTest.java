@@ -9,6 +9,9 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sparkntk.gram.BlockPlan;
@@ -21,6 +24,17 @@ class GramCheckpointTest {
 
   @TempDir
   Path out;
+  private OutputFiles files;
+
+  @BeforeEach
+  void claim() {
+    files = OutputFiles.claim(out, "settings", false, "metrics.json", List.of(GramCheckpoint.DIR));
+  }
+
+  @AfterEach
+  void release() {
+    files.close();
+  }
 
   private static double[] block(int row, int col) {
     double[] b = new double[PLAN.rows(row) * K * PLAN.rows(col) * K];
@@ -31,7 +45,7 @@ class GramCheckpointTest {
   }
 
   private GramCheckpoint open(String fingerprint) throws IOException {
-    return GramCheckpoint.open(out, "training-gram", fingerprint, PLAN, PLAN, K);
+    return GramCheckpoint.open(files, "training-gram", fingerprint, PLAN, PLAN, K);
   }
 
   private Path dir() {
@@ -75,7 +89,8 @@ class GramCheckpointTest {
     Path journal = dir().resolve(GramCheckpoint.JOURNAL);
     byte[] lines = Files.readAllBytes(journal);
     Files.write(journal, java.util.Arrays.copyOf(lines, lines.length - 20));
-    Npy.write(dir().resolve("1-2.npy"), block(1, 2), PLAN.rows(1) * K, PLAN.rows(2) * K);
+    files.writeWorkFile(GramCheckpoint.DIR + "/training-gram/1-2.npy",
+        f -> Npy.write(f, block(1, 2), PLAN.rows(1) * K, PLAN.rows(2) * K));
 
     GramCheckpoint again = open("A");
     assertEquals(1, again.resumed());
@@ -107,7 +122,7 @@ class GramCheckpointTest {
     GramCheckpoint backToA = open("A");
     assertEquals(0, backToA.resumed(), "B's blocks were taken for A's");
 
-    GramCheckpoint.delete(out);
+    files.delete(GramCheckpoint.DIR);
     assertFalse(Files.exists(out.resolve(GramCheckpoint.DIR)));
   }
 }

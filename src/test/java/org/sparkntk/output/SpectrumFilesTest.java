@@ -47,7 +47,9 @@ class SpectrumFilesTest {
     Spectrum s = rankDeficient();
     int n = s.size();
     assertTrue(s.values()[n - 1] <= 0, "the test wants a non-positive eigenvalue for the plot, got " + s.values()[n - 1]);
-    JobOutputs.writeSpectrum(new OutputFiles(dir, "test"), s, 3);
+    try (OutputFiles out = claim(dir)) {
+      JobOutputs.writeSpectrum(out, s, 3);
+    }
 
     Npy.Array values = Npy.read(dir.resolve("spectrum.npy"));
     assertArrayEquals(new long[] {n}, values.shape());
@@ -72,7 +74,7 @@ class SpectrumFilesTest {
 
     java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(dir.resolve("spectrum.png").toFile());
     assertEquals(800, png.getWidth());
-    assertFalse(Files.list(dir).anyMatch(p -> p.getFileName().toString().startsWith(".")), "no temporary files left");
+    assertFalse(Files.list(dir).anyMatch(p -> p.getFileName().toString().endsWith(".tmp")), "no temporary files left");
 
     ObjectNode metrics = new ObjectMapper().createObjectNode();
     JobOutputs.addSpectrum(metrics, s, 3);
@@ -85,9 +87,17 @@ class SpectrumFilesTest {
   @Test
   void withoutEigenvectorsNoneAreWrittenAndTooManyAreRefused() throws IOException {
     Spectrum s = rankDeficient();
-    JobOutputs.writeSpectrum(new OutputFiles(dir, "test"), s, 0);
+    try (OutputFiles out = claim(dir)) {
+      JobOutputs.writeSpectrum(out, s, 0);
+    }
     assertTrue(Files.exists(dir.resolve("spectrum.npy")));
     assertFalse(Files.exists(dir.resolve("eigenvectors.npy")));
-    assertThrows(IllegalArgumentException.class, () -> JobOutputs.writeSpectrum(new OutputFiles(dir.resolve("more"), "test"), s, s.size() + 1));
+    try (OutputFiles more = claim(dir.resolve("more"))) {
+      assertThrows(IllegalArgumentException.class, () -> JobOutputs.writeSpectrum(more, s, s.size() + 1));
+    }
+  }
+
+  private static OutputFiles claim(Path dir) {
+    return OutputFiles.claim(dir, "test", false, "metrics.json", JobOutputs.FILES);
   }
 }

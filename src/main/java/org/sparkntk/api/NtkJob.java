@@ -78,8 +78,10 @@ public final class NtkJob {
     String testPath = config.get(ConfigKeys.DATA_TEST);
     String format = config.format();
     boolean header = config.get(ConfigKeys.DATA_HEADER);
-    Dataset<Row> train = DataReader.read(spark, trainPath, format, header);
-    Dataset<Row> test = testPath == null ? null : DataReader.read(spark, testPath, format, header);
+    int maxFeatures = config.get(ConfigKeys.DATA_MAX_FEATURES);
+    Dataset<Row> train = DataReader.read(spark, "data.train", trainPath, format, header, maxFeatures);
+    Dataset<Row> test = testPath == null ? null
+        : DataReader.read(spark, "data.test", testPath, format, header, maxFeatures);
     return run(spark, config, train, test, "data.train (" + trainPath + ")",
         testPath == null ? null : "data.test (" + testPath + ")");
   }
@@ -98,9 +100,9 @@ public final class NtkJob {
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<String> labels = config.labels();
     LabeledData train = timer.time("read training data",
-        () -> DataReader.examples(trainName, trainDs, labels, true));
+        () -> DataReader.examples(trainName, trainDs, labels, true, config.get(ConfigKeys.DATA_MAX_FEATURES)));
     LabeledData test = testDs == null ? null : timer.time("read test data",
-        () -> DataReader.examples(testName, testDs, labels, false));
+        () -> DataReader.examples(testName, testDs, labels, false, config.get(ConfigKeys.DATA_MAX_FEATURES)));
     if (test != null && test.featureCount() != train.featureCount()) {
       throw new DataException(testName + " has " + test.featureCount() + " feature columns " + test.features()
           + " but " + trainName + " has " + train.featureCount() + " " + train.features());
@@ -108,6 +110,7 @@ public final class NtkJob {
     InputMapping mapping = mapping(config, train.featureCount());
     Model model = model(config, mapping.isFinite() ? mapping.outputs() : mapping.inputs(), labels.size());
     BlockKernel<?> kernel = kernel(config, model, mapping);
+    SizeGuard.perRow(kernel, TaskMemory.budgetBytes(sc));
     boolean zeroF0 = config.get(ConfigKeys.SOLVER_F0).equals("zero");
     if (!mapping.isFinite() && !zeroF0) {
       throw new ConfigException("input.features = inf has no finite network to give the outputs f_0; set "
@@ -126,6 +129,7 @@ public final class NtkJob {
           + " kernel rows per example)");
     }
     int blockSize = blockSize(config, kernel, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
+    SizeGuard.blocks(n, m, blockSize, config.get(ConfigKeys.KERNEL_BLOCK_SIZE) != null);
     LOG.info("{} training rows, {} test rows; model: {}; kernel: {}; {} rows per block", n, m, model.describe(),
         kernel.describe(), blockSize);
 
@@ -313,6 +317,9 @@ public final class NtkJob {
           + kind.configName());
     }
     Long seed = config.get(ConfigKeys.INPUT_SEED);
+    if (features > 0) {
+      SizeGuard.mapping(kind, inputs, features, SizeGuard.driverModelLimit());
+    }
     return switch (kind) {
       case NONE -> InputMapping.none(inputs);
       case BASIC -> InputMapping.basic(inputs);
@@ -341,6 +348,9 @@ public final class NtkJob {
       RandomFeatures.Basis basis = config.get(ConfigKeys.KERNEL_BASIS);
       Integer features = config.get(ConfigKeys.KERNEL_FEATURES);
       double scale = config.get(ConfigKeys.KERNEL_SCALE);
+      if (features != null) {
+        SizeGuard.randomFeatures("kernel.features", features, inputs, outputs, SizeGuard.driverModelLimit());
+      }
       return features == null ? RandomFeatures.limit(basis, scale, inputs, outputs)
           : RandomFeatures.initialise(basis, features, scale, inputs, outputs, config.get(ConfigKeys.MODEL_SEED));
     }
@@ -363,7 +373,18 @@ public final class NtkJob {
       }
       return mlp;
     }
-    Architecture arch = Architecture.of(inputs, config.get(ConfigKeys.MODEL_HIDDEN), outputs,
+    int[] hidden = config.get(ConfigKeys.MODEL_HIDDEN);
+    int[] widths = new int[hidden.length + 2];
+    widths[0] = inputs;
+    System.arraycopy(hidden, 0, widths, 1, hidden.length);
+    widths[widths.length - 1] = outputs;
+    // montecarlo keeps kernel.samples networks besides the one that gives f_0
+    boolean montecarlo = config.get(ConfigKeys.KERNEL_TYPE).equals("montecarlo");
+    int samples = montecarlo ? config.get(ConfigKeys.KERNEL_SAMPLES) : 0;
+    SizeGuard.network(montecarlo ? "model.hidden with kernel.samples = " + samples : "model.hidden",
+        SizeGuard.list(hidden), widths, SizeGuard.JOB_MODEL_COPIES * (1L + samples),
+        SizeGuard.driverModelLimit());
+    Architecture arch = Architecture.of(inputs, hidden, outputs,
         config.get(ConfigKeys.MODEL_ACTIVATION), config.get(ConfigKeys.MODEL_PARAMETERIZATION),
         config.get(ConfigKeys.MODEL_SIGMA_W), config.get(ConfigKeys.MODEL_SIGMA_B));
     return Mlp.initialise(arch, config.get(ConfigKeys.MODEL_SEED));
@@ -377,6 +398,7 @@ public final class NtkJob {
   public static int blockSize(JobConfig config, BlockKernel<?> kernel, int rows, int parallelism, long taskBudget) {
     Integer set = config.get(ConfigKeys.KERNEL_BLOCK_SIZE);
     if (set != null) {
+      SizeGuard.blocks(rows, 0, set, true);
       return set;
     }
     int k = kernel.rowsPerExample();
@@ -388,6 +410,7 @@ public final class NtkJob {
     while (b > 16 && (rows + b - 1) / b < minBlocks) {
       b /= 2;
     }
+    SizeGuard.blocks(rows, 0, b, false);
     return b;
   }
 

@@ -147,12 +147,21 @@ public final class NtkJob {
     double[] f0Train = targetsAndOutputs[1];
     double[] f0Test = targetsAndOutputs[2];
     double[] yTest = targetsAndOutputs[3];
+    NonFinite.outputs(config, train, f0Train, o);
+    if (f0Test != null) {
+      NonFinite.outputs(config, test, f0Test, o);
+    }
     Loss loss = config.get(ConfigKeys.SOLVER_LOSS);
     if (loss == Loss.XENT) {
       // Before the kernel is computed: the labels must be probabilities for the cross-entropy.
       checkTargetProbabilities(trainName, labels, yTrain);
       if (yTest != null) {
         checkTargetProbabilities(testName, labels, yTest);
+      }
+    } else {
+      NonFinite.startingCost(config, train, labels, f0Train, yTrain);
+      if (yTest != null) {
+        NonFinite.startingCost(config, test, labels, f0Test, yTest);
       }
     }
 
@@ -164,6 +173,10 @@ public final class NtkJob {
     GramMatrix crossGram = test == null ? null : timer.time("cross kernel",
         () -> SparkGram.cross(sc, testBlocks, testPlan, trainBlocks, trainPlan, kernel, "cross kernel",
             checkpoints == null ? null : checkpoints[1]));
+    NonFinite.kernel(config, "training Gram", trainGram, train, train);
+    if (crossGram != null) {
+      NonFinite.kernel(config, "cross kernel", crossGram, test, train);
+    }
     trainBlocks.unpersist(false);
     if (testBlocks != null) {
       testBlocks.unpersist(false);
@@ -173,6 +186,7 @@ public final class NtkJob {
     KernelProblem problem = new KernelProblem(trainGram, crossGram, f0Train, yTrain, f0Test, yTest, o);
     Spectrum spectrum = spectrumWanted ? timer.time("spectrum (dsyevd)", () -> Spectrum.of(trainGram)) : null;
     FitResult fit = timer.time("solver (" + solverType + ")", () -> solve(config, problem, spectrum));
+    NonFinite.fit(config, fit);
     LOG.info(String.format("train loss %.6g → %.6g%s", fit.snapshots().get(0).trainLoss(), fit.last().trainLoss(),
         Double.isNaN(fit.last().testLoss()) ? "" : String.format(", test loss %.6g", fit.last().testLoss())));
     if (loss == Loss.XENT) {

@@ -91,12 +91,13 @@ final class SizeGuard {
           + "holds (" + MAX_ARRAY + "). Lower input.features.");
     }
     if (kind == InputMapping.Kind.GAUSSIAN) {
+      // B travels with the model: the same copies as the network's parameters.
       long b = (long) features * inputs;
-      if (b > MAX_ARRAY || 8 * b > limitBytes) {
+      if (b > MAX_ARRAY || 8 * b * JOB_MODEL_COPIES > limitBytes) {
         throw new ConfigException(what + " draws B of " + features + " × " + inputs + " = " + b + " entries ("
-            + DriverMemory.human(saturatedMultiply(b, 8)) + "), more than the limit of "
-            + DriverMemory.human(Math.min(limitBytes, 8 * MAX_ARRAY)) + " (half the driver's max heap, at most one "
-            + "Java array). Lower input.features.");
+            + DriverMemory.human(saturatedMultiply(b, 8)) + "; the driver holds " + JOB_MODEL_COPIES + " copies), "
+            + "more than the limit of " + DriverMemory.human(limitBytes) + " (half the driver's max heap; one Java "
+            + "array holds at most " + MAX_ARRAY + " entries). Lower input.features.");
       }
     }
   }

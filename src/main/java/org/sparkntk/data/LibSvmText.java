@@ -90,6 +90,9 @@ final class LibSvmText {
     if (line.isEmpty() || line.startsWith("#")) {
       return null;
     }
+    if (line.indexOf('\t') >= 0) {
+      return "the line holds a tab, but libsvm items are separated by spaces (Spark's parser splits on ' ' only)";
+    }
     String[] items = line.split(" ");
     if (!Decimal.isNumber(items[0])) {
       return "the label '" + clip(items[0]) + "' is not a number (a libsvm line is 'label index:value …', "

@@ -29,10 +29,10 @@ class SizeGuardTest {
     ConfigException tensor = assertThrows(ConfigException.class,
         () -> SizeGuard.network("model.hidden", "100000,100000", new int[] {3, 100_000, 100_000, 1}, 4, Long.MAX_VALUE));
     assertTrue(tensor.getMessage().contains("W1 would have 100000 × 100000 = 10000000000 entries"), tensor.getMessage());
-    // 2^31 widths in every layer: each W fits no array; the first is named.
+    // Widths of 2^31 − 1: the first W that fits no array is named (W0 is 2^31 − 1 entries, above the limit).
     ConfigException big = assertThrows(ConfigException.class,
         () -> SizeGuard.network("report.widths", "x", new int[] {1, max, max, max, 1}, 4, Long.MAX_VALUE));
-    assertTrue(big.getMessage().contains("W1 would have"), big.getMessage());
+    assertTrue(big.getMessage().contains("W0 would have 2147483647 × 1 = 2147483647 entries"), big.getMessage());
     // Many layers that each fit: the sum of their sizes and the copies overflow a long, still refused.
     int[] deep = new int[5000];
     java.util.Arrays.fill(deep, 40_000);

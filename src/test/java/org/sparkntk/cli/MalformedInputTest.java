@@ -10,20 +10,31 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sparkntk.model.Activation;
+import org.sparkntk.model.Architecture;
+import org.sparkntk.model.Mlp;
+import org.sparkntk.model.ModelStore;
+import org.sparkntk.model.Parameterization;
 
 /**
- * Property test of issue 18: a few hundred random malformed CSV, libsvm and model files of at most
- * 4 KB (seeded, {@link MalformedInputs}) through the CLI, in a child JVM with a 768 MiB heap (Spark's
- * local mode needs about 450 MiB of it), so that no input can make the job allocate by a size it
- * states. Each case ends with status 0, or status 2 and one message line, and writes nothing in its
- * sandbox outside output.dir.
+ * Property test of issue 18: random malformed CSV, libsvm and model files of at most 4 KB (seeded,
+ * {@link MalformedInputs}). {@value #CASES} of them go through the CLI in a child JVM with a 768 MiB
+ * heap (Spark's local mode needs about 450 MiB of it), so that no input can make the job allocate
+ * by a size it states; each ends with status 0, or status 2 and one message line, and writes
+ * nothing in its sandbox outside output.dir. {@value #MODEL_CASES} more model directories go through
+ * the model reader alone, which is what the CLI calls for model.load.
  */
 class MalformedInputTest {
   static final long SEED = 18;
-  static final int CASES = 150;
+  /** Through the whole CLI (a few seconds each on a busy 2-core machine). */
+  static final int CASES = 45;
+  /** Model directories through ModelStore alone (milliseconds each). */
+  static final int MODEL_CASES = 300;
 
   @TempDir
   Path dir;
@@ -60,5 +71,40 @@ class MalformedInputTest {
     // The edits must reach both outcomes, or the test would not test the refusals.
     assertTrue(output.lines().anyMatch(l -> l.startsWith("case ") && l.contains(": status 2 ")), tail);
     assertTrue(output.lines().anyMatch(l -> l.startsWith("case ") && l.contains(": status 0")), tail);
+  }
+
+  /**
+   * Each edited model either loads — finite, of the shapes model.json states — or is refused with an
+   * IOException whose one-line message names a file of the directory (the CLI turns it into status 2).
+   */
+  @Test
+  void everyMalformedModelLoadsOrIsRefusedNamingItsFile() throws IOException {
+    Path base = dir.resolve("base");
+    ModelStore.save(Mlp.initialise(Architecture.of(2, new int[] {3}, 1, Activation.fromConfig("relu"),
+        Parameterization.NTK, 1, 0.1), 0), base);
+    Random random = new Random(SEED);
+    int refused = 0;
+    for (int c = 0; c < MODEL_CASES; c++) {
+      Path copy = Files.createDirectories(dir.resolve("model-" + c));
+      try (Stream<Path> files = Files.list(base)) {
+        for (Path f : files.toList()) {
+          Files.copy(f, copy.resolve(f.getFileName()));
+        }
+      }
+      String edit = MalformedInputs.mutateModel(copy, random);
+      try {
+        Mlp mlp = ModelStore.load(copy);
+        ModelStore.loadMapping(copy);
+        for (double v : mlp.parameters()) {
+          assertTrue(Double.isFinite(v), "case " + c + " (" + edit + ") loaded a non-finite parameter");
+        }
+      } catch (IOException e) {
+        refused++;
+        String m = e.getMessage();
+        assertTrue(m.lines().count() == 1, "case " + c + " (" + edit + "): not one line: " + m);
+        assertTrue(m.contains(copy.toString()), "case " + c + " (" + edit + ") names no file of the model: " + m);
+      }
+    }
+    assertTrue(refused > MODEL_CASES / 3 && refused < MODEL_CASES, refused + " of " + MODEL_CASES + " refused");
   }
 }

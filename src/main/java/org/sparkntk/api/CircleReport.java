@@ -55,6 +55,7 @@ public final class CircleReport {
     }
     // runs in the driver alone: one network and its factors at a time
     SizeGuard.reportWidths(widths, 2, depth, 1, 2);
+    SizeGuard.circlePoints(points, widths, seeds, depth, SizeGuard.driverModelLimit());
     double[] gamma = new double[points];
     double[] x = new double[2 * points];
     for (int i = 0; i < points; i++) {

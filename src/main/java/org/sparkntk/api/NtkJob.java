@@ -130,6 +130,10 @@ public final class NtkJob {
     }
     int blockSize = blockSize(config, kernel, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
     SizeGuard.blocks(n, m, blockSize, config.get(ConfigKeys.KERNEL_BLOCK_SIZE) != null);
+    if (!solverType.equals("regression")) {
+      SizeGuard.records(config.get(ConfigKeys.SOLVER_STEPS), config.get(ConfigKeys.SOLVER_RECORD_EVERY), n, m,
+          labels.size(), SizeGuard.driverModelLimit());
+    }
     LOG.info("{} training rows, {} test rows; model: {}; kernel: {}; {} rows per block", n, m, model.describe(),
         kernel.describe(), blockSize);
 

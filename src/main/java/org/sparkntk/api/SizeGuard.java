@@ -132,6 +132,38 @@ final class SizeGuard {
     }
   }
 
+  /**
+   * The snapshots solver.steps and solver.recordEvery record (each holds the N·O training and M·O
+   * test predictions) must fit in {@code limitBytes}: 2·10⁹ steps recorded at every step would not.
+   */
+  static void records(int steps, Integer every, long n, long m, int outputs, long limitBytes) {
+    long count = (every == null ? Math.min(steps, 10) : steps / every) + 2L;
+    long bytes = saturatedMultiply(saturatedMultiply(count, (n + m) * outputs), 8);
+    if (bytes > limitBytes) {
+      throw new ConfigException("solver.steps = " + steps + " with solver.recordEvery = " + every + " records "
+          + count + " snapshots of " + (n + m) * outputs + " predictions, " + DriverMemory.human(bytes)
+          + ", more than the limit of " + DriverMemory.human(limitBytes) + " (half the driver's max heap). Set a "
+          + "larger solver.recordEvery, or solver.recordEvery = auto.");
+    }
+  }
+
+  /**
+   * The circle report's points: per point its angle and coordinates (3 numbers), one value per
+   * width and seed, and the point's per-sample factors at the widest width, about 2 (depth + 1)
+   * widths; all on the driver.
+   */
+  static void circlePoints(int points, int[] widths, int seeds, int depth, long limitBytes) {
+    long widest = Arrays.stream(widths).max().orElse(1);
+    long perPoint = 3 + (long) widths.length * seeds + 2L * (depth + 1) * widest;
+    long bytes = saturatedMultiply(saturatedMultiply(points, perPoint), 8);
+    if (bytes > limitBytes) {
+      throw new ConfigException("report.points = " + points + " with report.widths = " + list(widths) + " and "
+          + "report.seeds = " + seeds + " needs about " + DriverMemory.human(bytes) + " on the driver (" + perPoint
+          + " numbers per point), more than the limit of " + DriverMemory.human(limitBytes) + " (half the driver's "
+          + "max heap). Use fewer points.");
+    }
+  }
+
   /** Gram blocks of n training and m test rows in blocks of b: ⌈n/b⌉(⌈n/b⌉+1)/2 + ⌈m/b⌉⌈n/b⌉. */
   static long blockCount(long n, long m, long b) {
     long nb = (n + b - 1) / b;

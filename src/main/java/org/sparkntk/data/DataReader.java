@@ -192,7 +192,9 @@ public final class DataReader {
     if (t.equals(DataTypes.StringType)) {
       // Find the first value that is not a number, to point at it.
       String col = f.name();
-      List<Tuple2<Row, Long>> bad = data.select(col).javaRDD().zipWithIndex()
+      // Quoted: a header may name a column "-0.5" or "a.b", which select() would read as a nested field.
+      String quoted = "`" + col.replace("`", "``") + "`";
+      List<Tuple2<Row, Long>> bad = data.select(org.apache.spark.sql.functions.col(quoted)).javaRDD().zipWithIndex()
           .filter(r -> r._1().get(0) != null && !isNumber(r._1().getString(0))).take(1);
       if (!bad.isEmpty()) {
         example = "; the first non-numeric value is '" + bad.get(0)._1().getString(0) + "' in row "

@@ -69,6 +69,11 @@ class BadInputTest {
     edited("literal-d.csv", lines, 2, "0.5,1.0,0.2,1.5d,0.2");
     edited("literal-f.csv", lines, 3, "0.5,2f,0.2,0.3,0.2");
     edited("literal-hex.csv", lines, 4, "0x1p-3,1.0,0.2,0.3,0.2");
+    List<String> dotted = new ArrayList<>(List.of(lines.get(0) + ",x.y"));
+    for (String l : lines.subList(1, lines.size())) {
+      dotted.add(l + ",abc");
+    }
+    Files.write(dir.resolve("dotted-header.csv"), dotted);
     List<String> many = new ArrayList<>(List.of(lines.get(0)));
     for (int i = 0; i < 600; i++) {
       many.add(lines.get(1 + i % (lines.size() - 1)));
@@ -172,7 +177,9 @@ class BadInputTest {
       "data.train=huge-label.csv | row 7, column 'y1' | the label 1.0E300",
       "data.train=literal-d.csv | row 2, column 'f3' | '1.5d' is not a number",
       "data.train=literal-f.csv | row 3, column 'y1' | '2f' is not a number",
-      "data.train=literal-hex.csv | row 4, column 'f1' | '0x1p-3' is not a number"})
+      "data.train=literal-hex.csv | row 4, column 'f1' | '0x1p-3' is not a number",
+      "data.train=dotted-header.csv | dotted-header.csv | feature column 'x.y' has type string, expected a number; "
+          + "the first non-numeric value is 'abc' in row 1"})
   void sizesValuesAndNumbersAreCheckedBeforeUse(String settings, String names, String expected) {
     List<String> args = new ArrayList<>(List.of(conf.toString()));
     for (String setting : settings.trim().split(" ")) {

@@ -67,6 +67,19 @@ class SizeGuardTest {
   }
 
   @Test
+  void recordedSnapshotsAndCirclePointsAreBoundedByTheDriverHeap() {
+    ConfigException steps = assertThrows(ConfigException.class,
+        () -> SizeGuard.records(2_000_000_000, 1, 20, 0, 1, GIB));
+    assertTrue(steps.getMessage().contains("records 2000000002 snapshots of 20 predictions"), steps.getMessage());
+    assertDoesNotThrow(() -> SizeGuard.records(2_000_000_000, null, 20, 0, 1, GIB));
+    assertDoesNotThrow(() -> SizeGuard.records(1000, 1, 400, 200, 2, GIB));
+    ConfigException points = assertThrows(ConfigException.class,
+        () -> SizeGuard.circlePoints(1_000_000_000, new int[] {500, 10000}, 10, 3, GIB));
+    assertTrue(points.getMessage().contains("report.points = 1000000000"), points.getMessage());
+    assertDoesNotThrow(() -> SizeGuard.circlePoints(101, new int[] {500, 10000}, 10, 3, GIB));
+  }
+
+  @Test
   void randomFeaturesAreBoundedByTheirDraws() {
     ConfigException e = assertThrows(ConfigException.class,
         () -> SizeGuard.randomFeatures("kernel.features", 2_000_000_000L, 3, 1, GIB));

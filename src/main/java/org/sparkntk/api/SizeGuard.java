@@ -164,6 +164,25 @@ final class SizeGuard {
     }
   }
 
+  /**
+   * The image report's side s, before any image is resampled to s² pixels: each run's kernels, as
+   * {@link DriverMemory} counts them for regression (two N×N copies and the M×N cross kernel, N = s²/4
+   * training pixels, M = 3s²/4 test pixels), must fit in {@code limitBytes}, in arithmetic that
+   * cannot overflow.
+   */
+  static void imagePixels(int side, long limitBytes) {
+    long pixels = (long) side * side;
+    long n = pixels / 4;
+    long m = pixels - n;
+    // 8 (2N² + MN) bytes; 2N + M = s² + N < 2^63 for any int side
+    long bytes = saturatedMultiply(8, saturatedMultiply(n, 2 * n + m));
+    if (bytes > limitBytes) {
+      throw new ConfigException("report.imageSize = " + side + " gives " + n + " training and " + m + " test pixels, "
+          + "whose kernels need about " + DriverMemory.human(bytes) + " on the driver; the limit is "
+          + DriverMemory.human(limitBytes) + " (kernel.maxDriverBytes). Use a smaller report.imageSize.");
+    }
+  }
+
   /** Gram blocks of n training and m test rows in blocks of b: ⌈n/b⌉(⌈n/b⌉+1)/2 + ⌈m/b⌉⌈n/b⌉. */
   static long blockCount(long n, long m, long b) {
     long nb = (n + b - 1) / b;

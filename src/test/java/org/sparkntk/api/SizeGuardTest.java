@@ -80,6 +80,15 @@ class SizeGuardTest {
   }
 
   @Test
+  void theImageReportsSizeIsCheckedBeforeAnyImageIsResampled(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    ConfigException e = assertThrows(ConfigException.class, () -> FourierImageReport.run(null,
+        org.sparkntk.config.JobConfig.of(java.util.Map.of("report.type", "image", "report.imageSize", "100000",
+            "kernel.maxDriverBytes", "1g", "output.dir", dir.resolve("out").toString()))));
+    assertTrue(e.getMessage().contains("report.imageSize = 100000 gives 2500000000 training and 7500000000 test "
+        + "pixels, whose kernels need about"), e.getMessage());
+  }
+
+  @Test
   void randomFeaturesAreBoundedByTheirDraws() {
     ConfigException e = assertThrows(ConfigException.class,
         () -> SizeGuard.randomFeatures("kernel.features", 2_000_000_000L, 3, 1, GIB));

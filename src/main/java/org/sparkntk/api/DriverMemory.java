@@ -50,18 +50,25 @@ final class DriverMemory {
 
   static void check(long n, long m, int k, String solver, boolean spectrum, Long limitOrNull) {
     long limit = limitOrNull != null ? limitOrNull : defaultLimit();
-    long need = estimateBytes(n, m, k, solver, spectrum);
-    if (need > limit) {
-      throw new ConfigException(String.format(
-          "the kernels do not fit in the driver: %d training rows × %d kernel rows per example (kernel.outputs) "
-              + "give a %d × %d Gram%s, and solver.type = %s%s needs about %s on the driver in all; the limit is %s "
-              + "(kernel.maxDriverBytes%s). Use kernel.outputs = trace, fewer training rows, or a larger "
-              + "spark.driver.memory together with kernel.maxDriverBytes.",
-          n, k, n * k, n * k, m > 0 ? String.format(" and a %d × %d cross kernel", m * k, n * k) : "", solver,
-          spectrum ? " with output.spectrum = true" : "", human(need), human(limit), limitOrNull != null ? "" : ", by default half of the driver's max heap "
-              + human(Runtime.getRuntime().maxMemory())));
+    if (estimateBytes(n, m, k, solver, spectrum) > limit) {
+      throw new ConfigException(refusal(n, m, k, solver, spectrum, limitOrNull));
     }
   }
+
+  /** The message of a dense job that does not fit: the sizes, the estimate, the limit and what to change. */
+  static String refusal(long n, long m, int k, String solver, boolean spectrum, Long limitOrNull) {
+    long limit = limitOrNull != null ? limitOrNull : defaultLimit();
+    long need = estimateBytes(n, m, k, solver, spectrum);
+    return String.format(
+        "the kernels do not fit in the driver: %d training rows × %d kernel rows per example (kernel.outputs) "
+            + "give a %d × %d Gram%s, and solver.type = %s%s needs about %s on the driver in all; the limit is %s "
+            + "(kernel.maxDriverBytes%s). Use kernel.outputs = trace, fewer training rows, or a larger "
+            + "spark.driver.memory together with kernel.maxDriverBytes.",
+        n, k, n * k, n * k, m > 0 ? String.format(" and a %d × %d cross kernel", m * k, n * k) : "", solver,
+        spectrum ? " with output.spectrum = true" : "", human(need), human(limit), limitOrNull != null ? ""
+            : ", by default half of the driver's max heap " + human(Runtime.getRuntime().maxMemory()));
+  }
+
 
   static String human(long bytes) {
     if (bytes >= 1L << 30) {

@@ -20,6 +20,7 @@ import org.sparkntk.data.DataException;
 import org.sparkntk.data.DataReader;
 import org.sparkntk.data.LabeledData;
 import org.sparkntk.data.RowBlock;
+import org.sparkntk.data.Standardization;
 import org.sparkntk.gram.AnalyticNtk;
 import org.sparkntk.gram.BlockKernel;
 import org.sparkntk.gram.BlockPlan;
@@ -99,14 +100,20 @@ public final class NtkJob {
     OutputFiles out = outputDir == null ? null : OutputFiles.claim(config, outputDir, "metrics.json");
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<String> labels = config.labels();
-    LabeledData train = timer.time("read training data",
-        () -> DataReader.examples(trainName, trainDs, labels, true, config.get(ConfigKeys.DATA_MAX_FEATURES)));
-    LabeledData test = testDs == null ? null : timer.time("read test data",
-        () -> DataReader.examples(testName, testDs, labels, false, config.get(ConfigKeys.DATA_MAX_FEATURES)));
-    if (test != null && test.featureCount() != train.featureCount()) {
-      throw new DataException(testName + " has " + test.featureCount() + " feature columns " + test.features()
-          + " but " + trainName + " has " + train.featureCount() + " " + train.features());
+    int maxFeatures = config.get(ConfigKeys.DATA_MAX_FEATURES);
+    Long trainRows = config.get(ConfigKeys.DATA_TRAIN_ROWS);
+    LabeledData rawTrain = timer.time("read training data",
+        () -> DataReader.firstRows(DataReader.examples(trainName, trainDs, labels, true, maxFeatures), trainRows));
+    LabeledData rawTest = testDs == null ? null : timer.time("read test data",
+        () -> DataReader.examples(testName, testDs, labels, false, maxFeatures));
+    if (rawTest != null && rawTest.featureCount() != rawTrain.featureCount()) {
+      throw new DataException(testName + " has " + rawTest.featureCount() + " feature columns " + rawTest.features()
+          + " but " + trainName + " has " + rawTrain.featureCount() + " " + rawTrain.features());
     }
+    Standardization scaling = !config.get(ConfigKeys.DATA_STANDARDIZE) ? null
+        : timer.time("standardise features", () -> Standardization.fit(rawTrain));
+    LabeledData train = scaling == null ? rawTrain : scaling.apply(rawTrain);
+    LabeledData test = scaling == null || rawTest == null ? rawTest : scaling.apply(rawTest);
     InputMapping mapping = mapping(config, train.featureCount());
     Model model = model(config, mapping.isFinite() ? mapping.outputs() : mapping.inputs(), labels.size());
     BlockKernel<?> kernel = kernel(config, model, mapping);
@@ -120,9 +127,12 @@ public final class NtkJob {
     int m = test == null ? 0 : Math.toIntExact(test.count());
     String solverType = config.get(ConfigKeys.SOLVER_TYPE);
     boolean spectrumWanted = config.get(ConfigKeys.OUTPUT_SPECTRUM);
-    DriverMemory.check(n, m, kernel.rowsPerExample(), solverType, spectrumWanted,
-        config.get(ConfigKeys.KERNEL_MAX_DRIVER_BYTES));
+    SolverBackend backend = SolverBackend.choose(config, n, m, kernel.rowsPerExample(), labels.size(), solverType,
+        spectrumWanted);
     int eigenvectors = config.get(ConfigKeys.OUTPUT_EIGENVECTORS);
+    if (backend.distributed()) {
+      checkDistributedOutputs(config, spectrumWanted, eigenvectors);
+    }
     if (eigenvectors > (long) n * kernel.rowsPerExample()) {
       throw new ConfigException("output.eigenvectors = " + eigenvectors + " but the training Gram has only "
           + (long) n * kernel.rowsPerExample() + " eigenvalues (" + n + " training rows × " + kernel.rowsPerExample()
@@ -136,6 +146,7 @@ public final class NtkJob {
     }
     LOG.info("{} training rows, {} test rows; model: {}; kernel: {}; {} rows per block", n, m, model.describe(),
         kernel.describe(), blockSize);
+    LOG.info("solver backend: {} ({})", backend.configName(), backend.reason());
 
     BlockPlan trainPlan = new BlockPlan(n, blockSize);
     JavaRDD<RowBlock> trainBlocks = RowBlocks.of(train, trainPlan, mapping);
@@ -169,6 +180,11 @@ public final class NtkJob {
       }
     }
 
+    if (backend.distributed()) {
+      return runDistributed(spark, sc, config, out, outputDir, model, mapping, kernel, labels, trainBlocks, trainPlan,
+          testBlocks, testPlan, yTrain, f0Train, f0Test, yTest, n, m, backend, timer);
+    }
+
     GramCheckpoint[] checkpoints = outputDir == null || !config.get(ConfigKeys.OUTPUT_CHECKPOINT) ? null
         : timer.time("checkpoint", () -> openCheckpoints(outputDir, config, model, kernel, trainBlocks, trainPlan,
             testBlocks, testPlan));
@@ -191,16 +207,11 @@ public final class NtkJob {
     Spectrum spectrum = spectrumWanted ? timer.time("spectrum (dsyevd)", () -> Spectrum.of(trainGram)) : null;
     FitResult fit = timer.time("solver (" + solverType + ")", () -> solve(config, problem, spectrum));
     NonFinite.fit(config, fit);
-    LOG.info(String.format("train loss %.6g → %.6g%s", fit.snapshots().get(0).trainLoss(), fit.last().trainLoss(),
-        Double.isNaN(fit.last().testLoss()) ? "" : String.format(", test loss %.6g", fit.last().testLoss())));
-    if (loss == Loss.XENT) {
-      LOG.info(String.format("train accuracy %.4f → %.4f%s", fit.snapshots().get(0).trainAccuracy(),
-          fit.last().trainAccuracy(), Double.isNaN(fit.last().testAccuracy()) ? ""
-              : String.format(", test accuracy %.4f", fit.last().testAccuracy())));
-    }
+    logFit(fit);
 
     ObjectNode metrics = JobOutputs.metrics(config, spark, model, kernel, trainPlan, n, m, fit, timer);
     metrics.put("inputMapping", mapping.describe());
+    putBackend(metrics, backend, null);
     if (spectrum != null) {
       JobOutputs.addSpectrum(metrics, spectrum, eigenvectors);
     }
@@ -216,7 +227,7 @@ public final class NtkJob {
     if (out != null) {
       try {
         JobOutputs.write(out, config, model, mapping, labels, trainGram, crossGram, yTrain, yTest, fit, spectrum,
-            metrics, timer);
+            null, metrics, timer);
         // The outputs are complete (manifest.json written): the blocks are no longer needed.
         GramCheckpoint.delete(outputDir);
       } catch (IOException e) {
@@ -224,6 +235,85 @@ public final class NtkJob {
       }
     }
     return new NtkRun(model, mapping, trainGram, crossGram, fit, metrics, outputDir, spectrum);
+  }
+
+  /**
+   * The distributed backend ({@link DistributedSolve}): the kernels stay on the executors, the
+   * solver uses products only, and the outputs are those of the driver backend without the dense
+   * gram.npy / cross.npy (refused up front) and with the top eigenpairs as the spectrum.
+   */
+  private static NtkRun runDistributed(SparkSession spark, JavaSparkContext sc, JobConfig config, OutputFiles out,
+                                       Path outputDir, Model model, InputMapping mapping, BlockKernel<?> kernel,
+                                       List<String> labels, JavaRDD<RowBlock> trainBlocks, BlockPlan trainPlan,
+                                       JavaRDD<RowBlock> testBlocks, BlockPlan testPlan, double[] yTrain,
+                                       double[] f0Train, double[] f0Test, double[] yTest, int n, int m,
+                                       SolverBackend backend, PhaseTimer timer) {
+    if (config.get(ConfigKeys.OUTPUT_CHECKPOINT) && outputDir != null) {
+      LOG.info("output.checkpoint: the distributed backend keeps the blocks on the executors (kernel.cache) and "
+          + "Spark recomputes lost ones from lineage; no driver-side Gram checkpoint is written");
+    }
+    DistributedSolve.Outcome outcome = DistributedSolve.run(sc, config, kernel, trainBlocks, trainPlan, testBlocks,
+        testPlan, f0Train, yTrain, f0Test, yTest, model.outputs(), timer);
+    trainBlocks.unpersist(false);
+    if (testBlocks != null) {
+      testBlocks.unpersist(false);
+    }
+    sc.setJobDescription(null);
+    FitResult fit = outcome.fit();
+    NonFinite.fit(config, fit);
+    logFit(fit);
+    ObjectNode metrics = JobOutputs.metrics(config, spark, model, kernel, trainPlan, n, m, fit, timer);
+    metrics.put("inputMapping", mapping.describe());
+    putBackend(metrics, backend, outcome.diagnostics());
+    if (outcome.spectrum() != null) {
+      JobOutputs.addSpectrum(metrics, outcome.spectrum());
+    }
+    if (out != null) {
+      try {
+        JobOutputs.write(out, config, model, mapping, labels, null, null, yTrain, yTest, fit, null,
+            outcome.spectrum(), metrics, timer);
+      } catch (IOException e) {
+        throw new UncheckedIOException("writing outputs to " + outputDir + " failed: " + e.getMessage(), e);
+      }
+    }
+    return new NtkRun(model, mapping, null, null, fit, metrics, outputDir, null);
+  }
+
+  /** The training (and test) cost, and accuracy for class targets, at the start and the end. */
+  private static void logFit(FitResult fit) {
+    LOG.info(String.format("train loss %.6g → %.6g%s", fit.snapshots().get(0).trainLoss(), fit.last().trainLoss(),
+        Double.isNaN(fit.last().testLoss()) ? "" : String.format(", test loss %.6g", fit.last().testLoss())));
+    if (!Double.isNaN(fit.last().trainAccuracy())) {
+      LOG.info(String.format("train accuracy %.4f → %.4f%s", fit.snapshots().get(0).trainAccuracy(),
+          fit.last().trainAccuracy(), Double.isNaN(fit.last().testAccuracy()) ? ""
+              : String.format(", test accuracy %.4f", fit.last().testAccuracy())));
+    }
+  }
+
+  /** The keys the distributed backend reads differently, checked before any work. */
+  private static void checkDistributedOutputs(JobConfig config, boolean spectrum, int eigenvectors) {
+    if (Boolean.TRUE.equals(config.get(ConfigKeys.OUTPUT_GRAM))) {
+      throw new ConfigException("output.gram = true writes the dense gram.npy and cross.npy, which the distributed "
+          + "backend never assembles (the Gram stays on the executors); set output.gram = false, or "
+          + "solver.backend = driver for a Gram that fits the driver");
+    }
+    if (spectrum && eigenvectors < 1) {
+      throw new ConfigException("output.spectrum = true on the distributed backend computes the top "
+          + "output.eigenvectors eigenpairs by Lanczos (the full spectrum needs the dense Gram); set "
+          + "output.eigenvectors = k ≥ 1");
+    }
+  }
+
+  /** metrics.json "backend": which solver backend ran, why, and what its solver did. */
+  private static void putBackend(ObjectNode metrics, SolverBackend backend, java.util.Map<String, Object> diagnostics) {
+    ObjectNode b = metrics.putObject("backend");
+    b.put("name", backend.configName());
+    b.put("reason", backend.reason());
+    b.put("driverBytesEstimate", backend.driverBytes());
+    if (diagnostics != null) {
+      ObjectNode solver = (ObjectNode) metrics.get("solver");
+      diagnostics.forEach((key, value) -> solver.set(key, JobOutputs.json(value)));
+    }
   }
 
   /**

@@ -20,6 +20,7 @@ import org.sparkntk.data.DataException;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.linalg.Lapack;
 import org.sparkntk.solver.KernelSolver;
+import org.sparkntk.solver.NotConvergedException;
 
 /**
  * {@code spark-ntk <job.conf> [key=value …]}: the batch job. Under spark-submit it uses the
@@ -145,7 +146,7 @@ public final class NtkMain {
     for (Throwable c = t; c != null; c = c.getCause()) {
       if (c instanceof ConfigException || c instanceof DataException
           || c instanceof KernelSolver.DivergentStepException
-          || c instanceof Lapack.NotPositiveDefiniteException) {
+          || c instanceof Lapack.NotPositiveDefiniteException || c instanceof NotConvergedException) {
         return c.getMessage();
       }
     }

@@ -30,13 +30,21 @@ public final class ConfigKeys {
   public static final ConfigKey<String> DATA_TEST = add("data.test", null, false, "a file or directory path",
       "Test data to predict on (optional); same columns as the training data.", Function.identity());
   public static final ConfigKey<String> DATA_FORMAT = add("data.format", "auto", false,
-      "csv, parquet, libsvm or auto",
-      "Input format; auto picks it from the extension of data.train (.csv, .parquet, .libsvm/.svm).",
-      v -> oneOf(v, "csv", "parquet", "libsvm", "auto"));
+      "csv, parquet, libsvm, idx or auto",
+      "Input format; auto picks it from the extension of data.train (.csv, .parquet, .libsvm/.svm, "
+          + "-idx3-ubyte[.gz] for the IDX images of MNIST and Fashion-MNIST).",
+      v -> oneOf(v, "csv", "parquet", "libsvm", "idx", "auto"));
   public static final ConfigKey<List<String>> DATA_LABEL = add("data.label", null, false,
       "a comma-separated list of column names",
       "Label column(s), one per network output. Every other numeric column is a feature. Required for csv "
           + "and parquet; libsvm files have a single column named label.", ConfigKeys::nameList);
+  public static final ConfigKey<Long> DATA_TRAIN_ROWS = add("data.trainRows", "all", false,
+      "a positive integer or all",
+      "Use only the first this many rows of data.train (in reading order): a subset for a quick run or a scaling "
+          + "study. all: every row.", v -> v.trim().equalsIgnoreCase("all") ? null : positive(Long.parseLong(v)));
+  public static final ConfigKey<Boolean> DATA_STANDARDIZE = add("data.standardize", "false", false, "true or false",
+      "Standardise every feature column to mean 0 and variance 1 with the training rows' mean and standard "
+          + "deviation (applied to the test rows too); a constant column becomes 0.", ConfigKeys::bool);
   public static final ConfigKey<Boolean> DATA_HEADER = add("data.header", "true", false, "true or false",
       "Whether CSV files start with a header row naming the columns (otherwise they are _c0, _c1, …).",
       ConfigKeys::bool);
@@ -139,6 +147,13 @@ public final class ConfigKeys {
       "Largest dense kernel (plus solver workspace) the driver may collect. auto: half the driver's max heap.",
       v -> autoOr(v, ConfigKeys::bytes));
 
+  public static final ConfigKey<String> KERNEL_CACHE = add("kernel.cache", "memory", false,
+      "memory, disk or none",
+      "Distributed backend: where the Gram's blocks stay. memory = executor memory, spilling to executor disks; "
+          + "disk = executor disks; none = nothing stored, every product recomputes the blocks (for a Gram larger "
+          + "than the cluster's memory and disk). Blocks are stored in kernel.precision.",
+      v -> oneOf(v, "memory", "disk", "none"));
+
   public static final ConfigKey<String> SOLVER_TYPE = add("solver.type", "steps", false,
       "steps, flow or regression",
       "steps: discrete kernel gradient descent; flow: the closed form at solver.times; regression: t → ∞.",
@@ -167,6 +182,28 @@ public final class ConfigKeys {
       v -> autoOr(v, ConfigKeys::nonNegativeList));
   public static final ConfigKey<Double> SOLVER_RIDGE = add("solver.ridge", "0", false, "a number ≥ 0",
       "Ridge ρ added to the diagonal for regression, (Θ + ρI)⁻¹.", v -> nonNegative(Double.parseDouble(v)));
+
+  public static final ConfigKey<String> SOLVER_BACKEND = add("solver.backend", "auto", false,
+      "auto, driver or distributed",
+      "driver: the dense kernels are collected to the driver and solved there directly (Cholesky, dsyevd); "
+          + "distributed: the Gram stays on the executors and the solvers use only products with it (PCG, Lanczos); "
+          + "auto: driver when the dense kernels and the solver's workspace fit kernel.maxDriverBytes, else "
+          + "distributed.", v -> oneOf(v, "auto", "driver", "distributed"));
+  public static final ConfigKey<Double> SOLVER_TOL = add("solver.tol", "1e-8", false, "a number in (0, 1)",
+      "Distributed backend: the relative residual ‖(Θ + ρI)α − b‖/‖b‖ at which PCG stops (every output column), "
+          + "and the relative change at which the Lanczos flow stops.", ConfigKeys::unitInterval);
+  public static final ConfigKey<Integer> SOLVER_MAX_ITER = add("solver.maxIter", "1000", false,
+      "a positive integer",
+      "Distributed backend: the most PCG iterations or Lanczos steps (each one product with the Gram); reaching "
+          + "it above solver.tol stops the job with the residual reached.", v -> positive(Integer.parseInt(v)));
+  public static final ConfigKey<String> SOLVER_PRECONDITIONER = add("solver.preconditioner", "nystrom", false,
+      "nystrom or none",
+      "Distributed regression: nystrom = the randomized Nyström preconditioner of rank solver.rank (Frangella, "
+          + "Tropp & Udell 2023), built from one product with solver.rank columns; none = plain CG.",
+      v -> oneOf(v, "nystrom", "none"));
+  public static final ConfigKey<Integer> SOLVER_RANK = add("solver.rank", "500", false, "a positive integer",
+      "Rank r of the Nyström preconditioner; best a little above the number of eigenvalues of Θ above the ridge. "
+          + "The driver holds N × r numbers for it.", v -> positive(Integer.parseInt(v)));
 
   public static final ConfigKey<String> REPORT_TYPE = add("report.type", "none", false,
       "none, convergence, rfconvergence, circle, image or dynamics",
@@ -307,6 +344,14 @@ public final class ConfigKeys {
   /** Null for "auto", else the parsed value. */
   static <T> T autoOr(String v, Function<String, T> parser) {
     return v.equalsIgnoreCase("auto") ? null : parser.apply(v);
+  }
+
+  static double unitInterval(String v) {
+    double d = Double.parseDouble(v);
+    if (!(d > 0 && d < 1)) {
+      throw new IllegalArgumentException("must be in (0, 1), got " + v);
+    }
+    return d;
   }
 
   static <T extends Number> T positive(T v) {

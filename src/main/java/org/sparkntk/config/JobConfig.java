@@ -207,8 +207,11 @@ public final class JobConfig implements Serializable {
     if (path.endsWith(".libsvm") || path.endsWith(".svm")) {
       return "libsvm";
     }
+    if (path.endsWith("-idx3-ubyte") || path.endsWith("-idx3-ubyte.gz")) {
+      return "idx";
+    }
     throw new ConfigException("data.format = auto cannot tell the format of data.train = '" + path
-        + "' from its extension: set data.format to csv, parquet or libsvm");
+        + "' from its extension: set data.format to csv, parquet, libsvm or idx");
   }
 
   /** Label columns: data.label, or "label" for libsvm. */

@@ -75,8 +75,19 @@ public final class DataReader {
         // The checked count spares Spark's reader its own pass over the data to find it.
         yield spark.read().format("libsvm").option("numFeatures", Math.max(1, features)).load(path);
       }
+      case "idx" -> IdxFiles.oneHotFrame(spark, path);
       default -> throw new IllegalArgumentException("unknown data format " + format);
     };
+  }
+
+  /** The first {@code rows} examples in reading order (all of them when null or ≥ the count). */
+  public static LabeledData firstRows(LabeledData data, Long rows) {
+    if (rows == null || rows >= data.count()) {
+      return data;
+    }
+    long limit = rows;
+    return new LabeledData(data.name() + ", first " + rows + " rows", data.examples().filter(e -> e.index() < limit),
+        rows, data.features(), data.labels());
   }
 
   /**

@@ -10,10 +10,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -54,6 +57,54 @@ public final class IdxFiles {
       rows.add(RowFactory.create(v));
     }
     return spark.createDataFrame(rows, schema);
+  }
+
+  /**
+   * The images of an IDX image file and the labels of its companion file (the same name with
+   * {@code images-idx3} replaced by {@code labels-idx1}, as MNIST and Fashion-MNIST ship them) as a
+   * DataFrame for {@code data.format = idx}: {@code pixels}, an ml Vector of the pixel values in
+   * [0, 1], and the one-hot columns {@code label_0 … label_(K−1)} of the K classes, the regression
+   * targets of a classifier trained with the MSE cost.
+   */
+  public static Dataset<Row> oneHotFrame(SparkSession spark, String imagesPath) {
+    Path images = Path.of(imagesPath);
+    String name = images.getFileName().toString();
+    if (!name.contains("images-idx3")) {
+      throw new DataException(imagesPath + ": data.format = idx reads an IDX image file named like "
+          + "train-images-idx3-ubyte.gz, whose labels are in train-labels-idx1-ubyte.gz beside it");
+    }
+    Path labels = images.resolveSibling(name.replace("images-idx3", "labels-idx1"));
+    double[][] x;
+    int[] y;
+    try {
+      x = images(images, 0, 1);
+      y = labels(labels, 0);
+    } catch (IOException e) {
+      throw new DataException("data.format = idx: " + e.getMessage());
+    }
+    if (x.length != y.length) {
+      throw new DataException(images + " has " + x.length + " images but " + labels + " has " + y.length + " labels");
+    }
+    int classes = Arrays.stream(y).max().orElse(0) + 1;
+    StructType schema = new StructType().add("pixels", SQLDataTypes.VectorType(), false);
+    for (int c = 0; c < classes; c++) {
+      schema = schema.add("label_" + c, DataTypes.DoubleType, false);
+    }
+    List<Row> rows = new ArrayList<>(x.length);
+    for (int i = 0; i < x.length; i++) {
+      Object[] v = new Object[classes + 1];
+      v[0] = Vectors.dense(x[i]);
+      for (int c = 0; c < classes; c++) {
+        v[c + 1] = y[i] == c ? 1.0 : 0.0;
+      }
+      rows.add(RowFactory.create(v));
+    }
+    // Slices of about 4 MiB, so that each task carries its own rows rather than one task (a local
+    // relation) carrying all of them: 60,000 images are 376 MB.
+    long bytes = 8L * x.length * (x.length == 0 ? 0 : x[0].length + classes);
+    int slices = (int) Math.max(spark.sparkContext().defaultParallelism(), Math.min(4096, bytes / (4 << 20) + 1));
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    return spark.createDataFrame(sc.parallelize(rows, slices), schema);
   }
 
   /** The pixel columns of a {@link #frame}, in order. */

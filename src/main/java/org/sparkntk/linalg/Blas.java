@@ -103,6 +103,21 @@ public final class Blas {
     blas.dsymv("U", n, alpha, a, n, x, 1, beta, y, 1);
   }
 
+  /**
+   * Column-major {@code B := B C⁻¹} for B m×n and C n×n upper triangular (dtrsm, side R): the
+   * columns of B recombined so that (B C⁻¹) C = B.
+   */
+  public void solveRightUpperColumnMajor(int m, int n, double[] c, double[] b) {
+    if (c.length < (long) n * n || b.length < (long) m * n) {
+      throw new IllegalArgumentException("trsm: C needs " + (long) n * n + " and B " + (long) m * n
+          + " entries, got " + c.length + " and " + b.length);
+    }
+    if (m == 0 || n == 0) {
+      return;
+    }
+    blas.dtrsm("R", "U", "N", "N", m, n, 1.0, c, n, b, m);
+  }
+
   /** Dot product of the first n entries. */
   public double dot(int n, double[] x, double[] y) {
     if (x.length < n || y.length < n) {

@@ -100,6 +100,93 @@ public final class Lapack {
     return Matrices.transpose(x, nrhs, n);
   }
 
+  /**
+   * Replaces the column-major m×n matrix {@code a} (m ≥ n) by the n orthonormal columns Q of its
+   * thin QR factorisation (LAPACK dgeqrf + dorgqr).
+   */
+  public void orthonormaliseColumns(double[] a, int m, int n) {
+    if (a.length != (long) m * n || n > m) {
+      throw new IllegalArgumentException("dgeqrf: a " + m + "×" + n + " matrix (m ≥ n) needs " + (long) m * n
+          + " entries, got " + a.length);
+    }
+    if (n == 0) {
+      return;
+    }
+    double[] tau = new double[n];
+    intW info = new intW(0);
+    double[] query = new double[1];
+    lapack.dgeqrf(m, n, a, m, tau, query, -1, info);
+    checkArgumentInfo("dgeqrf (workspace query)", info.val);
+    double[] work = new double[Math.max(1, (int) query[0])];
+    lapack.dgeqrf(m, n, a, m, tau, work, work.length, info);
+    checkArgumentInfo("dgeqrf", info.val);
+    lapack.dorgqr(m, n, n, a, m, tau, query, -1, info);
+    checkArgumentInfo("dorgqr (workspace query)", info.val);
+    work = new double[Math.max(work.length, (int) query[0])];
+    lapack.dorgqr(m, n, n, a, m, tau, work, work.length, info);
+    checkArgumentInfo("dorgqr", info.val);
+  }
+
+  /**
+   * The upper Cholesky factor C of the symmetric positive-definite n×n matrix {@code a}, A = CᵀC
+   * (dpotrf), with the strict lower triangle zeroed; column-major (for a symmetric input the same
+   * as row-major). {@code a} is not modified.
+   *
+   * @throws NotPositiveDefiniteException when the factorisation breaks down
+   */
+  public double[] choleskyUpper(double[] a, int n) {
+    requireSquare("dpotrf", a, n);
+    double[] c = a.clone();
+    if (n == 0) {
+      return c;
+    }
+    intW info = new intW(0);
+    lapack.dpotrf("U", n, c, n, info);
+    checkArgumentInfo("dpotrf", info.val);
+    if (info.val > 0) {
+      throw new NotPositiveDefiniteException(n, info.val);
+    }
+    for (int col = 0; col < n; col++) {
+      for (int row = col + 1; row < n; row++) {
+        c[col * n + row] = 0.0;
+      }
+    }
+    return c;
+  }
+
+  /**
+   * The thin singular value decomposition B = U diag(σ) Vᵀ of the column-major m×n matrix
+   * {@code b} (m ≥ n) by divide and conquer (dgesdd): σ descending and U column-major m×n.
+   * {@code b} is overwritten.
+   */
+  public record ThinSvd(double[] singularValues, double[] leftVectorsColumnMajor) {}
+
+  public ThinSvd thinSvdOverwriting(double[] b, int m, int n) {
+    if (b.length != (long) m * n || n > m) {
+      throw new IllegalArgumentException("dgesdd: a " + m + "×" + n + " matrix (m ≥ n) needs " + (long) m * n
+          + " entries, got " + b.length);
+    }
+    double[] s = new double[n];
+    double[] u = new double[m * n];
+    if (n == 0) {
+      return new ThinSvd(s, u);
+    }
+    double[] vt = new double[n * n];
+    int[] iwork = new int[8 * n];
+    intW info = new intW(0);
+    double[] query = new double[1];
+    lapack.dgesdd("S", m, n, b, m, s, u, m, vt, n, query, -1, iwork, info);
+    checkArgumentInfo("dgesdd (workspace query)", info.val);
+    double[] work = new double[Math.max(1, (int) query[0])];
+    lapack.dgesdd("S", m, n, b, m, s, u, m, vt, n, work, work.length, iwork, info);
+    checkArgumentInfo("dgesdd", info.val);
+    if (info.val > 0) {
+      throw new ArithmeticException("dgesdd: the singular value decomposition of a " + m + "×" + n
+          + " matrix did not converge (info = " + info.val + "); it may hold NaN or infinite entries");
+    }
+    return new ThinSvd(s, u);
+  }
+
   /** A kernel matrix on which Cholesky broke down: it is singular or indefinite in float64. */
   public static final class NotPositiveDefiniteException extends ArithmeticException {
     private final int order;

@@ -25,6 +25,7 @@ import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Model;
 import org.sparkntk.model.ModelStore;
 import org.sparkntk.solver.FitResult;
+import org.sparkntk.solver.Lanczos;
 import org.sparkntk.solver.Loss;
 import org.sparkntk.solver.Snapshot;
 import org.sparkntk.solver.Spectrum;
@@ -96,7 +97,8 @@ public final class JobOutputs {
       putNumber(l, "t", snap.t());
       l.put("trainLoss", snap.trainLoss());
       putNumber(l, "testLoss", snap.testLoss());
-      if (xent) {
+      if (xent || !Double.isNaN(snap.trainAccuracy())) {
+        // MSE on one-hot targets (a classifier fitted by least squares) records its accuracy too.
         putNumber(l, "trainAccuracy", snap.trainAccuracy());
         putNumber(l, "testAccuracy", snap.testAccuracy());
       }
@@ -120,6 +122,53 @@ public final class JobOutputs {
     node.put("sum", spectrum.sum());
     node.put("nonPositive", Arrays.stream(spectrum.values()).filter(l -> !(l > 0)).count());
     node.put("eigenvectors", eigenvectors);
+  }
+
+  /**
+   * Adds the top eigenpairs of the distributed backend's spectrum: the kernel's order, how many
+   * eigenvalues were computed, the largest and the smallest of them, and the Lanczos steps.
+   */
+  public static void addSpectrum(ObjectNode metrics, Lanczos.Eigenpairs top) {
+    ObjectNode node = metrics.putObject("spectrum");
+    node.put("size", top.size());
+    node.put("computed", top.values().length);
+    putNumber(node, "largest", top.values().length == 0 ? Double.NaN : top.values()[0]);
+    putNumber(node, "smallestComputed", top.values().length == 0 ? Double.NaN : top.values()[top.values().length - 1]);
+    node.put("eigenvectors", top.values().length);
+    node.put("method", "Lanczos, full reorthogonalisation");
+    node.put("lanczosSteps", top.steps());
+  }
+
+  /** A JSON value for a solver diagnostic: numbers (NaN as null), strings, and arrays of doubles. */
+  public static com.fasterxml.jackson.databind.JsonNode json(Object value) {
+    if (value instanceof Double d && (d.isNaN() || d.isInfinite())) {
+      return JSON.getNodeFactory().nullNode();
+    }
+    return JSON.valueToTree(value);
+  }
+
+  /**
+   * The top-k eigenpairs of the distributed backend, in the formats of {@link #writeSpectrum}:
+   * {@code spectrum.npy} / {@code .csv} / {@code .png} with the k largest eigenvalues and
+   * {@code eigenvectors.npy} [n × k].
+   */
+  public static void writeTopEigenpairs(OutputFiles out, Lanczos.Eigenpairs top) throws IOException {
+    int k = top.values().length;
+    double[] values = top.values();
+    writeEigenvalues(out, values);
+    out.write("eigenvectors.npy", f -> Npy.write(f, top.vectors(), top.size(), k));
+    double[] index = new double[k];
+    double[] positive = new double[k];
+    int p = 0;
+    for (int i = 0; i < k; i++) {
+      if (values[i] > 0) {
+        index[p] = i;
+        positive[p++] = values[i];
+      }
+    }
+    out.write("spectrum.png", Plots.xy("NTK spectrum: the " + k + " largest of " + top.size() + " eigenvalues (Lanczos)",
+        "index k", "eigenvalue λ_k", false, true, new Plots.Series("eigenvalue λ_k > 0", Arrays.copyOf(index, p),
+            Arrays.copyOf(positive, p), false)));
   }
 
   /** {@code "settings"}: every key the job set and its value, as the job and every report record them. */
@@ -147,7 +196,7 @@ public final class JobOutputs {
    */
   public static void write(OutputFiles out, JobConfig config, Model model, InputMapping mapping, List<String> labels,
                            GramMatrix trainGram, GramMatrix crossGram, double[] yTrain, double[] yTest, FitResult fit,
-                           Spectrum spectrum, ObjectNode metrics, PhaseTimer timer)
+                           Spectrum spectrum, Lanczos.Eigenpairs topEigenpairs, ObjectNode metrics, PhaseTimer timer)
       throws IOException {
     Files.createDirectories(out.dir());
     timer.time("write outputs", () -> {
@@ -158,13 +207,16 @@ public final class JobOutputs {
           out.delete("model"); // a previous run's network, which is not this run's model
         }
         writePredictions(out, "predictions_train.csv", labels, fit, true, yTrain);
-        if (crossGram != null) {
+        if (fit.last().testPredictions() != null) {
           writePredictions(out, "predictions_test.csv", labels, fit, false, yTest);
         }
         if (spectrum != null) {
           writeSpectrum(out, spectrum, config.get(ConfigKeys.OUTPUT_EIGENVECTORS));
         }
-        if (Boolean.TRUE.equals(config.get(ConfigKeys.OUTPUT_GRAM))) {
+        if (topEigenpairs != null) {
+          writeTopEigenpairs(out, topEigenpairs);
+        }
+        if (Boolean.TRUE.equals(config.get(ConfigKeys.OUTPUT_GRAM)) && trainGram != null) {
           out.write("gram.npy", f -> Npy.write(f, trainGram.data(), trainGram.rows(), trainGram.cols()));
           if (crossGram != null) {
             out.write("cross.npy", f -> Npy.write(f, crossGram.data(), crossGram.rows(), crossGram.cols()));
@@ -195,15 +247,7 @@ public final class JobOutputs {
           + n + " eigenvalues");
     }
     double[] values = spectrum.values();
-    out.write("spectrum.npy", f -> Npy.write(f, values, n));
-    out.write("spectrum.csv", f -> {
-      try (BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
-        w.write("index,eigenvalue\n");
-        for (int k = 0; k < n; k++) {
-          w.write(k + "," + format(values[k]) + "\n");
-        }
-      }
-    });
+    writeEigenvalues(out, values);
     if (eigenvectors > 0) {
       out.write("eigenvectors.npy", f -> Npy.write(f, spectrum.topVectors(eigenvectors), n, eigenvectors));
     }
@@ -230,6 +274,19 @@ public final class JobOutputs {
     }
     out.write("spectrum.png", Plots.xy("NTK spectrum of the training Gram (" + n + " × " + n + ")",
         "index k", "eigenvalue λ_k", false, true, series.toArray(new Plots.Series[0])));
+  }
+
+  /** {@code spectrum.npy} (float64 [k]) and {@code spectrum.csv} ({@code index,eigenvalue}, 0-based). */
+  private static void writeEigenvalues(OutputFiles out, double[] values) throws IOException {
+    out.write("spectrum.npy", f -> Npy.write(f, values, values.length));
+    out.write("spectrum.csv", f -> {
+      try (BufferedWriter w = Files.newBufferedWriter(f, StandardCharsets.UTF_8)) {
+        w.write("index,eigenvalue\n");
+        for (int k = 0; k < values.length; k++) {
+          w.write(k + "," + format(values[k]) + "\n");
+        }
+      }
+    });
   }
 
   private static void writePredictions(OutputFiles out, String name, List<String> labels, FitResult fit,

@@ -22,35 +22,9 @@ public record KernelProblem(GramMatrix train, GramMatrix cross, double[] f0Train
                             double[] f0Test, double[] yTest, int outputs) {
 
   public KernelProblem {
-    int k = train.rowsPerExample();
-    if (train.rows() != train.cols()) {
-      throw new IllegalArgumentException("the training kernel must be square, got " + train.rows() + " × "
-          + train.cols());
-    }
-    if (outputs % k != 0) {
-      throw new IllegalArgumentException("kernel has " + k + " rows per example but the model has "
-          + outputs + " outputs");
-    }
-    long n = (long) train.rows() / k;
-    check("f0 of the training rows", f0Train, n * outputs);
-    check("training labels", yTrain, n * outputs);
-    if (cross != null) {
-      if (cross.cols() != train.cols() || cross.rowsPerExample() != k) {
-        throw new IllegalArgumentException("cross kernel is " + cross.rows() + " × " + cross.cols()
-            + " but the training kernel has " + train.cols() + " columns");
-      }
-      check("f0 of the test rows", f0Test, (long) cross.rows() / k * outputs);
-      if (yTest != null) {
-        check("test labels", yTest, (long) cross.rows() / k * outputs);
-      }
-    }
-  }
-
-  private static void check(String what, double[] a, long expected) {
-    if (a == null || a.length != expected) {
-      throw new IllegalArgumentException(what + " has " + (a == null ? "no" : a.length) + " values, expected "
-          + expected);
-    }
+    OperatorProblem.checkShapes(train.rows(), train.cols(), train.rowsPerExample(), cross == null ? -1 : cross.rows(),
+        cross == null ? -1 : cross.cols(), cross == null ? -1 : cross.rowsPerExample(), f0Train, yTrain, f0Test, yTest,
+        outputs);
   }
 
   /** N. */

@@ -59,16 +59,21 @@ public final class KernelSolver {
   public KernelSolver(KernelProblem problem, Loss loss) {
     this.problem = problem;
     this.loss = loss;
+    checkTargets(loss, problem.outputs(), problem.yTrain(), problem.yTest());
+  }
+
+  /** For the cross-entropy: at least two outputs, and every target row a probability vector. */
+  static void checkTargets(Loss loss, int outputs, double[] yTrain, double[] yTest) {
     if (loss == Loss.XENT) {
-      if (problem.outputs() < 2) {
+      if (outputs < 2) {
         throw new IllegalArgumentException("the cross-entropy needs at least 2 outputs (one per class), got "
-            + problem.outputs());
+            + outputs);
       }
-      String train = CrossEntropy.targetError(problem.yTrain(), problem.outputs());
+      String train = CrossEntropy.targetError(yTrain, outputs);
       if (train != null) {
         throw new IllegalArgumentException("cross-entropy targets: training " + train);
       }
-      String test = problem.yTest() == null ? null : CrossEntropy.targetError(problem.yTest(), problem.outputs());
+      String test = yTest == null ? null : CrossEntropy.targetError(yTest, outputs);
       if (test != null) {
         throw new IllegalArgumentException("cross-entropy targets: test " + test);
       }
@@ -85,6 +90,22 @@ public final class KernelSolver {
     return (loss == Loss.XENT ? 4.0 : 2.0) * examples / largestEigenvalue;
   }
 
+  /**
+   * η for discrete steps: {@code learningRate}, or for NaN (auto) {@link #AUTO_LR_SAFETY} × the
+   * stable bound; refused when not positive or at or above the bound.
+   */
+  static double stableLearningRate(Loss loss, double learningRate, int examples, double lambdaMax) {
+    double bound = stableLearningRateBound(loss, examples, lambdaMax);
+    double lr = Double.isNaN(learningRate) ? AUTO_LR_SAFETY * bound : learningRate;
+    if (!(lr > 0)) {
+      throw new IllegalArgumentException("solver.lr must be positive, got " + lr);
+    }
+    if (lr >= bound) {
+      throw new DivergentStepException(loss, lr, bound, lambdaMax, examples);
+    }
+    return lr;
+  }
+
   /** Discrete steps with learning rate η (NaN: auto), recording the steps listed (0 … steps). */
   public FitResult steps(double learningRate, int steps, int[] recordAt) {
     if (steps < 0) {
@@ -94,14 +115,7 @@ public final class KernelSolver {
     int c = problem.columns();
     int examples = problem.trainExamples();
     double lambdaMax = largestEigenvalue(problem.train().data(), n);
-    double bound = stableLearningRateBound(loss, examples, lambdaMax);
-    double lr = Double.isNaN(learningRate) ? AUTO_LR_SAFETY * bound : learningRate;
-    if (!(lr > 0)) {
-      throw new IllegalArgumentException("solver.lr must be positive, got " + lr);
-    }
-    if (lr >= bound) {
-      throw new DivergentStepException(loss, lr, bound, lambdaMax, examples);
-    }
+    double lr = stableLearningRate(loss, learningRate, examples, lambdaMax);
     int[] record = Arrays.stream(recordAt).filter(s -> s >= 0 && s <= steps).distinct().sorted().toArray();
     double[] f = problem.f0Train().clone();
     double[] g = problem.cross() == null ? null : problem.f0Test().clone();
@@ -131,17 +145,7 @@ public final class KernelSolver {
       if (t == steps) {
         break;
       }
-      if (loss == Loss.XENT) {
-        double cost = CrossEntropy.gradient(f, problem.yTrain(), problem.outputs(), d);
-        if (!Double.isFinite(cost)) {
-          throw new ArithmeticException(String.format("the cross-entropy cost became %s at step %d of %d (η = %s): "
-              + "the outputs f_0, the labels or the kernel hold non-finite values", cost, t, steps, lr));
-        }
-      } else {
-        for (int i = 0; i < f.length; i++) {
-          d[i] = f[i] - problem.yTrain()[i];
-        }
-      }
+      costDerivative(loss, f, problem.yTrain(), problem.outputs(), d, t, steps, lr);
       blas.gemm(n, c, n, scale, problem.train().data(), d, 1.0, f);
       for (int i = 0; i < alpha.length; i++) {
         alpha[i] += scale * d[i];
@@ -259,6 +263,10 @@ public final class KernelSolver {
   }
 
   private void requireMse(String method) {
+    requireMse(loss, method);
+  }
+
+  static void requireMse(Loss loss, String method) {
     if (loss != Loss.MSE) {
       throw new IllegalArgumentException(method + " is a closed form of the MSE dynamics; the " + loss.configName()
           + " cost has none: use discrete steps");
@@ -266,17 +274,51 @@ public final class KernelSolver {
   }
 
   private Snapshot snapshot(double t, double[] f, double[] g) {
-    boolean testLabels = g != null && problem.yTest() != null;
+    return snapshot(loss, t, f, g, problem.yTrain(), problem.yTest(), problem.outputs());
+  }
+
+  /**
+   * The record of predictions f (training) and g (test, or null) at time t: copies of both, the
+   * cost of {@code loss} on each, and for the cross-entropy the accuracies. Shared by every solver.
+   */
+  static Snapshot snapshot(Loss loss, double t, double[] f, double[] g, double[] yTrain, double[] yTest,
+                           int outputs) {
+    boolean testLabels = g != null && yTest != null;
     if (loss == Loss.XENT) {
-      int o = problem.outputs();
-      return new Snapshot(t, f.clone(), g == null ? null : g.clone(), CrossEntropy.cost(f, problem.yTrain(), o),
-          testLabels ? CrossEntropy.cost(g, problem.yTest(), o) : Double.NaN,
-          CrossEntropy.accuracy(f, problem.yTrain(), o),
-          testLabels ? CrossEntropy.accuracy(g, problem.yTest(), o) : Double.NaN);
+      return new Snapshot(t, f.clone(), g == null ? null : g.clone(), CrossEntropy.cost(f, yTrain, outputs),
+          testLabels ? CrossEntropy.cost(g, yTest, outputs) : Double.NaN,
+          CrossEntropy.accuracy(f, yTrain, outputs),
+          testLabels ? CrossEntropy.accuracy(g, yTest, outputs) : Double.NaN);
     }
-    double trainLoss = mseCost(f, problem.yTrain(), problem.trainExamples());
-    double testLoss = testLabels ? mseCost(g, problem.yTest(), problem.testExamples()) : Double.NaN;
+    double trainLoss = mseCost(f, yTrain, yTrain.length / outputs);
+    double testLoss = testLabels ? mseCost(g, yTest, yTest.length / outputs) : Double.NaN;
+    // Class labels fitted by least squares (one-hot targets, as in Lee et al. 2020 and Arora et al.
+    // 2019): the predicted class is the largest output, so the accuracy is recorded as well.
+    if (outputs >= 2 && CrossEntropy.targetError(yTrain, outputs) == null) {
+      boolean testClasses = testLabels && CrossEntropy.targetError(yTest, outputs) == null;
+      return new Snapshot(t, f.clone(), g == null ? null : g.clone(), trainLoss, testLoss,
+          CrossEntropy.accuracy(f, yTrain, outputs), testClasses ? CrossEntropy.accuracy(g, yTest, outputs) : Double.NaN);
+    }
     return new Snapshot(t, f.clone(), g == null ? null : g.clone(), trainLoss, testLoss);
+  }
+
+  /**
+   * d = ∂c/∂f at the outputs f, the direction of one kernel gradient step: f − y for MSE,
+   * softmax(f) − y for the cross-entropy, whose cost must stay finite (step t of {@code steps}).
+   */
+  static void costDerivative(Loss loss, double[] f, double[] y, int outputs, double[] d, int t, int steps,
+                             double lr) {
+    if (loss == Loss.XENT) {
+      double cost = CrossEntropy.gradient(f, y, outputs, d);
+      if (!Double.isFinite(cost)) {
+        throw new ArithmeticException(String.format("the cross-entropy cost became %s at step %d of %d (η = %s): "
+            + "the outputs f_0, the labels or the kernel hold non-finite values", cost, t, steps, lr));
+      }
+    } else {
+      for (int i = 0; i < f.length; i++) {
+        d[i] = f[i] - y[i];
+      }
+    }
   }
 
   /** C = (1/N) Σ_i ½‖f_i − y_i‖². */

@@ -24,9 +24,14 @@ final class Progress implements AutoCloseable {
   private final ScheduledExecutorService timer;
 
   Progress(JavaSparkContext sc, String phase, long total) {
+    this(sc, phase, total, sc.sc().longAccumulator("spark-ntk " + phase + " blocks done"));
+  }
+
+  /** Progress counted by an accumulator the tasks already hold. */
+  Progress(JavaSparkContext sc, String phase, long total, LongAccumulator done) {
     this.phase = phase;
     this.total = total;
-    this.done = sc.sc().longAccumulator("spark-ntk " + phase + " blocks done");
+    this.done = done;
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "spark-ntk-progress");
       t.setDaemon(true);

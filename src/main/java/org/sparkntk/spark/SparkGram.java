@@ -18,6 +18,8 @@ import org.sparkntk.gram.BlockKernel;
 import org.sparkntk.gram.BlockPlan;
 import org.sparkntk.gram.BlockStore;
 import org.sparkntk.gram.GramMatrix;
+import org.sparkntk.gram.KernelBlock;
+import org.sparkntk.gram.Precision;
 import scala.Tuple2;
 
 /**
@@ -174,6 +176,67 @@ public final class SparkGram {
           (System.nanoTime() - t0) / 1e9));
     }
     return new GramMatrix(rows, cols, k, dense);
+  }
+
+  /**
+   * The kernel of these row blocks kept on the executors as a {@link DistributedKernel}: the same
+   * tiles and blocks as {@link #symmetric} (rightBlocks null: the upper triangle of Θ(X, X)) or
+   * {@link #cross}, each block stored in {@code precision} and persisted per {@code cache}. With a
+   * cache the blocks are computed now (one job, with progress); with {@code NONE} nothing is
+   * computed until a product asks for it.
+   */
+  public static <F extends Serializable> DistributedKernel distributed(JavaSparkContext sc, JavaRDD<RowBlock> leftBlocks,
+                                                                       BlockPlan leftPlan, JavaRDD<RowBlock> rightBlocks,
+                                                                       BlockPlan rightPlan, BlockKernel<F> kernel,
+                                                                       Precision precision, DistributedKernel.Cache cache,
+                                                                       String phase) {
+    boolean symmetric = rightBlocks == null;
+    int k = kernel.rowsPerExample();
+    TilePlan tiles = tilePlan(leftPlan, rightPlan, symmetric, kernel, sc.defaultParallelism(),
+        TaskMemory.budgetBytes(sc));
+    HashSet<BlockKey> openTiles = new HashSet<>();
+    long pairs = 0;
+    for (int i = 0; i < leftPlan.blockCount(); i++) {
+      for (int j = symmetric ? i : 0; j < rightPlan.blockCount(); j++) {
+        openTiles.add(new BlockKey(i / tiles.rowTile(), j / tiles.colTile()));
+        pairs++;
+      }
+    }
+    Set<BlockKey> none = Set.of();
+    JavaPairRDD<Integer, F> left = prepare(leftBlocks, kernel);
+    JavaPairRDD<BlockKey, Routed<F>> routed =
+        left.flatMapToPair(t -> route(t._1(), t._2(), true, tiles, openTiles).iterator());
+    if (!symmetric) {
+      JavaPairRDD<Integer, F> right = prepare(rightBlocks, kernel);
+      routed = routed.union(right.flatMapToPair(t -> route(t._1(), t._2(), false, tiles, openTiles).iterator()));
+    }
+    BlockPlan rowPlan = leftPlan;
+    BlockPlan colPlan = rightPlan;
+    LongAccumulator done = sc.sc().longAccumulator("spark-ntk " + phase + " blocks done");
+    JavaRDD<List<KernelBlock>> stored = routed
+        .groupByKey(new TilePartitioner(tiles))
+        .map(tile -> {
+          List<KernelBlock> out = new ArrayList<>();
+          for (Tuple2<BlockKey, double[]> b : tileBlocks(tile._2(), tiles, tile._1(), kernel, none, done)) {
+            int i = b._1().row();
+            int j = b._1().col();
+            out.add(KernelBlock.of(i, j, rowPlan.rows(i) * k, colPlan.rows(j) * k, b._2(), precision));
+          }
+          return out;
+        });
+    long bytes = 0;
+    if (cache != DistributedKernel.Cache.NONE) {
+      stored = stored.persist(cache.level());
+      sc.setJobDescription(String.format("spark-ntk: %s — %d blocks of %d rows kept on the executors (%s, %s) — %s",
+          phase, pairs, leftPlan.blockSize(), cache.configName(), precision.configName(), kernel.describe()));
+      long t0 = System.nanoTime();
+      try (Progress progress = new Progress(sc, phase, pairs, done)) {
+        bytes = stored.map(list -> list.stream().mapToLong(KernelBlock::bytes).sum()).reduce(Long::sum);
+      }
+      LOG.info(String.format("%s: %d blocks (%.1f MiB, %s) kept on the executors in %d tasks, %.2f s", phase, pairs,
+          bytes / 1048576.0, precision.configName(), openTiles.size(), (System.nanoTime() - t0) / 1e9));
+    }
+    return new DistributedKernel(sc, stored, leftPlan, rightPlan, k, symmetric, cache, phase, bytes);
   }
 
   /** The tiles a prepared block must reach: every tile of its tile row (left) or tile column (right). */

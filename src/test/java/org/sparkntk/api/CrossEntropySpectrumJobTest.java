@@ -146,7 +146,7 @@ class CrossEntropySpectrumJobTest {
     assertEquals(1 + N * 4, Files.readAllLines(out.resolve("predictions_train.csv")).size());
   }
 
-  /** MSE with flow and a spectrum: one decomposition serves both; the MSE record has no cross-entropy fields. */
+  /** MSE with flow and a spectrum: one decomposition serves both; the MSE record has no loss field. */
   @Test
   void mseFlowWithSpectrumKeepsItsRecord() throws IOException {
     Path out = dir.resolve("mse-flow");
@@ -155,7 +155,9 @@ class CrossEntropySpectrumJobTest {
     assertEquals(run.spectrum().values()[0], run.fit().largestEigenvalue(), "flow reports the spectrum's λ_0");
     JsonNode solver = new ObjectMapper().readTree(out.resolve("metrics.json").toFile()).path("solver");
     assertTrue(solver.path("loss").isMissingNode(), "an MSE record is as before");
-    assertTrue(solver.path("losses").get(0).path("trainAccuracy").isMissingNode());
+    // One-hot targets fitted by least squares: the accuracy of argmax f is recorded beside the MSE.
+    assertEquals(run.fit().last().trainAccuracy(), solver.path("losses").get(1).path("trainAccuracy").asDouble());
+    assertTrue(run.fit().last().trainAccuracy() > 0.9, "three separated blobs are fitted");
     assertTrue(Files.exists(out.resolve("spectrum.npy")));
     assertFalse(Files.exists(out.resolve("eigenvectors.npy")));
     assertEquals(N, Npy.read(out.resolve("spectrum.npy")).shape()[0], "a trace kernel has N eigenvalues");

@@ -1,0 +1,189 @@
+package org.sparkntk.spark;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sparkntk.gram.BlockPlan;
+import org.sparkntk.gram.KernelBlock;
+import org.sparkntk.solver.KernelOperator;
+
+/**
+ * A kernel whose blocks stay on the executors: the training Gram Θ(X, X) as its upper-triangle
+ * blocks (I ≤ J), or the cross kernel Θ(X*, X) as all of its blocks. A product Θ V is one Spark
+ * job: V is broadcast, each tile's task adds its blocks' terms Θ_IJ V_J (and Θ_IJᵀ V_I) into
+ * per-row-block partial sums ({@link KernelBlock#multiplyInto}), and a tree reduction sums the
+ * partial sums into the result on the driver. The driver holds V and Θ V, O(N·c), never a block.
+ *
+ * <p>Storage ({@code kernel.cache}): {@code memory} persists the blocks as Spark blocks in
+ * executor memory, spilling to their disks when memory runs out; {@code disk} keeps them on
+ * executor disks only; {@code none} stores nothing, so every product recomputes its blocks from
+ * the prepared row blocks (the shuffle files of the routing step) — the route for a Gram larger
+ * than the cluster's memory and disk, at the price of the kernel's flops per product. Lost
+ * blocks are recomputed by Spark from lineage.
+ */
+public final class DistributedKernel implements KernelOperator, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(DistributedKernel.class);
+
+  /** Where computed blocks are kept ({@code kernel.cache}). */
+  public enum Cache {
+    MEMORY("memory", StorageLevel.MEMORY_AND_DISK()),
+    DISK("disk", StorageLevel.DISK_ONLY()),
+    NONE("none", StorageLevel.NONE());
+
+    private final String configName;
+    private final StorageLevel level;
+
+    Cache(String configName, StorageLevel level) {
+      this.configName = configName;
+      this.level = level;
+    }
+
+    public String configName() {
+      return configName;
+    }
+
+    StorageLevel level() {
+      return level;
+    }
+
+    public static Cache fromConfig(String name) {
+      for (Cache c : values()) {
+        if (c.configName.equalsIgnoreCase(name.trim())) {
+          return c;
+        }
+      }
+      throw new IllegalArgumentException("unknown kernel.cache '" + name + "'; expected memory, disk or none");
+    }
+  }
+
+  private final JavaSparkContext sc;
+  private final JavaRDD<List<KernelBlock>> tiles;
+  private final BlockPlan rowPlan;
+  private final BlockPlan colPlan;
+  private final int k;
+  private final boolean symmetric;
+  private final Cache cache;
+  private final String name;
+  private final AtomicLong products = new AtomicLong();
+  private final long storedBytes;
+
+  DistributedKernel(JavaSparkContext sc, JavaRDD<List<KernelBlock>> tiles, BlockPlan rowPlan, BlockPlan colPlan,
+                    int k, boolean symmetric, Cache cache, String name, long storedBytes) {
+    this.sc = sc;
+    this.tiles = tiles;
+    this.rowPlan = rowPlan;
+    this.colPlan = colPlan;
+    this.k = k;
+    this.symmetric = symmetric;
+    this.cache = cache;
+    this.name = name;
+    this.storedBytes = storedBytes;
+  }
+
+  @Override
+  public int rows() {
+    return Math.toIntExact(rowPlan.totalRows() * k);
+  }
+
+  @Override
+  public int cols() {
+    return Math.toIntExact(colPlan.totalRows() * k);
+  }
+
+  @Override
+  public int rowsPerExample() {
+    return k;
+  }
+
+  @Override
+  public long products() {
+    return products.get();
+  }
+
+  /** Bytes of the stored blocks on the executors (0 with kernel.cache = none). */
+  public long storedBytes() {
+    return storedBytes;
+  }
+
+  @Override
+  public String describe() {
+    return String.format("%s: %d × %d in %s blocks of %d rows on the executors (kernel.cache = %s%s)", name, rows(),
+        cols(), symmetric ? rowPlan.upperTrianglePairs() + " upper-triangle" : (long) rowPlan.blockCount()
+            * colPlan.blockCount() + "", rowPlan.blockSize(), cache.configName(),
+        cache == Cache.NONE ? ", recomputed per product" : String.format(", %.1f MiB stored", storedBytes / 1048576.0));
+  }
+
+  @Override
+  public double[] apply(double[] v, int c) {
+    if (v.length != (long) cols() * c) {
+      throw new IllegalArgumentException("Θ V: V has " + v.length + " entries, expected " + cols() + " × " + c);
+    }
+    long t0 = System.nanoTime();
+    Broadcast<double[]> shared = sc.broadcast(v);
+    BlockPlan rows = rowPlan;
+    BlockPlan cols = colPlan;
+    int kk = k;
+    boolean mirror = symmetric;
+    sc.setJobDescription(String.format("spark-ntk: %s × V (%d columns), product %d", name, c, products.get() + 1));
+    Map<Integer, double[]> sums;
+    try {
+      sums = tiles
+          .map(blocks -> partialProduct(blocks, shared.value(), c, rows, cols, kk, mirror))
+          .treeReduce(DistributedKernel::add, 2);
+    } finally {
+      shared.destroy();
+    }
+    double[] out = new double[rows() * c];
+    for (Map.Entry<Integer, double[]> e : sums.entrySet()) {
+      int at = Math.toIntExact(rowPlan.start(e.getKey()) * k * c);
+      System.arraycopy(e.getValue(), 0, out, at, e.getValue().length);
+    }
+    products.incrementAndGet();
+    LOG.debug(String.format("%s × V (%d columns): %.3f s", name, c, (System.nanoTime() - t0) / 1e9));
+    return out;
+  }
+
+  /** One task's terms: partial sums of (Θ V)_I for the row blocks its blocks touch. */
+  static HashMap<Integer, double[]> partialProduct(List<KernelBlock> blocks, double[] v, int c, BlockPlan rowPlan,
+                                                   BlockPlan colPlan, int k, boolean mirror) {
+    HashMap<Integer, double[]> out = new HashMap<>();
+    for (KernelBlock b : blocks) {
+      double[] outI = out.computeIfAbsent(b.row(), i -> new double[rowPlan.rows(i) * k * c]);
+      boolean mirrored = mirror && b.row() != b.col();
+      double[] outJ = mirrored ? out.computeIfAbsent(b.col(), j -> new double[rowPlan.rows(j) * k * c]) : null;
+      int vRowI = Math.toIntExact(rowPlan.start(b.row()) * k);
+      int vRowJ = Math.toIntExact(colPlan.start(b.col()) * k);
+      b.multiplyInto(v, vRowI, vRowJ, c, outI, outJ, mirrored);
+    }
+    return out;
+  }
+
+  /** Sums two sets of partial row-block sums (the tree reduction's combiner). */
+  static HashMap<Integer, double[]> add(HashMap<Integer, double[]> out, HashMap<Integer, double[]> b) {
+    for (Map.Entry<Integer, double[]> e : b.entrySet()) {
+      double[] into = out.get(e.getKey());
+      if (into == null) {
+        out.put(e.getKey(), e.getValue());
+      } else {
+        double[] from = e.getValue();
+        for (int i = 0; i < into.length; i++) {
+          into[i] += from[i];
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Releases the stored blocks. */
+  @Override
+  public void close() {
+    tiles.unpersist(false);
+  }
+}

@@ -2,6 +2,7 @@ package org.sparkntk.data;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -11,6 +12,8 @@ import java.util.Iterator;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.io.compress.CompressionCodec;
+import org.apache.hadoop.io.compress.CompressionCodecFactory;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
@@ -67,8 +70,12 @@ final class LibSvmText {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(URI.create(file));
     String shown = file.startsWith("file:") ? java.nio.file.Path.of(URI.create(file)).toString() : file;
+    // Spark's text reader decompresses by the file's extension (.gz, .bz2, …); so does this read.
+    CompressionCodec codec = new CompressionCodecFactory(hadoop).getCodec(p);
     try (FileSystem fs = FileSystem.newInstance(p.toUri(), hadoop);
-         BufferedReader in = new BufferedReader(new InputStreamReader(fs.open(p), StandardCharsets.UTF_8))) {
+         InputStream raw = fs.open(p);
+         BufferedReader in = new BufferedReader(new InputStreamReader(
+             codec == null ? raw : codec.createInputStream(raw), StandardCharsets.UTF_8))) {
       String line;
       for (long number = 1; (line = in.readLine()) != null; number++) {
         String problem = problem(line, maxFeatures);

@@ -64,6 +64,9 @@ class BadInputTest {
     Files.writeString(dir.resolve("zero.libsvm"), "0.1 0:0.2 2:0.3\n");
     Files.writeString(dir.resolve("duplicate.libsvm"), "0.1 1:0.2\n0.3 1:0.2 2:0.3\n\n0.2 1:0.1 1:0.5\n");
     Files.writeString(dir.resolve("three.libsvm"), "0.1 1:0.2\n0.3 1:0.2 3:0.3\n");
+    try (var gz = new java.util.zip.GZIPOutputStream(Files.newOutputStream(dir.resolve("repeated.libsvm.gz")))) {
+      gz.write("0.1 1:0.2\n0.2 1:0.3 1:0.4\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    }
     edited("huge-feature.csv", lines, 5, "0.5,1.0,1e300,0.3,0.2");
     edited("huge-label.csv", lines, 7, "0.5,1e300,0.2,0.3,0.2");
     edited("literal-d.csv", lines, 2, "0.5,1.0,0.2,1.5d,0.2");
@@ -160,6 +163,7 @@ class BadInputTest {
       "data.train=duplicate.libsvm | duplicate.libsvm, line 4 | feature index 1 appears twice",
       "data.train=three.libsvm data.maxFeatures=2 | three.libsvm, line 2 | feature index 3 is above "
           + "data.maxFeatures = 2",
+      "data.train=repeated.libsvm.gz | repeated.libsvm.gz, line 2 | feature index 1 appears twice",
       "model.hidden=100000000 | model.hidden = 100000000 | gives the network 3 → 100000000 → 2 with P = 600000002 "
           + "parameters",
       "model.hidden=100000,100000 | model.hidden = 100000,100000 | whose W1 would have 100000 × 100000 = "
@@ -190,7 +194,7 @@ class BadInputTest {
         value = dir.resolve(value).toString();
       }
       args.add(key + "=" + value);
-      if (value.endsWith(".libsvm")) {
+      if (value.endsWith(".libsvm") || value.endsWith(".libsvm.gz")) {
         args.addAll(List.of("data.format=libsvm", "data.label=label"));
       }
     }

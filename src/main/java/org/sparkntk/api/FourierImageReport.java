@@ -78,6 +78,9 @@ public final class FourierImageReport {
 
   public record Result(int side, List<Score> scores, List<double[]> spectra) {}
 
+  /** Eigenvalues the spectra plot shows when the Gram stays on the executors. */
+  static final int DISTRIBUTED_EIGENVALUES = 200;
+
   public static Result run(SparkSession spark, JobConfig config) {
     OutputFiles out = OutputFiles.claim(config, "psnr.json");
     int side = config.get(ConfigKeys.REPORT_IMAGE_SIZE);
@@ -130,6 +133,12 @@ public final class FourierImageReport {
     Dataset<Row> test = spark.createDataFrame(testRows, schema);
     JobConfig base = config.with(ConfigKeys.OUTPUT_DIR.name(), "").with(ConfigKeys.DATA_LABEL.name(),
         String.join(",", labels)).with(ConfigKeys.KERNEL_OUTPUTS.name(), "trace");
+    if (SolverBackend.choose(base, n, m, 1, labels.size(), base.get(ConfigKeys.SOLVER_TYPE), false).distributed()) {
+      // The Gram stays on the executors (e.g. report.imageSize = 512, 65,536 training pixels): the
+      // spectra plot shows its largest eigenvalues, by Lanczos.
+      base = base.with(ConfigKeys.OUTPUT_SPECTRUM.name(), "true").with(ConfigKeys.OUTPUT_EIGENVECTORS.name(),
+          Integer.toString(Math.min(n, DISTRIBUTED_EIGENVALUES))).with(ConfigKeys.OUTPUT_GRAM.name(), "false");
+    }
     List<Score> scores = new ArrayList<>();
     List<double[]> spectra = new ArrayList<>();
     List<double[][]> reconstructions = new ArrayList<>(); // [mapping][image] pixels
@@ -178,7 +187,7 @@ public final class FourierImageReport {
             s.testPsnr(), s.trainPsnr()));
       }
       reconstructions.add(recon);
-      spectra.add(eigenvaluesDescending(run.trainGram()));
+      spectra.add(run.distributed() ? run.topEigenpairs().values() : eigenvaluesDescending(run.trainGram()));
     }
     Result result = new Result(side, scores, spectra);
     write(out, config, images, mappings, result, reconstructions);

@@ -234,7 +234,7 @@ public final class NtkJob {
         throw new UncheckedIOException("writing outputs to " + outputDir + " failed: " + e.getMessage(), e);
       }
     }
-    return new NtkRun(model, mapping, trainGram, crossGram, fit, metrics, outputDir, spectrum);
+    return new NtkRun(model, mapping, trainGram, crossGram, fit, metrics, outputDir, spectrum, null);
   }
 
   /**
@@ -276,7 +276,7 @@ public final class NtkJob {
         throw new UncheckedIOException("writing outputs to " + outputDir + " failed: " + e.getMessage(), e);
       }
     }
-    return new NtkRun(model, mapping, null, null, fit, metrics, outputDir, null);
+    return new NtkRun(model, mapping, null, null, fit, metrics, outputDir, null, outcome.spectrum());
   }
 
   /** The training (and test) cost, and accuracy for class targets, at the start and the end. */

@@ -6,6 +6,7 @@ import org.sparkntk.gram.GramMatrix;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Model;
 import org.sparkntk.solver.FitResult;
+import org.sparkntk.solver.Lanczos;
 import org.sparkntk.solver.Spectrum;
 
 /**
@@ -20,6 +21,14 @@ import org.sparkntk.solver.Spectrum;
  * @param metrics    the content of metrics.json
  * @param outputDir  where the outputs were written, or null when none were asked for
  * @param spectrum   the eigen-decomposition of the training Gram with output.spectrum = true, else null
+ * @param topEigenpairs the distributed backend's spectrum (the top output.eigenvectors eigenpairs by Lanczos)
+ *                   with output.spectrum = true, else null
  */
 public record NtkRun(Model model, InputMapping mapping, GramMatrix trainGram, GramMatrix crossGram, FitResult fit,
-                     ObjectNode metrics, Path outputDir, Spectrum spectrum) {}
+                     ObjectNode metrics, Path outputDir, Spectrum spectrum, Lanczos.Eigenpairs topEigenpairs) {
+
+  /** Whether the Gram stayed on the executors (the distributed backend): trainGram and crossGram are then null. */
+  public boolean distributed() {
+    return trainGram == null;
+  }
+}

@@ -36,8 +36,9 @@ public final class ConfigKeys {
       v -> oneOf(v, "csv", "parquet", "libsvm", "idx", "auto"));
   public static final ConfigKey<List<String>> DATA_LABEL = add("data.label", null, false,
       "a comma-separated list of column names",
-      "Label column(s), one per network output. Every other numeric column is a feature. Required for csv "
-          + "and parquet; libsvm files have a single column named label.", ConfigKeys::nameList);
+      "Label column(s), one per network output. Every other numeric column is a feature. Required for csv, "
+          + "parquet and idx (whose one-hot columns are label_0 … label_(K−1)); libsvm files have a single column "
+          + "named label.", ConfigKeys::nameList);
   public static final ConfigKey<Long> DATA_TRAIN_ROWS = add("data.trainRows", "all", false,
       "a positive integer or all",
       "Use only the first this many rows of data.train (in reading order): a subset for a quick run or a scaling "

@@ -58,6 +58,9 @@ public final class CircleReport {
     if (depth == 0) {
       throw new ConfigException("the circle report needs at least one hidden layer: model.hidden is empty");
     }
+    // runs in the driver alone: one network and its factors at a time
+    SizeGuard.reportWidths(widths, 2, depth, 1, 2);
+    SizeGuard.circlePoints(points, widths, seeds, depth, SizeGuard.driverModelLimit());
     double[] gamma = new double[points];
     double[] x = new double[2 * points];
     for (int i = 0; i < points; i++) {

@@ -59,8 +59,9 @@ public final class ConvergenceReport {
   private static Result run(SparkSession spark, JobConfig config, OutputFiles out) {
     String trainPath = config.get(ConfigKeys.DATA_TRAIN);
     String name = "data.train (" + trainPath + ")";
-    LabeledData data = DataReader.examples(name, DataReader.read(spark, trainPath, config.format(),
-        config.get(ConfigKeys.DATA_HEADER)), config.labels(), true);
+    int maxFeatures = config.get(ConfigKeys.DATA_MAX_FEATURES);
+    LabeledData data = DataReader.examples(name, DataReader.read(spark, "data.train", trainPath, config.format(),
+        config.get(ConfigKeys.DATA_HEADER), maxFeatures), config.labels(), true, maxFeatures);
     int[] widths = config.get(ConfigKeys.REPORT_WIDTHS);
     int seeds = config.get(ConfigKeys.REPORT_SEEDS);
     int depth = config.get(ConfigKeys.MODEL_HIDDEN).length;
@@ -69,6 +70,7 @@ public final class ConvergenceReport {
     }
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     int n = Math.toIntExact(data.count());
+    SizeGuard.reportWidths(widths, data.featureCount(), depth, data.labels().size(), SizeGuard.JOB_MODEL_COPIES);
     Architecture limitArch = architecture(config, data, widths[0], depth);
     AnalyticNtk analytic = new AnalyticNtk(limitArch, KernelOutputs.TRACE, true, quadrature(config));
     int blockSize = NtkJob.blockSize(config, analytic, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));

@@ -100,10 +100,12 @@ public final class DynamicsReport {
     List<String> labels = config.labels();
     String trainPath = config.get(ConfigKeys.DATA_TRAIN);
     String testPath = config.get(ConfigKeys.DATA_TEST);
-    LabeledData train = DataReader.examples("data.train (" + trainPath + ")", DataReader.read(spark, trainPath,
-        config.format(), config.get(ConfigKeys.DATA_HEADER)), labels, true);
+    int maxFeatures = config.get(ConfigKeys.DATA_MAX_FEATURES);
+    LabeledData train = DataReader.examples("data.train (" + trainPath + ")", DataReader.read(spark, "data.train",
+        trainPath, config.format(), config.get(ConfigKeys.DATA_HEADER), maxFeatures), labels, true, maxFeatures);
     LabeledData test = testPath == null ? null : DataReader.examples("data.test (" + testPath + ")",
-        DataReader.read(spark, testPath, config.format(), config.get(ConfigKeys.DATA_HEADER)), labels, true);
+        DataReader.read(spark, "data.test", testPath, config.format(), config.get(ConfigKeys.DATA_HEADER), maxFeatures),
+        labels, true, maxFeatures);
     if (test != null && test.featureCount() != train.featureCount()) {
       throw new DataException("data.test has " + test.featureCount() + " feature columns but data.train has "
           + train.featureCount());
@@ -132,6 +134,8 @@ public final class DynamicsReport {
     int n = Math.toIntExact(train.count());
     int m = test == null ? 0 : Math.toIntExact(test.count());
     int o = labels.size();
+    // the network trained by gradient descent adds its gradient and the next step's parameters
+    SizeGuard.reportWidths(widths, mapping.outputs(), depth, o, SizeGuard.JOB_MODEL_COPIES + 2);
     Architecture first = architecture(config, mapping.outputs(), widths[0], depth, o);
     AnalyticNtk limitKernel = new AnalyticNtk(first, outputs, true, ConvergenceReport.quadrature(config));
     int blockSize = NtkJob.blockSize(config, limitKernel, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));

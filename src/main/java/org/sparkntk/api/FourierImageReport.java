@@ -96,6 +96,8 @@ public final class FourierImageReport {
     if (side % 2 != 0) {
       throw new ConfigException("report.imageSize = " + side + " must be even (training pixels are every other one)");
     }
+    Long maxDriverBytes = config.get(ConfigKeys.KERNEL_MAX_DRIVER_BYTES);
+    SizeGuard.imagePixels(side, maxDriverBytes != null ? maxDriverBytes : DriverMemory.defaultLimit());
     List<Images.Rgb> images = new ArrayList<>();
     for (String name : config.get(ConfigKeys.REPORT_IMAGES)) {
       try {

@@ -79,9 +79,11 @@ public final class NtkJob {
     String testPath = config.get(ConfigKeys.DATA_TEST);
     String format = config.format();
     boolean header = config.get(ConfigKeys.DATA_HEADER);
+    int maxFeatures = config.get(ConfigKeys.DATA_MAX_FEATURES);
     try (OutputFiles out = claim(config)) { // before the readers infer the schema, which reads the data
-      Dataset<Row> train = DataReader.read(spark, trainPath, format, header);
-      Dataset<Row> test = testPath == null ? null : DataReader.read(spark, testPath, format, header);
+      Dataset<Row> train = DataReader.read(spark, "data.train", trainPath, format, header, maxFeatures);
+      Dataset<Row> test = testPath == null ? null
+          : DataReader.read(spark, "data.test", testPath, format, header, maxFeatures);
       return run(spark, config, train, test, "data.train (" + trainPath + ")",
           testPath == null ? null : "data.test (" + testPath + ")", out);
     }
@@ -106,11 +108,12 @@ public final class NtkJob {
     Path outputDir = out == null ? null : out.dir();
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<String> labels = config.labels();
+    int maxFeatures = config.get(ConfigKeys.DATA_MAX_FEATURES);
     Long trainRows = config.get(ConfigKeys.DATA_TRAIN_ROWS);
     LabeledData rawTrain = timer.time("read training data",
-        () -> DataReader.firstRows(DataReader.examples(trainName, trainDs, labels, true), trainRows));
+        () -> DataReader.firstRows(DataReader.examples(trainName, trainDs, labels, true, maxFeatures), trainRows));
     LabeledData rawTest = testDs == null ? null : timer.time("read test data",
-        () -> DataReader.examples(testName, testDs, labels, false));
+        () -> DataReader.examples(testName, testDs, labels, false, maxFeatures));
     if (rawTest != null && rawTest.featureCount() != rawTrain.featureCount()) {
       throw new DataException(testName + " has " + rawTest.featureCount() + " feature columns " + rawTest.features()
           + " but " + trainName + " has " + rawTrain.featureCount() + " " + rawTrain.features());
@@ -122,6 +125,7 @@ public final class NtkJob {
     InputMapping mapping = mapping(config, train.featureCount());
     Model model = model(config, mapping.isFinite() ? mapping.outputs() : mapping.inputs(), labels.size());
     BlockKernel<?> kernel = kernel(config, model, mapping);
+    SizeGuard.perRow(kernel, TaskMemory.budgetBytes(sc));
     boolean zeroF0 = config.get(ConfigKeys.SOLVER_F0).equals("zero");
     if (!mapping.isFinite() && !zeroF0) {
       throw new ConfigException("input.features = inf has no finite network to give the outputs f_0; set "
@@ -143,6 +147,11 @@ public final class NtkJob {
           + " kernel rows per example)");
     }
     int blockSize = blockSize(config, kernel, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
+    SizeGuard.blocks(n, m, blockSize, config.get(ConfigKeys.KERNEL_BLOCK_SIZE) != null);
+    if (!solverType.equals("regression")) {
+      SizeGuard.records(config.get(ConfigKeys.SOLVER_STEPS), config.get(ConfigKeys.SOLVER_RECORD_EVERY), n, m,
+          labels.size(), SizeGuard.driverModelLimit());
+    }
     LOG.info("{} training rows, {} test rows; model: {}; kernel: {}; {} rows per block", n, m, model.describe(),
         kernel.describe(), blockSize);
     LOG.info("solver backend: {} ({})", backend.configName(), backend.reason());
@@ -161,12 +170,21 @@ public final class NtkJob {
     double[] f0Train = targetsAndOutputs[1];
     double[] f0Test = targetsAndOutputs[2];
     double[] yTest = targetsAndOutputs[3];
+    NonFinite.outputs(config, train, f0Train, o);
+    if (f0Test != null) {
+      NonFinite.outputs(config, test, f0Test, o);
+    }
     Loss loss = config.get(ConfigKeys.SOLVER_LOSS);
     if (loss == Loss.XENT) {
       // Before the kernel is computed: the labels must be probabilities for the cross-entropy.
       checkTargetProbabilities(trainName, labels, yTrain);
       if (yTest != null) {
         checkTargetProbabilities(testName, labels, yTest);
+      }
+    } else {
+      NonFinite.startingCost(config, train, labels, f0Train, yTrain);
+      if (yTest != null) {
+        NonFinite.startingCost(config, test, labels, f0Test, yTest);
       }
     }
 
@@ -183,6 +201,10 @@ public final class NtkJob {
     GramMatrix crossGram = test == null ? null : timer.time("cross kernel",
         () -> SparkGram.cross(sc, testBlocks, testPlan, trainBlocks, trainPlan, kernel, "cross kernel",
             checkpoints == null ? null : checkpoints[1]));
+    NonFinite.kernel(config, "training Gram", trainGram, train, train);
+    if (crossGram != null) {
+      NonFinite.kernel(config, "cross kernel", crossGram, test, train);
+    }
     trainBlocks.unpersist(false);
     if (testBlocks != null) {
       testBlocks.unpersist(false);
@@ -192,6 +214,7 @@ public final class NtkJob {
     KernelProblem problem = new KernelProblem(trainGram, crossGram, f0Train, yTrain, f0Test, yTest, o);
     Spectrum spectrum = spectrumWanted ? timer.time("spectrum (dsyevd)", () -> Spectrum.of(trainGram)) : null;
     FitResult fit = timer.time("solver (" + solverType + ")", () -> solve(config, problem, spectrum));
+    NonFinite.fit(config, fit);
     logFit(fit);
 
     ObjectNode metrics = JobOutputs.metrics(config, spark, model, kernel, trainPlan, n, m, fit, timer);
@@ -245,6 +268,7 @@ public final class NtkJob {
     }
     sc.setJobDescription(null);
     FitResult fit = outcome.fit();
+    NonFinite.fit(config, fit);
     logFit(fit);
     ObjectNode metrics = JobOutputs.metrics(config, spark, model, kernel, trainPlan, n, m, fit, timer);
     metrics.put("inputMapping", mapping.describe());
@@ -409,6 +433,9 @@ public final class NtkJob {
           + kind.configName());
     }
     Long seed = config.get(ConfigKeys.INPUT_SEED);
+    if (features > 0) {
+      SizeGuard.mapping(kind, inputs, features, SizeGuard.driverModelLimit());
+    }
     return switch (kind) {
       case NONE -> InputMapping.none(inputs);
       case BASIC -> InputMapping.basic(inputs);
@@ -437,6 +464,9 @@ public final class NtkJob {
       RandomFeatures.Basis basis = config.get(ConfigKeys.KERNEL_BASIS);
       Integer features = config.get(ConfigKeys.KERNEL_FEATURES);
       double scale = config.get(ConfigKeys.KERNEL_SCALE);
+      if (features != null) {
+        SizeGuard.randomFeatures("kernel.features", features, inputs, outputs, SizeGuard.driverModelLimit());
+      }
       return features == null ? RandomFeatures.limit(basis, scale, inputs, outputs)
           : RandomFeatures.initialise(basis, features, scale, inputs, outputs, config.get(ConfigKeys.MODEL_SEED));
     }
@@ -459,7 +489,18 @@ public final class NtkJob {
       }
       return mlp;
     }
-    Architecture arch = Architecture.of(inputs, config.get(ConfigKeys.MODEL_HIDDEN), outputs,
+    int[] hidden = config.get(ConfigKeys.MODEL_HIDDEN);
+    int[] widths = new int[hidden.length + 2];
+    widths[0] = inputs;
+    System.arraycopy(hidden, 0, widths, 1, hidden.length);
+    widths[widths.length - 1] = outputs;
+    // montecarlo keeps kernel.samples networks besides the one that gives f_0
+    boolean montecarlo = config.get(ConfigKeys.KERNEL_TYPE).equals("montecarlo");
+    int samples = montecarlo ? config.get(ConfigKeys.KERNEL_SAMPLES) : 0;
+    SizeGuard.network(montecarlo ? "model.hidden with kernel.samples = " + samples : "model.hidden",
+        SizeGuard.list(hidden), widths, SizeGuard.JOB_MODEL_COPIES * (1L + samples),
+        SizeGuard.driverModelLimit());
+    Architecture arch = Architecture.of(inputs, hidden, outputs,
         config.get(ConfigKeys.MODEL_ACTIVATION), config.get(ConfigKeys.MODEL_PARAMETERIZATION),
         config.get(ConfigKeys.MODEL_SIGMA_W), config.get(ConfigKeys.MODEL_SIGMA_B));
     return Mlp.initialise(arch, config.get(ConfigKeys.MODEL_SEED));
@@ -473,6 +514,7 @@ public final class NtkJob {
   public static int blockSize(JobConfig config, BlockKernel<?> kernel, int rows, int parallelism, long taskBudget) {
     Integer set = config.get(ConfigKeys.KERNEL_BLOCK_SIZE);
     if (set != null) {
+      SizeGuard.blocks(rows, 0, set, true);
       return set;
     }
     int k = kernel.rowsPerExample();
@@ -484,6 +526,7 @@ public final class NtkJob {
     while (b > 16 && (rows + b - 1) / b < minBlocks) {
       b /= 2;
     }
+    SizeGuard.blocks(rows, 0, b, false);
     return b;
   }
 

@@ -57,8 +57,10 @@ public final class RandomFeaturesReport {
 
   private static ConvergenceTable run(SparkSession spark, JobConfig config, OutputFiles out) {
     String trainPath = config.get(ConfigKeys.DATA_TRAIN);
-    LabeledData data = DataReader.examples("data.train (" + trainPath + ")", DataReader.read(spark, trainPath,
-        config.format(), config.get(ConfigKeys.DATA_HEADER)), config.labels(), true);
+    int maxFeatures = config.get(ConfigKeys.DATA_MAX_FEATURES);
+    LabeledData data = DataReader.examples("data.train (" + trainPath + ")", DataReader.read(spark, "data.train",
+        trainPath, config.format(), config.get(ConfigKeys.DATA_HEADER), maxFeatures), config.labels(), true,
+        maxFeatures);
     int[] features = config.get(ConfigKeys.REPORT_FEATURES).clone();
     Arrays.sort(features);
     int seeds = config.get(ConfigKeys.REPORT_SEEDS);
@@ -69,6 +71,7 @@ public final class RandomFeaturesReport {
     int o = data.labels().size();
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     int n = Math.toIntExact(data.count());
+    SizeGuard.randomFeatures("report.features", features[features.length - 1], d, o, SizeGuard.driverModelLimit());
     // blocks sized for the largest feature matrix
     RandomFeaturesKernel largest = new RandomFeaturesKernel(RandomFeatures.initialise(basis,
         features[features.length - 1], scale, d, o, seed0), KernelOutputs.TRACE);

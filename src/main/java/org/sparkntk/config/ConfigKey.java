@@ -29,13 +29,20 @@ public record ConfigKey<T>(String name, String defaultValue, boolean required, S
     }
   }
 
-  /** For keys whose {@code allowed} lists names ("a, b or c"): the one closest to {@code value}, if close. */
+  /**
+   * For keys whose {@code allowed} lists names ("a, b or c"): the one closest to {@code value}, if
+   * close. Only a value that is itself a word gets one: a number such as -5 or 1q is no misspelt
+   * name, and a suffix letter ("k, m, g") is no choice of its own.
+   */
   String nearestAllowed(String value) {
+    if (!value.matches("[A-Za-z][A-Za-z0-9_]*")) {
+      return null;
+    }
     String best = null;
     int bestDistance = Integer.MAX_VALUE;
     for (String word : allowed.split(",\\s*|\\s+or\\s+")) {
       String w = word.strip();
-      if (!w.matches("[a-z][a-z0-9_]*") || w.equals(value)) {
+      if (!w.matches("[a-z][a-z0-9_]+") || w.equals(value)) {
         continue;
       }
       int d = ConfigKeys.editDistance(value.toLowerCase(java.util.Locale.ROOT), w);

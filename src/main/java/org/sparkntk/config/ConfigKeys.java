@@ -50,6 +50,12 @@ public final class ConfigKeys {
       "Whether CSV files start with a header row naming the columns (otherwise they are _c0, _c1, …).",
       ConfigKeys::bool);
 
+  public static final ConfigKey<Integer> DATA_MAX_FEATURES = add("data.maxFeatures", "1000000", false,
+      "a positive integer",
+      "Largest number of features per row the data may have (a libsvm index, the size of a vector column, the "
+          + "number of feature columns); more is refused before anything is allocated for it.",
+      v -> positive(Integer.parseInt(v)));
+
   public static final ConfigKey<int[]> MODEL_HIDDEN = add("model.hidden", "512,512", false,
       "a comma-separated list of positive integers, e.g. 512,512 (empty: no hidden layer)",
       "Hidden layer widths n_1 … n_{L−1}.", ConfigKeys::widths);

@@ -12,6 +12,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.DecimalType;
+import org.apache.spark.sql.types.MetadataBuilder;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -30,19 +31,50 @@ public final class DataReader {
 
   private DataReader() {}
 
-  /** Reads a file or directory in {@code format} (csv with header and schema inference, parquet, libsvm). */
+  /**
+   * The metadata flag of a CSV column that Spark inferred as numeric and that is read as text, so
+   * that {@link #examples} parses it by {@link Decimal}'s grammar (Spark's own parser takes Java
+   * literals such as {@code 1.5d} and {@code 0x1p-3}).
+   */
+  static final String DECIMAL_TEXT = "sparkNtkDecimalText";
+  /** The default of data.maxFeatures: 1,000,000 features, 8 MB per dense row. */
+  public static final int DEFAULT_MAX_FEATURES = 1_000_000;
+
+  /** {@link #read(SparkSession, String, String, String, boolean, int)} with the default feature bound. */
   public static Dataset<Row> read(SparkSession spark, String path, String format, boolean header) {
+    return read(spark, path, path, format, header, DEFAULT_MAX_FEATURES);
+  }
+
+  /**
+   * Reads a file or directory in {@code format} (csv with header and schema inference, parquet,
+   * libsvm). libsvm text is checked line by line first ({@link LibSvmText}), naming {@code name},
+   * the file and the line of a bad one, and refused when an index exceeds {@code maxFeatures}.
+   */
+  public static Dataset<Row> read(SparkSession spark, String name, String path, String format, boolean header,
+                                  int maxFeatures) {
     return switch (format) {
       case "csv" -> {
         // Spark's PERMISSIVE mode silently drops the extra fields of a long row; with a column for
         // malformed records (which needs an explicit schema: the inferred one) examples() can refuse it.
+        // Numeric columns are read as text and parsed strictly by examples().
         StructType inferred = spark.read().option("header", header).option("inferSchema", true).csv(path).schema();
+        StructType schema = new StructType();
+        for (StructField f : inferred.fields()) {
+          schema = f.dataType() instanceof NumericType
+              ? schema.add(new StructField(f.name(), DataTypes.StringType, true,
+                  new MetadataBuilder().withMetadata(f.metadata()).putBoolean(DECIMAL_TEXT, true).build()))
+              : schema.add(f);
+        }
         yield spark.read().option("header", header).option("mode", "PERMISSIVE")
             .option("columnNameOfCorruptRecord", MALFORMED)
-            .schema(inferred.add(MALFORMED, DataTypes.StringType, true)).csv(path);
+            .schema(schema.add(MALFORMED, DataTypes.StringType, true)).csv(path);
       }
       case "parquet" -> spark.read().parquet(path);
-      case "libsvm" -> spark.read().format("libsvm").load(path);
+      case "libsvm" -> {
+        int features = LibSvmText.maxIndex(spark, name, path, maxFeatures);
+        // The checked count spares Spark's reader its own pass over the data to find it.
+        yield spark.read().format("libsvm").option("numFeatures", Math.max(1, features)).load(path);
+      }
       case "idx" -> IdxFiles.oneHotFrame(spark, path);
       default -> throw new IllegalArgumentException("unknown data format " + format);
     };
@@ -59,16 +91,25 @@ public final class DataReader {
   }
 
   /**
+   * {@link #examples(String, Dataset, List, boolean, int)} with the default feature bound.
+   */
+  public static LabeledData examples(String name, Dataset<Row> data, List<String> labelColumns,
+                                     boolean labelsRequired) {
+    return examples(name, data, labelColumns, labelsRequired, DEFAULT_MAX_FEATURES);
+  }
+
+  /**
    * Splits {@code data}'s columns into features and labels and converts its rows to examples.
    * With {@code labelsRequired = false} the label columns may be absent (test data to predict on).
    */
   public static LabeledData examples(String name, Dataset<Row> data, List<String> labelColumns,
-                                     boolean labelsRequired) {
+                                     boolean labelsRequired, int maxFeatures) {
     // First: a header-only CSV infers string columns, which would otherwise be reported as non-numeric.
     long count = data.count();
     if (count == 0) {
-      throw new DataException(name + ": the data set is empty (no data rows" + (data.schema().isEmpty() ? ""
-          : "; the columns are " + Arrays.toString(data.schema().fieldNames())) + ")");
+      List<String> shown = Arrays.stream(data.schema().fieldNames()).filter(c -> !c.equals(MALFORMED)).toList();
+      throw new DataException(name + ": the data set is empty (no data rows" + (shown.isEmpty() ? ""
+          : "; the columns are " + shown) + ")");
     }
     StructField[] fields = data.schema().fields();
     int malformed = Arrays.asList(data.schema().fieldNames()).indexOf(MALFORMED);
@@ -112,17 +153,25 @@ public final class DataReader {
           return toExample(name, colNames, t._1(), t._2(), featureIdx, labelIdx);
         });
     // Vector columns widen the feature count: read it from the first row.
-    List<String> expanded = expandVectorNames(data, featureNames, featureIdx, fields);
+    List<String> expanded = expandVectorNames(name, data, featureNames, featureIdx, fields, maxFeatures);
     return new LabeledData(name, examples, count, expanded, withLabels ? labelColumns : List.of());
   }
 
-  private static List<String> expandVectorNames(Dataset<Row> data, List<String> names, int[] idx,
-                                                StructField[] fields) {
+  private static List<String> expandVectorNames(String name, Dataset<Row> data, List<String> names, int[] idx,
+                                                StructField[] fields, int maxFeatures) {
     boolean anyVector = Arrays.stream(idx).anyMatch(c -> fields[c].dataType().equals(SQLDataTypes.VectorType()));
     if (!anyVector) {
+      checkFeatureCount(name, names.size(), maxFeatures);
       return names;
     }
     Row first = data.head();
+    long total = 0;
+    for (int k = 0; k < idx.length; k++) {
+      Object v = first.get(idx[k]);
+      total += v instanceof Vector vec ? vec.size() : 1;
+    }
+    // Before a name (or, later, a dense row) is made per vector entry.
+    checkFeatureCount(name, total, maxFeatures);
     List<String> out = new ArrayList<>();
     for (int k = 0; k < idx.length; k++) {
       Object v = first.get(idx[k]);
@@ -137,16 +186,26 @@ public final class DataReader {
     return out;
   }
 
+  private static void checkFeatureCount(String name, long features, int maxFeatures) {
+    if (features > maxFeatures) {
+      throw new DataException(name + ": " + features + " features per row, above data.maxFeatures = " + maxFeatures
+          + " (" + features + " × 8 bytes per dense row); set data.maxFeatures if the data really has that many");
+    }
+  }
+
   private static void requireNumeric(String name, Dataset<Row> data, StructField f, String role) {
     DataType t = f.dataType();
-    if (t instanceof NumericType || t instanceof DecimalType || t.equals(SQLDataTypes.VectorType())) {
+    if (f.metadata().contains(DECIMAL_TEXT) || t instanceof NumericType || t instanceof DecimalType
+        || t.equals(SQLDataTypes.VectorType())) {
       return;
     }
     String example = "";
     if (t.equals(DataTypes.StringType)) {
       // Find the first value that is not a number, to point at it.
       String col = f.name();
-      List<Tuple2<Row, Long>> bad = data.select(col).javaRDD().zipWithIndex()
+      // Quoted: a header may name a column "-0.5" or "a.b", which select() would read as a nested field.
+      String quoted = "`" + col.replace("`", "``") + "`";
+      List<Tuple2<Row, Long>> bad = data.select(org.apache.spark.sql.functions.col(quoted)).javaRDD().zipWithIndex()
           .filter(r -> r._1().get(0) != null && !isNumber(r._1().getString(0))).take(1);
       if (!bad.isEmpty()) {
         example = "; the first non-numeric value is '" + bad.get(0)._1().getString(0) + "' in row "
@@ -158,12 +217,7 @@ public final class DataReader {
   }
 
   private static boolean isNumber(String s) {
-    try {
-      Double.parseDouble(s.trim());
-      return true;
-    } catch (NumberFormatException e) {
-      return false;
-    }
+    return Decimal.isNumber(s);
   }
 
   static Example toExample(String name, String[] columns, Row row, long index, int[] featureIdx, int[] labelIdx) {
@@ -191,6 +245,13 @@ public final class DataReader {
     if (v == null) {
       throw new DataException(name + ": row " + (index + 1) + ", column '" + column
           + "': missing value (an empty field, or a row with fewer fields than the header)");
+    }
+    if (v instanceof String text) {
+      if (!Decimal.isNumber(text)) {
+        throw new DataException(name + ": row " + (index + 1) + ", column '" + column + "': '" + text
+            + "' is not a number (expected a decimal such as 1.5, -2 or 3e-4)");
+      }
+      return Decimal.parse(text);
     }
     return ((Number) v).doubleValue();
   }

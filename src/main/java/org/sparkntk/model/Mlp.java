@@ -53,7 +53,12 @@ public final class Mlp implements Model {
     double[][] w = new double[depth][];
     double[][] b = new double[depth][];
     for (int l = 0; l < depth; l++) {
-      int size = Math.multiplyExact(architecture.width(l + 1), architecture.width(l));
+      long entries = (long) architecture.width(l + 1) * architecture.width(l);
+      if (entries > Integer.MAX_VALUE - 8) {
+        throw new IllegalArgumentException("W" + l + " of " + architecture + " would have " + architecture.width(l + 1)
+            + " × " + architecture.width(l) + " = " + entries + " entries, more than one Java array holds");
+      }
+      int size = (int) entries;
       w[l] = SeededDraws.gaussians(seed, 2L * l, size);
       b[l] = SeededDraws.gaussians(seed, 2L * l + 1, architecture.width(l + 1));
     }

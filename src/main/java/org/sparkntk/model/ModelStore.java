@@ -20,7 +20,9 @@ import org.sparkntk.output.Npy;
 public final class ModelStore {
   public static final String FORMAT = "spark-ntk-mlp";
   public static final int VERSION = 1;
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Refuses a key given twice in model.json: Jackson's default keeps the last one silently. */
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   private ModelStore() {}
 
@@ -82,12 +84,7 @@ public final class ModelStore {
     if (!Files.isRegularFile(file)) {
       throw new IOException("model directory " + dir + " has no model.json");
     }
-    JsonNode json;
-    try {
-      json = JSON.readTree(file.toFile());
-    } catch (IOException e) {
-      throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
-    }
+    JsonNode json = readJson(file);
     if (!FORMAT.equals(json.path("format").asText())) {
       throw new IOException(file + ": \"format\" is '" + json.path("format").asText() + "', expected '" + FORMAT + "'");
     }
@@ -130,12 +127,7 @@ public final class ModelStore {
   public static InputMapping loadMapping(Path dir) throws IOException {
     org.sparkntk.output.Manifest.verifyIfListed(dir);
     Path file = dir.resolve("model.json");
-    JsonNode json;
-    try {
-      json = JSON.readTree(file.toFile());
-    } catch (IOException e) {
-      throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
-    }
+    JsonNode json = readJson(file);
     int n0 = json.path("widths").path(0).asInt(-1);
     JsonNode m = json.path("inputMapping");
     if (m.isMissingNode() || m.isNull()) {
@@ -166,6 +158,19 @@ public final class ModelStore {
     return mapping;
   }
 
+  /** model.json as a tree; a syntax error or a duplicate key is one line naming the file, line and column. */
+  private static JsonNode readJson(Path file) throws IOException {
+    try {
+      return JSON.readTree(file.toFile());
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      var at = e.getLocation();
+      throw new IOException(file + ": not valid JSON: " + e.getOriginalMessage()
+          + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"), e);
+    } catch (IOException e) {
+      throw new IOException(file + ": cannot be read: " + e.getMessage(), e);
+    }
+  }
+
   private static int positiveInt(JsonNode node, Path file, String field) throws IOException {
     JsonNode n = node.path(field);
     if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() <= 0) {
@@ -183,7 +188,15 @@ public final class ModelStore {
       throw new IOException(file + ": shape " + Arrays.toString(a.shape()) + " does not match model.json, which needs "
           + Arrays.toString(shape));
     }
-    return a.data();
+    double[] data = a.data();
+    for (int k = 0; k < data.length; k++) {
+      if (!Double.isFinite(data[k])) {
+        String at = shape.length == 2 ? "[" + k / shape[1] + ", " + k % shape[1] + "]" : "[" + k + "]";
+        throw new IOException(file + ": entry " + at + " is " + data[k] + "; a model's parameters must be finite "
+            + "numbers (the first non-finite entry is named)");
+      }
+    }
+    return data;
   }
 
   private static String text(JsonNode json, Path file, String field) throws IOException {

@@ -39,6 +39,9 @@ public final class KernelSolver {
    *  1 − ηλ/N is 0, the fastest step that does not oscillate, and every other mode decays monotonically;
    *  for the cross-entropy, η = 2N/λ_max, the same for a mode at the largest curvature ½. */
   public static final double AUTO_LR_SAFETY = 0.5;
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("org.sparkntk");
+  /** A long run of {@link #steps} logs its progress at most this often (tests lower it). */
+  static volatile long progressIntervalNanos = 10_000_000_000L;
 
   private final KernelProblem problem;
   private final Loss loss;
@@ -122,7 +125,19 @@ public final class KernelSolver {
     List<Snapshot> snapshots = new ArrayList<>();
     int next = 0;
     double scale = -lr / examples;
+    long start = System.nanoTime();
+    long lastReport = start;
     for (int t = 0; ; t++) {
+      // solver.steps may be 2·10⁹: say how far the steps are, as the Gram's blocks do.
+      if ((t & 255) == 0 && t > 0) {
+        long now = System.nanoTime();
+        if (now - lastReport >= progressIntervalNanos) {
+          lastReport = now;
+          double perStep = (now - start) / 1e9 / t;
+          LOG.info(String.format("kernel gradient descent: step %d of %d (%.1f %%), about %.0f s left", t, steps,
+              100.0 * t / steps, perStep * (steps - t)));
+        }
+      }
       if (next < record.length && record[next] == t) {
         snapshots.add(snapshot(t, f, g));
         next++;

@@ -54,8 +54,7 @@ public final class Plots {
    * decades, where LogAxis's own ticks, evenly spaced in log10, read 63.0957, 100, 158.4893: the values
    * m·10^k in the range for the sparsest mantissa set m ∈ {1, 2, 5}, then m ∈ {1, …, 9}, that gives at
    * least three ticks (R's log axes use the same 1-2-5 and 1…9 sets, ?par: xaxp); for a range too narrow for
-   * either (under about half a decade), the multiples in range of a linear step 1, 2, 2.5 or 5 × 10^k
-   * chosen for three to ten ticks.
+   * either (under about half a decade), the multiples in range of a linear step 1, 2, 2.5 or 5 × 10^k.
    */
   public static double[] roundLogTicks(double lower, double upper) {
     if (!(lower > 0 && upper > lower) || Double.isInfinite(upper)) {
@@ -77,13 +76,15 @@ public final class Plots {
         return ticks.stream().mapToDouble(Double::doubleValue).toArray();
       }
     }
+    // the largest step 1, 2, 2.5 or 5 × 10^k not above a quarter of the range: at least four ticks, and
+    // (consecutive steps differ by at most 2×) at most nine
     double raw = (upper - lower) / 4;
     int k = (int) Math.floor(Math.log10(raw));
-    double step = Double.NaN;
-    for (double m : new double[] {1, 2, 2.5, 5, 10}) {
-      step = Double.parseDouble(m + "e" + k);
-      if (step >= raw) {
-        break;
+    double step = Double.parseDouble("1e" + k);
+    for (double m : new double[] {2, 2.5, 5}) {
+      double candidate = Double.parseDouble(m + "e" + k);
+      if (candidate <= raw) {
+        step = candidate;
       }
     }
     java.util.List<Double> ticks = new java.util.ArrayList<>();
@@ -148,6 +149,18 @@ public final class Plots {
   /** An x–y plot with each axis logarithmic or linear: the writer of its PNG. */
   public static AtomicFiles.Writer xy(String title, String xLabel, String yLabel, boolean logX, boolean logY,
                                       Series... series) {
+    JFreeChart chart = chart(title, xLabel, yLabel, logX, logY, series);
+    return f -> ChartUtils.saveChartAsPNG(f.toFile(), chart, 800, 560);
+  }
+
+  /** The log x ({@code x}) or y axis of a log-log plot of {@code series}, its range set from the data. */
+  static LogAxis xyAxis(String label, boolean x, Series... series) {
+    XYPlot plot = chart("", label, label, true, true, series).getXYPlot();
+    return (LogAxis) (x ? plot.getDomainAxis() : plot.getRangeAxis());
+  }
+
+  private static JFreeChart chart(String title, String xLabel, String yLabel, boolean logX, boolean logY,
+                                  Series... series) {
     XYSeriesCollection data = new XYSeriesCollection();
     XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer();
     // matplotlib's "tab10" order, so that up to ten series keep distinct colours
@@ -176,6 +189,6 @@ public final class Plots {
     plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
     JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
     chart.setBackgroundPaint(Color.WHITE);
-    return f -> ChartUtils.saveChartAsPNG(f.toFile(), chart, 800, 560);
+    return chart;
   }
 }

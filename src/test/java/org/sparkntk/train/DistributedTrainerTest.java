@@ -158,6 +158,52 @@ class DistributedTrainerTest {
     System.out.printf("%s: θ_5 over partitionings differs by at most %.2e relative%n", loss.configName(), worst);
   }
 
+  /**
+   * Three networks (different seeds, one of another width) trained together equal each trained alone, bit
+   * for bit: each network's per-block sums are formed and combined in the same order either way. Together
+   * they take the Spark jobs of one network.
+   */
+  @ParameterizedTest
+  @EnumSource(Loss.class)
+  void networksTrainedTogetherEqualEachTrainedAlone(Loss loss) {
+    double[] y = targets(loss, trainX, N);
+    double[] testY = targets(loss, testX, M);
+    JavaRDD<RowBlock> train = blocks(trainX, y, N, 4, 3).persist(StorageLevel.MEMORY_ONLY());
+    JavaRDD<RowBlock> test = blocks(testX, testY, M, 5, 2).persist(StorageLevel.MEMORY_ONLY());
+    Architecture other = new Architecture(new int[] {INPUTS, 12, 5, O}, Activation.TANH, Parameterization.NTK, 1.2,
+        0.3);
+    List<Mlp> initials = List.of(Mlp.initialise(arch(Parameterization.NTK), 1),
+        Mlp.initialise(arch(Parameterization.NTK), 2), Mlp.initialise(other, 3));
+    int[] record = {0, 2, 4};
+    String group = "trainer-together";
+    sc.setJobGroup(group, "counting jobs", false);
+    List<DistributedTrainer.Result> together;
+    try {
+      together = DistributedTrainer.trainAll(sc, train, test, initials, loss, 0.4, 4, record);
+      assertEquals(2 + 4 + 3 * 2, sc.statusTracker().getJobIdsForGroup(group).length,
+          "two block checks + 4 steps + 3 recorded steps × 2 data sets, as for one network");
+    } finally {
+      sc.clearJobGroup();
+    }
+    for (int j = 0; j < initials.size(); j++) {
+      DistributedTrainer.Result alone = DistributedTrainer.train(sc, train, test, initials.get(j), loss, 0.4, 4,
+          record);
+      DistributedTrainer.Result r = together.get(j);
+      assertArrayEquals(alone.finalMlp().parameters(), r.finalMlp().parameters(), 0.0, "θ_4 of network " + j);
+      assertArrayEquals(alone.trainCosts(), r.trainCosts(), 0.0);
+      assertArrayEquals(alone.testCosts(), r.testCosts(), 0.0);
+      for (int k = 0; k < record.length; k++) {
+        assertArrayEquals(alone.trainOutputs()[k], r.trainOutputs()[k], 0.0);
+        assertArrayEquals(alone.testOutputs()[k], r.testOutputs()[k], 0.0);
+      }
+      assertTrue(rel(r.finalMlp().parameters(), initials.get(j).parameters()) > 1e-3, "training moves θ");
+    }
+    assertTrue(rel(together.get(0).trainOutputs()[2], together.get(1).trainOutputs()[2]) > 1e-2,
+        "different seeds give different networks");
+    train.unpersist(false);
+    test.unpersist(false);
+  }
+
   /** One Spark job per step (the treeAggregate), plus one per data set at setup and at each recorded step. */
   @Test
   void oneSparkJobPerStep() {

@@ -102,8 +102,9 @@ public final class DistributedTrainer {
    * Spark job: θ_t of every network is broadcast together and one {@code treeAggregate} pass over the
    * row blocks sums each network's cost and gradient into its own {@link GradientSum}, so the job
    * scheduling, the pass over the cached blocks and each recording job are paid once per step instead of
-   * once per network. Each network's sums are formed block by block and combined in the same tree as
-   * when it is trained alone, so its trajectory is the one {@link #train} gives it, bit for bit.
+   * once per network. Each network's per-block sums are those it gets when trained alone; only the
+   * order in which the driver adds the partition sums (the order the tasks finish, as for {@link #train}
+   * itself) can differ, so its trajectory is the one {@link #train} gives it to rounding.
    *
    * @param initials networks with the same numbers of inputs and outputs; their results in the same order
    */

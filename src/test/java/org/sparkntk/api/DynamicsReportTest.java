@@ -137,7 +137,8 @@ class DynamicsReportTest {
    * network at O(1/√width) from kernel gradient descent with Θ_∞ (Θ_0 − Θ_∞ fluctuates at that order), so
    * −½ must lie within t_{0.975, n−2} standard errors of the pooled slope — the interval the run's own
    * spread gives; the distance to kernel gradient descent with Θ_0 and the kernel's change must fall with
-   * the width (intervals below 0) at least as fast as 1/√width allows (−½ not below the interval).
+   * the width (intervals below 0) and be consistent with falling at least as fast as 1/√width, which
+   * Lee et al. (2019) bound them by (intervals reaching −½ or below).
    */
   @Test
   void pooledSlopesFallInTheBandOfTheirSpread() throws IOException {

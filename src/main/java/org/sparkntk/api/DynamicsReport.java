@@ -111,32 +111,29 @@ public final class DynamicsReport {
 
   /** A final quantity of a run. */
   public enum Measure {
-    RMSE_EMPIRICAL_TRAIN("rmseEmpiricalTrain", "RMSE vs kernel GD with Θ_0, training rows"),
-    RMSE_EMPIRICAL_TEST("rmseEmpiricalTest", "RMSE vs kernel GD with Θ_0, test rows"),
-    RMSE_ANALYTIC_TRAIN("rmseAnalyticTrain", "RMSE vs kernel GD with Θ_∞, training rows"),
-    RMSE_ANALYTIC_TEST("rmseAnalyticTest", "RMSE vs kernel GD with Θ_∞, test rows"),
-    KERNEL_CHANGE("kernelChange", "‖Θ_T − Θ_0‖_F/‖Θ_0‖_F"),
-    RMSE_EMPIRICAL_NORMALISED("rmseEmpiricalTrainNormalised", "RMSE vs Θ_0 (training) / rms(f_0 − y)"),
-    RMSE_ANALYTIC_NORMALISED("rmseAnalyticTrainNormalised", "RMSE vs Θ_∞ (training) / rms(f_0 − y)"),
-    INITIAL_RESIDUAL("initialResidual", "rms(f_0 − y) on the training rows"),
-    COST_START("networkTrainCostStart", "the network's training cost at step 0"),
-    COST_END("networkTrainCostEnd", "the network's training cost at the last step");
+    RMSE_EMPIRICAL_TRAIN("rmseEmpiricalTrain"),
+    RMSE_EMPIRICAL_TEST("rmseEmpiricalTest"),
+    RMSE_ANALYTIC_TRAIN("rmseAnalyticTrain"),
+    RMSE_ANALYTIC_TEST("rmseAnalyticTest"),
+    KERNEL_CHANGE("kernelChange"),
+    /** RMSE_EMPIRICAL_TRAIN ÷ INITIAL_RESIDUAL of the same run. */
+    RMSE_EMPIRICAL_NORMALISED("rmseEmpiricalTrainNormalised"),
+    /** RMSE_ANALYTIC_TRAIN ÷ INITIAL_RESIDUAL of the same run. */
+    RMSE_ANALYTIC_NORMALISED("rmseAnalyticTrainNormalised"),
+    /** rms(f_0 − y) on the training rows. */
+    INITIAL_RESIDUAL("initialResidual"),
+    COST_START("networkTrainCostStart"),
+    COST_END("networkTrainCostEnd");
 
     private final String key;
-    private final String description;
 
-    Measure(String key, String description) {
+    Measure(String key) {
       this.key = key;
-      this.description = description;
     }
 
     /** Its name in dynamics.json. */
     public String key() {
       return key;
-    }
-
-    public String description() {
-      return description;
     }
 
     /** The quantity for one run (at its last recorded step). */

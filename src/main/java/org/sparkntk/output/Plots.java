@@ -53,8 +53,8 @@ public final class Plots {
    * Round tick values for a logarithmic axis from {@code lower} to {@code upper} spanning less than two
    * decades, where LogAxis's own ticks, evenly spaced in log10, read 63.0957, 100, 158.4893: the values
    * m·10^k in the range for the sparsest mantissa set m ∈ {1, 2, 5}, then m ∈ {1, …, 9}, that gives at
-   * least three ticks (R's log axes use the same 1-2-5 and 1…9 sets, ?par: xaxp); for a range too narrow for
-   * either (under about half a decade), the multiples in range of a linear step 1, 2, 2.5 or 5 × 10^k.
+   * least three ticks (1-2-5 is one of R's log-axis tick sets, ?par: xaxp); for a range holding fewer
+   * than three of either (e.g. 123 … 129), the multiples in range of a linear step 1, 2, 2.5 or 5 × 10^k.
    */
   public static double[] roundLogTicks(double lower, double upper) {
     if (!(lower > 0 && upper > lower) || Double.isInfinite(upper)) {

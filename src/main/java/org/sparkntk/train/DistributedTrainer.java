@@ -94,21 +94,49 @@ public final class DistributedTrainer {
    */
   public static Result train(JavaSparkContext sc, JavaRDD<RowBlock> train, JavaRDD<RowBlock> test, Mlp initial,
                              Loss loss, double learningRate, int steps, int[] recordAt) {
-    Architecture arch = initial.architecture();
+    return trainAll(sc, train, test, List.of(initial), loss, learningRate, steps, recordAt).get(0);
+  }
+
+  /**
+   * {@link #train} of several networks at once (e.g. one per initialisation seed), sharing each step's
+   * Spark job: θ_t of every network is broadcast together and one {@code treeAggregate} pass over the
+   * row blocks sums each network's cost and gradient into its own {@link GradientSum}, so the job
+   * scheduling, the pass over the cached blocks and each recording job are paid once per step instead of
+   * once per network. Each network's per-block sums are those it gets when trained alone; only the
+   * order in which the driver adds the partition sums (the order the tasks finish, as for {@link #train}
+   * itself) can differ, so its trajectory is the one {@link #train} gives it to rounding.
+   *
+   * @param initials networks with the same numbers of inputs and outputs; their results in the same order
+   */
+  public static List<Result> trainAll(JavaSparkContext sc, JavaRDD<RowBlock> train, JavaRDD<RowBlock> test,
+                                      List<Mlp> initials, Loss loss, double learningRate, int steps, int[] recordAt) {
+    if (initials.isEmpty()) {
+      throw new IllegalArgumentException("no network to train");
+    }
+    Architecture arch = initials.get(0).architecture();
+    for (Mlp mlp : initials) {
+      Architecture a = mlp.architecture();
+      if (a.inputs() != arch.inputs() || a.outputs() != arch.outputs()) {
+        throw new IllegalArgumentException(String.format("networks trained together must share their inputs and "
+            + "outputs: %d → %d and %d → %d", arch.inputs(), arch.outputs(), a.inputs(), a.outputs()));
+      }
+      if (a.parameterization() == Parameterization.STANDARD && a.sigmaB() == 0.0) {
+        throw new IllegalArgumentException("cannot train the standard parameterisation with σ_b = 0: its trainable "
+            + "biases b' = σ_b·b have no stored form (the model keeps raw draws b); use σ_b > 0 or the ntk "
+            + "parameterisation");
+      }
+    }
     if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
       throw new IllegalArgumentException("the learning rate must be a positive finite number, got " + learningRate);
     }
     if (steps < 0) {
       throw new IllegalArgumentException("the number of steps must be ≥ 0, got " + steps);
     }
-    if (arch.parameterization() == Parameterization.STANDARD && arch.sigmaB() == 0.0) {
-      throw new IllegalArgumentException("cannot train the standard parameterisation with σ_b = 0: its trainable "
-          + "biases b' = σ_b·b have no stored form (the model keeps raw draws b); use σ_b > 0 or the ntk "
-          + "parameterisation");
-    }
     int[] record = Arrays.stream(recordAt).filter(s -> s >= 0 && s <= steps).distinct().sorted().toArray();
+    int k = initials.size();
     int o = arch.outputs();
-    int p = Math.toIntExact(arch.parameterCount());
+    int[] p = initials.stream().mapToInt(mlp -> Math.toIntExact(mlp.architecture().parameterCount())).toArray();
+    String networks = k == 1 ? "" : k + " networks, ";
     String previousDescription = sc.getLocalProperty(JOB_DESCRIPTION);
     boolean cacheTrain = train.getStorageLevel().equals(StorageLevel.NONE());
     boolean cacheTest = test != null && test.getStorageLevel().equals(StorageLevel.NONE());
@@ -125,35 +153,43 @@ public final class DistributedTrainer {
         throw new IllegalArgumentException("gradient descent needs at least one training row");
       }
       int m = test == null ? 0 : checkBlocks(test, arch, false, "test");
-      double[][] trainOutputs = new double[record.length][];
-      double[][] testOutputs = test == null ? null : new double[record.length][];
-      double[] trainCosts = new double[record.length];
-      double[] testCosts = test == null ? null : new double[record.length];
-      Mlp mlp = initial;
+      double[][][] trainOutputs = new double[k][record.length][];
+      double[][][] testOutputs = test == null ? null : new double[k][record.length][];
+      double[][] trainCosts = new double[k][record.length];
+      double[][] testCosts = test == null ? null : new double[k][record.length];
+      Mlp[] mlps = initials.toArray(Mlp[]::new);
       int next = 0;
-      int lastFiniteStep = -1;
-      double lastFiniteCost = Double.NaN;
+      int[] lastFiniteStep = new int[k];
+      Arrays.fill(lastFiniteStep, -1);
+      double[] lastFiniteCost = new double[k];
+      Arrays.fill(lastFiniteCost, Double.NaN);
       for (int t = 0; ; t++) {
-        Broadcast<Mlp> current = sc.broadcast(mlp);
+        Broadcast<Mlp[]> current = sc.broadcast(mlps);
         try {
           if (next < record.length && record[next] == t) {
-            sc.setJobDescription(String.format("spark-ntk: gradient descent — outputs at step %d of %d (%d rows)",
-                t, steps, n));
-            Recorded r = outputs(train, current, loss, n, o);
-            trainOutputs[next] = r.outputs();
-            trainCosts[next] = r.cost();
+            sc.setJobDescription(String.format("spark-ntk: gradient descent — outputs at step %d of %d (%s%d rows)",
+                t, steps, networks, n));
+            Recorded[] r = outputs(train, current, loss, n, o);
+            Recorded[] s = null;
             if (test != null) {
               sc.setJobDescription(String.format("spark-ntk: gradient descent — test outputs at step %d of %d "
-                  + "(%d rows)", t, steps, m));
-              Recorded s = outputs(test, current, loss, m, o);
-              testOutputs[next] = s.outputs();
-              testCosts[next] = s.cost();
+                  + "(%s%d rows)", t, steps, networks, m));
+              s = outputs(test, current, loss, m, o);
             }
-            LOG.info(String.format("gradient descent step %d of %d: training cost %.6g%s", t, steps, r.cost(),
-                test == null ? "" : String.format(", test cost %.6g", testCosts[next])));
-            if (!Double.isFinite(r.cost())) {
-              throw new DivergenceException(t, r.cost(), "the cost is not finite", learningRate, lastFiniteStep,
-                  lastFiniteCost);
+            for (int j = 0; j < k; j++) {
+              trainOutputs[j][next] = r[j].outputs();
+              trainCosts[j][next] = r[j].cost();
+              if (s != null) {
+                testOutputs[j][next] = s[j].outputs();
+                testCosts[j][next] = s[j].cost();
+              }
+              LOG.info(String.format("gradient descent step %d of %d%s: training cost %.6g%s", t, steps,
+                  k == 1 ? "" : String.format(" (network %d of %d)", j + 1, k), r[j].cost(),
+                  s == null ? "" : String.format(", test cost %.6g", s[j].cost())));
+              if (!Double.isFinite(r[j].cost())) {
+                throw new DivergenceException(t, r[j].cost(), which(j, k) + "the cost is not finite", learningRate,
+                    lastFiniteStep[j], lastFiniteCost[j]);
+              }
             }
             next++;
           }
@@ -161,38 +197,60 @@ public final class DistributedTrainer {
             break;
           }
           sc.setJobDescription(String.format("spark-ntk: gradient descent — step %d of %d, ∇C over %d rows, "
-              + "P = %d (%s)", t + 1, steps, n, p, loss.configName()));
-          GradientSum sum = train.treeAggregate(new GradientSum(p),
+              + "%sP = %d (%s)", t + 1, steps, n, networks, p[0], loss.configName()));
+          GradientSum[] zero = new GradientSum[k];
+          for (int j = 0; j < k; j++) {
+            zero[j] = new GradientSum(p[j]);
+          }
+          GradientSum[] sums = train.treeAggregate(zero,
               (acc, block) -> {
-                new NetworkGradient(current.value(), loss).accumulate(block.features(), block.labels(), block.rows(),
-                    acc);
+                Mlp[] nets = current.value();
+                for (int j = 0; j < nets.length; j++) {
+                  new NetworkGradient(nets[j], loss).accumulate(block.features(), block.labels(), block.rows(),
+                      acc[j]);
+                }
                 return acc;
               },
-              GradientSum::add);
-          if (sum.rows() != n) {
-            throw new IllegalStateException("the gradient summed " + sum.rows() + " rows, the data has " + n);
+              (a, b) -> {
+                for (int j = 0; j < a.length; j++) {
+                  a[j].add(b[j]);
+                }
+                return a;
+              });
+          Mlp[] updated = new Mlp[k];
+          for (int j = 0; j < k; j++) {
+            GradientSum sum = sums[j];
+            if (sum.rows() != n) {
+              throw new IllegalStateException("the gradient summed " + sum.rows() + " rows, the data has " + n);
+            }
+            double cost = sum.cost() / n;
+            if (!Double.isFinite(cost)) {
+              throw new DivergenceException(t, cost, which(j, k) + "the cost is not finite", learningRate,
+                  lastFiniteStep[j], lastFiniteCost[j]);
+            }
+            if (!allFinite(sum.gradient())) {
+              throw new DivergenceException(t, cost, which(j, k) + "the gradient is not finite", learningRate,
+                  lastFiniteStep[j], lastFiniteCost[j]);
+            }
+            lastFiniteStep[j] = t;
+            lastFiniteCost[j] = cost;
+            updated[j] = NetworkGradient.step(mlps[j], sum, learningRate);
           }
-          double cost = sum.cost() / n;
-          if (!Double.isFinite(cost)) {
-            throw new DivergenceException(t, cost, "the cost is not finite", learningRate, lastFiniteStep,
-                lastFiniteCost);
-          }
-          if (!allFinite(sum.gradient())) {
-            throw new DivergenceException(t, cost, "the gradient is not finite", learningRate, lastFiniteStep,
-                lastFiniteCost);
-          }
-          lastFiniteStep = t;
-          lastFiniteCost = cost;
-          mlp = NetworkGradient.step(mlp, sum, learningRate);
+          mlps = updated;
         } finally {
           current.destroy();
         }
       }
-      if (!allFinite(mlp.parameters())) {
-        throw new DivergenceException(steps, Double.NaN, "the parameters are not finite", learningRate,
-            lastFiniteStep, lastFiniteCost);
+      List<Result> results = new java.util.ArrayList<>(k);
+      for (int j = 0; j < k; j++) {
+        if (!allFinite(mlps[j].parameters())) {
+          throw new DivergenceException(steps, Double.NaN, which(j, k) + "the parameters are not finite",
+              learningRate, lastFiniteStep[j], lastFiniteCost[j]);
+        }
+        results.add(new Result(record, trainOutputs[j], testOutputs == null ? null : testOutputs[j], trainCosts[j],
+            testCosts == null ? null : testCosts[j], mlps[j], learningRate, loss));
       }
-      return new Result(record, trainOutputs, testOutputs, trainCosts, testCosts, mlp, learningRate, loss);
+      return results;
     } finally {
       sc.setJobDescription(previousDescription);
       if (cacheTrain) {
@@ -202,6 +260,11 @@ public final class DistributedTrainer {
         test.unpersist(false);
       }
     }
+  }
+
+  /** "network j of k: " when several networks train together. */
+  private static String which(int j, int k) {
+    return k == 1 ? "" : String.format("network %d of %d: ", j + 1, k);
   }
 
   private static boolean allFinite(double[] values) {
@@ -249,24 +312,35 @@ public final class DistributedTrainer {
   /** f(x) of every row in row order, and C = (1/rows) Σ_i c_i (NaN when the rows have no labels). */
   private record Recorded(double[] outputs, double cost) {}
 
-  /** One block's outputs and Σ_i c_i over it. */
-  private record BlockOutputs(long start, double[] outputs, double costSum) implements Serializable {}
+  /** One block's outputs and Σ_i c_i over it, per network. */
+  private record BlockOutputs(long start, double[][] outputs, double[] costSums) implements Serializable {}
 
-  private static Recorded outputs(JavaRDD<RowBlock> blocks, Broadcast<Mlp> mlp, Loss loss, int rows, int o) {
+  /** Every network's outputs and cost on {@code blocks}, one job for all of them. */
+  private static Recorded[] outputs(JavaRDD<RowBlock> blocks, Broadcast<Mlp[]> mlps, Loss loss, int rows, int o) {
     List<BlockOutputs> perBlock = blocks.map(b -> {
-      double[] f = mlp.value().outputs(b.features(), b.rows());
-      double cost = b.labels().length == 0 ? Double.NaN : loss.costSum(f, b.labels(), o);
+      Mlp[] nets = mlps.value();
+      double[][] f = new double[nets.length][];
+      double[] cost = new double[nets.length];
+      for (int j = 0; j < nets.length; j++) {
+        f[j] = nets[j].outputs(b.features(), b.rows());
+        cost[j] = b.labels().length == 0 ? Double.NaN : loss.costSum(f[j], b.labels(), o);
+      }
       return new BlockOutputs(b.start(), f, cost);
     }).collect();
     BlockOutputs[] sorted = perBlock.toArray(BlockOutputs[]::new);
     // Row order, so that the cost is summed in the same order whatever the partitioning.
     Arrays.sort(sorted, Comparator.comparingLong(BlockOutputs::start));
-    double[] out = new double[Math.multiplyExact(rows, o)];
-    double cost = 0;
-    for (BlockOutputs b : sorted) {
-      System.arraycopy(b.outputs(), 0, out, Math.toIntExact(b.start() * o), b.outputs().length);
-      cost += b.costSum();
+    int k = mlps.value().length;
+    Recorded[] recorded = new Recorded[k];
+    for (int j = 0; j < k; j++) {
+      double[] out = new double[Math.multiplyExact(rows, o)];
+      double cost = 0;
+      for (BlockOutputs b : sorted) {
+        System.arraycopy(b.outputs()[j], 0, out, Math.toIntExact(b.start() * o), b.outputs()[j].length);
+        cost += b.costSums()[j];
+      }
+      recorded[j] = new Recorded(out, rows == 0 ? Double.NaN : cost / rows);
     }
-    return new Recorded(out, rows == 0 ? Double.NaN : cost / rows);
+    return recorded;
   }
 }

@@ -43,9 +43,17 @@ import org.sparkntk.model.Parameterization;
  * Gauss–Hermite error grows with the variance (tanh, 64 points: E[tanh'²] off by 2e-7 at variance 1
  * and 4e-3 at variance 4). The larger variance is factored first so the Gram is exactly symmetric.
  *
- * <p>Degenerate inputs: correlations are clipped to [−1, 1] before arccos/arcsin; a zero variance
- * (a zero row with σ_b = 0) gives the value the empirical network computes (e.g. for relu
- * Σ̂ = Σ̇ = 0, as relu'(0) = 0). No NaN arises on finite inputs.
+ * <p>Degenerate inputs: k12 is clamped to |k12| ≤ √(k11 k22), and the closed forms use the gap
+ * k11 k22 − k12² computed exactly to rounding and atan2 angles, never arccos ρ (see
+ * {@link #expectations}); a zero variance (a zero row with σ_b = 0) gives the value the empirical
+ * network computes (e.g. for relu Σ̂ = Σ̇ = 0, as relu'(0) = 0). No NaN arises on finite inputs.
+ *
+ * <p>Diagonal: in a block of a row block with itself the layer-0 diagonal is taken from the row
+ * norms of {@link #prepare} (not the GEMM's, which rounds differently), so k12 = k11 = k22 there and
+ * the diagonal equals the diagonal recursion bit for bit. Equal rows that meet in different blocks
+ * (or in a cross kernel) get their k12 from the GEMM: its rounding (~1e-16 relative) is a genuine
+ * input error of a function whose angle is ill-conditioned at ρ = 1 (θ ≈ √(2ε)), so such pairs are
+ * exact for the k12 they are given, not for the pair of rows.
  *
  * <p>float64 throughout.
  */

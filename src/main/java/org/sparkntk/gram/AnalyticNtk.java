@@ -281,7 +281,9 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
         // non-negative terms; arcsin(2k12/√((1+2k11)(1+2k22))) = atan2(2k12, √det)
         double det = 1.0 + 2.0 * (v1 + v2) + 4.0 * gap(v1, v2, r);
         double root = Math.sqrt(det);
-        out[0] = (2.0 / Math.PI) * Math.atan2(2.0 * r, root);
+        double arg = 2.0 * r / Math.sqrt((1.0 + 2.0 * v1) * (1.0 + 2.0 * v2));
+        // arcsin where it is well conditioned (|arg| ≤ ½) and cheaper than atan2 (both StrictMath)
+        out[0] = (2.0 / Math.PI) * (Math.abs(arg) <= 0.5 ? Math.asin(arg) : Math.atan2(2.0 * r, root));
         out[1] = (4.0 / Math.PI) / root;
       }
       case GELU -> gelu(v1, v2, r, gap(v1, v2, r), out);
@@ -364,7 +366,8 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
    *   <li>θ ≥ 3π/4 (−k12 ≥ s): φ = π − θ = atan2(s, −k12), Σ̇ = α + (1 − α)² φ/(2π), and
    *       Σ̂ = (1 − α)²/(2π) · s·(1 − φ cot φ) + α k12, because s + φ k12 = s(1 − φ cot φ) ≈ sφ²/3
    *       would otherwise be a difference of two nearly equal terms (relu's Σ̂ → 0 as ρ → −1);</li>
-   *   <li>otherwise ψ = π/2 − θ = atan2(k12, s), Σ̇ = (1 + α)²/4 + (1 − α)² ψ/(2π).</li>
+   *   <li>otherwise ψ = π/2 − θ = arcsin ρ (|ρ| &lt; 1/√2, well conditioned),
+   *       Σ̇ = (1 + α)²/4 + (1 − α)² ψ/(2π).</li>
    * </ul>
    * At ρ = 1 exactly (the diagonal): θ = 0, Σ̇ = (1 + α²)/2 and Σ̂ = (1 + α²)/2 · k12 exactly to
    * rounding; at ρ = −1: Σ̇ = α, Σ̂ = α k12.
@@ -396,7 +399,8 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
       out[0] = kink * (s * g) + alpha * r;
       out[1] = alpha + kink * phi;
     } else {
-      double psi = Math.atan2(r, s);
+      // |ρ| < 1/√2: arcsin is well conditioned here, and cheaper than atan2 (both are StrictMath)
+      double psi = Math.asin(r / norm);
       double slope = 0.25 * (1.0 + alpha) * (1.0 + alpha) + kink * psi;
       out[0] = kink * s + slope * r;
       out[1] = slope;
@@ -426,7 +430,8 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
     if (q >= 0.0 || z > 1.0) {
       // no cancellation for q ≥ 0; for q < 0 with |q| < Δ the term q/4 dominates the two small
       // positive ones
-      double beta = Math.atan2(q, delta);
+      double arg = q / Math.sqrt(p1);
+      double beta = Math.abs(arg) <= 0.5 ? Math.asin(arg) : Math.atan2(q, delta);
       out[0] = 0.25 * q + (q * q + p * delta2) / (2.0 * Math.PI * p1 * delta) + q * beta / (2.0 * Math.PI);
       out[1] = 0.25 + beta / (2.0 * Math.PI) + q / (2.0 * Math.PI * delta) * inner;
       return;

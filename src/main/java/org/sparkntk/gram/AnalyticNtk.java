@@ -43,9 +43,17 @@ import org.sparkntk.model.Parameterization;
  * Gauss–Hermite error grows with the variance (tanh, 64 points: E[tanh'²] off by 2e-7 at variance 1
  * and 4e-3 at variance 4). The larger variance is factored first so the Gram is exactly symmetric.
  *
- * <p>Degenerate inputs: correlations are clipped to [−1, 1] before arccos/arcsin; a zero variance
- * (a zero row with σ_b = 0) gives the value the empirical network computes (e.g. for relu
- * Σ̂ = Σ̇ = 0, as relu'(0) = 0). No NaN arises on finite inputs.
+ * <p>Degenerate inputs: k12 is clamped to |k12| ≤ √(k11 k22), and the closed forms use the gap
+ * k11 k22 − k12² computed exactly to rounding and atan2 angles, never arccos ρ (see
+ * {@link #expectations}); a zero variance (a zero row with σ_b = 0) gives the value the empirical
+ * network computes (e.g. for relu Σ̂ = Σ̇ = 0, as relu'(0) = 0). No NaN arises on finite inputs.
+ *
+ * <p>Diagonal: in a block of a row block with itself the layer-0 diagonal is taken from the row
+ * norms of {@link #prepare} (not the GEMM's, which rounds differently), so k12 = k11 = k22 there and
+ * the diagonal equals the diagonal recursion bit for bit. Equal rows that meet in different blocks
+ * (or in a cross kernel) get their k12 from the GEMM: its rounding (~1e-16 relative) is a genuine
+ * input error of a function whose angle is ill-conditioned at ρ = 1 (θ ≈ √(2ε)), so such pairs are
+ * exact for the k12 they are given, not for the pair of rows.
  *
  * <p>float64 throughout.
  */
@@ -190,6 +198,14 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
         sigma[e] = sw2 * inputLimit.limitInputKernel(d2[e]) + sb2;
       }
     }
+    if (symmetric(left, right)) {
+      // The GEMM's diagonal rounds differently from the row norms of prepare(); take the latter so
+      // that k12 = k11 = k22 exactly on the diagonal and every layer's angle there is exactly 0.
+      double[] d0 = left.diagonal()[0];
+      for (int i = 0; i < m; i++) {
+        sigma[i * n + i] = d0[i];
+      }
+    }
     Parameterization p = arch.parameterization();
     boolean standard = p == Parameterization.STANDARD;
     double cb2 = p.biasGradientScale(arch.sigmaB()) * p.biasGradientScale(arch.sigmaB());
@@ -226,6 +242,14 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
     return ntk ? theta : sigma;
   }
 
+  /**
+   * Whether the block pairs a row block with itself (I = J): the same object, or the same rows (a
+   * deserialised copy). Its diagonal pairs each row with itself.
+   */
+  static boolean symmetric(Prepared left, Prepared right) {
+    return left == right || (left.rows() == right.rows() && java.util.Arrays.equals(left.x(), right.x()));
+  }
+
   @Override
   public double[] block(Prepared left, Prepared right) {
     return outputs.expand(scalarBlock(left, right), left.rows(), right.rows(), arch.outputs());
@@ -234,6 +258,11 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
   /**
    * out[0] = Σ̂ = E[φ(u)φ(v)], and if {@code derivative} out[1] = Σ̇ = E[φ'(u)φ'(v)], for
    * (u, v) ~ N(0, [[k11, k12], [k12, k22]]).
+   *
+   * <p>The closed forms use k12 clamped to |k12| ≤ √(k11 k22) and the gap k11 k22 − k12² computed
+   * to full relative precision ({@link #gap}), never ρ = k12/√(k11 k22) and arccos ρ: angles come
+   * from atan2 of the gap's square root and k12, so where k12² = k11 k22 (the diagonal) the gap is
+   * exactly 0 and the angle exactly 0 or π, and near ρ = ±1 nothing cancels.
    */
   void expectations(double k11, double k12, double k22, boolean derivative, double[] out) {
     double v1 = k11 > 0 ? k11 : 0.0;
@@ -246,16 +275,18 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
         out[0] = r;
         out[1] = 1.0;
       }
-      case RELU, LEAKY_RELU, ABS -> abRelu(act, v1, v2, norm, k12, out);
+      case RELU, LEAKY_RELU, ABS -> abRelu(act, v1, v2, norm, r, gap(v1, v2, r), out);
       case ERF -> {
-        double d1 = 1.0 + 2.0 * v1;
-        double d2 = 1.0 + 2.0 * v2;
-        double arg = Math.max(-1.0, Math.min(1.0, 2.0 * r / Math.sqrt(d1 * d2)));
-        out[0] = (2.0 / Math.PI) * Math.asin(arg);
-        // (1+2k11)(1+2k22) − 4k12² ≥ 1 + 2k11 + 2k22 ≥ 1 once |k12| ≤ √(k11 k22)
-        out[1] = (4.0 / Math.PI) / Math.sqrt(Math.max(1.0, d1 * d2 - 4.0 * r * r));
+        // (1+2k11)(1+2k22) − 4k12² = 1 + 2(k11 + k22) + 4(k11 k22 − k12²) ≥ 1, a sum of
+        // non-negative terms; arcsin(2k12/√((1+2k11)(1+2k22))) = atan2(2k12, √det)
+        double det = 1.0 + 2.0 * (v1 + v2) + 4.0 * gap(v1, v2, r);
+        double root = Math.sqrt(det);
+        double arg = 2.0 * r / Math.sqrt((1.0 + 2.0 * v1) * (1.0 + 2.0 * v2));
+        // arcsin where it is well conditioned (|arg| ≤ ½) and cheaper than atan2 (both StrictMath)
+        out[0] = (2.0 / Math.PI) * (Math.abs(arg) <= 0.5 ? Math.asin(arg) : Math.atan2(2.0 * r, root));
+        out[1] = (4.0 / Math.PI) / root;
       }
-      case GELU -> gelu(v1, v2, r, out);
+      case GELU -> gelu(v1, v2, r, gap(v1, v2, r), out);
       case SIN -> sin(v1, v2, r, out);
       // The rules are not symmetric under u ↔ v; put the larger variance first so that K(x, x')
       // and K(x', x) take exactly the same path and the Gram stays symmetric.
@@ -270,19 +301,82 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
   }
 
   /**
+   * k11 k22 − k12² (clamped to ≥ 0) to a few ulps of itself even when it is much smaller than
+   * k11 k22: both products are split exactly into value + rounding error with fma, and the two
+   * leading values, within a factor of 2 of each other when the gap is small, subtract exactly
+   * (Sterbenz). Exactly 0 when k12² = k11 k22 holds in floating point (k12 = k11 = k22 on the
+   * diagonal). Symmetric in k11, k22.
+   */
+  static double gap(double k11, double k22, double k12) {
+    double p = k11 * k22;
+    double pe = Math.fma(k11, k22, -p);
+    double q = k12 * k12;
+    double qe = Math.fma(k12, k12, -q);
+    double d = (p - q) + (pe - qe);
+    return d > 0.0 ? d : 0.0;
+  }
+
+  /**
+   * Coefficients c_n = 2^{2n}|B_{2n}|/(2n)! of 1 − φ cot φ = Σ_{n≥1} c_n φ^{2n} (B = Bernoulli
+   * numbers); 17 terms reach 1e-19 relative for φ ≤ π/4.
+   */
+  private static final double[] ONE_MINUS_PHI_COT = {
+      0.3333333333333333, 0.022222222222222223, 0.0021164021164021165, 0.00021164021164021165,
+      2.1377799155576935e-05, 2.1644042808063972e-06, 2.1925947851873778e-07, 2.2214608789979678e-08,
+      2.2507846516808994e-09, 2.2805151204592183e-10, 2.3106432599002624e-11, 2.3411706819824882e-12,
+      2.3721017400233653e-13, 2.4034415333307705e-14, 2.4351954029183367e-15, 2.4673688045172075e-16,
+      2.499967277122081e-17};
+
+  /**
+   * 1 − atan(t)/t = Σ_{n≥1} (−1)^{n+1} t^{2n}/(2n + 1) as a function of z = t² ≤ 1/16 (alternating,
+   * each term at most z·(2n+1)/(2n+3) of the last: 15 terms reach 1e-19 relative). Taking z from the
+   * exact gap rather than an angle avoids doubling the angle's rounding error in the φ² factor.
+   */
+  static double oneMinusAtanRatio(double z) {
+    double acc = 0.0;
+    for (int n = 15; n >= 1; n--) {
+      acc = 1.0 / (2 * n + 1) - z * acc;
+    }
+    return acc * z;
+  }
+
+  /** 1 − φ cot φ for 0 ≤ φ ≤ π/4, by its series (no cancellation: every term is positive). */
+  static double oneMinusPhiCot(double phi) {
+    double z = phi * phi;
+    double acc = 0.0;
+    for (int i = ONE_MINUS_PHI_COT.length - 1; i >= 0; i--) {
+      acc = acc * z + ONE_MINUS_PHI_COT[i];
+    }
+    return acc * z;
+  }
+
+  /**
    * φ = α·min(x, 0) + max(x, 0) (relu α = 0, abs α = −1, leaky relu), neural-tangents' ABRelu with
-   * a = α, b = 1. With θ = arccos(ρ), ρ = k12/√(k11 k22), splitting φ(u) = relu(u) − α·relu(−u) and
-   * using the arc-cosine kernel E[relu(u) relu(v)] = √(k11 k22)(sin θ + (π − θ)ρ)/(2π) (Cho &amp;
-   * Saul 2009) for the pairs (±u, ±v):
+   * a = α, b = 1. With θ the angle between the inputs (cos θ = ρ = k12/√(k11 k22)), splitting
+   * φ(u) = relu(u) − α·relu(−u) and using the arc-cosine kernel
+   * E[relu(u) relu(v)] = √(k11 k22)(sin θ + (π − θ)ρ)/(2π) (Cho &amp; Saul 2009) for the pairs (±u, ±v):
    * <pre>
-   *   Σ̂ = (1 − α)²/(2π) · √(k11 k22 − k12²) + [(1 + α²)/2 − (1 − α)² θ/(2π)] · k12
+   *   Σ̂ = (1 − α)²/(2π) · √(k11 k22 − k12²) + Σ̇ · k12
    *   Σ̇ = (1 + α²)/2 − (1 − α)² θ/(2π)          (P(u, v same sign) = 1 − θ/π)
    * </pre>
+   * With s = √(k11 k22 − k12²) (exact gap), each range of θ uses the angle that is small there,
+   * so the constant and the angle term never cancel:
+   * <ul>
+   *   <li>θ ≤ π/4 (k12 ≥ s): θ = atan2(s, k12), Σ̇ = (1 + α²)/2 − (1 − α)² θ/(2π);</li>
+   *   <li>θ ≥ 3π/4 (−k12 ≥ s): φ = π − θ = atan2(s, −k12), Σ̇ = α + (1 − α)² φ/(2π), and
+   *       Σ̂ = (1 − α)²/(2π) · s·(1 − φ cot φ) + α k12, because s + φ k12 = s(1 − φ cot φ) ≈ sφ²/3
+   *       would otherwise be a difference of two nearly equal terms (relu's Σ̂ → 0 as ρ → −1);</li>
+   *   <li>otherwise ψ = π/2 − θ = arcsin ρ (|ρ| &lt; 1/√2, well conditioned),
+   *       Σ̇ = (1 + α)²/4 + (1 − α)² ψ/(2π).</li>
+   * </ul>
+   * At ρ = 1 exactly (the diagonal): θ = 0, Σ̇ = (1 + α²)/2 and Σ̂ = (1 + α²)/2 · k12 exactly to
+   * rounding; at ρ = −1: Σ̇ = α, Σ̂ = α k12.
    * A zero variance (u ≡ 0) gives Σ̂ = 0 and Σ̇ = φ'(0)·E[φ'(v)], with the empirical network's
    * convention for φ'(0) (relu'(0) = abs'(0) = 0, leaky'(0) = α) and E[φ'(v)] = (1 + α)/2, or φ'(0)
    * again if v ≡ 0 too.
    */
-  private static void abRelu(Activation act, double v1, double v2, double norm, double k12, double[] out) {
+  private static void abRelu(Activation act, double v1, double v2, double norm, double r, double gap,
+                             double[] out) {
     double alpha = act.negativeSlope();
     if (norm == 0.0) {
       double d0 = act.derivative(0.0);
@@ -290,13 +384,27 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
       out[1] = d0 * (v1 == 0.0 && v2 == 0.0 ? d0 : 0.5 * (1.0 + alpha));
       return;
     }
-    double rho = Math.max(-1.0, Math.min(1.0, k12 / norm));
-    double theta = Math.acos(rho);
+    double s = Math.sqrt(gap);
     double kink = (1.0 - alpha) * (1.0 - alpha) / (2.0 * Math.PI);
-    double slope = 0.5 * (1.0 + alpha * alpha) - kink * theta;
-    // √(k11 k22 − k12²) = √(k11 k22)·sin θ, exact also at ρ = ±1
-    out[0] = kink * norm * Math.sin(theta) + slope * norm * rho;
-    out[1] = slope;
+    if (r >= s) {
+      double theta = Math.atan2(s, r);
+      double slope = 0.5 * (1.0 + alpha * alpha) - kink * theta;
+      out[0] = kink * s + slope * r;
+      out[1] = slope;
+    } else if (-r >= s) {
+      double phi = Math.atan2(s, -r);
+      // s(1 − φ cot φ) with tan φ = s/|k12|: for tan²φ = gap/k12² ≤ 1/16 by the series in tan²φ
+      double z = gap / (r * r);
+      double g = z <= 0.0625 ? oneMinusAtanRatio(z) : oneMinusPhiCot(phi);
+      out[0] = kink * (s * g) + alpha * r;
+      out[1] = alpha + kink * phi;
+    } else {
+      // |ρ| < 1/√2: arcsin is well conditioned here, and cheaper than atan2 (both are StrictMath)
+      double psi = Math.asin(r / norm);
+      double slope = 0.25 * (1.0 + alpha) * (1.0 + alpha) + kink * psi;
+      out[0] = kink * s + slope * r;
+      out[1] = slope;
+    }
   }
 
   /**
@@ -307,16 +415,36 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
    *   Σ̂ = q/4 + (q² + P Δ²)/(2π P₁ Δ) + q β/(2π)
    *   Σ̇ = 1/4 + β/(2π) + q/(2π Δ) · (1 + 1/Δ² + (1 − P)/P₁)
    * </pre>
-   * (checked against 2-D Gauss–Hermite quadrature to 1e-15 in AnalyticNtkTest).
+   * (checked against 2-D Gauss–Hermite quadrature to 1e-15 in AnalyticNtkTest). Δ² is computed as
+   * 1 + k11 + k22 + (k11 k22 − q²) from the exact gap, and β = atan2(q, Δ).
    */
-  private static void gelu(double v1, double v2, double q, double[] out) {
+  private static void gelu(double v1, double v2, double q, double gap, double[] out) {
     double p = v1 * v2;
     double p1 = (1.0 + v1) * (1.0 + v2);
-    double delta2 = p1 - q * q;
+    double sum = 1.0 + (v1 + v2); // P₁ − P
+    double delta2 = sum + gap;
     double delta = Math.sqrt(delta2);
-    double beta = Math.asin(Math.max(-1.0, Math.min(1.0, q / Math.sqrt(p1))));
-    out[0] = 0.25 * q + (q * q + p * delta2) / (2.0 * Math.PI * p1 * delta) + q * beta / (2.0 * Math.PI);
-    out[1] = 0.25 + beta / (2.0 * Math.PI) + q / (2.0 * Math.PI * delta) * (1.0 + 1.0 / delta2 + (1.0 - p) / p1);
+    // 1 + 1/Δ² + (1 − P)/P₁ = (2 + k11 + k22)/P₁ + 1/Δ², a sum of positive terms
+    double inner = (1.0 + sum) / p1 + 1.0 / delta2;
+    double z = delta2 / (q * q); // w² = Δ²/q² (+∞ at q = 0)
+    if (q >= 0.0 || z > 1.0) {
+      // no cancellation for q ≥ 0; for q < 0 with |q| < Δ the term q/4 dominates the two small
+      // positive ones
+      double arg = q / Math.sqrt(p1);
+      double beta = Math.abs(arg) <= 0.5 ? Math.asin(arg) : Math.atan2(q, delta);
+      out[0] = 0.25 * q + (q * q + p * delta2) / (2.0 * Math.PI * p1 * delta) + q * beta / (2.0 * Math.PI);
+      out[1] = 0.25 + beta / (2.0 * Math.PI) + q / (2.0 * Math.PI * delta) * inner;
+      return;
+    }
+    // q < 0, |q| ≥ Δ: π/2 + β = γ = atan2(Δ, −q), so q/4 + qβ/(2π) = qγ/(2π) = −Δ·B/(2π) with w = Δ/|q|,
+    // B = atan(w)/w, and (q² + PΔ²)/(P₁Δ) = Δ·A, A = 1 − (P₁ − P − q²/Δ²)/P₁ = 1 − ((P₁−P)Δ² − q²)/(P₁Δ²):
+    // Σ̂ = Δ((1 − B) − (1 − A))/(2π), where the large terms q/4, qβ/(2π) and Δ·A no longer cancel
+    // (relu-like cancellation for large variances near ρ = −1).
+    double gamma = Math.atan2(delta, -q);
+    double oneMinusB = z <= 0.0625 ? oneMinusAtanRatio(z) : oneMinusPhiCot(gamma);
+    double oneMinusA = (sum * delta2 - q * q) / (p1 * delta2);
+    out[0] = delta * (oneMinusB - oneMinusA) / (2.0 * Math.PI);
+    out[1] = (gamma + q / delta * inner) / (2.0 * Math.PI);
   }
 
   /**
@@ -328,7 +456,9 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
   private static void sin(double v1, double v2, double q, double[] out) {
     double half = 0.5 * (v1 + v2);
     if (half < 700.0) {
-      double e = Math.exp(-half);
+      // e^{−k11/2}·e^{−k22/2}: exp of the rounded sum (k11 + k22)/2 would carry its rounding error
+      // times |k11 + k22|/2 (≈ 250 ulps at k11 + k22 = 1000)
+      double e = Math.exp(-0.5 * v1) * Math.exp(-0.5 * v2);
       out[0] = e * Math.sinh(q);
       out[1] = e * Math.cosh(q);
     } else {

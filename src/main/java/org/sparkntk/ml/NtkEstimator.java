@@ -119,8 +119,10 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
         + "(solver.times; default: 0)", ParamValidators.gtEq(0));
     ridge = new DoubleParam(this, "ridge", "ridge ρ of regression, (Θ + ρI)⁻¹, ≥ 0 (solver.ridge; default: 0)",
         ParamValidators.gtEq(0));
-    f0 = new Param<>(this, "f0", "start of the dynamics: network (the initialised network's outputs) or zero "
-        + "(solver.f0; default: network)", ParamValidators.inArray(new String[] {"network", "zero"}));
+    f0 = new Param<>(this, "f0", "start of the dynamics: network (the initialised network's outputs), zero "
+        + "(f_0 = 0, the mean over initialisations) or auto (network for the empirical kernel, zero for analytic "
+        + "and montecarlo) (solver.f0; default: auto)",
+        ParamValidators.inArray(new String[] {"auto", "network", "zero"}));
     setDefault(featuresCol, "features");
     setDefault(labelCol, "label");
     setDefault(predictionCol, "prediction");
@@ -142,7 +144,7 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
     setDefault(lr, 0.0);
     setDefault(flowTime, 0.0);
     setDefault(ridge, 0.0);
-    setDefault(f0, "network");
+    setDefault(f0, "auto");
   }
 
   @SuppressWarnings("unchecked")

@@ -103,8 +103,9 @@ class NtkPipelineTest {
 
   @Test
   void classifierEqualsNtkJobOnOneHotLabels() {
+    // The estimator's defaults before they became mse and regression, kept so that the test's results stay the same.
     NtkClassifier ntk = new NtkClassifier().setLabelCol("cls").setHidden(64).setSteps(200).setSeed(5)
-        .setKernelOutputs("full");
+        .setKernelOutputs("full").setLoss("xent").setSolverType("steps");
     NtkClassificationModel model = ntk.fit(ASSEMBLER.transform(train));
     assertEquals(3, model.numClasses());
     Dataset<Row> out = model.transform(ASSEMBLER.transform(test));
@@ -124,6 +125,43 @@ class NtkPipelineTest {
         best = raw[a] > raw[best] ? a : best;
       }
       assertEquals(best, rows.get(i).getDouble(2));
+    }
+  }
+
+  /**
+   * The default f0 = auto, as the CLI resolves it: the analytic and Monte-Carlo regressors predict
+   * exactly as with f0 = zero, the empirical one as with f0 = network; and f0 = network still adds
+   * the network's outputs to an analytic fit (its predictions differ from f0 = zero's by more than
+   * rounding). transform and NtkJob.run resolve auto alike (1e-10, as above).
+   */
+  @Test
+  void defaultF0IsZeroForInfiniteWidthKernelsAndTheNetworkForTheEmpiricalOne() {
+    Dataset<Row> trainDf = ASSEMBLER.transform(train);
+    Dataset<Row> testDf = ASSEMBLER.transform(test);
+    for (String type : List.of("empirical", "analytic", "montecarlo")) {
+      java.util.function.Function<String, double[]> predict = f0 -> {
+        NtkRegressor r = new NtkRegressor().setLabelCol("y").setHidden(16).setKernelType(type).setKernelSamples(2)
+            .setSolverType("regression").setRidge(1e-4).setSeed(3);
+        if (f0 != null) {
+          r.setF0(f0);
+        }
+        NtkRegressionModel model = r.fit(trainDf);
+        double[] scores = column(model.transform(testDf), "prediction");
+        if (f0 == null) {
+          assertClose(jobPredictions(r.settings("y"), train.select("x1", "x2", "y"), test.select("x1", "x2")), scores,
+              1e-10, type + " with the default f0 through NtkJob.run");
+        }
+        return scores;
+      };
+      double[] byDefault = predict.apply(null);
+      double[] network = predict.apply("network");
+      double[] zero = predict.apply("zero");
+      assertClose(type.equals("empirical") ? network : zero, byDefault, 1e-12, type + ": default f0");
+      double gap = 0;
+      for (int i = 0; i < zero.length; i++) {
+        gap = Math.max(gap, Math.abs(network[i] - zero[i]));
+      }
+      assertTrue(gap > 1e-3, type + ": f0 = network and zero predict alike (max gap " + gap + ")");
     }
   }
 
@@ -167,7 +205,7 @@ class NtkPipelineTest {
   @Test
   void smallChunksAndBlocksGiveTheSameScores() {
     NtkClassificationModel model = new NtkClassifier().setLabelCol("cls").setHidden(32).setSteps(50).setSeed(9)
-        .setKernelOutputs("full").fit(ASSEMBLER.transform(train));
+        .setKernelOutputs("full").setLoss("xent").setSolverType("steps").fit(ASSEMBLER.transform(train));
     DualModel dual = model.dual();
     Dataset<Row> base = withIds(test);
     double[] expected = model.scores(base);

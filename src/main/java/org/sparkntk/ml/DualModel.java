@@ -24,7 +24,8 @@ import org.sparkntk.spark.TaskMemory;
 
 /**
  * A fitted kernel machine in dual form: f(x*) = f_0(x*) + Θ(x*, X) α, with the network f_0 (or
- * f_0 = 0 when solver.f0 resolves to zero, {@code NtkJob.startsFromZero}), the training features X and the solver's dual coefficients α
+ * f_0 = 0 when solver.f0 resolves to zero, {@code NtkJob.startsFromZero}), the training features X
+ * and the solver's dual coefficients α
  * ({@code FitResult.coefficients}). Every solver's prediction has this form: regression
  * α = (Θ + ρI)⁻¹(Y − f_0(X)); flow α = V Λ⁻¹(I − e^{−τΛ/N}) Vᵀ (Y − f_0(X)); steps
  * α_{t+1} = α_t − (η/N) d_t.

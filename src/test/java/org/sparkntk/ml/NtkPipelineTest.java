@@ -88,7 +88,8 @@ class NtkPipelineTest {
   @Test
   void regressorInAPipelineEqualsNtkJobForEverySolver() {
     for (String solver : List.of("regression", "flow", "steps")) {
-      NtkRegressor ntk = new NtkRegressor().setLabelCol("y").setHidden(64, 64).setSolverType(solver)
+      NtkRegressor ntk = new NtkRegressor().setLabelCol("y").setKernelType("empirical").setHidden(64, 64)
+          .setSolverType(solver)
           .setRidge(1e-6).setSteps(300).setSeed(3);
       PipelineModel model = new Pipeline().setStages(new PipelineStage[] {ASSEMBLER, ntk}).fit(train);
       Dataset<Row> out = model.transform(test);
@@ -103,9 +104,9 @@ class NtkPipelineTest {
 
   @Test
   void classifierEqualsNtkJobOnOneHotLabels() {
-    // The estimator's defaults before they became mse and regression, kept so that the test's results stay the same.
+    // The estimator's defaults before they became analytic, mse and regression, kept so that the results stay the same.
     NtkClassifier ntk = new NtkClassifier().setLabelCol("cls").setHidden(64).setSteps(200).setSeed(5)
-        .setKernelOutputs("full").setLoss("xent").setSolverType("steps");
+        .setKernelOutputs("full").setKernelType("empirical").setLoss("xent").setSolverType("steps");
     NtkClassificationModel model = ntk.fit(ASSEMBLER.transform(train));
     assertEquals(3, model.numClasses());
     Dataset<Row> out = model.transform(ASSEMBLER.transform(test));
@@ -179,8 +180,8 @@ class NtkPipelineTest {
 
   @Test
   void everyRowKeepsItsOwnPredictionWhateverTheOrder() {
-    NtkRegressionModel model = new NtkRegressor().setLabelCol("y").setHidden(32).setSolverType("regression")
-        .setRidge(1e-4).setSeed(7).fit(ASSEMBLER.transform(train));
+    NtkRegressionModel model = new NtkRegressor().setLabelCol("y").setKernelType("empirical").setHidden(32)
+        .setSolverType("regression").setRidge(1e-4).setSeed(7).fit(ASSEMBLER.transform(train));
     Dataset<Row> base = withIds(test);
     double[] expected = model.scores(base); // in the original order: row i has id i
     assertEquals(40, expected.length);
@@ -205,7 +206,8 @@ class NtkPipelineTest {
   @Test
   void smallChunksAndBlocksGiveTheSameScores() {
     NtkClassificationModel model = new NtkClassifier().setLabelCol("cls").setHidden(32).setSteps(50).setSeed(9)
-        .setKernelOutputs("full").setLoss("xent").setSolverType("steps").fit(ASSEMBLER.transform(train));
+        .setKernelOutputs("full").setKernelType("empirical").setLoss("xent").setSolverType("steps")
+        .fit(ASSEMBLER.transform(train));
     DualModel dual = model.dual();
     Dataset<Row> base = withIds(test);
     double[] expected = model.scores(base);
@@ -237,8 +239,9 @@ class NtkPipelineTest {
 
   @Test
   void saveAndLoadGiveIdenticalPredictions() throws java.io.IOException {
-    NtkRegressor ntk = new NtkRegressor().setLabelCol("y").setHidden(32).setSolverType("regression").setRidge(1e-4)
-        .setInputMapping("gaussian").setInputScale(1.0).setInputFeatures(16).setPredictionCol("yhat");
+    NtkRegressor ntk = new NtkRegressor().setLabelCol("y").setKernelType("empirical").setHidden(32)
+        .setSolverType("regression").setRidge(1e-4).setInputMapping("gaussian").setInputScale(1.0).setInputFeatures(16)
+        .setPredictionCol("yhat");
     PipelineModel model = new Pipeline().setStages(new PipelineStage[] {ASSEMBLER, ntk}).fit(train);
     double[] before = column(model.transform(test), "yhat");
 
@@ -269,7 +272,8 @@ class NtkPipelineTest {
 
   @Test
   void classificationModelSavesAndLoads() throws java.io.IOException {
-    NtkClassificationModel model = new NtkClassifier().setLabelCol("cls").setHidden(16).setLoss("mse")
+    NtkClassificationModel model = new NtkClassifier().setLabelCol("cls").setKernelType("empirical").setHidden(16)
+        .setLoss("mse")
         .setSolverType("regression").setRidge(1e-3).fit(ASSEMBLER.transform(train));
     String path = dir.resolve("classifier").toString();
     model.write().save(path);

@@ -111,7 +111,7 @@ public final class NtkJob {
     boolean zeroF0 = startsFromZero(config);
     if (!mapping.isFinite() && !zeroF0) {
       throw new ConfigException("input.features = inf has no finite network to give the outputs f_0; set "
-          + "solver.f0 = zero (the mean over initialisations)");
+          + "solver.f0 = zero (the mean over initialisations) or auto, not network");
     }
     int n = Math.toIntExact(train.count());
     int m = test == null ? 0 : Math.toIntExact(test.count());

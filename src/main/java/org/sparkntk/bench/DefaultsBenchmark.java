@@ -173,7 +173,7 @@ public final class DefaultsBenchmark {
   }
 
   /**
-   * The README's notebook cell as a new user runs it: the default analytic NtkClassifier on the first
+   * The README's notebook cell as a new user runs it: the default NtkClassifier on the first
    * 3000 training images, scored on the 10,000 test images through the Spark ML pipeline.
    */
   static void readmeCell(SparkSession spark) throws java.io.IOException {
@@ -184,13 +184,14 @@ public final class DefaultsBenchmark {
         DIR.resolve("t10k-labels-idx1-ubyte.gz"), TEST, 1);
     org.apache.spark.ml.feature.VectorAssembler assembler = new org.apache.spark.ml.feature.VectorAssembler()
         .setInputCols(IdxFiles.pixelColumns(train)).setOutputCol("features");
-    org.sparkntk.ml.NtkClassifier ntk = new org.sparkntk.ml.NtkClassifier().setKernelType("analytic");
+    org.sparkntk.ml.NtkClassifier ntk = new org.sparkntk.ml.NtkClassifier();
     org.apache.spark.ml.PipelineModel model = new org.apache.spark.ml.Pipeline()
         .setStages(new org.apache.spark.ml.PipelineStage[] {assembler, ntk}).fit(train);
     double accuracy = new org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator()
         .setMetricName("accuracy").evaluate(model.transform(test));
-    System.out.printf(Locale.ROOT, "README cell: new NtkClassifier().setKernelType(\"analytic\"), 3000 training "
-        + "images, %d test images: accuracy %.4f (%.0f s)%n", TEST, accuracy, (System.nanoTime() - start) / 1e9);
+    System.out.printf(Locale.ROOT, "README cell: new NtkClassifier() (%s kernel), 3000 training "
+        + "images, %d test images: accuracy %.4f (%.0f s)%n", ntk.getKernelType(), TEST, accuracy,
+        (System.nanoTime() - start) / 1e9);
   }
 
   static String labelColumns() {

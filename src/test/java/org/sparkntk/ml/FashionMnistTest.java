@@ -111,9 +111,10 @@ class FashionMnistTest {
    * 2000 test images. The floor is the nearest-class-mean classifier on the same pixels, computed
    * here (0.668 on this subset). The margin, 0.12, puts the bar near 0.79, where a linear
    * least-squares classifier on the same pixels stands (0.74 to 0.80 over its ridge from 0.01 to 10
-   * on this subset): the default must do better than a tuned linear model. The defaults reach 0.850
-   * here, 0.062 above the bar, nearly 8 standard errors of an accuracy on 2000 test images
-   * (√(0.85 · 0.15/2000) ≈ 0.008), so the margin fails a real loss of accuracy, not a different draw.
+   * on this subset, scripts/fashion_mnist_baselines.py): the default must do better than a tuned
+   * linear model. The defaults reach 0.850 here, 0.062 above the bar, nearly 8 standard errors of an
+   * accuracy on 2000 test images (√(0.85 · 0.15/2000) ≈ 0.008), so the margin fails a real loss of
+   * accuracy, not a different draw.
    */
   @Test
   void defaultClassifierBeatsNearestClassMean() throws IOException {

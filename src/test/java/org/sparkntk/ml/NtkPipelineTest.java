@@ -157,7 +157,8 @@ class NtkPipelineTest {
       double[] byDefault = predict.apply(null);
       double[] network = predict.apply("network");
       double[] zero = predict.apply("zero");
-      assertClose(type.equals("empirical") ? network : zero, byDefault, 1e-12, type + ": default f0");
+      // Separate fits of the same settings agree to rounding (1e-10, as above), far below the gap between the two f0.
+      assertClose(type.equals("empirical") ? network : zero, byDefault, 1e-10, type + ": default f0");
       double gap = 0;
       for (int i = 0; i < zero.length; i++) {
         gap = Math.max(gap, Math.abs(network[i] - zero[i]));

@@ -126,10 +126,10 @@ public final class NtkJob {
     Model model = model(config, mapping.isFinite() ? mapping.outputs() : mapping.inputs(), labels.size());
     BlockKernel<?> kernel = kernel(config, model, mapping);
     SizeGuard.perRow(kernel, TaskMemory.budgetBytes(sc));
-    boolean zeroF0 = config.get(ConfigKeys.SOLVER_F0).equals("zero");
+    boolean zeroF0 = startsFromZero(config);
     if (!mapping.isFinite() && !zeroF0) {
       throw new ConfigException("input.features = inf has no finite network to give the outputs f_0; set "
-          + "solver.f0 = zero (the mean over initialisations)");
+          + "solver.f0 = zero (the mean over initialisations) or auto, not network");
     }
     int n = Math.toIntExact(train.count());
     int m = test == null ? 0 : Math.toIntExact(test.count());
@@ -220,6 +220,7 @@ public final class NtkJob {
     ObjectNode metrics = JobOutputs.metrics(config, spark, model, kernel, trainPlan, n, m, fit, timer);
     metrics.put("inputMapping", mapping.describe());
     putBackend(metrics, backend, null);
+    metrics.put("f0", zeroF0 ? "zero" : "network");
     if (spectrum != null) {
       JobOutputs.addSpectrum(metrics, spectrum, eigenvectors);
     }
@@ -272,6 +273,7 @@ public final class NtkJob {
     logFit(fit);
     ObjectNode metrics = JobOutputs.metrics(config, spark, model, kernel, trainPlan, n, m, fit, timer);
     metrics.put("inputMapping", mapping.describe());
+    metrics.put("f0", startsFromZero(config) ? "zero" : "network");
     putBackend(metrics, backend, outcome.diagnostics());
     if (outcome.spectrum() != null) {
       JobOutputs.addSpectrum(metrics, outcome.spectrum());
@@ -322,6 +324,28 @@ public final class NtkJob {
       ObjectNode solver = (ObjectNode) metrics.get("solver");
       diagnostics.forEach((key, value) -> solver.set(key, JobOutputs.json(value)));
     }
+  }
+
+  /**
+   * Whether the dynamics start from f_0 = 0 (solver.f0 = zero) rather than the outputs of the model
+   * initialised by model.seed (network). solver.f0 = auto keeps the model's own f_0 where the kernel
+   * is that model's (kernel.type = empirical, and randomfeatures with finite P: the linearised model
+   * of one initialisation), and takes f_0 = 0 where the kernel belongs to no single initialisation
+   * (analytic, montecarlo, the randomfeatures P → ∞ limit): adding one random network's outputs to
+   * the mean predictor over initialisations makes it one noisy draw of the infinite-width GP
+   * posterior instead of its mean (neural-tangents' predict.gradient_descent_mse_ensemble returns the
+   * mean, f_0 = 0).
+   */
+  public static boolean startsFromZero(JobConfig config) {
+    return switch (config.get(ConfigKeys.SOLVER_F0)) {
+      case "zero" -> true;
+      case "network" -> false;
+      default -> switch (config.get(ConfigKeys.KERNEL_TYPE)) {
+        case "empirical" -> false;
+        case "randomfeatures" -> config.get(ConfigKeys.KERNEL_FEATURES) == null;
+        default -> true;
+      };
+    };
   }
 
   /**

@@ -88,7 +88,7 @@ public final class ConfigKeys {
   public static final ConfigKey<Integer> INPUT_FEATURES = add("input.features", "256", false,
       "a positive integer, or inf (gaussian with kernel.type = analytic)",
       "m: frequencies of positional, features of gaussian; inf = the m → ∞ limit, whose input kernel is "
-          + "exp(−2π²σ²‖v − v'‖²) (analytic kernel only; needs solver.f0 = zero).",
+          + "exp(−2π²σ²‖v − v'‖²) (analytic kernel only; needs solver.f0 = zero or auto).",
       v -> v.trim().equalsIgnoreCase("inf") ? 0 : positive(Integer.parseInt(v)));
   public static final ConfigKey<Long> INPUT_SEED = add("input.seed", "auto", false, "an integer or auto",
       "Seed of the gaussian mapping's B. auto: model.seed.", v -> autoOr(v, Long::parseLong));
@@ -162,10 +162,13 @@ public final class ConfigKeys {
   public static final ConfigKey<Loss> SOLVER_LOSS = add("solver.loss", "mse", false, "mse or xent",
       "Cost: mse, C = (1/N) Σ ½‖f − y‖²; xent, the softmax cross-entropy C = (1/N) Σ −Σ_a y_a log softmax(f)_a "
           + "with the label columns as target probabilities (one-hot classes), steps only.", Loss::fromConfig);
-  public static final ConfigKey<String> SOLVER_F0 = add("solver.f0", "network", false, "network or zero",
-      "Where the dynamics start: network = the outputs f_0 of the network initialised by model.seed; zero = "
-          + "f_0 = 0, the mean over initialisations (neural-tangents' ensemble mean; noise-free predictions).",
-      v -> oneOf(v, "network", "zero"));
+  public static final ConfigKey<String> SOLVER_F0 = add("solver.f0", "auto", false, "auto, network or zero",
+      "Where the dynamics start: network = the outputs f_0 of the model initialised by model.seed; zero = "
+          + "f_0 = 0, the mean over initialisations (neural-tangents' ensemble mean; noise-free predictions); "
+          + "auto = network for kernel.type = empirical and randomfeatures with finite kernel.features (the "
+          + "linearised model of that one initialisation), zero for analytic, montecarlo and the randomfeatures "
+          + "limit (kernels of no single initialisation).",
+      v -> oneOf(v, "auto", "network", "zero"));
   public static final ConfigKey<Double> SOLVER_LR = add("solver.lr", "auto", false,
       "a positive number or auto",
       "Step size η. auto: 0.5 × the stable limit, 2N/λ_max for mse and 4N/λ_max for xent.",

@@ -24,7 +24,8 @@ import org.sparkntk.spark.TaskMemory;
 
 /**
  * A fitted kernel machine in dual form: f(x*) = f_0(x*) + Θ(x*, X) α, with the network f_0 (or
- * f_0 = 0 for solver.f0 = zero), the training features X and the solver's dual coefficients α
+ * f_0 = 0 when solver.f0 resolves to zero, {@code NtkJob.startsFromZero}), the training features X
+ * and the solver's dual coefficients α
  * ({@code FitResult.coefficients}). Every solver's prediction has this form: regression
  * α = (Θ + ρI)⁻¹(Y − f_0(X)); flow α = V Λ⁻¹(I − e^{−τΛ/N}) Vᵀ (Y − f_0(X)); steps
  * α_{t+1} = α_t − (η/N) d_t.
@@ -97,7 +98,10 @@ record DualModel(Map<String, String> settings, Mlp network, InputMapping mapping
     // A task keeps the prepared training blocks for its whole partition when they take at most half its budget.
     boolean keep = (double) kernel.preparedBytes(plan.blockSize()) * blocks <= budget / 2.0;
     boolean mapped = mapping.kind() != InputMapping.Kind.NONE && mapping.isFinite();
-    boolean zeroF0 = settings.getOrDefault("solver.f0", "network").equals("zero");
+    // A model saved before solver.f0 existed started from the network; solver.f0 = auto is resolved as the fit did.
+    Map<String, String> fit = new java.util.HashMap<>(settings);
+    fit.putIfAbsent("solver.f0", "network");
+    boolean zeroF0 = NtkJob.startsFromZero(JobConfig.of(fit));
     return new Scorer<>(kernel, network, mapped ? mapping : null, zeroF0, inputs, outputs, trainFeatures,
         coefficients, starts, Math.max(1, Math.min(CHUNK_ROWS, plan.blockSize())), keep);
   }

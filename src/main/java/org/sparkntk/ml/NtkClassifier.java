@@ -25,9 +25,10 @@ import org.apache.spark.sql.types.StructType;
  * plus one); {@link #fit} one-hot encodes it into K label columns, so the network has K outputs,
  * and runs {@code NtkJob.run}. The outputs follow kernel dynamics from f_0 under
  * <ul>
- *   <li>{@code loss = xent} (default): the softmax cross-entropy (1/N) Σ_i −log softmax(f(x_i))_{y_i},
- *       kernel gradient descent (solverType = steps only);</li>
- *   <li>{@code loss = mse}: (1/N) Σ_i ½‖f(x_i) − e_{y_i}‖² on the one-hot targets, by any solver.</li>
+ *   <li>{@code loss = mse} (default): (1/N) Σ_i ½‖f(x_i) − e_{y_i}‖² on the one-hot targets, by any
+ *       solver;</li>
+ *   <li>{@code loss = xent}: the softmax cross-entropy (1/N) Σ_i −log softmax(f(x_i))_{y_i}, kernel
+ *       gradient descent (solverType = steps only).</li>
  * </ul>
  * Either way f(x*) = f_0(x*) + Θ(x*, X) α, and the model outputs rawPrediction = f(x*) (logits for
  * xent, scores for mse), probability and prediction = argmax f(x*).
@@ -46,11 +47,12 @@ public final class NtkClassifier extends NtkEstimator<NtkClassificationModel, Nt
   public NtkClassifier(String uid) {
     super(uid);
     lossParam = new Param<>(this, "loss", "xent (softmax cross-entropy, steps only) or mse on one-hot targets "
-        + "(solver.loss; default: xent)", ParamValidators.inArray(new String[] {"xent", "mse"}));
+        + "(solver.loss; default: mse, which the default solverType = regression solves in closed form)",
+        ParamValidators.inArray(new String[] {"xent", "mse"}));
     probabilityCol = new Param<>(this, "probabilityCol", "class probabilities column: softmax of the logits "
         + "(xent), the scores clipped at 0 and normalised (mse) (default: probability)");
     rawPredictionCol = new Param<>(this, "rawPredictionCol", "the K outputs f(x*) (default: rawPrediction)");
-    setDefault(lossParam, "xent");
+    setDefault(lossParam, "mse");
     setDefault(probabilityCol, "probability");
     setDefault(rawPredictionCol, "rawPrediction");
   }

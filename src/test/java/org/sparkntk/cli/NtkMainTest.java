@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -223,6 +224,46 @@ class NtkMainTest {
     assertEquals(0.0, Double.parseDouble(lines.get(1).split(",")[4]));
   }
 
+  /**
+   * solver.f0 = auto (the default, here left unset) starts the empirical kernel's dynamics from the
+   * network's outputs and the analytic and Monte-Carlo kernels' from f_0 = 0; solver.f0 = network and
+   * zero are obeyed whatever the kernel. Checked on the t = 0 test predictions, which are f_0 itself:
+   * the saved network's outputs on the test rows (to 1e-12, the same sums in another order) or exactly
+   * 0; metrics.json records the f_0 used.
+   */
+  @ParameterizedTest
+  @CsvSource({"empirical, , network", "analytic, , zero", "montecarlo, , zero", "empirical, zero, zero",
+      "analytic, network, network", "montecarlo, network, network"})
+  void autoF0FollowsTheKernelType(String type, String f0, String expected) throws IOException {
+    Path out = dir.resolve("f0-" + type + "-" + f0);
+    List<String> args = new ArrayList<>(List.of(conf.toString(), "kernel.type=" + type, "kernel.samples=2",
+        "solver.steps=10", "output.dir=" + out));
+    if (f0 != null) {
+      args.add("solver.f0=" + f0);
+    }
+    Object[] result = run(args.toArray(new String[0]));
+    assertEquals(0, result[0], (String) result[1]);
+    JsonNode metrics = new ObjectMapper().readTree(out.resolve("metrics.json").toFile());
+    assertEquals(expected, metrics.path("f0").asText());
+    double[] start = new double[2 * M];
+    for (String line : Files.readAllLines(out.resolve("predictions_test.csv"))) {
+      String[] c = line.split(",");
+      if (c[1].equals("0")) {
+        int row = Integer.parseInt(c[0]);
+        start[2 * row] = Double.parseDouble(c[4]);
+        start[2 * row + 1] = Double.parseDouble(c[5]);
+      }
+    }
+    if (expected.equals("zero")) {
+      assertArrayEquals(new double[2 * M], start, 0.0);
+    } else {
+      double[] network = ModelStore.load(out.resolve("model")).outputs(testX, M);
+      assertTrue(Arrays.stream(network).anyMatch(v -> Math.abs(v) > 1e-3), "a network with outputs to compare");
+      double rel = Matrices.maxRelativeDifference(start, network);
+      assertTrue(rel < 1e-12, "the t = 0 test predictions are not the network's outputs: " + rel);
+    }
+  }
+
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
       "input.mapping=positional | input.features=inf | input.features = inf exists for input.mapping = gaussian only",
@@ -240,7 +281,7 @@ class NtkMainTest {
   @Test
   void gaussianLimitNeedsZeroF0() {
     Object[] result = run(conf.toString(), "input.mapping=gaussian", "input.features=inf", "kernel.type=analytic",
-        "output.dir=" + dir.resolve("fourier-f0"));
+        "solver.f0=network", "output.dir=" + dir.resolve("fourier-f0"));
     assertEquals(2, result[0], (String) result[1]);
     assertTrue(((String) result[1]).contains("solver.f0 = zero"), (String) result[1]);
   }

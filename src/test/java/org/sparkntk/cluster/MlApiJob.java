@@ -26,7 +26,8 @@ public final class MlApiJob {
     Dataset<Row> test = spark.read().option("header", "true").option("inferSchema", "true").csv(testCsv.toString())
         .withColumn("row", org.apache.spark.sql.functions.monotonically_increasing_id());
     VectorAssembler assembler = new VectorAssembler().setInputCols(new String[] {"x1", "x2"}).setOutputCol("features");
-    NtkRegressor ntk = new NtkRegressor().setLabelCol("y_wave").setHidden(32, 32).setSolverType("regression")
+    NtkRegressor ntk = new NtkRegressor().setLabelCol("y_wave").setKernelType("empirical").setHidden(32, 32)
+        .setSolverType("regression")
         .setRidge(1e-6).setSeed(3);
     PipelineModel model = new Pipeline().setStages(new PipelineStage[] {assembler, ntk}).fit(train);
     List<Row> rows = model.transform(test.repartition(3)).orderBy("row").select("prediction").collectAsList();

@@ -28,31 +28,37 @@ class NtkParamsTest {
     assertEquals(0.1, r.getSigmaB());
     assertEquals("ntk", r.getParameterization());
     assertEquals(0L, r.getSeed());
-    assertEquals("empirical", r.getKernelType());
+    assertEquals("analytic", r.getKernelType());
     assertEquals("structured", r.getKernelMethod());
     assertEquals("trace", r.getKernelOutputs());
-    assertEquals("steps", r.getSolverType());
+    assertEquals("regression", r.getSolverType());
+    assertEquals(1e-3, r.getRidge());
     assertEquals(1000, r.getSteps());
-    assertEquals("network", r.getF0());
+    assertEquals("auto", r.getF0());
     NtkClassifier c = new NtkClassifier();
-    assertEquals("xent", c.getLoss());
+    assertEquals("mse", c.getLoss());
     assertEquals("probability", c.getProbabilityCol());
     assertEquals("rawPrediction", c.getRawPredictionCol());
     // Every param states its default in its description, and Spark finds them all.
     assertEquals(31, c.params().length);
     Arrays.stream(c.params()).forEach(p -> assertTrue(p.doc().contains("default"), p.name() + ": " + p.doc()));
-    // The defaults give the CLI's own defaults for the keys they map to.
+    // The defaults give the CLI's own defaults for the keys they map to, except the kernel (analytic) and the
+    // solver (regression with ridge 1e-3): README, "Spark ML pipelines", the most accurate predictor measured.
     JobConfig config = JobConfig.of(r.settings("y"));
     JobConfig cli = JobConfig.of(Map.of("data.label", "y"));
     for (var key : new org.sparkntk.config.ConfigKey<?>[] {ConfigKeys.MODEL_ACTIVATION, ConfigKeys.MODEL_SIGMA_W,
         ConfigKeys.MODEL_SIGMA_B, ConfigKeys.MODEL_SEED, ConfigKeys.INPUT_MAPPING, ConfigKeys.INPUT_SCALE,
-        ConfigKeys.INPUT_FEATURES, ConfigKeys.KERNEL_TYPE, ConfigKeys.SOLVER_TYPE, ConfigKeys.SOLVER_STEPS,
-        ConfigKeys.SOLVER_LR, ConfigKeys.SOLVER_RIDGE, ConfigKeys.SOLVER_F0, ConfigKeys.SOLVER_LOSS,
+        ConfigKeys.INPUT_FEATURES, ConfigKeys.SOLVER_STEPS,
+        ConfigKeys.SOLVER_LR, ConfigKeys.SOLVER_F0, ConfigKeys.SOLVER_LOSS,
         ConfigKeys.SOLVER_BACKEND, ConfigKeys.KERNEL_CACHE, ConfigKeys.SOLVER_TOL, ConfigKeys.SOLVER_MAX_ITER,
         ConfigKeys.SOLVER_PRECONDITIONER, ConfigKeys.SOLVER_RANK}) {
       assertEquals(String.valueOf(cli.get(key)), String.valueOf(config.get(key)), key.name());
     }
     assertArrayEquals(cli.get(ConfigKeys.MODEL_HIDDEN), config.get(ConfigKeys.MODEL_HIDDEN));
+    assertEquals("analytic", config.get(ConfigKeys.KERNEL_TYPE));
+    assertEquals("regression", config.get(ConfigKeys.SOLVER_TYPE));
+    assertEquals(1e-3, config.get(ConfigKeys.SOLVER_RIDGE));
+    assertEquals(org.sparkntk.solver.Loss.MSE, JobConfig.of(c.settings("a,b")).get(ConfigKeys.SOLVER_LOSS));
   }
 
   @Test
@@ -84,8 +90,8 @@ class NtkParamsTest {
     assertEquals(7L, copy.getSeed());
     assertArrayEquals(new int[] {32}, copy.getHidden());
     assertEquals(0.5, copy.getRidge());
-    assertEquals(0.0, r.getRidge(), "copy must not change the original");
-    NtkClassifier c = new NtkClassifier("c").setLoss("mse");
-    assertEquals("mse", c.copy(ParamMap.empty()).getLoss());
+    assertEquals(1e-3, r.getRidge(), "copy must not change the original");
+    NtkClassifier c = new NtkClassifier("c").setLoss("xent");
+    assertEquals("xent", c.copy(ParamMap.empty()).getLoss());
   }
 }

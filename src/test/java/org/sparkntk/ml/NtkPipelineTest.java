@@ -88,7 +88,8 @@ class NtkPipelineTest {
   @Test
   void regressorInAPipelineEqualsNtkJobForEverySolver() {
     for (String solver : List.of("regression", "flow", "steps")) {
-      NtkRegressor ntk = new NtkRegressor().setLabelCol("y").setHidden(64, 64).setSolverType(solver)
+      NtkRegressor ntk = new NtkRegressor().setLabelCol("y").setKernelType("empirical").setHidden(64, 64)
+          .setSolverType(solver)
           .setRidge(1e-6).setSteps(300).setSeed(3);
       PipelineModel model = new Pipeline().setStages(new PipelineStage[] {ASSEMBLER, ntk}).fit(train);
       Dataset<Row> out = model.transform(test);
@@ -125,8 +126,9 @@ class NtkPipelineTest {
 
   @Test
   void classifierEqualsNtkJobOnOneHotLabels() {
+    // The estimator's defaults before they became analytic, mse and regression, kept so that the results stay the same.
     NtkClassifier ntk = new NtkClassifier().setLabelCol("cls").setHidden(64).setSteps(200).setSeed(5)
-        .setKernelOutputs("full");
+        .setKernelOutputs("full").setKernelType("empirical").setLoss("xent").setSolverType("steps");
     NtkClassificationModel model = ntk.fit(ASSEMBLER.transform(train));
     assertEquals(3, model.numClasses());
     Dataset<Row> out = model.transform(ASSEMBLER.transform(test));
@@ -149,6 +151,44 @@ class NtkPipelineTest {
     }
   }
 
+  /**
+   * The default f0 = auto, as the CLI resolves it: the analytic and Monte-Carlo regressors predict
+   * exactly as with f0 = zero, the empirical one as with f0 = network; and f0 = network still adds
+   * the network's outputs to an analytic fit (its predictions differ from f0 = zero's by more than
+   * rounding). transform and NtkJob.run resolve auto alike (1e-10, as above).
+   */
+  @Test
+  void defaultF0IsZeroForInfiniteWidthKernelsAndTheNetworkForTheEmpiricalOne() {
+    Dataset<Row> trainDf = ASSEMBLER.transform(train);
+    Dataset<Row> testDf = ASSEMBLER.transform(test);
+    for (String type : List.of("empirical", "analytic", "montecarlo")) {
+      java.util.function.Function<String, double[]> predict = f0 -> {
+        NtkRegressor r = new NtkRegressor().setLabelCol("y").setHidden(16).setKernelType(type).setKernelSamples(2)
+            .setSolverType("regression").setRidge(1e-4).setSeed(3);
+        if (f0 != null) {
+          r.setF0(f0);
+        }
+        NtkRegressionModel model = r.fit(trainDf);
+        double[] scores = column(model.transform(testDf), "prediction");
+        if (f0 == null) {
+          assertClose(jobPredictions(r.settings("y"), train.select("x1", "x2", "y"), test.select("x1", "x2")), scores,
+              1e-10, type + " with the default f0 through NtkJob.run");
+        }
+        return scores;
+      };
+      double[] byDefault = predict.apply(null);
+      double[] network = predict.apply("network");
+      double[] zero = predict.apply("zero");
+      // Separate fits of the same settings agree to rounding (1e-10, as above), far below the gap between the two f0.
+      assertClose(type.equals("empirical") ? network : zero, byDefault, 1e-10, type + ": default f0");
+      double gap = 0;
+      for (int i = 0; i < zero.length; i++) {
+        gap = Math.max(gap, Math.abs(network[i] - zero[i]));
+      }
+      assertTrue(gap > 1e-3, type + ": f0 = network and zero predict alike (max gap " + gap + ")");
+    }
+  }
+
   /** The test rows with an int id column (their position) and the assembled features. */
   private static Dataset<Row> withIds(Dataset<Row> df) {
     List<Row> rows = df.collectAsList();
@@ -163,8 +203,8 @@ class NtkPipelineTest {
 
   @Test
   void everyRowKeepsItsOwnPredictionWhateverTheOrder() {
-    NtkRegressionModel model = new NtkRegressor().setLabelCol("y").setHidden(32).setSolverType("regression")
-        .setRidge(1e-4).setSeed(7).fit(ASSEMBLER.transform(train));
+    NtkRegressionModel model = new NtkRegressor().setLabelCol("y").setKernelType("empirical").setHidden(32)
+        .setSolverType("regression").setRidge(1e-4).setSeed(7).fit(ASSEMBLER.transform(train));
     Dataset<Row> base = withIds(test);
     double[] expected = model.scores(base); // in the original order: row i has id i
     assertEquals(40, expected.length);
@@ -189,7 +229,8 @@ class NtkPipelineTest {
   @Test
   void smallChunksAndBlocksGiveTheSameScores() {
     NtkClassificationModel model = new NtkClassifier().setLabelCol("cls").setHidden(32).setSteps(50).setSeed(9)
-        .setKernelOutputs("full").fit(ASSEMBLER.transform(train));
+        .setKernelOutputs("full").setKernelType("empirical").setLoss("xent").setSolverType("steps")
+        .fit(ASSEMBLER.transform(train));
     DualModel dual = model.dual();
     Dataset<Row> base = withIds(test);
     double[] expected = model.scores(base);
@@ -221,8 +262,9 @@ class NtkPipelineTest {
 
   @Test
   void saveAndLoadGiveIdenticalPredictions() throws java.io.IOException {
-    NtkRegressor ntk = new NtkRegressor().setLabelCol("y").setHidden(32).setSolverType("regression").setRidge(1e-4)
-        .setInputMapping("gaussian").setInputScale(1.0).setInputFeatures(16).setPredictionCol("yhat");
+    NtkRegressor ntk = new NtkRegressor().setLabelCol("y").setKernelType("empirical").setHidden(32)
+        .setSolverType("regression").setRidge(1e-4).setInputMapping("gaussian").setInputScale(1.0).setInputFeatures(16)
+        .setPredictionCol("yhat");
     PipelineModel model = new Pipeline().setStages(new PipelineStage[] {ASSEMBLER, ntk}).fit(train);
     double[] before = column(model.transform(test), "yhat");
 
@@ -253,7 +295,8 @@ class NtkPipelineTest {
 
   @Test
   void classificationModelSavesAndLoads() throws java.io.IOException {
-    NtkClassificationModel model = new NtkClassifier().setLabelCol("cls").setHidden(16).setLoss("mse")
+    NtkClassificationModel model = new NtkClassifier().setLabelCol("cls").setKernelType("empirical").setHidden(16)
+        .setLoss("mse")
         .setSolverType("regression").setRidge(1e-3).fit(ASSEMBLER.transform(train));
     String path = dir.resolve("classifier").toString();
     model.write().save(path);

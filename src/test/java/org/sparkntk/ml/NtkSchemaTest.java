@@ -59,7 +59,8 @@ class NtkSchemaTest {
         + "0, 1, 2, …; found 1.5"));
     Dataset<Row> oneClass = spark.createDataFrame(List.of(RowFactory.create(Vectors.dense(0.1, 0.2), 0.0)), GOOD);
     assertTrue(message(() -> new NtkClassifier().fit(oneClass)).contains("holds only class 0"));
-    NtkRegressionModel model = new NtkRegressor().setHidden(8).setSolverType("regression").setRidge(1e-3).fit(df);
+    NtkRegressionModel model = new NtkRegressor().setKernelType("empirical").setHidden(8).setSolverType("regression")
+        .setRidge(1e-3).fit(df);
     assertEquals(3, model.numTrainRows());
     assertEquals(2, model.numFeatures());
     Dataset<Row> wide = spark.createDataFrame(List.of(RowFactory.create(Vectors.dense(1, 2, 3), 0.0)), GOOD);

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -315,7 +316,7 @@ public final class NtkJob {
   }
 
   /** metrics.json "backend": which solver backend ran, why, and what its solver did. */
-  private static void putBackend(ObjectNode metrics, SolverBackend backend, java.util.Map<String, Object> diagnostics) {
+  private static void putBackend(ObjectNode metrics, SolverBackend backend, Map<String, Object> diagnostics) {
     ObjectNode b = metrics.putObject("backend");
     b.put("name", backend.configName());
     b.put("reason", backend.reason());

@@ -27,6 +27,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class OperatorSolver {
   private static final Logger LOG = LoggerFactory.getLogger(OperatorSolver.class);
+  /** PCG logs its residual at most this often (a product on a large Gram takes seconds). */
+  private static final long PROGRESS_NANOS = 10_000_000_000L;
 
   /**
    * @param tol            relative residual of PCG, and the stopping tolerance of Lanczos (flow)
@@ -215,8 +217,20 @@ public final class OperatorSolver {
       diagnostics.put("preconditioner", "none");
     }
     long t0 = System.nanoTime();
+    long[] lastLog = {t0};
+    ConjugateGradient.Listener progress = (iteration, x, residual) -> {
+      long now = System.nanoTime();
+      if (now - lastLog[0] >= PROGRESS_NANOS) {
+        lastLog[0] = now;
+        LOG.info(String.format("PCG iteration %d: relative residual %.3g (solver.tol %.3g), %.1f s", iteration,
+            residual, settings.tol(), (now - t0) / 1e9));
+      }
+      if (listener != null) {
+        listener.iteration(iteration, x, residual);
+      }
+    };
     ConjugateGradient.Result cg = ConjugateGradient.solve(problem.train(), ridge, b, c, p, settings.tol(),
-        settings.maxIter(), start, listener);
+        settings.maxIter(), start, progress);
     double seconds = (System.nanoTime() - t0) / 1e9;
     diagnostics.put("iterations", cg.iterations());
     diagnostics.put("relativeResidual", cg.worstResidual());

@@ -254,8 +254,11 @@ public final class OperatorSolver {
     return new FitResult("regression", List.of(initial, end), Double.NaN, lambdaMax, ridge, cg.x());
   }
 
-  /** f_0(X*) + Θ(X*, X) α, or null without test rows. */
+  /** f_0(X*) + Θ(X*, X) α, or null without test rows; α = 0 (step 0) needs no cross product. */
   private double[] testOutputs(double[] alpha, int c) {
+    if (problem.cross() != null && Arrays.stream(alpha).allMatch(a -> a == 0.0)) {
+      return problem.f0Test().clone();
+    }
     double[][] out = testOutputs(new double[][] {alpha}, c);
     return out == null ? null : out[0];
   }

@@ -65,6 +65,28 @@ public final class Blas {
         alpha, b, bOffset, ldb, a, aOffset, lda, beta, c, cOffset, ldc);
   }
 
+  /**
+   * Row-major {@code y := alpha * op(A) * x + beta * y}, A stored m×n with leading dimension lda,
+   * op(A) = A (y has m entries, x n) or Aᵀ (y has n, x m); x and y contiguous. For one right-hand
+   * side this is what {@link #gemm} computes, but OpenBLAS's GEMV kernels stream A at close to
+   * memory bandwidth where its GEMM with one column does not.
+   */
+  public void gemv(boolean transA, int m, int n, double alpha, double[] a, int aOffset, int lda,
+                   double[] x, int xOffset, double beta, double[] y, int yOffset) {
+    checkOperand("A", a, aOffset, m, n, lda);
+    int xLength = transA ? m : n;
+    int yLength = transA ? n : m;
+    if (xOffset < 0 || yOffset < 0 || (long) xOffset + xLength > x.length || (long) yOffset + yLength > y.length) {
+      throw new IllegalArgumentException("gemv: x needs " + xLength + " entries from " + xOffset + " (has " + x.length
+          + "), y needs " + yLength + " from " + yOffset + " (has " + y.length + ")");
+    }
+    if (m == 0 || n == 0) {
+      return;
+    }
+    // Row-major A (m×n) is column-major Aᵀ (n×m): op(A) x is Aᵀᵀ x, i.e. "T" on the column-major view.
+    blas.dgemv(transA ? "N" : "T", n, m, alpha, a, aOffset, lda, x, xOffset, 1, beta, y, yOffset, 1);
+  }
+
   /** Row-major {@code C := alpha * A * B + beta * C} for contiguous A (m×k), B (k×n), C (m×n). */
   public void gemm(int m, int n, int k, double alpha, double[] a, double[] b, double beta, double[] c) {
     gemm(false, false, m, n, k, alpha, a, 0, k, b, 0, n, beta, c, 0, n);

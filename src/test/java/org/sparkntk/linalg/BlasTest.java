@@ -49,6 +49,32 @@ class BlasTest {
     }
   }
 
+  @ParameterizedTest
+  @CsvSource({"false", "true"})
+  void gemvMatchesLoopsWithOffsetsInBothImplementations(boolean transA) {
+    for (Blas blas : new Blas[] {Blas.get(), Blas.java()}) {
+      Random r = new Random(5);
+      int m = 6;
+      int n = 11;
+      int lda = n + 2;
+      double[] a = r.doubles(4 + m * lda).toArray();
+      double[] x = r.doubles(3 + (transA ? m : n)).toArray();
+      double[] y = r.doubles(2 + (transA ? n : m) + 1).toArray();
+      double[] expected = y.clone();
+      for (int i = 0; i < (transA ? n : m); i++) {
+        double s = 0;
+        for (int q = 0; q < (transA ? m : n); q++) {
+          s += (transA ? a[4 + q * lda + i] : a[4 + i * lda + q]) * x[3 + q];
+        }
+        expected[2 + i] = 0.5 * s + 2.0 * y[2 + i];
+      }
+      blas.gemv(transA, m, n, 0.5, a, 4, lda, x, 3, 2.0, y, 2);
+      for (int i = 0; i < y.length; i++) {
+        assertEquals(expected[i], y[i], 4 * n * Math.ulp(4.0), blas.implementation() + " entry " + i);
+      }
+    }
+  }
+
   @Test
   void sgemmAndSymvAgreeAcrossImplementations() {
     Random r = new Random(4);

@@ -51,7 +51,8 @@ public final class NtkMain {
     }
     System.err.println("spark-ntk: BLAS " + Blas.get().implementation() + (Blas.get().isNative() ? " (native)"
         : " (pure Java: install a native BLAS such as Debian's libopenblas0 for speed)")
-        + ", LAPACK " + Lapack.get().implementation());
+        + ", LAPACK " + Lapack.get().implementation()
+        + (System.getenv("OPENBLAS_CORETYPE") == null ? "" : ", OPENBLAS_CORETYPE " + System.getenv("OPENBLAS_CORETYPE")));
     boolean embedded = System.getProperty("spark.master") == null;
     // Stop only a session this call started: a caller's (a test's, a notebook's) is left running.
     boolean created = SparkSession.getDefaultSession().isEmpty() && SparkSession.getActiveSession().isEmpty();

@@ -85,6 +85,10 @@ public final class JobOutputs {
     la.put("blas", Blas.get().implementation());
     la.put("blasNative", Blas.get().isNative());
     la.put("lapack", Lapack.get().implementation());
+    // The driver's OpenBLAS kernel set when chosen through the environment (scripts/openblas-coretype.sh).
+    if (System.getenv("OPENBLAS_CORETYPE") != null) {
+      la.put("openblasCoretype", System.getenv("OPENBLAS_CORETYPE"));
+    }
     ObjectNode sp = root.putObject("spark");
     sp.put("version", spark.version());
     sp.put("master", spark.sparkContext().master());

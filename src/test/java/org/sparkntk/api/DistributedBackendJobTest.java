@@ -109,11 +109,26 @@ class DistributedBackendJobTest {
       "trace, empirical, 7, memory, float64, regression steps flow",
       "full, empirical, 16, none, float64, regression steps",
       "trace, analytic, 5, disk, float64, regression",
-      "full, montecarlo, 53, memory, float64, flow"})
+      "full, montecarlo, 53, memory, float64, flow",
+      "full, jacobian, 11, memory, float64, regression steps",
+      "trace, randomfeatures, 6, none, float64, regression steps",
+      "trace, randomfeatures-limit, 13, memory, float64, regression flow"})
   void everySolverEqualsTheDriverBackend(String outputs, String type, int blockSize, String cache, String precision,
                                          String solvers) {
-    String[] common = {"kernel.outputs=" + outputs, "kernel.type=" + type, "kernel.blockSize=" + blockSize,
-        "kernel.cache=" + cache, "kernel.precision=" + precision, "kernel.samples=2"};
+    // "jacobian" is the empirical kernel by explicit Jacobians; "randomfeatures-limit" is P → ∞.
+    String kernelType = switch (type) {
+      case "jacobian" -> "kernel.type=empirical";
+      case "randomfeatures-limit" -> "kernel.type=randomfeatures";
+      default -> "kernel.type=" + type;
+    };
+    String variant = switch (type) {
+      case "jacobian" -> "kernel.method=jacobian";
+      case "randomfeatures" -> "kernel.features=40";
+      case "randomfeatures-limit" -> "kernel.features=inf";
+      default -> "kernel.samples=2";
+    };
+    String[] common = {"kernel.outputs=" + outputs, kernelType, variant, "kernel.blockSize=" + blockSize,
+        "kernel.cache=" + cache, "kernel.precision=" + precision};
     String tag = outputs + "-" + type + "-" + blockSize;
     if (solvers.contains("regression")) {
       String[] regression = concat(common, "solver.type=regression", "solver.ridge=1e-2", "solver.tol=1e-12");

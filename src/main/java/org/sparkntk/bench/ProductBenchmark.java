@@ -24,9 +24,11 @@ import org.sparkntk.spark.SparkGram;
  * same run by a STREAM-like triad a = b + s·c on every core (McCalpin's STREAM counts 24 bytes per
  * element of the triad).
  *
- * <p>A product's floor is (bytes of the stored blocks) / (memory bandwidth): it reads every block
- * once. The kernel's values do not matter for its speed, so the blocks are those of a cheap linear
- * kernel x·x' on 16 random features (what is measured is the product, not the Gram).
+ * <p>A product's floor is the larger of (bytes of the stored blocks) / (memory bandwidth), as it
+ * reads every block once, and 2N²c flops / (the DGEMM rate measured in the same run): with c = 10
+ * columns a float64 entry takes 40 flops per 8 bytes read, which on two cores is compute-bound.
+ * The kernel's values do not matter for its speed, so the blocks are those of a cheap linear kernel
+ * x·x' on 16 random features (what is measured is the product, not the Gram).
  *
  * <pre>scripts/benchmark --products [N …]   (default N = 16384 32768)</pre>
  */
@@ -46,25 +48,29 @@ public final class ProductBenchmark {
     int cores = sc.defaultParallelism();
     try {
       double triad = triadBytesPerSecond(cores);
+      double gemm = gemmFlopsPerSecond(cores);
       List<String> rows = new ArrayList<>();
       for (int n : sizes) {
         for (Precision p : Precision.values()) {
-          rows.addAll(products(sc, n, p, triad));
+          rows.addAll(products(sc, n, p, triad, gemm));
         }
       }
       System.out.println();
-      System.out.printf(Locale.ROOT, "Memory bandwidth (triad a = b + s·c, %d threads, best of %d): %.2f GB/s%n%n",
+      System.out.printf(Locale.ROOT, "Memory bandwidth (triad a = b + s·c, %d threads, best of %d): %.2f GB/s%n",
           cores, REPEATS, triad / 1e9);
+      System.out.printf(Locale.ROOT, "DGEMM (%d × %d, one single-threaded call per thread, %d threads, best of %d): "
+          + "%.1f GFLOP/s%n%n", GEMM_SIZE, GEMM_SIZE, cores, REPEATS, gemm / 1e9);
       System.out.println("| N | blocks | c | stored bytes | seconds per product (median of " + REPEATS
-          + ") | read GB/s | / triad |");
-      System.out.println("|---|---|---|---|---|---|---|");
+          + ") | read GB/s | / triad | floor s = max(bytes / triad, 2N²c / DGEMM) | floor / product |");
+      System.out.println("|---|---|---|---|---|---|---|---|---|");
       rows.forEach(System.out::println);
     } finally {
       spark.stop();
     }
   }
 
-  private static List<String> products(JavaSparkContext sc, int n, Precision precision, double triad) {
+  private static List<String> products(JavaSparkContext sc, int n, Precision precision, double triad,
+                                       double gemm) {
     Random r = new Random(n);
     BlockPlan plan = new BlockPlan(n, 1024);
     List<RowBlock> blocks = new ArrayList<>();
@@ -89,12 +95,50 @@ public final class ProductBenchmark {
         Arrays.sort(seconds);
         double median = seconds[REPEATS / 2];
         double rate = theta.storedBytes() / median;
-        out.add(String.format(Locale.ROOT, "| %d | %d %s | %d | %.2f GB | %.3f | %.2f | %.2f |", n,
+        // A product reads every stored block once and does 2 multiply-adds per entry and column
+        // of the full Gram (Θ_IJ V_J and Θ_IJᵀ V_I for the stored upper triangle): 2N²c flops.
+        double floor = Math.max(theta.storedBytes() / triad, 2.0 * n * n * c / gemm);
+        out.add(String.format(Locale.ROOT, "| %d | %d %s | %d | %.2f GB | %.3f | %.2f | %.2f | %.3f | %.2f |", n,
             plan.upperTrianglePairs(), precision.configName(), c, theta.storedBytes() / 1e9, median, rate / 1e9,
-            rate / triad));
+            rate / triad, floor, floor / median));
       }
     }
     return out;
+  }
+
+  private static final int GEMM_SIZE = 2048;
+
+  /**
+   * Floating-point operations per second of {@code threads} concurrent single-threaded DGEMMs of
+   * 2048 × 2048 matrices (2n³ flops each): the machine's compute limit for the BLAS in use.
+   */
+  static double gemmFlopsPerSecond(int threads) throws Exception {
+    int n = GEMM_SIZE;
+    Random r = new Random(7);
+    double[] a = r.doubles((long) n * n).toArray();
+    double[] b = r.doubles((long) n * n).toArray();
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    double best = 0;
+    try {
+      for (int rep = 0; rep < REPEATS + 1; rep++) {
+        long t0 = System.nanoTime();
+        List<Future<?>> parts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          parts.add(pool.submit(() -> org.sparkntk.linalg.Blas.get().gemm(n, n, n, 1.0, a, b, 0.0,
+              new double[n * n])));
+        }
+        for (Future<?> f : parts) {
+          f.get();
+        }
+        double rate = 2.0 * n * n * n * threads / ((System.nanoTime() - t0) / 1e9);
+        if (rep > 0) {
+          best = Math.max(best, rate);
+        }
+      }
+    } finally {
+      pool.shutdown();
+    }
+    return best;
   }
 
   /** Bytes per second of a[i] = b[i] + s·c[i] over 3 × 64 Mi doubles split across {@code threads}. */

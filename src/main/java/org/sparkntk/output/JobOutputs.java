@@ -122,6 +122,24 @@ public final class JobOutputs {
   }
 
   /**
+   * The driver process's peak resident memory so far (VmHWM of /proc/self/status), or 0 where
+   * there is no /proc. In Spark local mode the executors share this process, so it includes the
+   * blocks they keep in memory.
+   */
+  public static long driverPeakResidentBytes() {
+    try {
+      for (String line : Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // No /proc (not Linux) or an unexpected format: the figure is left out.
+    }
+    return 0;
+  }
+
+  /**
    * Adds {@code spectrum} to metrics.json: the kernel's order, λ_max, λ_min, Σλ (= trace Θ), how many
    * eigenvalues are ≤ 0 (a PSD kernel shows them only through rounding) and how many eigenvectors
    * were written.
@@ -238,6 +256,10 @@ public final class JobOutputs {
       }
     });
     metrics.set("secondsPerPhase", JSON.valueToTree(timer.seconds()));
+    long peak = driverPeakResidentBytes();
+    if (peak > 0) {
+      metrics.put("driverPeakResidentBytes", peak);
+    }
     out.write("metrics.json", f -> JSON.writeValue(f.toFile(), metrics));
     out.finish();
   }

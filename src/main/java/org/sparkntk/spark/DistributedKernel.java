@@ -73,9 +73,13 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
   private final String name;
   private final AtomicLong products = new AtomicLong();
   private final long storedBytes;
+  private final long resumedBlocks;
+  private final long computedBlocks;
+  private final List<BlockFiles.Written> exported;
 
   DistributedKernel(JavaSparkContext sc, JavaRDD<List<KernelBlock>> tiles, BlockPlan rowPlan, BlockPlan colPlan,
-                    int k, boolean symmetric, Cache cache, String name, long storedBytes) {
+                    int k, boolean symmetric, Cache cache, String name, long storedBytes, long resumedBlocks,
+                    long computedBlocks, List<BlockFiles.Written> exported) {
     this.sc = sc;
     this.tiles = tiles;
     this.rowPlan = rowPlan;
@@ -85,6 +89,39 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
     this.cache = cache;
     this.name = name;
     this.storedBytes = storedBytes;
+    this.resumedBlocks = resumedBlocks;
+    this.computedBlocks = computedBlocks;
+    this.exported = List.copyOf(exported);
+  }
+
+  /** Blocks read from the checkpoint when the kernel was built (0 without a checkpoint or a build). */
+  public long resumedBlocks() {
+    return resumedBlocks;
+  }
+
+  /** Blocks computed when the kernel was built (0 with kernel.cache = none and no files: computed per product). */
+  public long computedBlocks() {
+    return computedBlocks;
+  }
+
+  /** The block files written for output.gram when the kernel was built, ordered by (I, J). */
+  public List<BlockFiles.Written> exported() {
+    return exported;
+  }
+
+  /** The block plan of the rows. */
+  public BlockPlan rowPlan() {
+    return rowPlan;
+  }
+
+  /** The block plan of the columns. */
+  public BlockPlan colPlan() {
+    return colPlan;
+  }
+
+  /** Whether only the upper-triangle blocks are stored (the symmetric training Gram). */
+  public boolean symmetric() {
+    return symmetric;
   }
 
   @Override

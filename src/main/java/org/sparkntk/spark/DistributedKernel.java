@@ -109,6 +109,18 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
     return exported;
   }
 
+  /** Every stored block collected to the driver, by (I, J): for tests on small kernels only. */
+  java.util.Map<BlockKey, KernelBlock> collectBlocks() {
+    java.util.Map<BlockKey, KernelBlock> all = new java.util.TreeMap<>(
+        java.util.Comparator.comparingInt(BlockKey::row).thenComparingInt(BlockKey::col));
+    for (List<KernelBlock> tile : tiles.collect()) {
+      for (KernelBlock b : tile) {
+        all.put(new BlockKey(b.row(), b.col()), b);
+      }
+    }
+    return all;
+  }
+
   /** The block plan of the rows. */
   public BlockPlan rowPlan() {
     return rowPlan;

@@ -60,7 +60,8 @@ public final class PcgCheckpoint implements RegressionCheckpoint {
   private final String basisFingerprint;
   private final Path dir;
   private final int columns;
-  private int lastSavedIteration = -1;
+  /** The iteration of the last save (0: PCG's start, which needs none). */
+  private int lastSavedIteration;
   private long lastSaveNanos = System.nanoTime();
   private String currentFile;
   private int saves;

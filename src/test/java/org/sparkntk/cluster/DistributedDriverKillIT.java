@@ -29,17 +29,17 @@ import org.sparkntk.output.Manifest;
  *
  * <p>Tolerance: each run stops at relative residual ‖b − (Θ + ρI)α‖ ≤ tol‖b‖ with tol = 1e-12,
  * so ‖α₁ − α₂‖ ≤ 2·tol·‖b‖/ρ and the predictions Θ*α differ by at most 2·tol·‖Θ*‖·‖b‖/ρ. Here
- * ρ = 1e-2 and ‖Θ*‖, ‖b‖ are O(10²) and O(10) against predictions of O(1): 1e-6 relative to each
- * column's largest value leaves a margin over the ~1e-7 that bound allows, while a wrong block or
- * a restart from a wrong iterate is off by far more.
+ * ρ = 0.1 and ‖Θ*‖, ‖b‖ are O(10²) and O(10) against predictions of O(1): 1e-6 relative to each
+ * column's largest value leaves a wide margin over the ~1e-8 that bound allows, while a wrong
+ * block or a restart from a wrong iterate is off by far more.
  */
 class DistributedDriverKillIT {
   static final List<String> KEYS = List.of("solver.type=regression", "solver.backend=distributed",
-      "solver.ridge=1e-2", "solver.tol=1e-12", "solver.preconditioner=none", "solver.maxIter=5000",
-      "kernel.blockSize=40", "output.gram=false", "spark.master=local[2]", "spark.ui.enabled=false");
-  /** 400 training rows in blocks of 40: 10 row blocks, 55 Gram blocks; 200 test rows: 5 × 10 cross blocks. */
-  static final int GRAM_BLOCKS = 55;
-  static final int CROSS_BLOCKS = 50;
+      "solver.ridge=0.1", "solver.tol=1e-12", "solver.preconditioner=none", "solver.maxIter=5000",
+      "kernel.blockSize=50", "output.gram=false", "spark.master=local[2]", "spark.ui.enabled=false");
+  /** 400 training rows in blocks of 50: 8 row blocks, 36 Gram blocks; 200 test rows: 4 × 8 cross blocks. */
+  static final int GRAM_BLOCKS = 36;
+  static final int CROSS_BLOCKS = 32;
 
   @TempDir
   static Path dir;

@@ -52,7 +52,7 @@ final class DistributedSolve {
     static final Files NONE = new Files(null, null, null, null, null);
   }
 
-  /** What building a kernel did: blocks read from its checkpoint, blocks computed, block files written for output.gram. */
+  /** What building a kernel did: blocks read from its checkpoint, blocks computed, files written for output.gram. */
   record Built(long resumed, long computed, List<BlockFiles.Written> exported) {
     static Built of(DistributedKernel k) {
       return k == null ? null : new Built(k.resumedBlocks(), k.computedBlocks(), k.exported());
@@ -116,8 +116,9 @@ final class DistributedSolve {
 
   /**
    * Regression and the flow apply the cross kernel once (all recorded times in one product), so
-   * storing it would only cost memory: it is computed inside that product. Steps apply it once per
-   * recorded time and keep it per kernel.cache.
+   * storing it would only cost memory: it is computed inside that product (or, with a checkpoint
+   * or output.gram, written to block files before the solve and read by that product). Steps apply
+   * it once per recorded time and keep it per kernel.cache.
    */
   static DistributedKernel.Cache crossCache(DistributedKernel.Cache cache, String solverType) {
     return solverType.equals("steps") ? cache : DistributedKernel.Cache.NONE;

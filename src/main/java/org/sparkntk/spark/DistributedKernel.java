@@ -26,7 +26,9 @@ import org.sparkntk.solver.KernelOperator;
  * executor disks only; {@code none} stores nothing, so every product recomputes its blocks from
  * the prepared row blocks (the shuffle files of the routing step) — the route for a Gram larger
  * than the cluster's memory and disk, at the price of the kernel's flops per product. Lost
- * blocks are recomputed by Spark from lineage.
+ * blocks are recomputed by Spark from lineage. With block files ({@link BlockFiles}: the
+ * checkpoint of output.checkpoint, output.gram's files) the blocks are built in one job first
+ * whatever the cache, and with {@code none} and a checkpoint each product reads the block files.
  */
 public final class DistributedKernel implements KernelOperator, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DistributedKernel.class);

@@ -12,6 +12,7 @@ import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.util.CollectionAccumulator;
 import org.apache.spark.util.LongAccumulator;
 import org.sparkntk.data.RowBlock;
@@ -239,22 +240,23 @@ public final class SparkGram {
     LongAccumulator done = sc.sc().longAccumulator("spark-ntk " + phase + " blocks done");
     boolean build = cache != DistributedKernel.Cache.NONE || checkpoint != null || export != null;
     if (!build) {
-      JavaRDD<List<KernelBlock>> computed = grouped.map(tile -> tileKernelBlocks(tile._2(), tiles, tile._1(), leftPlan, rightPlan, kernel,
-          precision, null, Set.of(), null, done, null, null));
+      JavaRDD<List<KernelBlock>> computed = grouped.map(tile -> tileKernelBlocks(tile._2(), tiles, tile._1(),
+          leftPlan, rightPlan, kernel, precision, null, Set.of(), null, done, null, null));
       return new DistributedKernel(sc, computed, leftPlan, rightPlan, k, symmetric, cache, phase, 0, 0, 0, List.of());
     }
 
-    Set<BlockKey> onFile = checkpoint == null ? Set.of() : checkpoint.listComplete();
+    // One listing by the driver; the set goes to the tasks as a broadcast (up to 100,000 keys).
+    Broadcast<Set<BlockKey>> onFile = sc.broadcast(checkpoint == null ? Set.of() : checkpoint.listComplete());
     if (checkpoint != null) {
       checkpoint.deleteTemporaryFiles();
-      LOG.info(String.format("%s: %d of %d blocks in the checkpoint %s", phase, onFile.size(), pairs,
+      LOG.info(String.format("%s: %d of %d blocks in the checkpoint %s", phase, onFile.value().size(), pairs,
           checkpoint.dir()));
     }
     LongAccumulator computedCount = sc.sc().longAccumulator("spark-ntk " + phase + " blocks computed");
     CollectionAccumulator<BlockFiles.Written> exported =
         sc.sc().collectionAccumulator("spark-ntk " + phase + " blocks exported");
-    JavaRDD<List<KernelBlock>> built = grouped.map(tile -> tileKernelBlocks(tile._2(), tiles, tile._1(), leftPlan, rightPlan, kernel,
-        precision, checkpoint, onFile, export, done, computedCount, exported));
+    JavaRDD<List<KernelBlock>> built = grouped.map(tile -> tileKernelBlocks(tile._2(), tiles, tile._1(), leftPlan,
+        rightPlan, kernel, precision, checkpoint, onFile.value(), export, done, computedCount, exported));
     if (cache != DistributedKernel.Cache.NONE) {
       built = built.persist(cache.level());
     }
@@ -283,12 +285,12 @@ public final class SparkGram {
       storedBytes = 0;
       if (checkpoint != null) {
         // Every block is on file now: the products read the files (and repair one lost since).
-        Set<BlockKey> all = new HashSet<>(checkpoint.keys());
-        products = grouped.map(tile -> tileKernelBlocks(tile._2(), tiles, tile._1(), leftPlan, rightPlan, kernel, precision, checkpoint,
-            all, null, done, null, null));
+        Broadcast<Set<BlockKey>> all = sc.broadcast(new HashSet<>(checkpoint.keys()));
+        products = grouped.map(tile -> tileKernelBlocks(tile._2(), tiles, tile._1(), leftPlan, rightPlan, kernel,
+            precision, checkpoint, all.value(), null, done, null, null));
       } else {
-        products = grouped.map(tile -> tileKernelBlocks(tile._2(), tiles, tile._1(), leftPlan, rightPlan, kernel, precision, null,
-            Set.of(), null, done, null, null));
+        products = grouped.map(tile -> tileKernelBlocks(tile._2(), tiles, tile._1(), leftPlan, rightPlan, kernel,
+            precision, null, Set.of(), null, done, null, null));
       }
     }
     return new DistributedKernel(sc, products, leftPlan, rightPlan, k, symmetric, cache, phase, storedBytes,
@@ -302,8 +304,9 @@ public final class SparkGram {
    */
   private static <F extends Serializable> List<KernelBlock> tileKernelBlocks(
       Iterable<Routed<F>> blocks, TilePlan plan, BlockKey tile, BlockPlan rowPlan, BlockPlan colPlan,
-      BlockKernel<F> kernel, Precision precision, BlockFiles checkpoint, Set<BlockKey> onFile, BlockFiles export, LongAccumulator done,
-      LongAccumulator computed, CollectionAccumulator<BlockFiles.Written> exported) throws IOException {
+      BlockKernel<F> kernel, Precision precision, BlockFiles checkpoint, Set<BlockKey> onFile, BlockFiles export,
+      LongAccumulator done, LongAccumulator computed, CollectionAccumulator<BlockFiles.Written> exported)
+      throws IOException {
     TreeMap<Integer, F> rows = new TreeMap<>();
     TreeMap<Integer, F> cols = new TreeMap<>();
     split(blocks, plan, tile, rows, cols);

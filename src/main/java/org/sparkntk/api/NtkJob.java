@@ -29,6 +29,7 @@ import org.sparkntk.gram.ExplicitNtk;
 import org.sparkntk.gram.GramMatrix;
 import org.sparkntk.gram.KernelOutputs;
 import org.sparkntk.gram.MonteCarloNtk;
+import org.sparkntk.gram.Precision;
 import org.sparkntk.gram.RandomFeaturesKernel;
 import org.sparkntk.gram.RandomFeaturesLimit;
 import org.sparkntk.gram.StructuredNtk;
@@ -38,13 +39,12 @@ import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Model;
 import org.sparkntk.model.ModelStore;
 import org.sparkntk.model.RandomFeatures;
-import org.sparkntk.gram.Precision;
 import org.sparkntk.output.BlockIndex;
 import org.sparkntk.output.GramCheckpoint;
-import org.sparkntk.output.Npy;
-import org.sparkntk.output.PcgCheckpoint;
 import org.sparkntk.output.JobOutputs;
+import org.sparkntk.output.Npy;
 import org.sparkntk.output.OutputFiles;
+import org.sparkntk.output.PcgCheckpoint;
 import org.sparkntk.output.PhaseTimer;
 import org.sparkntk.solver.CrossEntropy;
 import org.sparkntk.solver.FitResult;
@@ -54,6 +54,7 @@ import org.sparkntk.solver.Loss;
 import org.sparkntk.solver.OperatorSolver;
 import org.sparkntk.solver.Spectrum;
 import org.sparkntk.spark.BlockFiles;
+import org.sparkntk.spark.BlockKey;
 import org.sparkntk.spark.RowBlocks;
 import org.sparkntk.spark.SparkGram;
 import org.sparkntk.spark.TaskMemory;
@@ -514,12 +515,12 @@ public final class NtkJob {
   private static void indexBlockFiles(OutputFiles out, String rel, String name, BlockFiles files,
                                       DistributedSolve.Built built, long rowExamples, long colExamples, int k,
                                       int blockSize, boolean symmetric) throws IOException {
-    java.util.Map<org.sparkntk.spark.BlockKey, BlockFiles.Written> byKey = new java.util.HashMap<>();
+    Map<BlockKey, BlockFiles.Written> byKey = new java.util.HashMap<>();
     for (BlockFiles.Written w : built.exported()) {
-      byKey.put(new org.sparkntk.spark.BlockKey(w.row(), w.col()), w);
+      byKey.put(new BlockKey(w.row(), w.col()), w);
     }
     List<BlockIndex.Block> blocks = new java.util.ArrayList<>();
-    for (org.sparkntk.spark.BlockKey key : files.keys()) {
+    for (BlockKey key : files.keys()) {
       BlockFiles.Written w = byKey.get(key);
       if (w == null) {
         throw new IllegalStateException(name + ": block (" + key.row() + ", " + key.col() + ") was not written to "

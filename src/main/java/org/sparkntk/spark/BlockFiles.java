@@ -228,12 +228,10 @@ public final class BlockFiles implements Serializable {
       throw new IllegalArgumentException("block (" + block.row() + ", " + block.col() + ") is " + block.rows() + " × "
           + block.cols() + ", the plan's is " + rows(block.row()) + " × " + cols(block.col()));
     }
-    byte[] bytes = block.f64() != null
-        ? (precision == Precision.FLOAT64 ? Npy.bytes(block.f64(), block.rows(), block.cols())
-            : Npy.bytes(KernelBlock.of(block.row(), block.col(), block.rows(), block.cols(), block.f64(),
-                Precision.FLOAT32).f32(), block.rows(), block.cols()))
-        : (precision == Precision.FLOAT32 ? Npy.bytes(block.f32(), block.rows(), block.cols())
-            : Npy.bytes(block.toDoubles(), block.rows(), block.cols()));
+    // The file holds the block in this directory's precision, whatever the block's own storage.
+    byte[] bytes = precision == Precision.FLOAT64 ? Npy.bytes(block.toDoubles(), block.rows(), block.cols())
+        : Npy.bytes(block.f32() != null ? block.f32() : KernelBlock.of(block.row(), block.col(), block.rows(),
+            block.cols(), block.f64(), Precision.FLOAT32).f32(), block.rows(), block.cols());
     FileSystem fs = fs();
     String name = fileName(block.row(), block.col());
     Path target = new Path(dir, name);

@@ -1,6 +1,7 @@
 package org.sparkntk.api;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaRDD;
@@ -18,6 +19,8 @@ import org.sparkntk.solver.FitResult;
 import org.sparkntk.solver.Lanczos;
 import org.sparkntk.solver.OperatorProblem;
 import org.sparkntk.solver.OperatorSolver;
+import org.sparkntk.solver.RegressionCheckpoint;
+import org.sparkntk.spark.BlockFiles;
 import org.sparkntk.spark.DistributedKernel;
 import org.sparkntk.spark.SparkGram;
 
@@ -36,7 +39,25 @@ final class DistributedSolve {
    * @param spectrum    the top eigenpairs with output.spectrum, else null
    * @param diagnostics what the solver and the kernels did, for metrics.json
    */
-  record Outcome(FitResult fit, Lanczos.Eigenpairs spectrum, Map<String, Object> diagnostics) {}
+  record Outcome(FitResult fit, Lanczos.Eigenpairs spectrum, Map<String, Object> diagnostics, Built train,
+                 Built cross) {}
+
+  /**
+   * The files the kernels and the solver write besides the outputs (any may be null):
+   * the block checkpoints of the two kernels (output.checkpoint), their block files for
+   * output.gram, and the regression's checkpoint.
+   */
+  record Files(BlockFiles trainCheckpoint, BlockFiles crossCheckpoint, BlockFiles trainExport,
+               BlockFiles crossExport, RegressionCheckpoint pcg) {
+    static final Files NONE = new Files(null, null, null, null, null);
+  }
+
+  /** What building a kernel did: blocks read from its checkpoint, blocks computed, files written for output.gram. */
+  record Built(long resumed, long computed, List<BlockFiles.Written> exported) {
+    static Built of(DistributedKernel k) {
+      return k == null ? null : new Built(k.resumedBlocks(), k.computedBlocks(), k.exported());
+    }
+  }
 
   static OperatorSolver.Settings settings(JobConfig config) {
     int rank = config.get(ConfigKeys.SOLVER_PRECONDITIONER).equals("nystrom") ? config.get(ConfigKeys.SOLVER_RANK) : 0;
@@ -47,15 +68,23 @@ final class DistributedSolve {
   static Outcome run(JavaSparkContext sc, JobConfig config, BlockKernel<?> kernel, JavaRDD<RowBlock> trainBlocks,
                      BlockPlan trainPlan, JavaRDD<RowBlock> testBlocks, BlockPlan testPlan, double[] f0Train,
                      double[] yTrain, double[] f0Test, double[] yTest, int outputs, PhaseTimer timer) {
+    return run(sc, config, kernel, trainBlocks, trainPlan, testBlocks, testPlan, f0Train, yTrain, f0Test, yTest,
+        outputs, timer, Files.NONE);
+  }
+
+  static Outcome run(JavaSparkContext sc, JobConfig config, BlockKernel<?> kernel, JavaRDD<RowBlock> trainBlocks,
+                     BlockPlan trainPlan, JavaRDD<RowBlock> testBlocks, BlockPlan testPlan, double[] f0Train,
+                     double[] yTrain, double[] f0Test, double[] yTest, int outputs, PhaseTimer timer, Files files) {
     DistributedKernel.Cache cache = DistributedKernel.Cache.fromConfig(config.get(ConfigKeys.KERNEL_CACHE));
     Precision precision = config.get(ConfigKeys.KERNEL_PRECISION);
     String solverType = config.get(ConfigKeys.SOLVER_TYPE);
     Map<String, Object> diagnostics = new LinkedHashMap<>();
     try (DistributedKernel train = timer.time("training Gram (kept on the executors)", () -> SparkGram.distributed(
-            sc, trainBlocks, trainPlan, null, trainPlan, kernel, precision, cache, "training Gram"));
+            sc, trainBlocks, trainPlan, null, trainPlan, kernel, precision, cache, "training Gram",
+            files.trainCheckpoint(), files.trainExport()));
          DistributedKernel cross = testBlocks == null ? null : timer.time("cross kernel (kept on the executors)",
              () -> SparkGram.distributed(sc, testBlocks, testPlan, trainBlocks, trainPlan, kernel, precision,
-                 crossCache(cache, solverType), "cross kernel"))) {
+                 crossCache(cache, solverType), "cross kernel", files.crossCheckpoint(), files.crossExport()))) {
       LOG.info(train.describe());
       if (cross != null) {
         LOG.info(cross.describe());
@@ -70,7 +99,8 @@ final class DistributedSolve {
             () -> Lanczos.largest(train, k, s.eigenTolerance(), s.maxIter(), s.seed(), true));
         diagnostics.put("spectrumLanczosSteps", spectrum.steps());
       }
-      FitResult fit = timer.time("solver (" + solverType + ", distributed)", () -> solve(config, solver, solverType));
+      FitResult fit = timer.time("solver (" + solverType + ", distributed)",
+          () -> solve(config, solver, solverType, files.pcg()));
       diagnostics.putAll(solver.diagnostics());
       diagnostics.put("trainingGramProducts", train.products());
       diagnostics.put("trainingGramStoredBytes", train.storedBytes());
@@ -80,20 +110,21 @@ final class DistributedSolve {
       }
       diagnostics.put("kernelCache", cache.configName());
       diagnostics.put("storagePrecision", precision.configName());
-      return new Outcome(fit, spectrum, diagnostics);
+      return new Outcome(fit, spectrum, diagnostics, Built.of(train), Built.of(cross));
     }
   }
 
   /**
    * Regression and the flow apply the cross kernel once (all recorded times in one product), so
-   * storing it would only cost memory: it is computed inside that product. Steps apply it once per
-   * recorded time and keep it per kernel.cache.
+   * storing it would only cost memory: it is computed inside that product (or, with a checkpoint
+   * or output.gram, written to block files before the solve and read by that product). Steps apply
+   * it once per recorded time and keep it per kernel.cache.
    */
   static DistributedKernel.Cache crossCache(DistributedKernel.Cache cache, String solverType) {
     return solverType.equals("steps") ? cache : DistributedKernel.Cache.NONE;
   }
 
-  private static FitResult solve(JobConfig config, OperatorSolver solver, String type) {
+  private static FitResult solve(JobConfig config, OperatorSolver solver, String type, RegressionCheckpoint pcg) {
     int steps = config.get(ConfigKeys.SOLVER_STEPS);
     Double lr = config.get(ConfigKeys.SOLVER_LR);
     int[] record = NtkJob.recordedSteps(config, steps);
@@ -107,7 +138,7 @@ final class DistributedSolve {
         }
         yield solver.flow(times);
       }
-      case "regression" -> solver.regression(config.get(ConfigKeys.SOLVER_RIDGE), null, null);
+      case "regression" -> solver.regression(config.get(ConfigKeys.SOLVER_RIDGE), pcg);
       default -> throw new IllegalArgumentException("solver.type = " + type + " is not supported");
     };
   }

@@ -29,6 +29,7 @@ import org.sparkntk.gram.ExplicitNtk;
 import org.sparkntk.gram.GramMatrix;
 import org.sparkntk.gram.KernelOutputs;
 import org.sparkntk.gram.MonteCarloNtk;
+import org.sparkntk.gram.Precision;
 import org.sparkntk.gram.RandomFeaturesKernel;
 import org.sparkntk.gram.RandomFeaturesLimit;
 import org.sparkntk.gram.StructuredNtk;
@@ -38,16 +39,22 @@ import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Model;
 import org.sparkntk.model.ModelStore;
 import org.sparkntk.model.RandomFeatures;
+import org.sparkntk.output.BlockIndex;
 import org.sparkntk.output.GramCheckpoint;
 import org.sparkntk.output.JobOutputs;
+import org.sparkntk.output.Npy;
 import org.sparkntk.output.OutputFiles;
+import org.sparkntk.output.PcgCheckpoint;
 import org.sparkntk.output.PhaseTimer;
 import org.sparkntk.solver.CrossEntropy;
 import org.sparkntk.solver.FitResult;
 import org.sparkntk.solver.KernelProblem;
 import org.sparkntk.solver.KernelSolver;
 import org.sparkntk.solver.Loss;
+import org.sparkntk.solver.OperatorSolver;
 import org.sparkntk.solver.Spectrum;
+import org.sparkntk.spark.BlockFiles;
+import org.sparkntk.spark.BlockKey;
 import org.sparkntk.spark.RowBlocks;
 import org.sparkntk.spark.SparkGram;
 import org.sparkntk.spark.TaskMemory;
@@ -258,12 +265,19 @@ public final class NtkJob {
                                        JavaRDD<RowBlock> testBlocks, BlockPlan testPlan, double[] yTrain,
                                        double[] f0Train, double[] f0Test, double[] yTest, int n, int m,
                                        SolverBackend backend, PhaseTimer timer) {
-    if (config.get(ConfigKeys.OUTPUT_CHECKPOINT) && outputDir != null) {
-      LOG.info("output.checkpoint: the distributed backend keeps the blocks on the executors (kernel.cache) and "
-          + "Spark recomputes lost ones from lineage; no driver-side Gram checkpoint is written");
-    }
+    boolean checkpoint = out != null && config.get(ConfigKeys.OUTPUT_CHECKPOINT);
+    boolean gram = out != null && Boolean.TRUE.equals(config.get(ConfigKeys.OUTPUT_GRAM));
+    DistributedSolve.Files files = !checkpoint && !gram ? DistributedSolve.Files.NONE
+        : timer.time("checkpoint", () -> {
+          try {
+            return distributedFiles(sc, out, config, model, kernel, trainBlocks, trainPlan, testBlocks, testPlan,
+                yTrain, f0Train, checkpoint, gram);
+          } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the block files in " + outputDir + ": " + e.getMessage(), e);
+          }
+        });
     DistributedSolve.Outcome outcome = DistributedSolve.run(sc, config, kernel, trainBlocks, trainPlan, testBlocks,
-        testPlan, f0Train, yTrain, f0Test, yTest, model.outputs(), timer);
+        testPlan, f0Train, yTrain, f0Test, yTest, model.outputs(), timer, files);
     trainBlocks.unpersist(false);
     if (testBlocks != null) {
       testBlocks.unpersist(false);
@@ -279,10 +293,36 @@ public final class NtkJob {
     if (outcome.spectrum() != null) {
       JobOutputs.addSpectrum(metrics, outcome.spectrum());
     }
+    if (checkpoint) {
+      ObjectNode c = metrics.putObject("checkpoint");
+      c.put("trainingGramBlocksResumed", outcome.train().resumed());
+      c.put("trainingGramBlocksComputed", outcome.train().computed());
+      if (outcome.cross() != null) {
+        c.put("crossKernelBlocksResumed", outcome.cross().resumed());
+        c.put("crossKernelBlocksComputed", outcome.cross().computed());
+      }
+      Object resumedFrom = outcome.diagnostics().get("resumedFromIteration");
+      if (resumedFrom != null) {
+        c.put("pcgResumedFromIteration", (Integer) resumedFrom);
+      }
+    }
     if (out != null) {
       try {
+        if (gram) {
+          int k = kernel.rowsPerExample();
+          indexBlockFiles(out, GRAM_DIR, "training Gram", files.trainExport(), outcome.train(), n, n, k,
+              trainPlan.blockSize(), true);
+          if (files.crossExport() != null) {
+            indexBlockFiles(out, CROSS_DIR, "cross kernel", files.crossExport(), outcome.cross(), m, n, k,
+                trainPlan.blockSize(), false);
+          }
+        }
         JobOutputs.write(out, config, model, mapping, labels, null, null, yTrain, yTest, fit, null,
             outcome.spectrum(), metrics, timer);
+        if (checkpoint) {
+          // The outputs are complete (manifest.json written): the blocks and the iterate are no longer needed.
+          out.delete(GramCheckpoint.DIR);
+        }
       } catch (IOException e) {
         throw new UncheckedIOException("writing outputs to " + outputDir + " failed: " + e.getMessage(), e);
       }
@@ -303,11 +343,6 @@ public final class NtkJob {
 
   /** The keys the distributed backend reads differently, checked before any work. */
   private static void checkDistributedOutputs(JobConfig config, boolean spectrum, int eigenvectors) {
-    if (Boolean.TRUE.equals(config.get(ConfigKeys.OUTPUT_GRAM))) {
-      throw new ConfigException("output.gram = true writes the dense gram.npy and cross.npy, which the distributed "
-          + "backend never assembles (the Gram stays on the executors); set output.gram = false, or "
-          + "solver.backend = driver for a Gram that fits the driver");
-    }
     if (spectrum && eigenvectors < 1) {
       throw new ConfigException("output.spectrum = true on the distributed backend computes the top "
           + "output.eigenvectors eigenpairs by Lanczos (the full spectrum needs the dense Gram); set "
@@ -361,6 +396,27 @@ public final class NtkJob {
                                                   BlockKernel<?> kernel, JavaRDD<RowBlock> trainBlocks,
                                                   BlockPlan trainPlan, JavaRDD<RowBlock> testBlocks,
                                                   BlockPlan testPlan) {
+    String[] what = gramFingerprintTexts(config, model, kernel, trainBlocks, trainPlan, testBlocks, testPlan);
+    int k = kernel.rowsPerExample();
+    try {
+      GramCheckpoint trainStore = GramCheckpoint.open(out, "training-gram", JobConfig.sha256Hex(what[0]), trainPlan,
+          trainPlan, k);
+      GramCheckpoint crossStore = testBlocks == null ? null : GramCheckpoint.open(out, "cross-kernel",
+          JobConfig.sha256Hex(what[1]), testPlan, trainPlan, k);
+      return new GramCheckpoint[] {trainStore, crossStore};
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open the Gram checkpoint in " + out.dir().resolve(GramCheckpoint.DIR)
+          + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * What the blocks of the training Gram and (with test rows, else null) the cross kernel depend
+   * on, as text for a fingerprint ({@link #openCheckpoints}).
+   */
+  private static String[] gramFingerprintTexts(JobConfig config, Model model, BlockKernel<?> kernel,
+                                               JavaRDD<RowBlock> trainBlocks, BlockPlan trainPlan,
+                                               JavaRDD<RowBlock> testBlocks, BlockPlan testPlan) {
     String settings = config.fingerprint(key -> !key.name().startsWith("solver.") && !key.name().startsWith("output.")
         && !key.name().startsWith("report.") && key != ConfigKeys.DATA_TRAIN && key != ConfigKeys.DATA_TEST
         && key != ConfigKeys.KERNEL_MAX_DRIVER_BYTES);
@@ -368,18 +424,127 @@ public final class NtkJob {
         ? JobConfig.sha256Hex(mlp.describe() + java.util.Arrays.toString(mlp.parameters())) : model.describe();
     String common = "settings " + settings + "\nmodel " + modelDigest + "\nkernel " + kernel.describe()
         + "\nrows per example " + kernel.rowsPerExample();
-    String train = "\ntraining rows " + RowBlocks.digest(trainBlocks) + " " + trainPlan;
+    String train = common + "\ntraining rows " + RowBlocks.digest(trainBlocks) + " " + trainPlan;
+    return new String[] {train,
+        testBlocks == null ? null : train + "\ntest rows " + RowBlocks.digest(testBlocks) + " " + testPlan};
+  }
+
+  /**
+   * The block files of the distributed backend: with output.checkpoint the checkpoints of the
+   * training Gram and the cross kernel (checkpoint/training-gram/, checkpoint/cross-kernel/, the
+   * executors' block files in kernel.precision; their fingerprint is the driver checkpoint's
+   * plus that storage, so the two backends' checkpoints are never mixed) and, for regression,
+   * the PCG checkpoint (checkpoint/pcg/); with output.gram the block files gram/ and cross/
+   * (a previous run's are deleted first). Every file the executors will write is listed in the
+   * journal before the jobs start.
+   */
+  private static DistributedSolve.Files distributedFiles(JavaSparkContext sc, OutputFiles out, JobConfig config,
+                                                         Model model, BlockKernel<?> kernel,
+                                                         JavaRDD<RowBlock> trainBlocks, BlockPlan trainPlan,
+                                                         JavaRDD<RowBlock> testBlocks, BlockPlan testPlan,
+                                                         double[] yTrain, double[] f0Train, boolean checkpoint,
+                                                         boolean gram) throws IOException {
+    Precision precision = config.get(ConfigKeys.KERNEL_PRECISION);
     int k = kernel.rowsPerExample();
+    BlockFiles trainCheckpoint = null;
+    BlockFiles crossCheckpoint = null;
+    PcgCheckpoint pcg = null;
+    if (checkpoint) {
+      String[] what = gramFingerprintTexts(config, model, kernel, trainBlocks, trainPlan, testBlocks, testPlan);
+      String storage = "\nstored as block files written by the executors in " + precision.configName();
+      String trainPrint = JobConfig.sha256Hex(what[0] + storage);
+      trainCheckpoint = blockFiles(sc, out, GramCheckpoint.DIR + "/training-gram", trainPrint, trainPlan, trainPlan,
+          k, precision, true);
+      if (testBlocks != null) {
+        crossCheckpoint = blockFiles(sc, out, GramCheckpoint.DIR + "/cross-kernel",
+            JobConfig.sha256Hex(what[1] + storage), testPlan, trainPlan, k, precision, false);
+      }
+      if (config.get(ConfigKeys.SOLVER_TYPE).equals("regression")) {
+        OperatorSolver.Settings s = DistributedSolve.settings(config);
+        double[] b = new double[yTrain.length];
+        for (int i = 0; i < b.length; i++) {
+          b[i] = yTrain[i] - f0Train[i];
+        }
+        String iterate = JobConfig.sha256Hex(trainPrint + "\nright-hand side Y - f0 " + digest(b) + "\nridge "
+            + config.get(ConfigKeys.SOLVER_RIDGE));
+        String basis = JobConfig.sha256Hex(trainPrint + "\nNystrom rank " + s.rank() + " seed " + s.seed());
+        // X is [N·k × c] with c = O / k right-hand-side columns (OperatorProblem.columns).
+        pcg = new PcgCheckpoint(out, iterate, basis, model.outputs() / k);
+      }
+    }
+    BlockFiles trainExport = null;
+    BlockFiles crossExport = null;
+    if (gram) {
+      out.delete(GRAM_DIR);
+      trainExport = blockFiles(sc, out, GRAM_DIR, null, trainPlan, trainPlan, k, precision, true);
+      out.delete(CROSS_DIR);
+      if (testBlocks != null) {
+        crossExport = blockFiles(sc, out, CROSS_DIR, null, testPlan, trainPlan, k, precision, false);
+      }
+    }
+    return new DistributedSolve.Files(trainCheckpoint, crossCheckpoint, trainExport, crossExport, pcg);
+  }
+
+  /** output.gram's block directories on the distributed backend. */
+  static final String GRAM_DIR = "gram";
+  static final String CROSS_DIR = "cross";
+
+  /**
+   * The block directory {@code rel}: claimed for {@code fingerprint} when it is a checkpoint (null:
+   * an output directory), its temporary directory created and every block file listed in the
+   * journal before an executor writes it.
+   */
+  private static BlockFiles blockFiles(JavaSparkContext sc, OutputFiles out, String rel, String fingerprint,
+                                       BlockPlan rowPlan, BlockPlan colPlan, int k, Precision precision,
+                                       boolean symmetric) throws IOException {
+    if (fingerprint != null) {
+      GramCheckpoint.claimDirectory(out, rel.substring(rel.indexOf('/') + 1), fingerprint);
+    }
+    BlockFiles files = new BlockFiles(out.dir().toAbsolutePath().resolve(rel).toUri().toString(),
+        sc.hadoopConfiguration(), rowPlan, colPlan, k, precision, symmetric);
+    out.expectFiles(rel, files.keys().stream().map(b -> BlockFiles.fileName(b.row(), b.col())).toList());
+    out.workDirectory(rel + "/" + BlockFiles.TEMP_DIR);
+    return files;
+  }
+
+  /**
+   * output.gram on the distributed backend: records the block files the executors wrote under
+   * {@code rel} for the manifest (with the size and SHA-256 they reported), removes the
+   * temporary directory, and writes {@code rel/index.json} last.
+   */
+  private static void indexBlockFiles(OutputFiles out, String rel, String name, BlockFiles files,
+                                      DistributedSolve.Built built, long rowExamples, long colExamples, int k,
+                                      int blockSize, boolean symmetric) throws IOException {
+    Map<BlockKey, BlockFiles.Written> byKey = new java.util.HashMap<>();
+    for (BlockFiles.Written w : built.exported()) {
+      byKey.put(new BlockKey(w.row(), w.col()), w);
+    }
+    List<BlockIndex.Block> blocks = new java.util.ArrayList<>();
+    for (BlockKey key : files.keys()) {
+      BlockFiles.Written w = byKey.get(key);
+      if (w == null) {
+        throw new IllegalStateException(name + ": block (" + key.row() + ", " + key.col() + ") was not written to "
+            + out.dir().resolve(rel) + " (" + built.exported().size() + " of " + files.keys().size()
+            + " block files reported)");
+      }
+      out.recordWritten(rel + "/" + w.file(), w.size(), w.sha256());
+      blocks.add(new BlockIndex.Block(key.row(), key.col(), (long) key.row() * blockSize * k, files.rows(key.row()),
+          (long) key.col() * blockSize * k, files.cols(key.col()), w.file()));
+    }
+    out.delete(rel + "/" + BlockFiles.TEMP_DIR);
+    BlockIndex.write(out, rel, new BlockIndex.Matrix(name, rowExamples, colExamples, k,
+        files.precision() == Precision.FLOAT64 ? Npy.FLOAT64 : Npy.FLOAT32, blockSize, symmetric), blocks);
+  }
+
+  /** SHA-256 of the bytes of {@code v}. */
+  private static String digest(double[] v) {
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(8 * v.length);
+    buf.asDoubleBuffer().put(v);
     try {
-      GramCheckpoint trainStore = GramCheckpoint.open(out, "training-gram",
-          JobConfig.sha256Hex(common + train), trainPlan, trainPlan, k);
-      GramCheckpoint crossStore = testBlocks == null ? null : GramCheckpoint.open(out, "cross-kernel",
-          JobConfig.sha256Hex(common + train + "\ntest rows " + RowBlocks.digest(testBlocks) + " " + testPlan),
-          testPlan, trainPlan, k);
-      return new GramCheckpoint[] {trainStore, crossStore};
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot open the Gram checkpoint in " + out.dir().resolve(GramCheckpoint.DIR)
-          + ": " + e.getMessage(), e);
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+          .digest(buf.array()));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 

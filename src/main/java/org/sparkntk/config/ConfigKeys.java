@@ -152,7 +152,8 @@ public final class ConfigKeys {
       "memory, disk or none",
       "Distributed backend: where the Gram's blocks stay. memory = executor memory, spilling to executor disks; "
           + "disk = executor disks; none = nothing stored, every product recomputes the blocks (for a Gram larger "
-          + "than the cluster's memory and disk). Blocks are stored in kernel.precision.",
+          + "than the cluster's memory and disk; with output.checkpoint the blocks are written once to "
+          + "output.dir/checkpoint/ and the products read them there). Blocks are stored in kernel.precision.",
       v -> oneOf(v, "memory", "disk", "none"));
 
   public static final ConfigKey<String> SOLVER_TYPE = add("solver.type", "steps", false,
@@ -268,10 +269,14 @@ public final class ConfigKeys {
           + "directory is refused.", ConfigKeys::bool);
   public static final ConfigKey<Boolean> OUTPUT_CHECKPOINT = add("output.checkpoint", "true", false,
       "true or false", "Save each Gram block in output.dir/checkpoint/ as it is computed, so that a rerun after a "
-          + "crash computes only the missing blocks; deleted once the run's outputs are complete.",
+          + "crash computes only the missing blocks (on the distributed backend the executors write the blocks, "
+          + "and a regression also saves its PCG iterate and Nyström preconditioner); deleted once the run's "
+          + "outputs are complete.",
       ConfigKeys::bool);
   public static final ConfigKey<Boolean> OUTPUT_GRAM = add("output.gram", "false", false, "true or false",
-      "Also write the training Gram as gram.npy (and the cross kernel as cross.npy).", ConfigKeys::bool);
+      "Also write the training Gram as gram.npy (and the cross kernel as cross.npy); on the distributed backend "
+          + "as block files gram/<I>-<J>.npy (upper triangle) and cross/<I>-<J>.npy with an index.json each.",
+      ConfigKeys::bool);
   public static final ConfigKey<Boolean> OUTPUT_SPECTRUM = add("output.spectrum", "false", false, "true or false",
       "Also write the eigenvalues of the training Gram, descending, as spectrum.npy, spectrum.csv and the plot "
           + "spectrum.png.", ConfigKeys::bool);

@@ -78,25 +78,39 @@ public final class GramCheckpoint implements BlockStore {
                                     BlockPlan colPlan, int rowsPerExample) throws IOException {
     String rel = DIR + "/" + phase;
     Path dir = out.dir().resolve(rel);
-    String recorded = recordedFingerprint(dir);
     Set<Long> trusted = new HashSet<>();
-    if (fingerprint.equals(recorded)) {
+    if (claimDirectory(out, phase, fingerprint)) {
       trusted = verifiedBlocks(out, rel);
       LOG.info("{}: resuming from {}: {} completed blocks verified", phase, dir, trusted.size());
-    } else {
-      if (Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-        LOG.info("{}: {} holds blocks of other data or settings (fingerprint {}, this job's is {}): deleting them",
-            phase, dir, recorded, fingerprint);
-        out.delete(rel);
-      }
-      ObjectNode header = JSON.createObjectNode();
-      header.put("format", FORMAT);
-      header.put("version", VERSION);
-      header.put("phase", phase);
-      header.put("fingerprint", fingerprint);
-      out.writeWorkFile(rel + "/" + HEADER, f -> JSON.writeValue(f.toFile(), header));
     }
     return new GramCheckpoint(out, rel, rowPlan, colPlan, rowsPerExample, trusted);
+  }
+
+  /**
+   * Makes {@code checkpoint/<phase>/} a checkpoint of {@code fingerprint}: true when it already is
+   * one (its contents are the caller's to verify and reuse); otherwise whatever is there (another
+   * fingerprint's blocks) is deleted, {@code checkpoint.json} is written, and false is returned.
+   * The driver checkpoint and the distributed backend's block files share this rule.
+   */
+  public static boolean claimDirectory(OutputFiles out, String phase, String fingerprint) throws IOException {
+    String rel = DIR + "/" + phase;
+    Path dir = out.dir().resolve(rel);
+    String recorded = recordedFingerprint(dir);
+    if (fingerprint.equals(recorded)) {
+      return true;
+    }
+    if (Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      LOG.info("{}: {} holds blocks of other data or settings (fingerprint {}, this job's is {}): deleting them",
+          phase, dir, recorded, fingerprint);
+      out.delete(rel);
+    }
+    ObjectNode header = JSON.createObjectNode();
+    header.put("format", FORMAT);
+    header.put("version", VERSION);
+    header.put("phase", phase);
+    header.put("fingerprint", fingerprint);
+    out.writeWorkFile(rel + "/" + HEADER, f -> JSON.writeValue(f.toFile(), header));
+    return false;
   }
 
   /** Blocks taken from an earlier run. */

@@ -55,7 +55,7 @@ public final class JobOutputs {
    * checks before any work (the summary metrics.json and manifest.json besides).
    */
   public static final List<String> FILES = List.of("model", "predictions_train.csv", "predictions_test.csv",
-      "gram.npy", "cross.npy", "spectrum.npy", "spectrum.csv", "spectrum.png", "eigenvectors.npy",
+      "gram.npy", "cross.npy", "gram", "cross", "spectrum.npy", "spectrum.csv", "spectrum.png", "eigenvectors.npy",
       GramCheckpoint.DIR);
 
   private JobOutputs() {}

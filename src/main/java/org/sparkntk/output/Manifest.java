@@ -39,6 +39,16 @@ public final class Manifest {
 
   /** Writes manifest.json (atomically) listing {@code files}, paths relative to {@code dir}. */
   public static void write(Path dir, List<String> files, String settingsFingerprint) throws IOException {
+    write(dir, files, settingsFingerprint, java.util.Map.of());
+  }
+
+  /**
+   * {@link #write(Path, List, String)} where the files of {@code known} were written by others (the
+   * executors) who took their SHA-256 from the bytes they wrote: such a file is not read again, only
+   * its size is checked against the reported one.
+   */
+  public static void write(Path dir, List<String> files, String settingsFingerprint,
+                           java.util.Map<String, Entry> known) throws IOException {
     ObjectNode root = JSON.createObjectNode();
     root.put("format", FORMAT);
     root.put("version", VERSION);
@@ -48,8 +58,14 @@ public final class Manifest {
       Path p = dir.resolve(f);
       ObjectNode e = list.addObject();
       e.put("path", f);
-      e.put("size", Files.size(p));
-      e.put("sha256", sha256(p));
+      long size = Files.size(p);
+      Entry reported = known.get(f);
+      if (reported != null && reported.size() != size) {
+        throw new IOException(f + " has " + size + " bytes, but its writer reported " + reported.size()
+            + " (changed or truncated after it was written)");
+      }
+      e.put("size", size);
+      e.put("sha256", reported != null ? reported.sha256() : sha256(p));
     }
     AtomicFiles.write(dir.resolve(FILE), f -> JSON.writeValue(f.toFile(), root));
   }

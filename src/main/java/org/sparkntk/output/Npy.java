@@ -49,30 +49,8 @@ public final class Npy {
 
   /** Writes the .npy bytes of {@code data} to {@code ch} (named {@code name} in errors); leaves it open. */
   public static void write(WritableByteChannel ch, String name, double[] data, long... shape) throws IOException {
-    long count = 1;
-    for (long d : shape) {
-      count *= d;
-    }
-    if (count != data.length) {
-      throw new IllegalArgumentException("npy " + name + ": shape " + Arrays.toString(shape)
-          + " holds " + count + " values but " + data.length + " were given");
-    }
-    StringBuilder dims = new StringBuilder();
-    for (long d : shape) {
-      dims.append(d).append(", ");
-    }
-    String shapeText = shape.length == 1 ? "(" + shape[0] + ",)"
-        : "(" + (shape.length == 0 ? "" : dims.substring(0, dims.length() - 2)) + ")";
-    String dict = "{'descr': '<f8', 'fortran_order': False, 'shape': " + shapeText + ", }";
-    // Header (magic + version + length + dict + padding + '\n') is padded to a multiple of 64.
-    int unpadded = MAGIC.length + 2 + 2 + dict.length() + 1;
-    int padding = (64 - unpadded % 64) % 64;
-    String header = dict + " ".repeat(padding) + "\n";
-    ByteBuffer head = ByteBuffer.allocate(MAGIC.length + 4 + header.length()).order(ByteOrder.LITTLE_ENDIAN);
-    head.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length());
-    head.put(header.getBytes(StandardCharsets.US_ASCII));
-    head.flip();
-    writeFully(ch, head);
+    checkCount(name, data.length, shape);
+    writeFully(ch, ByteBuffer.wrap(header(FLOAT64, shape)));
     ByteBuffer body = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
     for (double v : data) {
       if (!body.hasRemaining()) {
@@ -84,6 +62,71 @@ public final class Npy {
     }
     body.flip();
     writeFully(ch, body);
+  }
+
+  /** The dtype of float64 little-endian entries. */
+  public static final String FLOAT64 = "<f8";
+  /** The dtype of float32 little-endian entries (kernel blocks stored in kernel.precision = float32). */
+  public static final String FLOAT32 = "<f4";
+
+  /**
+   * The complete .npy bytes (header and data) of {@code data} as {@code <f4}: a float32 kernel
+   * block as the executors store it.
+   */
+  public static byte[] bytes(float[] data, long... shape) {
+    checkCount("float32 array", data.length, shape);
+    byte[] head = header(FLOAT32, shape);
+    ByteBuffer buf = ByteBuffer.allocate(Math.addExact(head.length, Math.multiplyExact(4, data.length)))
+        .order(ByteOrder.LITTLE_ENDIAN);
+    buf.put(head);
+    buf.asFloatBuffer().put(data);
+    return buf.array();
+  }
+
+  /** The complete .npy bytes (header and data) of {@code data} as {@code <f8}. */
+  public static byte[] bytes(double[] data, long... shape) {
+    checkCount("float64 array", data.length, shape);
+    byte[] head = header(FLOAT64, shape);
+    ByteBuffer buf = ByteBuffer.allocate(Math.addExact(head.length, Math.multiplyExact(8, data.length)))
+        .order(ByteOrder.LITTLE_ENDIAN);
+    buf.put(head);
+    buf.asDoubleBuffer().put(data);
+    return buf.array();
+  }
+
+  /**
+   * The version 1.0 header this class writes for a C-order array of {@code descr} and
+   * {@code shape}: magic, version, length and the dictionary padded with spaces so that the data
+   * start at a multiple of 64 bytes. It is a function of dtype and shape only, so a reader that
+   * knows both can check a file it wrote byte for byte.
+   */
+  public static byte[] header(String descr, long... shape) {
+    StringBuilder dims = new StringBuilder();
+    for (long d : shape) {
+      dims.append(d).append(", ");
+    }
+    String shapeText = shape.length == 1 ? "(" + shape[0] + ",)"
+        : "(" + (shape.length == 0 ? "" : dims.substring(0, dims.length() - 2)) + ")";
+    String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shapeText + ", }";
+    // Header (magic + version + length + dict + padding + '\n') is padded to a multiple of 64.
+    int unpadded = MAGIC.length + 2 + 2 + dict.length() + 1;
+    int padding = (64 - unpadded % 64) % 64;
+    String header = dict + " ".repeat(padding) + "\n";
+    ByteBuffer head = ByteBuffer.allocate(MAGIC.length + 4 + header.length()).order(ByteOrder.LITTLE_ENDIAN);
+    head.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length());
+    head.put(header.getBytes(StandardCharsets.US_ASCII));
+    return head.array();
+  }
+
+  private static void checkCount(String name, long length, long... shape) {
+    long count = 1;
+    for (long d : shape) {
+      count *= d;
+    }
+    if (count != length) {
+      throw new IllegalArgumentException("npy " + name + ": shape " + Arrays.toString(shape)
+          + " holds " + count + " values but " + length + " were given");
+    }
   }
 
   private static void writeFully(WritableByteChannel ch, ByteBuffer buf) throws IOException {

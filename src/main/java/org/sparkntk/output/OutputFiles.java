@@ -71,6 +71,8 @@ public final class OutputFiles implements AutoCloseable {
   /** Paths listed as spark-ntk's, relative with '/'; a directory ends with '/'. */
   private final Set<String> owned;
   private final Set<String> written = new LinkedHashSet<>();
+  /** Files written by others, with the size and SHA-256 they reported ({@link #recordWritten}). */
+  private final java.util.Map<String, Manifest.Entry> known = new java.util.HashMap<>();
   private final Thread releaseAtExit;
   private FileChannel journal;
   private boolean closed;
@@ -209,6 +211,59 @@ public final class OutputFiles implements AutoCloseable {
   }
 
   /**
+   * Creates the directory {@code name} (and the directories on the way), each listed in the
+   * journal first, for files that others write into it: the executors' block files.
+   */
+  public synchronized Path workDirectory(String name) throws IOException {
+    checkDeclared(name);
+    checkParents(name);
+    String[] parts = name.split("/");
+    StringBuilder prefix = new StringBuilder();
+    for (String part : parts) {
+      prefix.append(part);
+      Path p = dir.resolve(prefix.toString());
+      if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+        journal(prefix + "/");
+        Files.createDirectory(p);
+      } else if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) || !ownsDirectory(owned, prefix.toString())) {
+        throw new ConfigException(refusal(dir) + "holds " + prefix + ", which is not a directory spark-ntk wrote, "
+            + "where this run writes: move it away or choose another output.dir");
+      }
+      prefix.append('/');
+    }
+    return dir.resolve(name);
+  }
+
+  /**
+   * Lists in the journal, before they exist, the files {@code names} that the executors will write
+   * into {@code directory} (write-ahead, as for every file of the run), so that a later run may
+   * replace or delete them; the directory itself is created ({@link #workDirectory}).
+   */
+  public synchronized void expectFiles(String directory, Collection<String> names) throws IOException {
+    workDirectory(directory);
+    for (String name : names) {
+      if (name.contains("/")) {
+        throw new IllegalArgumentException("'" + name + "' is not a file name in " + directory);
+      }
+      journal(directory + "/" + name);
+    }
+  }
+
+  /**
+   * Records for the manifest a file that others wrote at {@code name} (listed with
+   * {@link #expectFiles} first), with the size and SHA-256 the writer took from the bytes it wrote;
+   * the manifest checks the size against the file and takes the SHA-256 as given.
+   */
+  public synchronized void recordWritten(String name, long size, String sha256) {
+    checkDeclared(name);
+    if (!owned.contains(name)) {
+      throw new IllegalStateException(name + " was not listed in the journal of " + dir + " before it was written");
+    }
+    record(name);
+    known.put(name, new Manifest.Entry(name, size, sha256));
+  }
+
+  /**
    * Writes the directory {@code name} whole: {@code writer} fills a temporary directory, which
    * then replaces {@code name} (a previous run's is deleted first); every file in it is recorded.
    */
@@ -266,7 +321,7 @@ public final class OutputFiles implements AutoCloseable {
   /** Writes manifest.json, last: the run is complete. */
   public void finish() throws IOException {
     prepare(Manifest.FILE);
-    Manifest.write(dir, files(), fingerprint);
+    Manifest.write(dir, files(), fingerprint, known);
   }
 
   /**

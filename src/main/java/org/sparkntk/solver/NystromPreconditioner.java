@@ -91,13 +91,42 @@ public final class NystromPreconditioner implements Preconditioner {
       double s = svd.singularValues()[i];
       lambda[i] = Math.max(0.0, s * s - nu);
     }
+    return of(new Basis(n, rank, svd.leftVectorsColumnMajor(), lambda), ridge);
+  }
+
+  /**
+   * What the preconditioner is built from, U and Λ̂ (a function of Θ, r and the seed only, not of
+   * ρ), so that it can be saved and a rerun skip the product with r columns.
+   *
+   * @param uColumnMajor U, n × r column-major (row-major, Uᵀ [r × n])
+   * @param eigenvalues  λ̂, descending
+   */
+  public record Basis(int n, int rank, double[] uColumnMajor, double[] eigenvalues) {
+    public Basis {
+      if (rank < 1 || uColumnMajor.length != (long) n * rank || eigenvalues.length != rank) {
+        throw new IllegalArgumentException("a Nyström basis of rank " + rank + " for n = " + n + " needs " + n + " × "
+            + rank + " entries of U and " + rank + " eigenvalues, got " + uColumnMajor.length + " and "
+            + eigenvalues.length);
+      }
+    }
+  }
+
+  /** The preconditioner of a basis for ridge ρ: g_i = (λ̂_r + ρ)/(λ̂_i + ρ) − 1. */
+  public static NystromPreconditioner of(Basis basis, double ridge) {
+    int rank = basis.rank();
+    double[] lambda = basis.eigenvalues();
     double last = lambda[rank - 1];
     double[] gain = new double[rank];
     for (int i = 0; i < rank; i++) {
       double denominator = lambda[i] + ridge;
       gain[i] = denominator > 0 ? (last + ridge) / denominator - 1.0 : 0.0;
     }
-    return new NystromPreconditioner(n, rank, svd.leftVectorsColumnMajor(), gain, lambda);
+    return new NystromPreconditioner(basis.n(), rank, basis.uColumnMajor(), gain, lambda.clone());
+  }
+
+  /** U and Λ̂ of this preconditioner (U shared, not copied: it is n × r). */
+  public Basis basis() {
+    return new Basis(n, rank, u, eigenvalues.clone());
   }
 
   /** P⁻¹ R = R + U diag(g) Uᵀ R with g_i = (λ̂_r + ρ)/(λ̂_i + ρ) − 1. */

@@ -195,6 +195,20 @@ public final class OperatorSolver {
    *                               gives the residual reached and what to change
    */
   public FitResult regression(double ridge, double[] start, ConjugateGradient.Listener listener) {
+    return regression(ridge, start, listener, null);
+  }
+
+  /**
+   * {@link #regression(double, double[], ConjugateGradient.Listener)} that saves its Nyström basis
+   * and its iterate to {@code checkpoint} and, when the checkpoint has them, starts from them:
+   * PCG restarted from the saved X (diagnostic {@code resumedFromIteration}).
+   */
+  public FitResult regression(double ridge, RegressionCheckpoint checkpoint) {
+    return regression(ridge, null, null, checkpoint);
+  }
+
+  private FitResult regression(double ridge, double[] start, ConjugateGradient.Listener listener,
+                               RegressionCheckpoint checkpoint) {
     KernelSolver.requireMse(loss, "regression");
     if (!(ridge >= 0) || Double.isInfinite(ridge)) {
       throw new IllegalArgumentException("solver.ridge must be finite and ≥ 0, got " + ridge);
@@ -204,18 +218,41 @@ public final class OperatorSolver {
     for (int i = 0; i < b.length; i++) {
       b[i] = problem.yTrain()[i] - problem.f0Train()[i];
     }
+    int n = problem.kernelSize();
     Preconditioner p = Preconditioner.NONE;
     if (settings.rank() > 0) {
       long t0 = System.nanoTime();
-      p = NystromPreconditioner.build(problem.train(), settings.rank(), ridge, settings.seed());
+      int rank = Math.min(settings.rank(), n);
+      NystromPreconditioner.Basis saved = checkpoint == null ? null : checkpoint.preconditioner(n, rank);
+      NystromPreconditioner nystrom = saved != null ? NystromPreconditioner.of(saved, ridge)
+          : NystromPreconditioner.build(problem.train(), settings.rank(), ridge, settings.seed());
+      if (checkpoint != null && saved == null) {
+        checkpoint.savePreconditioner(nystrom.basis());
+      }
+      p = nystrom;
       double seconds = (System.nanoTime() - t0) / 1e9;
       diagnostics.put("preconditioner", "nystrom");
       diagnostics.put("preconditionerRank", p.rank());
       diagnostics.put("preconditionerSeconds", seconds);
-      LOG.info(String.format("Nyström preconditioner of rank %d in %.2f s", p.rank(), seconds));
+      if (checkpoint != null) {
+        diagnostics.put("preconditionerResumed", saved != null);
+      }
+      LOG.info(String.format("Nyström preconditioner of rank %d %s in %.2f s", p.rank(),
+          saved != null ? "read from the checkpoint" : "built", seconds));
     } else {
       diagnostics.put("preconditioner", "none");
     }
+    int base = 0;
+    if (checkpoint != null && start == null) {
+      RegressionCheckpoint.Iterate saved = checkpoint.iterate(n, c);
+      if (saved != null) {
+        start = saved.x();
+        base = saved.iteration();
+        LOG.info(String.format("PCG restarts from the iterate saved after iteration %d", base));
+      }
+      diagnostics.put("resumedFromIteration", base);
+    }
+    int offset = base;
     long t0 = System.nanoTime();
     long[] lastLog = {t0};
     ConjugateGradient.Listener progress = (iteration, x, residual) -> {
@@ -228,6 +265,9 @@ public final class OperatorSolver {
       if (listener != null) {
         listener.iteration(iteration, x, residual);
       }
+      if (checkpoint != null) {
+        checkpoint.iteration(offset + iteration, x);
+      }
     };
     ConjugateGradient.Result cg = ConjugateGradient.solve(problem.train(), ridge, b, c, p, settings.tol(),
         settings.maxIter(), start, progress);
@@ -236,6 +276,10 @@ public final class OperatorSolver {
     diagnostics.put("relativeResidual", cg.worstResidual());
     diagnostics.put("residualHistory", cg.history());
     diagnostics.put("pcgSeconds", seconds);
+    if (checkpoint != null) {
+      // Converged or not: a rerun (say with a larger solver.maxIter) continues from here.
+      checkpoint.stopped(offset + cg.iterations(), cg.x());
+    }
     LOG.info(String.format("PCG: %d iterations, relative residual %.3g (tol %.3g), %.2f s", cg.iterations(),
         cg.worstResidual(), settings.tol(), seconds));
     if (!cg.converged()) {

@@ -26,7 +26,9 @@ import org.sparkntk.solver.KernelOperator;
  * executor disks only; {@code none} stores nothing, so every product recomputes its blocks from
  * the prepared row blocks (the shuffle files of the routing step) — the route for a Gram larger
  * than the cluster's memory and disk, at the price of the kernel's flops per product. Lost
- * blocks are recomputed by Spark from lineage.
+ * blocks are recomputed by Spark from lineage. With block files ({@link BlockFiles}: the
+ * checkpoint of output.checkpoint, output.gram's files) the blocks are built in one job first
+ * whatever the cache, and with {@code none} and a checkpoint each product reads the block files.
  */
 public final class DistributedKernel implements KernelOperator, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DistributedKernel.class);
@@ -73,9 +75,13 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
   private final String name;
   private final AtomicLong products = new AtomicLong();
   private final long storedBytes;
+  private final long resumedBlocks;
+  private final long computedBlocks;
+  private final List<BlockFiles.Written> exported;
 
   DistributedKernel(JavaSparkContext sc, JavaRDD<List<KernelBlock>> tiles, BlockPlan rowPlan, BlockPlan colPlan,
-                    int k, boolean symmetric, Cache cache, String name, long storedBytes) {
+                    int k, boolean symmetric, Cache cache, String name, long storedBytes, long resumedBlocks,
+                    long computedBlocks, List<BlockFiles.Written> exported) {
     this.sc = sc;
     this.tiles = tiles;
     this.rowPlan = rowPlan;
@@ -85,6 +91,51 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
     this.cache = cache;
     this.name = name;
     this.storedBytes = storedBytes;
+    this.resumedBlocks = resumedBlocks;
+    this.computedBlocks = computedBlocks;
+    this.exported = List.copyOf(exported);
+  }
+
+  /** Blocks read from the checkpoint when the kernel was built (0 without a checkpoint or a build). */
+  public long resumedBlocks() {
+    return resumedBlocks;
+  }
+
+  /** Blocks computed when the kernel was built (0 with kernel.cache = none and no files: computed per product). */
+  public long computedBlocks() {
+    return computedBlocks;
+  }
+
+  /** The block files written for output.gram when the kernel was built, ordered by (I, J). */
+  public List<BlockFiles.Written> exported() {
+    return exported;
+  }
+
+  /** Every stored block collected to the driver, by (I, J): for tests on small kernels only. */
+  java.util.Map<BlockKey, KernelBlock> collectBlocks() {
+    java.util.Map<BlockKey, KernelBlock> all = new java.util.TreeMap<>(
+        java.util.Comparator.comparingInt(BlockKey::row).thenComparingInt(BlockKey::col));
+    for (List<KernelBlock> tile : tiles.collect()) {
+      for (KernelBlock b : tile) {
+        all.put(new BlockKey(b.row(), b.col()), b);
+      }
+    }
+    return all;
+  }
+
+  /** The block plan of the rows. */
+  public BlockPlan rowPlan() {
+    return rowPlan;
+  }
+
+  /** The block plan of the columns. */
+  public BlockPlan colPlan() {
+    return colPlan;
+  }
+
+  /** Whether only the upper-triangle blocks are stored (the symmetric training Gram). */
+  public boolean symmetric() {
+    return symmetric;
   }
 
   @Override

@@ -190,9 +190,6 @@ class DistributedBackendJobTest {
     ConfigException tooBig = assertThrows(ConfigException.class, () -> run(conf, "refuse-driver",
         "solver.backend=driver", "kernel.maxDriverBytes=10k"));
     assertTrue(tooBig.getMessage().contains("solver.backend = distributed"), tooBig.getMessage());
-    ConfigException gram = assertThrows(ConfigException.class, () -> run(conf, "refuse-gram",
-        "solver.backend=distributed", "output.gram=true"));
-    assertTrue(gram.getMessage().contains("output.gram"), gram.getMessage());
     ConfigException spectrum = assertThrows(ConfigException.class, () -> run(conf, "refuse-spectrum",
         "solver.backend=distributed", "output.spectrum=true"));
     assertTrue(spectrum.getMessage().contains("output.eigenvectors"), spectrum.getMessage());

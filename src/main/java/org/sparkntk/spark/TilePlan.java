@@ -27,13 +27,21 @@ record TilePlan(int rowBlocks, int colBlocks, int rowTile, int colTile, boolean 
     return symmetric ? r * (r + 1) / 2 : r * colTiles();
   }
 
-  /** A dense partition index per tile (row-major over the tile grid). */
+  /**
+   * A dense partition index per tile: row-major over the tile grid, and for a symmetric Gram over
+   * its upper triangle only (tile (R, C), R ≤ C, of T tile rows is R·T − R(R−1)/2 + C − R), so no
+   * partition is empty. An empty partition still costs a task per product (~20 ms in local mode).
+   */
   int partition(BlockKey tile) {
+    if (symmetric) {
+      int r = tile.row();
+      return r * rowTiles() - r * (r - 1) / 2 + tile.col() - r;
+    }
     return tile.row() * colTiles() + tile.col();
   }
 
   int partitions() {
-    return Math.max(1, rowTiles() * colTiles());
+    return Math.toIntExact(Math.max(1, tiles()));
   }
 
   /**

@@ -21,8 +21,14 @@ class TilePlanTest {
     assertTrue(plan.tiles() >= Math.min(2L * cores, symmetric ? (long) rows * (rows + 1) / 2 : (long) rows * cols),
         plan + " has too few tasks for " + cores + " cores");
     int[][] seen = new int[rows][cols];
+    // Every tile has its own partition and no partition is empty (an empty one is a wasted task per product).
+    boolean[] used = new boolean[plan.partitions()];
     for (int tr = 0; tr < plan.rowTiles(); tr++) {
       for (int tc = symmetric ? tr : 0; tc < plan.colTiles(); tc++) {
+        int partition = plan.partition(new BlockKey(tr, tc));
+        assertTrue(partition >= 0 && partition < used.length && !used[partition], "tile (" + tr + ", " + tc
+            + ") → partition " + partition + " of " + used.length);
+        used[partition] = true;
         for (int i = tr * plan.rowTile(); i < Math.min(rows, (tr + 1) * plan.rowTile()); i++) {
           for (int j = tc * plan.colTile(); j < Math.min(cols, (tc + 1) * plan.colTile()); j++) {
             if (!symmetric || i <= j) {
@@ -31,6 +37,9 @@ class TilePlanTest {
           }
         }
       }
+    }
+    for (int p = 0; p < used.length; p++) {
+      assertTrue(used[p], "partition " + p + " has no tile");
     }
     for (int i = 0; i < rows; i++) {
       for (int j = symmetric ? i : 0; j < cols; j++) {

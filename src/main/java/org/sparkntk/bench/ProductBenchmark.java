@@ -98,9 +98,11 @@ public final class ProductBenchmark {
         // A product reads every stored block once and does 2 multiply-adds per entry and column
         // of the full Gram (Θ_IJ V_J and Θ_IJᵀ V_I for the stored upper triangle): 2N²c flops.
         double floor = Math.max(theta.storedBytes() / triad, 2.0 * n * n * c / gemm);
-        out.add(String.format(Locale.ROOT, "| %d | %d %s | %d | %.2f GB | %.3f | %.2f | %.2f | %.3f | %.2f |", n,
-            plan.upperTrianglePairs(), precision.configName(), c, theta.storedBytes() / 1e9, median, rate / 1e9,
-            rate / triad, floor, floor / median));
+        long[] where = theta.storageNow();
+        out.add(String.format(Locale.ROOT, "| %d | %d %s | %d | %.2f GB (%.2f GB in memory, %.2f GB on disk) | %.3f "
+            + "| %.2f | %.2f | %.3f | %.2f |", n, plan.upperTrianglePairs(), precision.configName(), c,
+            theta.storedBytes() / 1e9, where[0] / 1e9, where[1] / 1e9, median, rate / 1e9, rate / triad, floor,
+            floor / median));
       }
     }
     return out;

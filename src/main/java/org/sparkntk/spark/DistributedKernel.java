@@ -18,8 +18,9 @@ import org.sparkntk.solver.KernelOperator;
  * A kernel whose blocks stay on the executors: the training Gram Θ(X, X) as its upper-triangle
  * blocks (I ≤ J), or the cross kernel Θ(X*, X) as all of its blocks. A product Θ V is one Spark
  * job: V is broadcast, each tile's task adds its blocks' terms Θ_IJ V_J (and Θ_IJᵀ V_I) into
- * per-row-block partial sums ({@link KernelBlock#multiplyInto}), and a tree reduction sums the
- * partial sums into the result on the driver. The driver holds V and Θ V, O(N·c), never a block.
+ * per-row-block partial sums ({@link KernelBlock#multiplyInto}), and the partial sums are added
+ * up into the result on the driver, through a tree reduction when they are large
+ * ({@link #reductionDepth}). The driver holds V and Θ V, O(N·c), never a block.
  *
  * <p>Storage ({@code kernel.cache}): {@code memory} persists the blocks as Spark blocks in
  * executor memory, spilling to their disks when memory runs out; {@code disk} keeps them on
@@ -158,6 +159,20 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
     return products.get();
   }
 
+  /**
+   * Where Spark keeps the stored blocks now, from its storage status: {bytes in executor memory,
+   * bytes on executor disks}; {0, 0} with kernel.cache = none. With {@code memory}, blocks that do
+   * not fit are on disk and every product reads them from there.
+   */
+  public long[] storageNow() {
+    for (org.apache.spark.storage.RDDInfo info : sc.sc().getRDDStorageInfo()) {
+      if (info.id() == tiles.id()) {
+        return new long[] {info.memSize(), info.diskSize()};
+      }
+    }
+    return new long[] {0, 0};
+  }
+
   /** Bytes of the stored blocks on the executors (0 with kernel.cache = none). */
   public long storedBytes() {
     return storedBytes;
@@ -168,7 +183,13 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
     return String.format("%s: %d × %d in %s blocks of %d rows on the executors (kernel.cache = %s%s)", name, rows(),
         cols(), symmetric ? rowPlan.upperTrianglePairs() + " upper-triangle" : (long) rowPlan.blockCount()
             * colPlan.blockCount() + "", rowPlan.blockSize(), cache.configName(),
-        cache == Cache.NONE ? ", recomputed per product" : String.format(", %.1f MiB stored", storedBytes / 1048576.0));
+        cache == Cache.NONE ? ", recomputed per product" : stored());
+  }
+
+  private String stored() {
+    long[] where = storageNow();
+    return String.format(", %.1f MiB stored: %.1f MiB in memory, %.1f MiB on disk", storedBytes / 1048576.0,
+        where[0] / 1048576.0, where[1] / 1048576.0);
   }
 
   @Override
@@ -187,7 +208,7 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
     try {
       sums = tiles
           .map(blocks -> partialProduct(blocks, shared.value(), c, rows, cols, kk, mirror))
-          .treeReduce(DistributedKernel::add, 2);
+          .treeReduce(DistributedKernel::add, reductionDepth(tiles.getNumPartitions(), rows(), c));
     } finally {
       shared.destroy();
     }
@@ -199,6 +220,19 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
     products.incrementAndGet();
     LOG.debug(String.format("%s × V (%d columns): %.3f s", name, c, (System.nanoTime() - t0) / 1e9));
     return out;
+  }
+
+  /** Partial sums the driver takes in directly (depth 1) before a tree level is worth its shuffle. */
+  static final long DIRECT_REDUCTION_BYTES = 256L << 20;
+
+  /**
+   * Depth of the product's reduction. Each task returns partial sums for the row blocks its tile
+   * touches, at most N·c doubles; summing them on the driver (depth 1) is one stage, while a tree
+   * level adds a shuffle that cost 50–200 ms per product on the benchmark machine. The tree is used
+   * only when the driver would otherwise receive more than {@value #DIRECT_REDUCTION_BYTES} bytes.
+   */
+  static int reductionDepth(int tasks, int rows, int c) {
+    return (double) tasks * rows * c * 8 <= DIRECT_REDUCTION_BYTES ? 1 : 2;
   }
 
   /** One task's terms: partial sums of (Θ V)_I for the row blocks its blocks touch. */
@@ -216,7 +250,7 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
     return out;
   }
 
-  /** Sums two sets of partial row-block sums (the tree reduction's combiner). */
+  /** Sums two sets of partial row-block sums (the reduction's combiner). */
   static HashMap<Integer, double[]> add(HashMap<Integer, double[]> out, HashMap<Integer, double[]> b) {
     for (Map.Entry<Integer, double[]> e : b.entrySet()) {
       double[] into = out.get(e.getKey());

@@ -269,6 +269,7 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
   /** Releases the stored blocks. */
   @Override
   public void close() {
-    tiles.unpersist(false);
+    // Blocking: the next kernel built in this application (a benchmark's next size, a report's next run) gets the memory.
+    tiles.unpersist(true);
   }
 }

@@ -79,6 +79,8 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
   private final long resumedBlocks;
   private final long computedBlocks;
   private final List<BlockFiles.Written> exported;
+  /** spark.driver.maxResultSize in bytes (0: no limit); a product's results must stay below it. */
+  private long maxResultBytes;
 
   DistributedKernel(JavaSparkContext sc, JavaRDD<List<KernelBlock>> tiles, BlockPlan rowPlan, BlockPlan colPlan,
                     int k, boolean symmetric, Cache cache, String name, long storedBytes, long resumedBlocks,
@@ -95,6 +97,7 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
     this.resumedBlocks = resumedBlocks;
     this.computedBlocks = computedBlocks;
     this.exported = List.copyOf(exported);
+    this.maxResultBytes = sc.getConf().getSizeAsBytes("spark.driver.maxResultSize", "1g");
   }
 
   /** Blocks read from the checkpoint when the kernel was built (0 without a checkpoint or a build). */
@@ -197,13 +200,62 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
     if (v.length != (long) cols() * c) {
       throw new IllegalArgumentException("Θ V: V has " + v.length + " entries, expected " + cols() + " × " + c);
     }
+    int group = columnsPerJob(maxResultBytes, tasks(), rows(), c);
+    products.incrementAndGet();
+    if (group >= c) {
+      return applyColumns(v, c);
+    }
+    // The results of one job with all c columns would exceed spark.driver.maxResultSize (at
+    // N = 60,000 a rank-2000 preconditioner's product is 960 MB per partial result): the columns
+    // go in groups, each one job. With tens of columns a product is compute-bound, so the extra
+    // passes over the blocks cost little.
+    double[] out = new double[rows() * c];
+    for (int from = 0; from < c; from += group) {
+      int width = Math.min(group, c - from);
+      double[] part = new double[cols() * width];
+      for (int i = 0; i < cols(); i++) {
+        System.arraycopy(v, i * c + from, part, i * width, width);
+      }
+      double[] result = applyColumns(part, width);
+      for (int i = 0; i < rows(); i++) {
+        System.arraycopy(result, i * width, out, i * c + from, width);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Columns per product job so that what reaches the driver stays within half of
+   * spark.driver.maxResultSize: with a tree reduction of T tasks about √T partial results of up to
+   * N·g doubles each, without one T of them (0: no limit).
+   */
+  static int columnsPerJob(long maxResultBytes, int tasks, int rows, int c) {
+    if (maxResultBytes <= 0) {
+      return c;
+    }
+    long finalResults = Math.max(2, (long) Math.ceil(Math.sqrt(tasks)));
+    long columns = maxResultBytes / 2 / (finalResults * rows * 8L);
+    return (int) Math.max(1, Math.min(c, columns));
+  }
+
+  /** Tasks of one product job (the stored tiles). */
+  int tasks() {
+    return tiles.getNumPartitions();
+  }
+
+  /** For tests: a smaller spark.driver.maxResultSize than the session's. */
+  void limitResultBytes(long bytes) {
+    this.maxResultBytes = bytes;
+  }
+
+  private double[] applyColumns(double[] v, int c) {
     long t0 = System.nanoTime();
     Broadcast<double[]> shared = sc.broadcast(v);
     BlockPlan rows = rowPlan;
     BlockPlan cols = colPlan;
     int kk = k;
     boolean mirror = symmetric;
-    sc.setJobDescription(String.format("spark-ntk: %s × V (%d columns), product %d", name, c, products.get() + 1));
+    sc.setJobDescription(String.format("spark-ntk: %s × V (%d columns), product %d", name, c, products.get()));
     Map<Integer, double[]> sums;
     try {
       sums = tiles
@@ -217,7 +269,6 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
       int at = Math.toIntExact(rowPlan.start(e.getKey()) * k * c);
       System.arraycopy(e.getValue(), 0, out, at, e.getValue().length);
     }
-    products.incrementAndGet();
     LOG.debug(String.format("%s × V (%d columns): %.3f s", name, c, (System.nanoTime() - t0) / 1e9));
     return out;
   }

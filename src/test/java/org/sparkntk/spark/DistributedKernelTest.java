@@ -69,6 +69,16 @@ class DistributedKernelTest {
       }
       assertEquals(2, theta.products());
       assertEquals(c == DistributedKernel.Cache.NONE, theta.storedBytes() == 0);
+      // Under a result limit that fits two columns per job, a 5-column product runs as three jobs
+      // of 2, 2 and 1 columns and still equals the dense product (one product counted).
+      int rows = gram.rows();
+      long limit = 2L * 2 * Math.max(2, (long) Math.ceil(Math.sqrt(4))) * rows * 8;
+      assertEquals(2, DistributedKernel.columnsPerJob(limit, 4, rows, 5));
+      theta.limitResultBytes(2L * 2 * Math.max(2, (long) Math.ceil(Math.sqrt(
+          Math.max(1, theta.tasks())))) * rows * 8);
+      double[] v = random(gram.cols() * 5, 5);
+      assertClose(dense(gram, v, 5), theta.apply(v, 5), 1e-13);
+      assertEquals(3, theta.products());
     }
   }
 

@@ -124,7 +124,7 @@ public final class GramBenchmark {
   }
 
   /** Aggregate GFLOP/s of {@code threads} concurrent single-threaded GEMMs (as Spark's task slots run them). */
-  private double gemmRate(int m, int k, boolean single, int threads) throws InterruptedException {
+  static double gemmRate(int m, int k, boolean single, int threads) throws InterruptedException {
     double[] rates = new double[threads];
     Thread[] ts = new Thread[threads];
     for (int t = 0; t < threads; t++) {

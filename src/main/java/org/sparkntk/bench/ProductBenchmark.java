@@ -48,7 +48,8 @@ public final class ProductBenchmark {
     int cores = sc.defaultParallelism();
     try {
       double triad = triadBytesPerSecond(cores);
-      double gemm = gemmFlopsPerSecond(cores);
+      // GramBenchmark.gemmRate: the sum over threads of each one's best single-threaded DGEMM, in GFLOP/s.
+      double gemm = GramBenchmark.gemmRate(GEMM_SIZE, GEMM_SIZE, false, cores) * 1e9;
       List<String> rows = new ArrayList<>();
       for (int n : sizes) {
         for (Precision p : new Precision[] {Precision.FLOAT32, Precision.FLOAT64}) {
@@ -111,39 +112,6 @@ public final class ProductBenchmark {
   }
 
   private static final int GEMM_SIZE = 2048;
-
-  /**
-   * Floating-point operations per second of {@code threads} concurrent single-threaded DGEMMs of
-   * 2048 × 2048 matrices (2n³ flops each): the machine's compute limit for the BLAS in use.
-   */
-  static double gemmFlopsPerSecond(int threads) throws Exception {
-    int n = GEMM_SIZE;
-    Random r = new Random(7);
-    double[] a = r.doubles((long) n * n).toArray();
-    double[] b = r.doubles((long) n * n).toArray();
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    double best = 0;
-    try {
-      for (int rep = 0; rep < REPEATS + 1; rep++) {
-        long t0 = System.nanoTime();
-        List<Future<?>> parts = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-          parts.add(pool.submit(() -> org.sparkntk.linalg.Blas.get().gemm(n, n, n, 1.0, a, b, 0.0,
-              new double[n * n])));
-        }
-        for (Future<?> f : parts) {
-          f.get();
-        }
-        double rate = 2.0 * n * n * n * threads / ((System.nanoTime() - t0) / 1e9);
-        if (rep > 0) {
-          best = Math.max(best, rate);
-        }
-      }
-    } finally {
-      pool.shutdown();
-    }
-    return best;
-  }
 
   /** Bytes per second of a[i] = b[i] + s·c[i] over 3 × 64 Mi doubles split across {@code threads}. */
   static double triadBytesPerSecond(int threads) throws Exception {

@@ -97,7 +97,8 @@ public final class FourierImageReport {
       throw new ConfigException("report.imageSize = " + side + " must be even (training pixels are every other one)");
     }
     Long maxDriverBytes = config.get(ConfigKeys.KERNEL_MAX_DRIVER_BYTES);
-    SizeGuard.imagePixels(side, maxDriverBytes != null ? maxDriverBytes : DriverMemory.defaultLimit());
+    SizeGuard.imagePixels(config, side, 3 * config.get(ConfigKeys.REPORT_IMAGES).size(), DISTRIBUTED_EIGENVALUES,
+        maxDriverBytes != null ? maxDriverBytes : DriverMemory.defaultLimit());
     List<Images.Rgb> images = new ArrayList<>();
     for (String name : config.get(ConfigKeys.REPORT_IMAGES)) {
       try {

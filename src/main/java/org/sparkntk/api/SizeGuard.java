@@ -2,6 +2,8 @@ package org.sparkntk.api;
 
 import java.util.Arrays;
 import org.sparkntk.config.ConfigException;
+import org.sparkntk.config.ConfigKeys;
+import org.sparkntk.config.JobConfig;
 import org.sparkntk.gram.BlockKernel;
 import org.sparkntk.model.InputMapping;
 
@@ -165,21 +167,36 @@ final class SizeGuard {
   }
 
   /**
-   * The image report's side s, before any image is resampled to s² pixels: each run's kernels, as
-   * {@link DriverMemory} counts them for regression (two N×N copies and the M×N cross kernel, N = s²/4
-   * training pixels, M = 3s²/4 test pixels), must fit in {@code limitBytes}, in arithmetic that
-   * cannot overflow.
+   * The image report's side s, before any image is resampled to s² pixels, in arithmetic that cannot
+   * overflow: N = s²/4 training and M = 3s²/4 test pixels, each with {@code outputs} channels, must
+   * index Java arrays, and the route that would run must fit in {@code limitBytes}: the dense
+   * kernels (8 (2N² + MN) bytes, as {@link DriverMemory} counts regression) on the driver backend,
+   * the distributed backend's vectors and bases ({@link SolverBackend#distributedDriverBytes}, with
+   * the report's top {@code eigenvalues} by Lanczos) on the distributed one, the smaller under
+   * solver.backend = auto.
    */
-  static void imagePixels(int side, long limitBytes) {
+  static void imagePixels(JobConfig config, int side, int outputs, int eigenvalues, long limitBytes) {
     long pixels = (long) side * side;
     long n = pixels / 4;
     long m = pixels - n;
+    String solver = config.get(ConfigKeys.SOLVER_TYPE);
     // 8 (2N² + MN) bytes; 2N + M = s² + N < 2^63 for any int side
-    long bytes = saturatedMultiply(8, saturatedMultiply(n, 2 * n + m));
-    if (bytes > limitBytes) {
+    long dense = saturatedMultiply(8, saturatedMultiply(n, 2 * n + m));
+    long distributed = saturatedMultiply(pixels, outputs) > Integer.MAX_VALUE ? Long.MAX_VALUE
+        : SolverBackend.distributedDriverBytes(config.with(ConfigKeys.OUTPUT_SPECTRUM.name(), "true")
+            .with(ConfigKeys.OUTPUT_EIGENVECTORS.name(), Long.toString(Math.min(n, eigenvalues))), n, m, 1, outputs, solver, true);
+    String backend = config.get(ConfigKeys.SOLVER_BACKEND);
+    long need = switch (backend) {
+      case "driver" -> dense;
+      case "distributed" -> distributed;
+      default -> Math.min(dense, distributed);
+    };
+    if (need > limitBytes) {
       throw new ConfigException("report.imageSize = " + side + " gives " + n + " training and " + m + " test pixels, "
-          + "whose kernels need about " + DriverMemory.human(bytes) + " on the driver; the limit is "
-          + DriverMemory.human(limitBytes) + " (kernel.maxDriverBytes). Use a smaller report.imageSize.");
+          + "whose kernels need about " + DriverMemory.human(dense) + " on the driver (solver.backend = driver) and "
+          + "the distributed backend's vectors about " + DriverMemory.human(distributed) + "; the limit is "
+          + DriverMemory.human(limitBytes) + " (kernel.maxDriverBytes, solver.backend = " + backend + "). Use a "
+          + "smaller report.imageSize.");
     }
   }
 

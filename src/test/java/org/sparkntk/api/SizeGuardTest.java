@@ -89,6 +89,18 @@ class SizeGuardTest {
   }
 
   @Test
+  void anImageBeyondTheDriverGoesToTheDistributedBackendUnlessTheDriverIsAskedFor() {
+    // 512²: N = 65,536 training and M = 196,608 test pixels; dense kernels 160 GiB, distributed about 0.6 GiB.
+    org.sparkntk.config.JobConfig auto = org.sparkntk.config.JobConfig.of(java.util.Map.of("report.type", "image"));
+    assertDoesNotThrow(() -> SizeGuard.imagePixels(auto, 512, 6, 200, 8 * GIB));
+    ConfigException driver = assertThrows(ConfigException.class, () -> SizeGuard.imagePixels(
+        auto.with("solver.backend", "driver"), 512, 6, 200, 8 * GIB));
+    assertTrue(driver.getMessage().contains("report.imageSize = 512 gives 65536 training and 196608 test pixels, "
+        + "whose kernels need about 160.00 GiB"), driver.getMessage());
+    assertThrows(ConfigException.class, () -> SizeGuard.imagePixels(auto, 512, 6, 200, GIB / 4));
+  }
+
+  @Test
   void randomFeaturesAreBoundedByTheirDraws() {
     ConfigException e = assertThrows(ConfigException.class,
         () -> SizeGuard.randomFeatures("kernel.features", 2_000_000_000L, 3, 1, GIB));

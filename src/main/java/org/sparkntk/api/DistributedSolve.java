@@ -124,7 +124,8 @@ final class DistributedSolve {
     return solverType.equals("steps") ? cache : DistributedKernel.Cache.NONE;
   }
 
-  private static FitResult solve(JobConfig config, OperatorSolver solver, String type, RegressionCheckpoint pcg) {
+  /** The configured solver (solver.type) on products only; {@code pcg} resumes regression, or null. */
+  static FitResult solve(JobConfig config, OperatorSolver solver, String type, RegressionCheckpoint pcg) {
     int steps = config.get(ConfigKeys.SOLVER_STEPS);
     Double lr = config.get(ConfigKeys.SOLVER_LR);
     int[] record = NtkJob.recordedSteps(config, steps);

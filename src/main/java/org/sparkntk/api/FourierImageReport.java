@@ -17,7 +17,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
+import java.util.stream.IntStream;
 import javax.imageio.ImageIO;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -32,12 +35,19 @@ import org.sparkntk.config.ConfigException;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
 import org.sparkntk.data.Images;
+import org.sparkntk.gram.BlockKernel;
 import org.sparkntk.gram.GramMatrix;
 import org.sparkntk.linalg.Lapack;
 import org.sparkntk.model.InputMapping;
+import org.sparkntk.model.Model;
 import org.sparkntk.output.JobOutputs;
 import org.sparkntk.output.OutputFiles;
 import org.sparkntk.output.Plots;
+import org.sparkntk.solver.FitResult;
+import org.sparkntk.solver.GridKernelOperator;
+import org.sparkntk.solver.Lanczos;
+import org.sparkntk.solver.OperatorProblem;
+import org.sparkntk.solver.OperatorSolver;
 import org.sparkntk.solver.Snapshot;
 
 /**
@@ -76,7 +86,26 @@ public final class FourierImageReport {
   /** PSNR of one image under one mapping. */
   public record Score(String image, MappingSpec mapping, double testPsnr, double trainPsnr) {}
 
-  public record Result(int side, List<Score> scores, List<double[]> spectra) {}
+  /**
+   * How one mapping was solved.
+   *
+   * @param route       "fft" (products by FFT on the pixel grid) or "job (driver|distributed backend)"
+   * @param seconds     wall time of the kernels, the solver and the spectrum
+   * @param diagnostics what the iterative solver did (iterations, residuals, products), as in metrics.json
+   */
+  public record MappingRun(MappingSpec mapping, String route, double[] trainPredictions, double[] testPredictions,
+                           double[] eigenvalues, double seconds, Map<String, Object> diagnostics) {
+    MappingRun timed(long startedNanos) {
+      return new MappingRun(mapping, route, trainPredictions, testPredictions, eigenvalues,
+          (System.nanoTime() - startedNanos) / 1e9, diagnostics);
+    }
+  }
+
+  /**
+   * @param spectra the training Gram's eigenvalues per mapping, descending: all of them on the
+   *                driver backend, the top {@value #DISTRIBUTED_EIGENVALUES} by Lanczos otherwise
+   */
+  public record Result(int side, List<Score> scores, List<double[]> spectra, List<MappingRun> runs) {}
 
   /** Eigenvalues the spectra plot shows when the Gram stays on the executors. */
   static final int DISTRIBUTED_EIGENVALUES = 200;
@@ -124,23 +153,34 @@ public final class FourierImageReport {
       }
     }
     StructType schema = schema(labels);
+    int o = labels.size();
     List<Row> trainRows = new ArrayList<>(n);
     List<Row> testRows = new ArrayList<>(m);
+    double[] yTrain = new double[n * o];
+    double[] yTest = new double[m * o];
+    int[] testCells = new int[m];
     for (int r = 0; r < side; r++) {
       for (int c = 0; c < side; c++) {
-        Object[] values = new Object[2 + labels.size()];
+        Object[] values = new Object[2 + o];
         values[0] = (double) r / side;
         values[1] = (double) c / side;
+        boolean isTrain = r % 2 == 0 && c % 2 == 0;
+        int row = isTrain ? trainRows.size() : testRows.size();
         for (int k = 0; k < images.size(); k++) {
           for (int ch = 0; ch < 3; ch++) {
-            values[2 + 3 * k + ch] = images.get(k).get(r, c, ch);
+            double v = images.get(k).get(r, c, ch);
+            values[2 + 3 * k + ch] = v;
+            (isTrain ? yTrain : yTest)[row * o + 3 * k + ch] = v;
           }
         }
-        (r % 2 == 0 && c % 2 == 0 ? trainRows : testRows).add(RowFactory.create(values));
+        if (!isTrain) {
+          testCells[row] = r * side + c;
+        }
+        (isTrain ? trainRows : testRows).add(RowFactory.create(values));
       }
     }
-    Dataset<Row> train = spark.createDataFrame(trainRows, schema);
-    Dataset<Row> test = spark.createDataFrame(testRows, schema);
+    Dataset<Row> train = spark == null ? null : spark.createDataFrame(trainRows, schema);
+    Dataset<Row> test = spark == null ? null : spark.createDataFrame(testRows, schema);
     JobConfig base = config.with(ConfigKeys.OUTPUT_DIR.name(), "").with(ConfigKeys.DATA_LABEL.name(),
         String.join(",", labels)).with(ConfigKeys.KERNEL_OUTPUTS.name(), "trace");
     if (SolverBackend.choose(base, n, m, 1, labels.size(), base.get(ConfigKeys.SOLVER_TYPE), false).distributed()) {
@@ -149,18 +189,27 @@ public final class FourierImageReport {
       base = base.with(ConfigKeys.OUTPUT_SPECTRUM.name(), "true").with(ConfigKeys.OUTPUT_EIGENVECTORS.name(),
           Integer.toString(Math.min(n, DISTRIBUTED_EIGENVALUES))).with(ConfigKeys.OUTPUT_GRAM.name(), "false");
     }
+    String products = config.get(ConfigKeys.REPORT_PRODUCTS);
     List<Score> scores = new ArrayList<>();
     List<double[]> spectra = new ArrayList<>();
+    List<MappingRun> runs = new ArrayList<>();
     List<double[][]> reconstructions = new ArrayList<>(); // [mapping][image] pixels
     for (MappingSpec spec : mappings) {
       JobConfig c = base.with(ConfigKeys.INPUT_MAPPING.name(), spec.kind().configName())
           .with(ConfigKeys.INPUT_SCALE.name(), Double.toString(spec.scale()));
-      LOG.info("image regression with input mapping {}", spec.label());
-      NtkRun run = NtkJob.run(spark, c, train, test);
-      Snapshot last = run.fit().last();
-      double[] trainPred = last.trainPredictions();
-      double[] testPred = last.testPredictions();
-      int o = labels.size();
+      String obstacle = fftObstacle(c, spec);
+      if (products.equals("fft") && obstacle != null) {
+        throw new ConfigException("report.products = fft: " + obstacle + "; use report.products = auto or job");
+      }
+      boolean fft = !products.equals("job") && obstacle == null;
+      LOG.info("image regression with input mapping {} ({})", spec.label(), fft ? "products by FFT on the pixel grid"
+          : "a run of the job");
+      long started = System.nanoTime();
+      MappingRun run = fft ? fftRun(spec, c, side, yTrain, yTest, testCells)
+          : jobRun(spec, NtkJob.run(spark, c, train, test));
+      runs.add(run.timed(started));
+      double[] trainPred = run.trainPredictions();
+      double[] testPred = run.testPredictions();
       double[][] recon = new double[images.size()][3 * side * side];
       for (int k = 0; k < images.size(); k++) {
         double[] refTrain = new double[3 * n];
@@ -197,11 +246,124 @@ public final class FourierImageReport {
             s.testPsnr(), s.trainPsnr()));
       }
       reconstructions.add(recon);
-      spectra.add(run.distributed() ? run.topEigenpairs().values() : eigenvaluesDescending(run.trainGram()));
+      spectra.add(run.eigenvalues());
     }
-    Result result = new Result(side, scores, spectra);
+    Result result = new Result(side, scores, spectra, runs);
     write(out, config, images, mappings, result, reconstructions);
     return result;
+  }
+
+  /**
+   * Why the FFT route cannot serve this mapping, or null when it can. Θ(v, v') is a function of
+   * v − v' alone when the network sees γ(v) with ‖γ(v)‖ constant and γ(v)ᵀγ(v') a function of
+   * v − v' (basic, positional and gaussian: cos a cos a' + sin a sin a' = cos(a − a')), and the
+   * kernel is the infinite-width one, which depends on its inputs only through their norms and
+   * inner product. A finite network's empirical NTK is not shift-invariant, nor are raw coordinates.
+   */
+  static String fftObstacle(JobConfig c, MappingSpec spec) {
+    if (spec.kind() == InputMapping.Kind.NONE) {
+      return "input mapping none feeds the raw coordinates, whose kernel is not a function of v − v'";
+    }
+    if (!c.get(ConfigKeys.KERNEL_TYPE).equals("analytic")) {
+      return "kernel.type = " + c.get(ConfigKeys.KERNEL_TYPE) + " is not a function of v − v' (only the analytic "
+          + "infinite-width kernel is)";
+    }
+    if (!NtkJob.startsFromZero(c)) {
+      return "solver.f0 = network starts from a finite network's outputs, which need the job";
+    }
+    if (c.get(ConfigKeys.MODEL_LOAD) != null) {
+      return "model.load brings its own input mapping";
+    }
+    if (c.get(ConfigKeys.DATA_STANDARDIZE) || c.get(ConfigKeys.DATA_TRAIN_ROWS) != null) {
+      return "data.standardize and data.trainRows change the training pixels";
+    }
+    return null;
+  }
+
+  /**
+   * One mapping on the FFT route: κ(Δ) = Θ(γ(Δ), γ(0)) on every offset of the s × s pixel grid, the
+   * training kernel (every other pixel: an s/2 × s/2 lattice of offsets 2Δ) and the cross kernel as
+   * {@link GridKernelOperator}s, and the configured solver and the top eigenvalues by Lanczos on
+   * them, as on the distributed backend ({@link DistributedSolve}). Driver memory: O(s²) per
+   * product column, against 8·N·(N + M) bytes for the dense kernels; time O(s² log s) per column.
+   */
+  private static MappingRun fftRun(MappingSpec spec, JobConfig c, int side, double[] yTrain, double[] yTest,
+                                   int[] testCells) {
+    int o = yTrain.length / (side * side / 4);
+    InputMapping mapping = NtkJob.mapping(c, 2);
+    Model model = NtkJob.model(c, mapping.isFinite() ? mapping.outputs() : mapping.inputs(), o);
+    double[] fine = offsetKernel(NtkJob.kernel(c, model, mapping), mapping, side);
+    int h = side / 2;
+    int fineWidth = 2 * side - 1;
+    int coarseWidth = 2 * h - 1;
+    double[] coarse = new double[coarseWidth * coarseWidth];
+    for (int a = -(h - 1); a < h; a++) {
+      for (int b = -(h - 1); b < h; b++) {
+        coarse[(a + h - 1) * coarseWidth + b + h - 1] = fine[(2 * a + side - 1) * fineWidth + 2 * b + side - 1];
+      }
+    }
+    int[] lattice = IntStream.range(0, h * h).toArray();
+    int[] trainCells = IntStream.range(0, h * h).map(i -> 2 * (i / h) * side + 2 * (i % h)).toArray();
+    GridKernelOperator train = new GridKernelOperator(h, coarse, lattice, lattice);
+    GridKernelOperator cross = new GridKernelOperator(side, fine, testCells, trainCells);
+    LOG.info("training kernel: {}; cross kernel: {}", train.describe(), cross.describe());
+    OperatorProblem problem = new OperatorProblem(train, cross, new double[yTrain.length], yTrain,
+        new double[yTest.length], yTest, o);
+    OperatorSolver.Settings settings = DistributedSolve.settings(c);
+    OperatorSolver solver = new OperatorSolver(problem, c.get(ConfigKeys.SOLVER_LOSS), settings);
+    Lanczos.Eigenpairs top = Lanczos.largest(train, Math.min(h * h, DISTRIBUTED_EIGENVALUES),
+        settings.eigenTolerance(), Math.max(settings.maxIter(), 3 * DISTRIBUTED_EIGENVALUES + 30), settings.seed(),
+        false);
+    FitResult fit = DistributedSolve.solve(c, solver, c.get(ConfigKeys.SOLVER_TYPE), null);
+    NonFinite.fit(c, fit);
+    Map<String, Object> diagnostics = new LinkedHashMap<>(solver.diagnostics());
+    diagnostics.put("spectrumLanczosSteps", top.steps());
+    diagnostics.put("trainingKernelProducts", train.products());
+    diagnostics.put("fftSide", cross.fftSide());
+    Snapshot last = fit.last();
+    return new MappingRun(spec, "fft", last.trainPredictions(), last.testPredictions(), top.values(), 0,
+        diagnostics);
+  }
+
+  private static MappingRun jobRun(MappingSpec spec, NtkRun run) {
+    Snapshot last = run.fit().last();
+    Map<String, Object> diagnostics = new LinkedHashMap<>();
+    diagnostics.put("backend", run.metrics().get("backend"));
+    diagnostics.put("solver", run.metrics().get("solver"));
+    return new MappingRun(spec, "job (" + (run.distributed() ? "distributed" : "driver") + " backend)",
+        last.trainPredictions(), last.testPredictions(),
+        run.distributed() ? run.topEigenpairs().values() : eigenvaluesDescending(run.trainGram()), 0, diagnostics);
+  }
+
+  /**
+   * κ(dr, dc) = Θ(γ(Δ), γ(0)) for Δ = (dr, dc)/s, every (dr, dc) ∈ (−s, s)², row-major
+   * [(2s − 1) × (2s − 1)], through the kernel's own block code in chunks of rows (the Gaussian
+   * m → ∞ limit takes the raw coordinates, as on the job's rows).
+   */
+  static double[] offsetKernel(BlockKernel<?> kernel, InputMapping mapping, int side) {
+    return offsetKernelOf(kernel, mapping, side);
+  }
+
+  private static <P extends java.io.Serializable> double[] offsetKernelOf(BlockKernel<P> kernel, InputMapping mapping, int side) {
+    int width = 2 * side - 1;
+    int total = width * width;
+    P origin = kernel.prepare(mapping.isFinite() ? mapping.apply(new double[2], 1) : new double[2], 1);
+    double[] out = new double[total];
+    int chunk = 4096;
+    IntStream.range(0, (total + chunk - 1) / chunk).parallel().forEach(part -> {
+      int from = part * chunk;
+      int rows = Math.min(chunk, total - from);
+      double[] coords = new double[2 * rows];
+      for (int i = 0; i < rows; i++) {
+        int e = from + i;
+        coords[2 * i] = (double) (e / width - (side - 1)) / side;
+        coords[2 * i + 1] = (double) (e % width - (side - 1)) / side;
+      }
+      double[] x = mapping.isFinite() ? mapping.apply(coords, rows) : coords;
+      double[] values = kernel.block(kernel.prepare(x, rows), origin);
+      System.arraycopy(values, 0, out, from, rows);
+    });
+    return out;
   }
 
   static List<MappingSpec> mappings(JobConfig config) {
@@ -310,6 +472,15 @@ public final class FourierImageReport {
         o.put("scale", s.mapping().scale());
         o.put("testPsnr", s.testPsnr());
         o.put("trainPsnr", s.trainPsnr());
+      }
+      ArrayNode runs = root.putArray("runs");
+      for (MappingRun r : result.runs()) {
+        ObjectNode o = runs.addObject();
+        o.put("mapping", r.mapping().kind().configName());
+        o.put("scale", r.mapping().scale());
+        o.put("route", r.route());
+        o.put("seconds", r.seconds());
+        r.diagnostics().forEach((key, value) -> o.set(key, JobOutputs.json(value)));
       }
       JobOutputs.putSettings(root, config);
       out.write("psnr.json", f -> JSON.writeValue(f.toFile(), root));

@@ -242,6 +242,13 @@ public final class ConfigKeys {
       "a comma-separated list of none, basic, positional[:σ], gaussian[:σ]",
       "Input mappings compared by the image report (σ defaults to input.scale; m is input.features).",
       ConfigKeys::nameList);
+  public static final ConfigKey<String> REPORT_PRODUCTS = add("report.products", "auto", false,
+      "auto, fft or job",
+      "How the image report multiplies by its kernels. fft: as 2-D convolutions on the pixel grid, by FFT (the "
+          + "analytic NTK of a shift-invariant mapping, basic, positional or gaussian, is a function of v − v' "
+          + "only), with PCG and Lanczos on them: no kernel matrix is formed; job: each mapping is a run of the "
+          + "job on its backend (solver.backend); auto: fft where it applies (such a mapping, kernel.type = "
+          + "analytic, f_0 = 0, coordinates as given), else job.", v -> oneOf(v, "auto", "fft", "job"));
   public static final ConfigKey<Integer> REPORT_POINTS = add("report.points", "101", false, "an integer ≥ 2",
       "Angles γ from −π to π of the circle report.", v -> {
         int p = Integer.parseInt(v);

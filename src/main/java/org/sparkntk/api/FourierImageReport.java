@@ -110,6 +110,9 @@ public final class FourierImageReport {
   /** Eigenvalues the spectra plot shows when the Gram stays on the executors. */
   static final int DISTRIBUTED_EIGENVALUES = 200;
 
+  /** Training pixels up to which the FFT route plots every eigenvalue (a dense n × n, 128 MiB at 4096). */
+  static final int FFT_DENSE_SPECTRUM_PIXELS = 4096;
+
   public static Result run(SparkSession spark, JobConfig config) {
     List<String> files = new ArrayList<>(List.of("psnr.csv", "spectra.png"));
     for (String name : config.get(ConfigKeys.REPORT_IMAGES)) {
@@ -194,6 +197,7 @@ public final class FourierImageReport {
     List<double[]> spectra = new ArrayList<>();
     List<MappingRun> runs = new ArrayList<>();
     List<double[][]> reconstructions = new ArrayList<>(); // [mapping][image] pixels
+    List<JobConfig> configs = new ArrayList<>();
     for (MappingSpec spec : mappings) {
       JobConfig c = base.with(ConfigKeys.INPUT_MAPPING.name(), spec.kind().configName())
           .with(ConfigKeys.INPUT_SCALE.name(), Double.toString(spec.scale()));
@@ -201,7 +205,12 @@ public final class FourierImageReport {
       if (products.equals("fft") && obstacle != null) {
         throw new ConfigException("report.products = fft: " + obstacle + "; use report.products = auto or job");
       }
-      boolean fft = !products.equals("job") && obstacle == null;
+      configs.add(c);
+    }
+    for (int i = 0; i < mappings.size(); i++) {
+      MappingSpec spec = mappings.get(i);
+      JobConfig c = configs.get(i);
+      boolean fft = !products.equals("job") && fftObstacle(c, spec) == null;
       LOG.info("image regression with input mapping {} ({})", spec.label(), fft ? "products by FFT on the pixel grid"
           : "a run of the job");
       long started = System.nanoTime();
@@ -311,17 +320,33 @@ public final class FourierImageReport {
         new double[yTest.length], yTest, o);
     OperatorSolver.Settings settings = DistributedSolve.settings(c);
     OperatorSolver solver = new OperatorSolver(problem, c.get(ConfigKeys.SOLVER_LOSS), settings);
-    Lanczos.Eigenpairs top = Lanczos.largest(train, Math.min(h * h, DISTRIBUTED_EIGENVALUES),
-        settings.eigenTolerance(), Math.max(settings.maxIter(), 3 * DISTRIBUTED_EIGENVALUES + 30), settings.seed(),
-        false);
+    double[] eigenvalues;
+    Map<String, Object> spectrumDiagnostics = new LinkedHashMap<>();
+    if (h * h <= FFT_DENSE_SPECTRUM_PIXELS) {
+      // Every eigenvalue, as the driver backend plots them: Θ = Θ I in n/2 transforms, then dsyevd.
+      // (Lanczos from one start vector sees one vector per eigenspace, and this lattice's
+      // symmetries, such as r ↔ c, make eigenvalues multiple.)
+      double[] identity = new double[h * h * h * h];
+      for (int j = 0; j < h * h; j++) {
+        identity[j * h * h + j] = 1.0;
+      }
+      eigenvalues = eigenvaluesDescending(new GramMatrix(h * h, h * h, 1, train.apply(identity, h * h)));
+      spectrumDiagnostics.put("spectrum", "dense (dsyevd)");
+    } else {
+      Lanczos.Eigenpairs top = Lanczos.largest(train, DISTRIBUTED_EIGENVALUES, settings.eigenTolerance(),
+          Math.max(settings.maxIter(), 3 * DISTRIBUTED_EIGENVALUES + 30), settings.seed(), false);
+      eigenvalues = top.values();
+      spectrumDiagnostics.put("spectrum", "Lanczos, top " + DISTRIBUTED_EIGENVALUES);
+      spectrumDiagnostics.put("spectrumLanczosSteps", top.steps());
+    }
     FitResult fit = DistributedSolve.solve(c, solver, c.get(ConfigKeys.SOLVER_TYPE), null);
     NonFinite.fit(c, fit);
     Map<String, Object> diagnostics = new LinkedHashMap<>(solver.diagnostics());
-    diagnostics.put("spectrumLanczosSteps", top.steps());
+    diagnostics.putAll(spectrumDiagnostics);
     diagnostics.put("trainingKernelProducts", train.products());
     diagnostics.put("fftSide", cross.fftSide());
     Snapshot last = fit.last();
-    return new MappingRun(spec, "fft", last.trainPredictions(), last.testPredictions(), top.values(), 0,
+    return new MappingRun(spec, "fft", last.trainPredictions(), last.testPredictions(), eigenvalues, 0,
         diagnostics);
   }
 

@@ -153,7 +153,7 @@ public final class CircleReport {
       out.write("circle.json", f -> json.writeValue(f.toFile(), root));
       out.finish();
     } catch (IOException e) {
-      throw new UncheckedIOException("writing the circle report to " + out.dir() + " failed: " + e.getMessage(), e);
+      throw new UncheckedIOException("writing the circle report to " + out.location() + " failed: " + e.getMessage(), e);
     }
   }
 }

@@ -51,7 +51,8 @@ public final class ConvergenceReport {
   public record Result(List<Width> widths, double slope, double intercept) {}
 
   public static Result run(SparkSession spark, JobConfig config) {
-    try (OutputFiles out = OutputFiles.claim(config, "convergence.json", ConvergenceTable.files("convergence"))) {
+    try (OutputFiles out = OutputFiles.claim(config, () -> spark.sparkContext().hadoopConfiguration(),
+        "convergence.json", ConvergenceTable.files("convergence"))) {
       return run(spark, config, out);
     }
   }

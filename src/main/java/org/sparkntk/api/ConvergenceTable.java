@@ -167,7 +167,7 @@ public record ConvergenceTable(String sizeName, int[] sizes, double[][] distance
       out.write(report + ".json", f -> json.writeValue(f.toFile(), root));
       out.finish();
     } catch (IOException e) {
-      throw new UncheckedIOException("writing the " + report + " report to " + out.dir() + " failed: " + e.getMessage(),
+      throw new UncheckedIOException("writing the " + report + " report to " + out.location() + " failed: " + e.getMessage(),
           e);
     }
   }

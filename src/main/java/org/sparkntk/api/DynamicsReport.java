@@ -190,7 +190,8 @@ public final class DynamicsReport {
   }
 
   public static Result run(SparkSession spark, JobConfig config) {
-    try (OutputFiles out = OutputFiles.claim(config, "dynamics.json", List.of("dynamics.csv", "dynamics_rmse.png",
+    try (OutputFiles out = OutputFiles.claim(config, () -> spark.sparkContext().hadoopConfiguration(),
+        "dynamics.json", List.of("dynamics.csv", "dynamics_rmse.png",
         "dynamics_trajectories.png", "dynamics_decay.png"))) {
       return run(spark, config, out);
     }
@@ -543,7 +544,7 @@ public final class DynamicsReport {
       out.write("dynamics.json", f -> JSON.writeValue(f.toFile(), json(config, r)));
       out.finish();
     } catch (IOException e) {
-      throw new UncheckedIOException("writing the dynamics report to " + out.dir() + " failed: " + e.getMessage(), e);
+      throw new UncheckedIOException("writing the dynamics report to " + out.location() + " failed: " + e.getMessage(), e);
     }
   }
 

@@ -118,7 +118,8 @@ public final class FourierImageReport {
     for (String name : config.get(ConfigKeys.REPORT_IMAGES)) {
       files.add(reconstructionFile(name.equals("text") ? "text" : Path.of(name).getFileName().toString()));
     }
-    try (OutputFiles out = OutputFiles.claim(config, "psnr.json", files)) {
+    try (OutputFiles out = OutputFiles.claim(config, () -> spark.sparkContext().hadoopConfiguration(),
+        "psnr.json", files)) {
       return run(spark, config, out);
     }
   }
@@ -511,7 +512,7 @@ public final class FourierImageReport {
       out.write("psnr.json", f -> JSON.writeValue(f.toFile(), root));
       out.finish();
     } catch (IOException e) {
-      throw new UncheckedIOException("writing the image report to " + out.dir() + " failed: " + e.getMessage(), e);
+      throw new UncheckedIOException("writing the image report to " + out.location() + " failed: " + e.getMessage(), e);
     }
   }
 

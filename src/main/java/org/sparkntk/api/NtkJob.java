@@ -88,7 +88,7 @@ public final class NtkJob {
     String format = config.format();
     boolean header = config.get(ConfigKeys.DATA_HEADER);
     int maxFeatures = config.get(ConfigKeys.DATA_MAX_FEATURES);
-    try (OutputFiles out = claim(config)) { // before the readers infer the schema, which reads the data
+    try (OutputFiles out = claim(spark, config)) { // before the readers infer the schema, which reads the data
       Dataset<Row> train = DataReader.read(spark, "data.train", trainPath, format, header, maxFeatures);
       Dataset<Row> test = testPath == null ? null
           : DataReader.read(spark, "data.test", testPath, format, header, maxFeatures);
@@ -99,21 +99,28 @@ public final class NtkJob {
 
   /** Runs the job on Datasets in hand; outputs are written only when output.dir is set. */
   public static NtkRun run(SparkSession spark, JobConfig config, Dataset<Row> train, Dataset<Row> test) {
-    try (OutputFiles out = claim(config)) {
+    try (OutputFiles out = claim(spark, config)) {
       return run(spark, config, train, test, "training data", test == null ? null : "test data", out);
     }
   }
 
-  /** output.dir claimed for the job's files ({@link OutputFiles}: locked and checked), or null when it is not set. */
-  private static OutputFiles claim(JobConfig config) {
+  /**
+   * output.dir claimed for the job's files ({@link OutputFiles}: locked and checked), or null when
+   * it is not set. A plain path (or a {@code file:} URI) is a local directory; any other URI
+   * ({@code hdfs://}, {@code s3a://}, …) is opened through Hadoop's FileSystem API with the
+   * SparkContext's Hadoop configuration, under the same contract.
+   */
+  private static OutputFiles claim(SparkSession spark, JobConfig config) {
     String dir = config.get(ConfigKeys.OUTPUT_DIR);
-    return dir == null ? null : OutputFiles.claim(config, Path.of(dir), "metrics.json", JobOutputs.FILES);
+    return dir == null ? null : OutputFiles.claim(config, () -> spark.sparkContext().hadoopConfiguration(),
+        "metrics.json", JobOutputs.FILES);
   }
 
   private static NtkRun run(SparkSession spark, JobConfig config, Dataset<Row> trainDs, Dataset<Row> testDs,
                             String trainName, String testName, OutputFiles out) {
     PhaseTimer timer = new PhaseTimer();
-    Path outputDir = out == null ? null : out.dir();
+    Path outputDir = out == null || !out.isLocal() ? null : out.dir();
+    String outputLocation = out == null ? null : out.location();
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<String> labels = config.labels();
     int maxFeatures = config.get(ConfigKeys.DATA_MAX_FEATURES);
@@ -197,7 +204,8 @@ public final class NtkJob {
     }
 
     if (backend.distributed()) {
-      return runDistributed(spark, sc, config, out, outputDir, model, mapping, kernel, labels, trainBlocks, trainPlan,
+      return runDistributed(spark, sc, config, out, outputDir, outputLocation, model, mapping, kernel, labels,
+          trainBlocks, trainPlan,
           testBlocks, testPlan, yTrain, f0Train, f0Test, yTest, n, m, backend, timer);
     }
 
@@ -248,10 +256,11 @@ public final class NtkJob {
         // The outputs are complete (manifest.json written): the blocks are no longer needed.
         out.delete(GramCheckpoint.DIR);
       } catch (IOException e) {
-        throw new UncheckedIOException("writing outputs to " + outputDir + " failed: " + e.getMessage(), e);
+        throw new UncheckedIOException("writing outputs to " + outputLocation + " failed: " + e.getMessage(), e);
       }
     }
-    return new NtkRun(model, mapping, trainGram, crossGram, fit, metrics, outputDir, spectrum, null);
+    return new NtkRun(model, mapping, trainGram, crossGram, fit, metrics, outputDir, spectrum, null,
+        outputLocation);
   }
 
   /**
@@ -260,7 +269,8 @@ public final class NtkJob {
    * gram.npy / cross.npy (refused up front) and with the top eigenpairs as the spectrum.
    */
   private static NtkRun runDistributed(SparkSession spark, JavaSparkContext sc, JobConfig config, OutputFiles out,
-                                       Path outputDir, Model model, InputMapping mapping, BlockKernel<?> kernel,
+                                       Path outputDir, String outputLocation, Model model, InputMapping mapping,
+                                       BlockKernel<?> kernel,
                                        List<String> labels, JavaRDD<RowBlock> trainBlocks, BlockPlan trainPlan,
                                        JavaRDD<RowBlock> testBlocks, BlockPlan testPlan, double[] yTrain,
                                        double[] f0Train, double[] f0Test, double[] yTest, int n, int m,
@@ -273,7 +283,8 @@ public final class NtkJob {
             return distributedFiles(sc, out, config, model, kernel, trainBlocks, trainPlan, testBlocks, testPlan,
                 yTrain, f0Train, checkpoint, gram);
           } catch (IOException e) {
-            throw new UncheckedIOException("cannot prepare the block files in " + outputDir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot prepare the block files in " + outputLocation + ": " + e.getMessage(),
+                e);
           }
         });
     DistributedSolve.Outcome outcome = DistributedSolve.run(sc, config, kernel, trainBlocks, trainPlan, testBlocks,
@@ -324,10 +335,11 @@ public final class NtkJob {
           out.delete(GramCheckpoint.DIR);
         }
       } catch (IOException e) {
-        throw new UncheckedIOException("writing outputs to " + outputDir + " failed: " + e.getMessage(), e);
+        throw new UncheckedIOException("writing outputs to " + outputLocation + " failed: " + e.getMessage(), e);
       }
     }
-    return new NtkRun(model, mapping, null, null, fit, metrics, outputDir, null, outcome.spectrum());
+    return new NtkRun(model, mapping, null, null, fit, metrics, outputDir, null, outcome.spectrum(),
+        outputLocation);
   }
 
   /** The training (and test) cost, and accuracy for class targets, at the start and the end. */
@@ -405,7 +417,7 @@ public final class NtkJob {
           JobConfig.sha256Hex(what[1]), testPlan, trainPlan, k);
       return new GramCheckpoint[] {trainStore, crossStore};
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot open the Gram checkpoint in " + out.dir().resolve(GramCheckpoint.DIR)
+      throw new UncheckedIOException("cannot open the Gram checkpoint in " + out.location(GramCheckpoint.DIR)
           + ": " + e.getMessage(), e);
     }
   }
@@ -500,8 +512,7 @@ public final class NtkJob {
     if (fingerprint != null) {
       GramCheckpoint.claimDirectory(out, rel.substring(rel.indexOf('/') + 1), fingerprint);
     }
-    BlockFiles files = new BlockFiles(out.dir().toAbsolutePath().resolve(rel).toUri().toString(),
-        sc.hadoopConfiguration(), rowPlan, colPlan, k, precision, symmetric);
+    BlockFiles files = new BlockFiles(out.uri(rel), sc.hadoopConfiguration(), rowPlan, colPlan, k, precision, symmetric);
     out.expectFiles(rel, files.keys().stream().map(b -> BlockFiles.fileName(b.row(), b.col())).toList());
     out.workDirectory(rel + "/" + BlockFiles.TEMP_DIR);
     return files;
@@ -524,7 +535,7 @@ public final class NtkJob {
       BlockFiles.Written w = byKey.get(key);
       if (w == null) {
         throw new IllegalStateException(name + ": block (" + key.row() + ", " + key.col() + ") was not written to "
-            + out.dir().resolve(rel) + " (" + built.exported().size() + " of " + files.keys().size()
+            + out.location(rel) + " (" + built.exported().size() + " of " + files.keys().size()
             + " block files reported)");
       }
       out.recordWritten(rel + "/" + w.file(), w.size(), w.sha256());

@@ -19,13 +19,17 @@ import org.sparkntk.solver.Spectrum;
  * @param crossGram  Θ(X*, X), or null without test data
  * @param fit        the solver's predictions and losses
  * @param metrics    the content of metrics.json
- * @param outputDir  where the outputs were written, or null when none were asked for
+ * @param outputDir  the local directory the outputs were written to, or null when none were asked for or
+ *                   output.dir is a URI written through Hadoop's FileSystem API (see {@code output})
  * @param spectrum   the eigen-decomposition of the training Gram with output.spectrum = true, else null
  * @param topEigenpairs the distributed backend's spectrum (the top output.eigenvectors eigenpairs by Lanczos)
  *                   with output.spectrum = true, else null
+ * @param output     output.dir as given (a local path or a URI such as {@code hdfs://…}), or null when none
+ *                   was asked for
  */
 public record NtkRun(Model model, InputMapping mapping, GramMatrix trainGram, GramMatrix crossGram, FitResult fit,
-                     ObjectNode metrics, Path outputDir, Spectrum spectrum, Lanczos.Eigenpairs topEigenpairs) {
+                     ObjectNode metrics, Path outputDir, Spectrum spectrum, Lanczos.Eigenpairs topEigenpairs,
+                     String output) {
 
   /** Whether the Gram stayed on the executors (the distributed backend): trainGram and crossGram are then null. */
   public boolean distributed() {

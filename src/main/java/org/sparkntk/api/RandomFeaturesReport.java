@@ -50,7 +50,8 @@ public final class RandomFeaturesReport {
   private RandomFeaturesReport() {}
 
   public static ConvergenceTable run(SparkSession spark, JobConfig config) {
-    try (OutputFiles out = OutputFiles.claim(config, "rfconvergence.json", ConvergenceTable.files("rfconvergence"))) {
+    try (OutputFiles out = OutputFiles.claim(config, () -> spark.sparkContext().hadoopConfiguration(),
+        "rfconvergence.json", ConvergenceTable.files("rfconvergence"))) {
       return run(spark, config, out);
     }
   }

@@ -20,6 +20,7 @@ import org.sparkntk.linalg.Blas;
 import org.sparkntk.linalg.Lapack;
 import org.sparkntk.output.Manifest;
 import org.sparkntk.output.OutputFiles;
+import org.sparkntk.output.OutputStore;
 import org.sparkntk.solver.KernelSolver;
 import org.sparkntk.solver.NotConvergedException;
 
@@ -72,8 +73,14 @@ public final class NtkMain {
       } else {
         NtkJob.run(spark, config);
       }
-      Path out = Path.of(config.get(ConfigKeys.OUTPUT_DIR)).toAbsolutePath();
-      System.out.println("spark-ntk: outputs written to " + out + ": " + String.join(", ", written(out)));
+      String dir = config.get(ConfigKeys.OUTPUT_DIR);
+      if (OutputStore.isHadoopUri(dir)) {
+        System.out.println("spark-ntk: outputs written to " + dir + ": "
+            + String.join(", ", names(Manifest.paths(dir, spark.sparkContext().hadoopConfiguration()))));
+      } else {
+        Path out = OutputStore.localPath(dir).toAbsolutePath();
+        System.out.println("spark-ntk: outputs written to " + out + ": " + String.join(", ", written(out)));
+      }
       return 0;
     } catch (Throwable t) {
       String userError = userError(t);
@@ -117,9 +124,13 @@ public final class NtkMain {
    * model/ shows as model): the directory may hold the user's own files too, which are not this run's.
    */
   static List<String> written(Path dir) throws java.io.IOException {
+    return names(Manifest.paths(dir));
+  }
+
+  private static List<String> names(List<String> paths) {
     java.util.SortedSet<String> names = new java.util.TreeSet<>();
     names.add(Manifest.FILE);
-    for (String path : Manifest.paths(dir)) {
+    for (String path : paths) {
       names.add(path.split("/")[0]);
     }
     return List.copyOf(names);

@@ -4,18 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -47,7 +44,6 @@ public final class GramCheckpoint implements BlockStore {
 
   private final OutputFiles out;
   private final String rel;
-  private final Path dir;
   private final BlockPlan rowPlan;
   private final BlockPlan colPlan;
   private final int k;
@@ -59,7 +55,6 @@ public final class GramCheckpoint implements BlockStore {
                          Set<Long> trusted) {
     this.out = out;
     this.rel = rel;
-    this.dir = out.dir().resolve(rel);
     this.rowPlan = rowPlan;
     this.colPlan = colPlan;
     this.k = k;
@@ -77,11 +72,10 @@ public final class GramCheckpoint implements BlockStore {
   public static GramCheckpoint open(OutputFiles out, String phase, String fingerprint, BlockPlan rowPlan,
                                     BlockPlan colPlan, int rowsPerExample) throws IOException {
     String rel = DIR + "/" + phase;
-    Path dir = out.dir().resolve(rel);
     Set<Long> trusted = new HashSet<>();
     if (claimDirectory(out, phase, fingerprint)) {
       trusted = verifiedBlocks(out, rel);
-      LOG.info("{}: resuming from {}: {} completed blocks verified", phase, dir, trusted.size());
+      LOG.info("{}: resuming from {}: {} completed blocks verified", phase, out.location(rel), trusted.size());
     }
     return new GramCheckpoint(out, rel, rowPlan, colPlan, rowsPerExample, trusted);
   }
@@ -94,14 +88,14 @@ public final class GramCheckpoint implements BlockStore {
    */
   public static boolean claimDirectory(OutputFiles out, String phase, String fingerprint) throws IOException {
     String rel = DIR + "/" + phase;
-    Path dir = out.dir().resolve(rel);
-    String recorded = recordedFingerprint(dir);
+    OutputStore store = out.store();
+    String recorded = recordedFingerprint(store, rel);
     if (fingerprint.equals(recorded)) {
       return true;
     }
-    if (Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+    if (store.kind(rel) != OutputStore.Kind.ABSENT) {
       LOG.info("{}: {} holds blocks of other data or settings (fingerprint {}, this job's is {}): deleting them",
-          phase, dir, recorded, fingerprint);
+          phase, out.location(rel), recorded, fingerprint);
       out.delete(rel);
     }
     ObjectNode header = JSON.createObjectNode();
@@ -130,12 +124,20 @@ public final class GramCheckpoint implements BlockStore {
 
   @Override
   public double[] load(int row, int col) throws IOException {
-    Path file = dir.resolve(fileName(row, col));
-    Npy.Array a = Npy.read(file);
+    String file = rel + "/" + fileName(row, col);
+    OutputStore store = out.store();
+    Npy.Array a;
+    if (store.localDir() != null) {
+      a = Npy.read(store.localDir().resolve(file));
+    } else {
+      try (java.io.InputStream in = store.open(file)) {
+        a = Npy.read(in, store.size(file), out.location(file));
+      }
+    }
     long rows = (long) rowPlan.rows(row) * k;
     long cols = (long) colPlan.rows(col) * k;
     if (a.shape().length != 2 || a.shape()[0] != rows || a.shape()[1] != cols) {
-      throw new IOException(file + ": shape " + java.util.Arrays.toString(a.shape()) + ", expected [" + rows + ", "
+      throw new IOException(out.location(file) + ": shape " + java.util.Arrays.toString(a.shape()) + ", expected [" + rows + ", "
           + cols + "]");
     }
     return a.data();
@@ -145,7 +147,6 @@ public final class GramCheckpoint implements BlockStore {
   @Override
   public synchronized void save(int row, int col, double[] block) throws IOException {
     String name = fileName(row, col);
-    Path file = dir.resolve(name);
     // The SHA-256 is taken from the bytes as they are written, not by reading the file back.
     MessageDigest sha = Manifest.newSha256();
     out.writeWorkFile(rel + "/" + name, f -> {
@@ -158,27 +159,23 @@ public final class GramCheckpoint implements BlockStore {
     line.put("row", row);
     line.put("col", col);
     line.put("file", name);
-    line.put("size", Files.size(file));
+    line.put("size", out.store().size(rel + "/" + name));
     line.put("sha256", sum);
     byte[] bytes = (JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8);
-    try (FileChannel journal = FileChannel.open(out.workFile(rel + "/" + JOURNAL), StandardOpenOption.CREATE,
-        StandardOpenOption.WRITE, StandardOpenOption.APPEND, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      ByteBuffer buf = ByteBuffer.wrap(bytes);
-      while (buf.hasRemaining()) {
-        journal.write(buf);
-      }
-    }
+    out.appendWorkFile(rel + "/" + JOURNAL, bytes);
     trusted.add(key(row, col));
     saved++;
   }
 
-  private static String recordedFingerprint(Path dir) {
-    Path header = dir.resolve(HEADER);
-    if (!Files.isRegularFile(header)) {
-      return null;
-    }
+  private static String recordedFingerprint(OutputStore store, String rel) {
+    String header = rel + "/" + HEADER;
     try {
-      JsonNode h = JSON.readTree(header.toFile());
+      if (store.localDir() != null ? !Files.isRegularFile(store.localDir().resolve(header))
+          : store.kind(header) != OutputStore.Kind.FILE) {
+        return null;
+      }
+      JsonNode h = store.localDir() != null ? JSON.readTree(store.localDir().resolve(header).toFile())
+          : JSON.readTree(store.readAllBytes(header));
       return FORMAT.equals(h.path("format").asText()) && h.path("version").asInt() == VERSION
           ? h.path("fingerprint").asText(null) : null;
     } catch (IOException e) {
@@ -188,16 +185,21 @@ public final class GramCheckpoint implements BlockStore {
 
   /** The journal's blocks whose file has the recorded size and SHA-256; anything else is ignored. */
   private static Set<Long> verifiedBlocks(OutputFiles out, String rel) throws IOException {
-    Path dir = out.dir().resolve(rel);
+    OutputStore store = out.store();
+    String dir = out.location(rel);
     Set<Long> ok = new HashSet<>();
-    Path journal = dir.resolve(JOURNAL);
-    if (!Files.isRegularFile(journal)) {
+    String journal = rel + "/" + JOURNAL;
+    if (store.localDir() != null ? !Files.isRegularFile(store.localDir().resolve(journal))
+        : store.kind(journal) != OutputStore.Kind.FILE) {
       return ok;
     }
     // A block saved twice (recomputed after its file failed to verify) is judged by its last line.
     Map<Long, JsonNode> latest = new java.util.LinkedHashMap<>();
     int rejected = 0;
-    for (String text : Files.readAllLines(journal, StandardCharsets.UTF_8)) {
+    List<String> lines = store.localDir() != null
+        ? Files.readAllLines(store.localDir().resolve(journal), StandardCharsets.UTF_8)
+        : new String(store.readAllBytes(journal), StandardCharsets.UTF_8).lines().toList();
+    for (String text : lines) {
       try {
         JsonNode line = JSON.readTree(text);
         int row = line.path("row").asInt(-1);
@@ -213,9 +215,9 @@ public final class GramCheckpoint implements BlockStore {
     }
     for (var e : latest.entrySet()) {
       JsonNode line = e.getValue();
-      Path file = dir.resolve(line.path("file").asText());
-      if (Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS) && Files.size(file) == line.path("size").asLong(-1)
-          && Manifest.sha256(file).equals(line.path("sha256").asText())) {
+      String file = rel + "/" + line.path("file").asText();
+      if (store.kind(file) == OutputStore.Kind.FILE && store.size(file) == line.path("size").asLong(-1)
+          && Manifest.sha256(store, file).equals(line.path("sha256").asText())) {
         ok.add(e.getKey());
       } else {
         rejected++;

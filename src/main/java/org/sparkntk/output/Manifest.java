@@ -49,25 +49,29 @@ public final class Manifest {
    */
   public static void write(Path dir, List<String> files, String settingsFingerprint,
                            java.util.Map<String, Entry> known) throws IOException {
+    write(new LocalStore(dir), files, settingsFingerprint, known);
+  }
+
+  static void write(OutputStore dir, List<String> files, String settingsFingerprint,
+                    java.util.Map<String, Entry> known) throws IOException {
     ObjectNode root = JSON.createObjectNode();
     root.put("format", FORMAT);
     root.put("version", VERSION);
     root.put("settingsFingerprint", settingsFingerprint);
     ArrayNode list = root.putArray("files");
     for (String f : files) {
-      Path p = dir.resolve(f);
       ObjectNode e = list.addObject();
       e.put("path", f);
-      long size = Files.size(p);
+      long size = dir.size(f);
       Entry reported = known.get(f);
       if (reported != null && reported.size() != size) {
         throw new IOException(f + " has " + size + " bytes, but its writer reported " + reported.size()
             + " (changed or truncated after it was written)");
       }
       e.put("size", size);
-      e.put("sha256", reported != null ? reported.sha256() : sha256(p));
+      e.put("sha256", reported != null ? reported.sha256() : sha256(dir, f));
     }
-    AtomicFiles.write(dir.resolve(FILE), f -> JSON.writeValue(f.toFile(), root));
+    dir.write(FILE, f -> JSON.writeValue(f.toFile(), root));
   }
 
   /**
@@ -75,7 +79,20 @@ public final class Manifest {
    * SHA-256, and returns the listed files; any difference is an IOException naming the file.
    */
   public static List<Entry> verify(Path dir) throws IOException {
-    return verify(dir, "");
+    return verify(new LocalStore(dir), "");
+  }
+
+  /**
+   * {@link #verify(Path)} of an output.dir given as a path or a URI ({@code hdfs://…}, …), a URI
+   * read through Hadoop's FileSystem API with {@code hadoop} (the SparkContext's configuration).
+   */
+  public static List<Entry> verify(String dir, org.apache.hadoop.conf.Configuration hadoop) throws IOException {
+    return verify(OutputStore.of(dir, () -> hadoop), "");
+  }
+
+  /** {@link #paths(Path)} of an output.dir given as a path or a URI, as {@link #verify(String, org.apache.hadoop.conf.Configuration)}. */
+  public static List<String> paths(String dir, org.apache.hadoop.conf.Configuration hadoop) throws IOException {
+    return paths(OutputStore.of(dir, () -> hadoop));
   }
 
   /**
@@ -92,7 +109,7 @@ public final class Manifest {
     }
     String prefix = sub.getFileName() + "/";
     java.util.Set<String> listed = new java.util.HashSet<>();
-    for (Entry e : verify(parent, prefix)) {
+    for (Entry e : verify(new LocalStore(parent), prefix)) {
       listed.add(e.path());
     }
     try (java.util.stream.Stream<Path> files = Files.walk(sub)) {
@@ -107,7 +124,7 @@ public final class Manifest {
   }
 
   /** {@link #verify(Path)} of the entries whose path starts with {@code prefix}. */
-  private static List<Entry> verify(Path dir, String prefix) throws IOException {
+  private static List<Entry> verify(OutputStore dir, String prefix) throws IOException {
     JsonNode root = read(dir);
     List<Entry> entries = new ArrayList<>();
     for (JsonNode e : root.path("files")) {
@@ -115,19 +132,18 @@ public final class Manifest {
       if (!rel.startsWith(prefix)) {
         continue;
       }
-      Path p = dir.resolve(rel).normalize();
-      if (rel.isEmpty() || !p.startsWith(dir.normalize()) || !e.path("size").isIntegralNumber()) {
-        throw new IOException(dir.resolve(FILE) + ": malformed entry " + e);
+      if (rel.isEmpty() || leaves(dir, rel) || !e.path("size").isIntegralNumber()) {
+        throw new IOException(dir.display(FILE) + ": malformed entry " + e);
       }
-      if (!Files.isRegularFile(p)) {
-        throw new IOException(rel + " is listed in " + FILE + " but missing from " + dir);
+      if (!isFile(dir, rel)) {
+        throw new IOException(rel + " is listed in " + FILE + " but missing from " + dir.display());
       }
-      long size = Files.size(p);
+      long size = dir.size(rel);
       if (size != e.path("size").asLong()) {
         throw new IOException(rel + " has " + size + " bytes, " + FILE + " records " + e.path("size").asLong()
             + " (truncated or rewritten after the run)");
       }
-      String sum = sha256(p);
+      String sum = sha256(dir, rel);
       if (!sum.equals(e.path("sha256").asText())) {
         throw new IOException(rel + " has SHA-256 " + sum + ", " + FILE + " records " + e.path("sha256").asText()
             + " (changed after the run)");
@@ -142,13 +158,16 @@ public final class Manifest {
    * closing line, and what {@link OutputFiles} may replace). A path leaving the directory is refused.
    */
   public static List<String> paths(Path dir) throws IOException {
+    return paths(new LocalStore(dir));
+  }
+
+  static List<String> paths(OutputStore dir) throws IOException {
     JsonNode root = read(dir);
     List<String> paths = new ArrayList<>();
     for (JsonNode e : root.path("files")) {
       String rel = e.path("path").asText("");
-      if (rel.isEmpty() || !dir.resolve(rel).normalize().startsWith(dir.normalize()) || rel.contains("..")
-          || Path.of(rel).isAbsolute()) {
-        throw new IOException(dir.resolve(FILE) + ": malformed entry " + e);
+      if (rel.isEmpty() || leaves(dir, rel) || rel.contains("..") || Path.of(rel).isAbsolute()) {
+        throw new IOException(dir.display(FILE) + ": malformed entry " + e);
       }
       paths.add(rel);
     }
@@ -157,20 +176,39 @@ public final class Manifest {
 
   /** The settings fingerprint recorded in {@code dir}'s manifest, or null when there is no manifest. */
   public static String settingsFingerprint(Path dir) throws IOException {
-    if (!Files.isRegularFile(dir.resolve(FILE))) {
+    return settingsFingerprint(new LocalStore(dir));
+  }
+
+  static String settingsFingerprint(OutputStore dir) throws IOException {
+    if (!isFile(dir, FILE)) {
       return null;
     }
     return read(dir).path("settingsFingerprint").asText(null);
   }
 
-  private static JsonNode read(Path dir) throws IOException {
-    Path file = dir.resolve(FILE);
-    if (!Files.isRegularFile(file)) {
-      throw new IOException(dir + " has no " + FILE + ": it does not hold a complete run");
+  /** Whether the relative path {@code rel} leaves the directory {@code dir} (or is absolute). */
+  private static boolean leaves(OutputStore dir, String rel) {
+    Path base = dir.localDir() != null ? dir.localDir() : Path.of("base").toAbsolutePath();
+    return !base.resolve(rel).normalize().startsWith(base.normalize());
+  }
+
+  /** Whether {@code rel} is a regular file (a link is followed, as Files.isRegularFile does). */
+  private static boolean isFile(OutputStore dir, String rel) throws IOException {
+    if (dir.localDir() != null) {
+      return Files.isRegularFile(dir.localDir().resolve(rel));
+    }
+    return dir.kind(rel) == OutputStore.Kind.FILE;
+  }
+
+  private static JsonNode read(OutputStore dir) throws IOException {
+    String file = dir.display(FILE);
+    if (!isFile(dir, FILE)) {
+      throw new IOException(dir.display() + " has no " + FILE + ": it does not hold a complete run");
     }
     JsonNode root;
     try {
-      root = JSON.readTree(file.toFile());
+      root = dir.localDir() != null ? JSON.readTree(dir.localDir().resolve(FILE).toFile())
+          : JSON.readTree(dir.readAllBytes(FILE));
     } catch (IOException e) {
       throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
     }
@@ -191,12 +229,25 @@ public final class Manifest {
   }
 
   static String sha256(Path file) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      return sha256(in);
+    }
+  }
+
+  static String sha256(OutputStore dir, String rel) throws IOException {
+    if (dir.localDir() != null) {
+      return sha256(dir.localDir().resolve(rel));
+    }
+    try (InputStream in = dir.open(rel)) {
+      return sha256(in);
+    }
+  }
+
+  private static String sha256(InputStream in) throws IOException {
     MessageDigest digest = newSha256();
     byte[] buffer = new byte[1 << 16];
-    try (InputStream in = Files.newInputStream(file)) {
-      for (int n; (n = in.read(buffer)) > 0; ) {
-        digest.update(buffer, 0, n);
-      }
+    for (int n; (n = in.read(buffer)) > 0; ) {
+      digest.update(buffer, 0, n);
     }
     return HexFormat.of().formatHex(digest.digest());
   }

@@ -139,6 +139,13 @@ public final class Npy {
   public static Array read(Path file) throws IOException {
     long fileSize = Files.size(file);
     try (InputStream in = Files.newInputStream(file)) {
+      return read(in, fileSize, file);
+    }
+  }
+
+  /** {@link #read(Path)} of {@code fileSize} bytes from {@code in}; {@code file} names it in messages. */
+  public static Array read(InputStream in, long fileSize, Object file) throws IOException {
+    {
       byte[] prefix = in.readNBytes(MAGIC.length + 2);
       if (prefix.length < MAGIC.length + 2 || !Arrays.equals(Arrays.copyOf(prefix, MAGIC.length), MAGIC)) {
         throw bad(file, "not a .npy file (the magic string \\x93NUMPY is missing)");
@@ -220,7 +227,7 @@ public final class Npy {
     }
   }
 
-  private static String group(Path file, Pattern p, String header, String key) throws IOException {
+  private static String group(Object file, Pattern p, String header, String key) throws IOException {
     Matcher m = p.matcher(header);
     if (!m.find()) {
       throw bad(file, "header has no valid '" + key + "' entry: " + header.trim());
@@ -228,7 +235,7 @@ public final class Npy {
     return m.group(1);
   }
 
-  private static long[] parseShape(Path file, String text) throws IOException {
+  private static long[] parseShape(Object file, String text) throws IOException {
     String[] parts = text.split(",");
     long[] dims = new long[parts.length];
     int n = 0;
@@ -250,7 +257,7 @@ public final class Npy {
     return Arrays.copyOf(dims, n);
   }
 
-  private static IOException bad(Path file, String what) {
+  private static IOException bad(Object file, String what) {
     return new IOException(file + ": " + what);
   }
 

@@ -4,22 +4,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.util.ShutdownHookManager;
+import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkntk.config.ConfigException;
@@ -47,6 +47,10 @@ import org.sparkntk.config.JobConfig;
  *       the settings fingerprint; {@link #close} releases the lock.</li>
  * </ul>
  *
+ * output.dir is a local directory (a plain path or a {@code file:} URI, through java.nio) or any
+ * other URI ({@code hdfs://}, {@code s3a://}, …, through Hadoop's FileSystem API): the contract is
+ * this class's, the file operations an {@link OutputStore}'s ({@link LocalStore}, {@link HadoopStore}).
+ *
  * <pre>{@code
  * try (OutputFiles out = OutputFiles.claim(config, "circle.json", FILES)) {   // before any work
  *   out.write("circle.csv", f -> ...);
@@ -63,7 +67,7 @@ public final class OutputFiles implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final Path dir;
+  private final OutputStore store;
   private final String fingerprint;
   private final OutputLock lock;
   private final boolean createdDir;
@@ -74,30 +78,63 @@ public final class OutputFiles implements AutoCloseable {
   /** Files written by others, with the size and SHA-256 they reported ({@link #recordWritten}). */
   private final java.util.Map<String, Manifest.Entry> known = new java.util.HashMap<>();
   private final Thread releaseAtExit;
-  private FileChannel journal;
+  private OutputStore.Appender journal;
   private boolean closed;
 
-  private OutputFiles(Path dir, String fingerprint, OutputLock lock, boolean createdDir, Set<String> declared,
+  private OutputFiles(OutputStore store, String fingerprint, OutputLock lock, boolean createdDir, Set<String> declared,
                       Set<String> owned) {
-    this.dir = dir;
+    this.store = store;
     this.fingerprint = fingerprint;
     this.lock = lock;
     this.createdDir = createdDir;
     this.declared = declared;
     this.owned = owned;
-    // A job stopped by a signal or System.exit still frees the directory for the next one.
+    // A job stopped by a signal or System.exit still frees the directory for the next one. Through
+    // Hadoop, the hook runs in Hadoop's shutdown sequence ahead of the one that closes the cached
+    // FileSystems, which the lock's deletion needs. (A local output.dir needs no Hadoop class.)
     this.releaseAtExit = new Thread(lock::close, "spark-ntk output.dir lock release");
-    Runtime.getRuntime().addShutdownHook(releaseAtExit);
+    if (store.localDir() == null) { // through Hadoop
+      ShutdownHookManager.get().addShutdownHook(releaseAtExit, FileSystem.SHUTDOWN_HOOK_PRIORITY + 1);
+    } else {
+      Runtime.getRuntime().addShutdownHook(releaseAtExit);
+    }
   }
 
-  /** {@link #claim(JobConfig, Path, String, Collection)} of output.dir, which a report needs. */
+  /**
+   * {@link #claim(JobConfig, Path, String, Collection)} of output.dir, which a report needs: a
+   * plain path or {@code file:} URI locally, any other URI through Hadoop's FileSystem with the
+   * Hadoop configuration of the running Spark session ({@link #hadoopConfiguration()}).
+   */
   public static OutputFiles claim(JobConfig config, String summary, Collection<String> names) {
+    return claim(config, OutputFiles::hadoopConfiguration, summary, names);
+  }
+
+  /**
+   * {@link #claim(JobConfig, String, Collection)} where a URI output.dir is opened with the Hadoop
+   * configuration {@code hadoop} gives (the SparkContext's {@code hadoopConfiguration()}), asked
+   * for only for a URI.
+   */
+  public static OutputFiles claim(JobConfig config, Supplier<Configuration> hadoop, String summary,
+                                  Collection<String> names) {
     String dir = config.get(ConfigKeys.OUTPUT_DIR);
     if (dir == null) {
       throw new ConfigException("missing required key " + ConfigKeys.OUTPUT_DIR.name() + ": "
           + ConfigKeys.OUTPUT_DIR.description());
     }
-    return claim(config, Path.of(dir), summary, names);
+    return claim(OutputStore.of(dir, hadoop), config.fingerprint(), config.get(ConfigKeys.OUTPUT_OVERWRITE), summary,
+        names);
+  }
+
+  /**
+   * The Hadoop configuration of the active (else the default) Spark session, as its SparkContext
+   * has it; a plain {@code new Configuration()} when no session runs.
+   */
+  public static Configuration hadoopConfiguration() {
+    scala.Option<SparkSession> session = SparkSession.getActiveSession();
+    if (session.isEmpty()) {
+      session = SparkSession.getDefaultSession();
+    }
+    return session.isEmpty() ? new Configuration() : session.get().sparkContext().hadoopConfiguration();
   }
 
   /**
@@ -114,11 +151,17 @@ public final class OutputFiles implements AutoCloseable {
   /** {@link #claim(JobConfig, Path, String, Collection)} with the settings fingerprint and output.overwrite given. */
   public static OutputFiles claim(Path dir, String fingerprint, boolean overwrite, String summary,
                                   Collection<String> names) {
+    return claim(new LocalStore(dir), fingerprint, overwrite, summary, names);
+  }
+
+  /** {@link #claim(Path, String, boolean, String, Collection)} of the output.dir of {@code dir}, local or not. */
+  static OutputFiles claim(OutputStore dir, String fingerprint, boolean overwrite, String summary,
+                           Collection<String> names) {
     checkIsDirectoryOrAbsent(dir);
-    boolean created = !Files.exists(dir);
+    boolean created = !exists(dir, "");
     if (created) {
       try {
-        Files.createDirectories(dir);
+        dir.createRoot();
       } catch (IOException e) {
         throw new ConfigException(refusal(dir) + "cannot be created (" + reason(e) + "): choose another output.dir");
       }
@@ -145,7 +188,7 @@ public final class OutputFiles implements AutoCloseable {
         out.delete(summary);
       } catch (IOException e) {
         out.close();
-        throw new UncheckedIOException("cannot clear " + dir + ": " + e.getMessage(), e);
+        throw new UncheckedIOException("cannot clear " + dir.display() + ": " + e.getMessage(), e);
       }
       return out;
     } catch (RuntimeException e) {
@@ -165,14 +208,24 @@ public final class OutputFiles implements AutoCloseable {
     if (value == null) {
       return;
     }
-    Path dir = Path.of(value);
-    checkIsDirectoryOrAbsent(dir);
+    if (OutputStore.isHadoopUri(value)) {
+      // Opening it needs Spark's Hadoop configuration: claim checks it once the session runs, before any work.
+      try {
+        new org.apache.hadoop.fs.Path(java.net.URI.create(value));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(refusal(value) + "is not a valid URI (" + e.getMessage() + ")");
+      }
+      return;
+    }
+    Path dir = OutputStore.localPath(value);
+    LocalStore store = new LocalStore(dir);
+    checkIsDirectoryOrAbsent(store);
     if (Files.exists(dir)) {
       if (!Files.isWritable(dir)) {
         throw new ConfigException(refusal(dir) + "is not writable: choose another output.dir or make it writable");
       }
-      OutputLock.checkNotHeld(dir);
-      inspect(dir, config.fingerprint(), config.get(ConfigKeys.OUTPUT_OVERWRITE));
+      OutputLock.checkNotHeld(store);
+      inspect(store, config.fingerprint(), config.get(ConfigKeys.OUTPUT_OVERWRITE));
       return;
     }
     Path existing = dir.toAbsolutePath().getParent();
@@ -187,51 +240,83 @@ public final class OutputFiles implements AutoCloseable {
     }
   }
 
+  /**
+   * The local directory; an output.dir given as a URI other than {@code file:} has none (an
+   * IllegalStateException): use {@link #location()} and {@link #uri}.
+   */
   public Path dir() {
-    return dir;
+    Path local = store.localDir();
+    if (local == null) {
+      throw new IllegalStateException("output.dir = '" + store.display() + "' is not a local directory");
+    }
+    return local;
+  }
+
+  /** output.dir as given (a path or a URI), for messages. */
+  public String location() {
+    return store.display();
+  }
+
+  /** {@code name} in output.dir, for messages. */
+  public String location(String name) {
+    return store.display(name);
+  }
+
+  /** The Hadoop URI of {@code name} in output.dir (a local directory as a {@code file:} URI). */
+  public String uri(String name) {
+    return store.uri(name);
+  }
+
+  /** Whether output.dir is a local directory ({@link #dir()} is then the path). */
+  public boolean isLocal() {
+    return store.localDir() != null;
+  }
+
+  OutputStore store() {
+    return store;
   }
 
   /** Writes {@code name} (relative to the directory) atomically and records it for the manifest. */
   public void write(String name, AtomicFiles.Writer writer) throws IOException {
     record(name);
-    AtomicFiles.write(prepare(name), writer);
+    prepare(name);
+    store.write(name, writer);
   }
 
   /** Writes {@code name} atomically as a file of this run that is not an output (a checkpoint block). */
   public void writeWorkFile(String name, AtomicFiles.Writer writer) throws IOException {
-    AtomicFiles.write(prepare(name), writer);
+    prepare(name);
+    store.write(name, writer);
   }
 
-  /**
-   * The path of the work file {@code name}, listed in the journal, for a caller that appends to it;
-   * open it with {@link LinkOption#NOFOLLOW_LINKS}.
-   */
-  public Path workFile(String name) throws IOException {
-    return prepare(name);
+  /** Appends {@code bytes} to the work file {@code name} (created if absent), listed in the journal first. */
+  public void appendWorkFile(String name, byte[] bytes) throws IOException {
+    prepare(name);
+    store.append(name, bytes);
   }
 
   /**
    * Creates the directory {@code name} (and the directories on the way), each listed in the
    * journal first, for files that others write into it: the executors' block files.
    */
-  public synchronized Path workDirectory(String name) throws IOException {
+  public synchronized void workDirectory(String name) throws IOException {
     checkDeclared(name);
     checkParents(name);
     String[] parts = name.split("/");
     StringBuilder prefix = new StringBuilder();
     for (String part : parts) {
       prefix.append(part);
-      Path p = dir.resolve(prefix.toString());
-      if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+      String p = prefix.toString();
+      OutputStore.Kind kind = store.kind(p);
+      if (kind == OutputStore.Kind.ABSENT) {
         journal(prefix + "/");
-        Files.createDirectory(p);
-      } else if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) || !ownsDirectory(owned, prefix.toString())) {
-        throw new ConfigException(refusal(dir) + "holds " + prefix + ", which is not a directory spark-ntk wrote, "
+        store.createDirectory(p);
+      } else if (kind != OutputStore.Kind.DIRECTORY || !ownsDirectory(owned, p)) {
+        throw new ConfigException(refusal(store) + "holds " + prefix + ", which is not a directory spark-ntk wrote, "
             + "where this run writes: move it away or choose another output.dir");
       }
       prefix.append('/');
     }
-    return dir.resolve(name);
   }
 
   /**
@@ -241,12 +326,14 @@ public final class OutputFiles implements AutoCloseable {
    */
   public synchronized void expectFiles(String directory, Collection<String> names) throws IOException {
     workDirectory(directory);
+    List<String> paths = new ArrayList<>();
     for (String name : names) {
       if (name.contains("/")) {
         throw new IllegalArgumentException("'" + name + "' is not a file name in " + directory);
       }
-      journal(directory + "/" + name);
+      paths.add(directory + "/" + name);
     }
+    journal(paths); // one append for them all (a rewrite of the journal where Hadoop has no append)
   }
 
   /**
@@ -257,7 +344,8 @@ public final class OutputFiles implements AutoCloseable {
   public synchronized void recordWritten(String name, long size, String sha256) {
     checkDeclared(name);
     if (!owned.contains(name)) {
-      throw new IllegalStateException(name + " was not listed in the journal of " + dir + " before it was written");
+      throw new IllegalStateException(name + " was not listed in the journal of " + store.display()
+          + " before it was written");
     }
     record(name);
     known.put(name, new Manifest.Entry(name, size, sha256));
@@ -271,21 +359,18 @@ public final class OutputFiles implements AutoCloseable {
     String staging = temporary(name);
     checkDeclared(name);
     delete(staging);
-    checkInTheWay(dir, owned, name);
+    checkInTheWay(store, owned, name);
     journal(staging + "/");
-    Path tmp = dir.resolve(staging);
-    writer.write(tmp);
-    List<String> files;
-    try (Stream<Path> walk = Files.walk(tmp)) {
-      files = walk.filter(p -> !p.equals(tmp)).map(p -> name + "/" + slashes(tmp.relativize(p))
-          + (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? "/" : "")).sorted().toList();
-    }
-    journal(name + "/");
-    for (String f : files) {
-      journal(f);
-    }
+    store.fill(staging, writer);
+    List<String> files = store.walk(staging).stream().filter(e -> !e.path().equals(staging))
+        .map(e -> name + e.path().substring(staging.length())
+            + (e.kind() == OutputStore.Kind.DIRECTORY ? "/" : "")).sorted().toList();
+    List<String> listed = new ArrayList<>();
+    listed.add(name + "/");
+    listed.addAll(files);
+    journal(listed);
     delete(name);
-    Files.move(tmp, dir.resolve(name));
+    store.move(staging, name);
     for (String f : files) {
       if (!f.endsWith("/")) {
         record(f);
@@ -299,18 +384,13 @@ public final class OutputFiles implements AutoCloseable {
    */
   public synchronized void delete(String name) throws IOException {
     checkDeclared(name);
-    Path p = dir.resolve(name);
-    if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+    if (!exists(store, name)) {
       return;
     }
     checkParents(name);
-    checkInTheWay(dir, owned, name);
+    checkInTheWay(store, owned, name);
     openJournal(); // a directory known only from its manifest keeps its list once the manifest is gone
-    try (Stream<Path> walk = Files.walk(p)) {
-      for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(q);
-      }
-    }
+    store.deleteRecursively(name);
   }
 
   /** The files written so far, in order. */
@@ -321,7 +401,7 @@ public final class OutputFiles implements AutoCloseable {
   /** Writes manifest.json, last: the run is complete. */
   public void finish() throws IOException {
     prepare(Manifest.FILE);
-    Manifest.write(dir, files(), fingerprint, known);
+    Manifest.write(store, files(), fingerprint, known);
   }
 
   /**
@@ -340,21 +420,26 @@ public final class OutputFiles implements AutoCloseable {
         compactJournal();
       }
     } catch (IOException e) {
-      LOG.warn("cannot rewrite {}: {}", dir.resolve(JOURNAL), e.getMessage());
+      LOG.warn("cannot rewrite {}: {}", store.display(JOURNAL), e.getMessage());
     } finally {
       lock.close();
       try {
-        Runtime.getRuntime().removeShutdownHook(releaseAtExit);
+        if (store.localDir() == null) { // through Hadoop
+          ShutdownHookManager.get().removeShutdownHook(releaseAtExit);
+        } else {
+          Runtime.getRuntime().removeShutdownHook(releaseAtExit);
+        }
       } catch (IllegalStateException e) {
         // the JVM is already shutting down; the hook releases nothing twice
       }
-      removeIfCreatedAndEmpty(dir, createdDir && journal == null);
+      removeIfCreatedAndEmpty(store, createdDir && journal == null);
     }
   }
 
   private void record(String name) {
     if (name.equals(Manifest.FILE) || !written.add(name)) {
-      throw new IllegalStateException(name + " is written twice, or is the manifest's own name, in one run of " + dir);
+      throw new IllegalStateException(name + " is written twice, or is the manifest's own name, in one run of "
+          + store.display());
     }
   }
 
@@ -363,27 +448,25 @@ public final class OutputFiles implements AutoCloseable {
    * target and its temporary sibling absent or this tool's), lists it and the directories created
    * for it in the journal, and returns its path.
    */
-  private synchronized Path prepare(String name) throws IOException {
+  private synchronized void prepare(String name) throws IOException {
     checkDeclared(name);
     checkParents(name);
     String[] parts = name.split("/");
     StringBuilder prefix = new StringBuilder();
     for (int i = 0; i < parts.length - 1; i++) {
       prefix.append(parts[i]);
-      Path p = dir.resolve(prefix.toString());
-      if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+      String p = prefix.toString();
+      if (!exists(store, p)) {
         journal(prefix + "/");
-        Files.createDirectory(p);
+        store.createDirectory(p);
       }
       prefix.append('/');
     }
-    Path target = dir.resolve(name);
-    checkInTheWay(dir, owned, name); // a directory of this tool's there stays: the rename onto it fails, naming it
+    checkInTheWay(store, owned, name); // a directory of this tool's there stays: the rename onto it fails, naming it
     String tmp = sibling(name, temporary(parts[parts.length - 1]));
-    checkInTheWay(dir, owned, tmp);
-    Files.deleteIfExists(dir.resolve(tmp));
+    checkInTheWay(store, owned, tmp);
+    store.deleteIfExists(tmp);
     journal(name);
-    return target;
   }
 
   /** Every directory between output.dir and {@code name} must be a directory, never a link. */
@@ -392,13 +475,13 @@ public final class OutputFiles implements AutoCloseable {
     StringBuilder prefix = new StringBuilder();
     for (int i = 0; i < parts.length - 1; i++) {
       prefix.append(parts[i]);
-      Path p = dir.resolve(prefix.toString());
-      if (Files.isSymbolicLink(p)) {
-        throw new ConfigException(linkMessage(dir, prefix.toString()));
+      OutputStore.Kind kind = kindOf(store, prefix.toString());
+      if (kind == OutputStore.Kind.LINK) {
+        throw new ConfigException(linkMessage(store, prefix.toString()));
       }
-      if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)
+      if (kind != OutputStore.Kind.ABSENT && (kind != OutputStore.Kind.DIRECTORY
           || !ownsDirectory(owned, prefix.toString()))) {
-        throw new ConfigException(refusal(dir) + "holds " + prefix + ", which no spark-ntk run wrote (" + JOURNAL
+        throw new ConfigException(refusal(store) + "holds " + prefix + ", which no spark-ntk run wrote (" + JOURNAL
             + " does not list it), where this run writes " + name + ": move it away or choose another output.dir");
       }
       prefix.append('/');
@@ -408,56 +491,62 @@ public final class OutputFiles implements AutoCloseable {
   private void checkDeclared(String name) {
     if (name.isEmpty() || name.startsWith("/") || name.contains("\\") || Stream.of(name.split("/"))
         .anyMatch(s -> s.isEmpty() || s.equals(".") || s.equals(".."))) {
-      throw new IllegalArgumentException("'" + name + "' is not a plain relative path in " + dir);
+      throw new IllegalArgumentException("'" + name + "' is not a plain relative path in " + store.display());
     }
     String top = name.split("/")[0];
     if (!declared.contains(top) && !declared.contains(original(top))) {
-      throw new IllegalStateException(name + " was not declared to OutputFiles.claim for " + dir
+      throw new IllegalStateException(name + " was not declared to OutputFiles.claim for " + store.display()
           + ", which checks every name a run writes before any work; declared: " + declared);
     }
   }
 
   /** Appends {@code path} to the journal (created on the first line) unless it is listed already. */
   private synchronized void journal(String path) throws IOException {
-    if (owned.contains(path)) {
+    journal(List.of(path));
+  }
+
+  /** Appends the paths of {@code paths} not listed yet, in one append. */
+  private synchronized void journal(List<String> paths) throws IOException {
+    StringBuilder lines = new StringBuilder();
+    Set<String> added = new LinkedHashSet<>();
+    for (String path : paths) {
+      if (!owned.contains(path) && added.add(path)) {
+        lines.append(JSON.createObjectNode().put("path", path)).append('\n');
+      }
+    }
+    if (added.isEmpty()) {
       return;
     }
     openJournal();
-    append(JSON.createObjectNode().put("path", path).toString());
-    owned.add(path);
+    journal.append(lines.toString().getBytes(StandardCharsets.UTF_8));
+    owned.addAll(added);
   }
 
   private void openJournal() throws IOException {
     if (journal != null) {
       return;
     }
-    Path file = dir.resolve(JOURNAL);
-    if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-      boolean torn;
-      try (FileChannel read = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-        ByteBuffer last = ByteBuffer.allocate(1);
-        torn = read.size() > 0 && read.read(last, read.size() - 1) == 1 && last.get(0) != '\n';
-      }
-      journal = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND,
-          LinkOption.NOFOLLOW_LINKS);
+    if (exists(store, JOURNAL)) {
+      int last = store.lastByte(JOURNAL);
+      boolean torn = last >= 0 && last != '\n';
+      journal = store.appender(JOURNAL, false);
       if (torn) {
         append(""); // ends a torn last line, so the next entry is not glued to it
       }
     } else {
-      journal = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-          StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS);
-      append(header());
-      for (String path : new TreeSet<>(owned)) { // a directory known from its manifest only
-        append(JSON.createObjectNode().put("path", path).toString());
+      // A new journal (or one rebuilt from a rewrite cut short, see inspect), header and every
+      // path known so far (a directory known from its manifest only) in one write.
+      StringBuilder text = new StringBuilder(header()).append('\n');
+      for (String path : new TreeSet<>(owned)) {
+        text.append(JSON.createObjectNode().put("path", path)).append('\n');
       }
+      journal = store.appender(JOURNAL, true);
+      journal.append(text.toString().getBytes(StandardCharsets.UTF_8));
     }
   }
 
   private void append(String line) throws IOException {
-    ByteBuffer buf = ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8));
-    while (buf.hasRemaining()) {
-      journal.write(buf);
-    }
+    journal.append((line + "\n").getBytes(StandardCharsets.UTF_8));
   }
 
   private static String header() {
@@ -468,23 +557,49 @@ public final class OutputFiles implements AutoCloseable {
   private void compactJournal() throws IOException {
     StringBuilder text = new StringBuilder(header()).append('\n');
     for (String path : new TreeSet<>(owned)) {
-      Path p = dir.resolve(path);
-      if (path.endsWith("/") ? Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)
-          : Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+      OutputStore.Kind kind = kindOf(store, path.endsWith("/") ? path.substring(0, path.length() - 1) : path);
+      if (path.endsWith("/") ? kind == OutputStore.Kind.DIRECTORY : kind == OutputStore.Kind.FILE) {
         text.append(JSON.createObjectNode().put("path", path)).append('\n');
       }
     }
-    AtomicFiles.write(dir.resolve(JOURNAL), f -> Files.writeString(f, text, StandardCharsets.UTF_8));
+    store.write(JOURNAL, f -> Files.writeString(f, text, StandardCharsets.UTF_8));
   }
 
   // ---- what a directory holds ----
 
-  private static void checkIsDirectoryOrAbsent(Path dir) {
-    if (Files.isSymbolicLink(dir) && !Files.exists(dir)) {
-      throw new ConfigException(refusal(dir) + "is a symbolic link to a missing directory: choose another output.dir");
+  private static void checkIsDirectoryOrAbsent(OutputStore dir) {
+    if (dir instanceof LocalStore) {
+      Path p = dir.localDir();
+      if (Files.isSymbolicLink(p) && !Files.exists(p)) {
+        throw new ConfigException(refusal(dir) + "is a symbolic link to a missing directory: choose another output.dir");
+      }
+      if (Files.exists(p) && !Files.isDirectory(p)) {
+        throw new ConfigException(refusal(dir) + "is a file, not a directory: choose another output.dir");
+      }
+      return;
     }
-    if (Files.exists(dir) && !Files.isDirectory(dir)) {
+    OutputStore.Kind kind;
+    try {
+      kind = dir.kind("");
+    } catch (IOException e) {
+      throw new ConfigException(refusal(dir) + "cannot be read (" + reason(e) + "): choose another output.dir");
+    }
+    if (kind != OutputStore.Kind.ABSENT && kind != OutputStore.Kind.DIRECTORY) {
       throw new ConfigException(refusal(dir) + "is a file, not a directory: choose another output.dir");
+    }
+  }
+
+  /** Whether something (a link too) is at {@code rel}; a path that cannot be examined is refused. */
+  private static boolean exists(OutputStore dir, String rel) {
+    return kindOf(dir, rel) != OutputStore.Kind.ABSENT;
+  }
+
+  private static OutputStore.Kind kindOf(OutputStore dir, String rel) {
+    try {
+      return dir.kind(rel);
+    } catch (IOException e) {
+      throw new ConfigException(refusal(dir) + (rel.isEmpty() ? "" : "holds " + rel + ", which ")
+          + "cannot be read (" + reason(e) + "): choose another output.dir");
     }
   }
 
@@ -493,16 +608,20 @@ public final class OutputFiles implements AutoCloseable {
    * rules that need no declared names: a directory without journal or manifest must be empty (its
    * lock aside), and a manifest of other settings needs {@code overwrite}.
    */
-  private static Set<String> inspect(Path dir, String fingerprint, boolean overwrite) {
+  private static Set<String> inspect(OutputStore dir, String fingerprint, boolean overwrite) {
     Set<String> owned = new HashSet<>();
     boolean marker = false;
-    Path journalFile = dir.resolve(JOURNAL);
-    if (Files.exists(journalFile, LinkOption.NOFOLLOW_LINKS)) {
-      owned.addAll(readJournal(dir, journalFile));
+    if (exists(dir, JOURNAL)) {
+      owned.addAll(readJournal(dir, JOURNAL));
+      marker = true;
+    } else if (kindOf(dir, temporary(JOURNAL)) == OutputStore.Kind.FILE && isJournal(dir, temporary(JOURNAL))) {
+      // Where a rename cannot replace a file (Hadoop), the journal is rewritten by deleting it and
+      // renaming its complete temporary copy into place: a run killed in between left only the copy.
+      owned.addAll(readJournal(dir, temporary(JOURNAL)));
       marker = true;
     }
     String recorded = null;
-    if (Files.isRegularFile(dir.resolve(Manifest.FILE), LinkOption.NOFOLLOW_LINKS)) {
+    if (kindOf(dir, Manifest.FILE) == OutputStore.Kind.FILE) {
       try {
         List<String> listed = Manifest.paths(dir);
         recorded = Manifest.settingsFingerprint(dir);
@@ -531,14 +650,34 @@ public final class OutputFiles implements AutoCloseable {
     return owned;
   }
 
-  private static Set<String> readJournal(Path dir, Path file) {
-    if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+  /** Whether the file {@code rel} starts with a journal's header line. */
+  private static boolean isJournal(OutputStore dir, String rel) {
+    try {
+      List<String> lines = lines(dir, rel);
+      return !lines.isEmpty() && JOURNAL_FORMAT.equals(parse(lines.get(0)).path("format").asText());
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static List<String> lines(OutputStore dir, String rel) throws IOException {
+    String text = new String(dir.readAllBytes(rel), StandardCharsets.UTF_8);
+    List<String> lines = new ArrayList<>(List.of(text.split("\r\n|\n|\r", -1)));
+    if (!lines.isEmpty() && lines.get(lines.size() - 1).isEmpty()) {
+      lines.remove(lines.size() - 1); // the newline that ends the last line, as Files.readAllLines reads it
+    }
+    return lines;
+  }
+
+  private static Set<String> readJournal(OutputStore dir, String file) {
+    if (kindOf(dir, file) != OutputStore.Kind.FILE) {
       throw new ConfigException(refusal(dir) + "holds " + JOURNAL + ", which is not a file spark-ntk wrote (a link "
           + "or a directory): choose another output.dir");
     }
     List<String> lines;
     try {
-      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      lines = dir instanceof LocalStore ? Files.readAllLines(dir.localDir().resolve(file), StandardCharsets.UTF_8)
+          : lines(dir, file);
     } catch (IOException e) {
       throw new ConfigException(refusal(dir) + "holds an unreadable " + JOURNAL + " (" + reason(e)
           + "): choose another output.dir");
@@ -573,31 +712,29 @@ public final class OutputFiles implements AutoCloseable {
    * Refuses {@code name} when it is a symbolic link or holds anything not listed as spark-ntk's
    * (every file and directory under it, links never followed), or a directory there is not writable.
    */
-  private static void checkInTheWay(Path dir, Set<String> owned, String name) {
-    Path p = dir.resolve(name);
-    if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+  private static void checkInTheWay(OutputStore dir, Set<String> owned, String name) {
+    if (!exists(dir, name)) {
       return;
     }
-    List<Path> all;
-    try (Stream<Path> walk = Files.walk(p)) {
-      all = walk.toList();
+    List<OutputStore.Entry> all;
+    try {
+      all = dir.walk(name);
     } catch (IOException | UncheckedIOException e) {
       throw new ConfigException(refusal(dir) + "holds " + name + ", which cannot be read (" + e.getMessage()
           + "): choose another output.dir");
     }
-    for (Path q : all) {
-      String rel = slashes(dir.relativize(q));
-      if (Files.isSymbolicLink(q)) {
+    for (OutputStore.Entry q : all) {
+      String rel = q.path();
+      if (q.kind() == OutputStore.Kind.LINK) {
         throw new ConfigException(linkMessage(dir, rel));
       }
-      boolean directory = Files.isDirectory(q, LinkOption.NOFOLLOW_LINKS);
-      if (directory ? !ownsDirectory(owned, rel) : !Files.isRegularFile(q, LinkOption.NOFOLLOW_LINKS)
-          || !ownsFile(owned, rel)) {
+      boolean directory = q.kind() == OutputStore.Kind.DIRECTORY;
+      if (directory ? !ownsDirectory(owned, rel) : q.kind() != OutputStore.Kind.FILE || !ownsFile(owned, rel)) {
         throw new ConfigException(refusal(dir) + "holds " + rel + (directory ? "/" : "") + ", which no spark-ntk "
             + "run wrote (" + JOURNAL + " does not list it), where this run writes " + name + "; spark-ntk deletes "
             + "nothing it did not write: move it away or choose another output.dir");
       }
-      if (directory && !Files.isWritable(q)) {
+      if (directory && !dir.isWritable(rel)) {
         throw new ConfigException(refusal(dir) + "holds " + rel + "/, which is not writable: make it writable or "
             + "choose another output.dir");
       }
@@ -651,12 +788,15 @@ public final class OutputFiles implements AutoCloseable {
     return path.substring(0, slash + 1) + name;
   }
 
-  /** The entries of {@code dir} besides its lock (and a lock a reclaiming job was moving aside). */
-  private static List<String> entries(Path dir) {
-    try (Stream<Path> list = Files.list(dir)) {
-      return list.filter(p -> !p.getFileName().toString().startsWith(OutputLock.FILE))
-          .map(p -> p.getFileName().toString() + (Files.isSymbolicLink(p) ? " (a symbolic link)"
-              : Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? "/" : ""))
+  /**
+   * The entries of {@code dir} besides its lock (and a lock a reclaiming job was moving aside), and
+   * the temporary copy of a journal being rewritten.
+   */
+  private static List<String> entries(OutputStore dir) {
+    try {
+      return dir.list("").stream().filter(e -> !e.path().startsWith(OutputLock.FILE))
+          .map(e -> e.path() + (e.kind() == OutputStore.Kind.LINK ? " (a symbolic link)"
+              : e.kind() == OutputStore.Kind.DIRECTORY ? "/" : ""))
           .sorted().toList();
     } catch (IOException e) {
       throw new ConfigException(refusal(dir) + "cannot be listed (" + reason(e) + "): choose another output.dir");
@@ -668,12 +808,16 @@ public final class OutputFiles implements AutoCloseable {
     return found.size() <= NAMED ? shown : shown + " and " + (found.size() - NAMED) + " more";
   }
 
-  private static String linkMessage(Path dir, String rel) {
+  private static String linkMessage(OutputStore dir, String rel) {
     return refusal(dir) + "holds a symbolic link " + rel + " where this run writes: spark-ntk never writes "
         + "through a link inside output.dir; remove the link or choose another output.dir";
   }
 
-  private static String refusal(Path dir) {
+  private static String refusal(OutputStore dir) {
+    return refusal(dir.display());
+  }
+
+  private static String refusal(Object dir) {
     return "output.dir = '" + dir + "' ";
   }
 
@@ -682,20 +826,16 @@ public final class OutputFiles implements AutoCloseable {
     return e.getMessage() == null ? kind : kind + ": " + e.getMessage();
   }
 
-  private static String slashes(Path relative) {
-    return relative.toString().replace('\\', '/');
-  }
-
-  private static void removeIfCreatedAndEmpty(Path dir, boolean created) {
+  private static void removeIfCreatedAndEmpty(OutputStore dir, boolean created) {
     if (!created) {
       return;
     }
-    try (Stream<Path> list = Files.list(dir)) {
-      if (list.findAny().isEmpty()) {
-        Files.delete(dir);
+    try {
+      if (dir.list("").isEmpty()) {
+        dir.delete("");
       }
     } catch (IOException e) {
-      LOG.warn("cannot remove the empty output.dir {} this run created: {}", dir, e.getMessage());
+      LOG.warn("cannot remove the empty output.dir {} this run created: {}", dir.display(), e.getMessage());
     }
   }
 }

@@ -5,17 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -25,7 +17,8 @@ import org.sparkntk.config.ConfigException;
 
 /**
  * One job per output.dir at a time: the file {@code output.dir/.spark-ntk.lock}, created with
- * {@code CREATE_NEW} (O_CREAT | O_EXCL, atomic on local filesystems and NFSv3 and later), holding
+ * {@code CREATE_NEW} (O_CREAT | O_EXCL, atomic on local filesystems and NFSv3 and later; for a URI
+ * output.dir Hadoop's {@code create(path, overwrite = false)}, atomic on HDFS), holding
  * its owner's host, pid, JVM start time and the time the lock was taken. A second job finds the
  * file and is refused with a message naming the owner.
  *
@@ -76,13 +69,13 @@ public final class OutputLock implements AutoCloseable {
     }
   }
 
-  private final Path file;
+  private final OutputStore store;
   private final Owner owner;
   private final Owner reclaimedFrom;
   private boolean released;
 
-  private OutputLock(Path file, Owner owner, Owner reclaimedFrom) {
-    this.file = file;
+  private OutputLock(OutputStore store, Owner owner, Owner reclaimedFrom) {
+    this.store = store;
     this.owner = owner;
     this.reclaimedFrom = reclaimedFrom;
   }
@@ -99,24 +92,26 @@ public final class OutputLock implements AutoCloseable {
    * the directory cannot be written.
    */
   public static OutputLock acquire(Path dir) {
-    Path file = dir.resolve(FILE);
+    return acquire(new LocalStore(dir));
+  }
+
+  /** {@link #acquire(Path)} of the output.dir of {@code store}, local or through Hadoop's FileSystem. */
+  static OutputLock acquire(OutputStore store) {
+    String dir = store.display();
+    String file = store.display(FILE);
     Owner me = self();
     Owner reclaimed = null;
     for (int attempt = 0; ; attempt++) {
-      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-          LinkOption.NOFOLLOW_LINKS)) {
-        ByteBuffer buf = ByteBuffer.wrap(me.toJson());
-        while (buf.hasRemaining()) {
-          ch.write(buf);
+      try {
+        if (store.createNew(FILE, me.toJson())) {
+          return new OutputLock(store, me, reclaimed);
         }
-        return new OutputLock(file, me, reclaimed);
-      } catch (FileAlreadyExistsException e) {
-        Owner holder = read(file);
+        Owner holder = read(store);
         if (attempt > 0 || holder == null || !gone(holder)) {
           throw new ConfigException(heldMessage(dir, file, holder));
         }
-        if (!reclaim(file, holder)) {
-          throw new ConfigException(heldMessage(dir, file, read(file)));
+        if (!reclaim(store, holder)) {
+          throw new ConfigException(heldMessage(dir, file, read(store)));
         }
         reclaimed = holder;
       } catch (AccessDeniedException e) {
@@ -134,11 +129,20 @@ public final class OutputLock implements AutoCloseable {
    * stale lock of this host passes (acquire reclaims it). Changes nothing.
    */
   public static void checkNotHeld(Path dir) {
-    Path file = dir.resolve(FILE);
-    if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-      Owner holder = read(file);
+    checkNotHeld(new LocalStore(dir));
+  }
+
+  static void checkNotHeld(OutputStore store) {
+    OutputStore.Kind kind;
+    try {
+      kind = store.kind(FILE);
+    } catch (IOException e) {
+      kind = OutputStore.Kind.OTHER;
+    }
+    if (kind != OutputStore.Kind.ABSENT) {
+      Owner holder = read(store);
       if (holder == null || !gone(holder)) {
-        throw new ConfigException(heldMessage(dir, file, holder));
+        throw new ConfigException(heldMessage(store.display(), store.display(FILE), holder));
       }
     }
   }
@@ -159,10 +163,11 @@ public final class OutputLock implements AutoCloseable {
       return;
     }
     released = true;
+    String file = store.display(FILE);
     try {
-      Owner now = read(file);
+      Owner now = read(store);
       if (owner.equals(now)) {
-        Files.deleteIfExists(file);
+        store.deleteIfExists(FILE);
       } else {
         LOG.warn("{} no longer holds this job's lock ({}); left as it is", file, now == null ? "missing or unreadable"
             : now.describe());
@@ -172,7 +177,7 @@ public final class OutputLock implements AutoCloseable {
     }
   }
 
-  private static String heldMessage(Path dir, Path file, Owner holder) {
+  private static String heldMessage(String dir, String file, Owner holder) {
     if (holder == null) {
       return "output.dir = '" + dir + "' is locked by another spark-ntk job, or by one that died while taking the "
           + "lock (" + file + " is not a readable lock file): wait for that job, or delete " + file
@@ -204,36 +209,42 @@ public final class OutputLock implements AutoCloseable {
    * file is now free. A lock that changed hands in between (another job reclaimed it and took a
    * new one) is put back and false returned.
    */
-  private static boolean reclaim(Path file, Owner stale) {
-    Path aside = file.resolveSibling(FILE + ".stale-" + ProcessHandle.current().pid());
-    try {
-      Files.move(file, aside, StandardCopyOption.ATOMIC_MOVE);
-    } catch (NoSuchFileException e) {
-      return true; // another job removed it first; CREATE_NEW decides between us
-    } catch (IOException e) {
-      return false;
+  private static boolean reclaim(OutputStore store, Owner stale) {
+    String aside = FILE + ".stale-" + ProcessHandle.current().pid();
+    String file = store.display(FILE);
+    switch (store.moveAside(FILE, aside)) {
+      case ABSENT:
+        return true; // another job removed it first; the exclusive create decides between us
+      case FAILED:
+        return false;
+      default:
+        break;
     }
-    Owner moved = read(aside);
+    Owner moved = read(store, aside);
     try {
       if (stale.equals(moved)) {
-        Files.delete(aside);
+        store.delete(aside);
         LOG.warn("output.dir lock {} was held by {}, which is no longer running on this host: lock reclaimed", file,
             stale.describe());
         return true;
       }
-      Files.move(aside, file); // a live owner's lock: put it back
+      store.move(aside, FILE); // a live owner's lock: put it back
     } catch (IOException e) {
-      LOG.warn("cannot put back the lock {} moved to {}: {}", file, aside, e.getMessage());
+      LOG.warn("cannot put back the lock {} moved to {}: {}", file, store.display(aside), e.getMessage());
     }
     return false;
   }
 
-  private static Owner read(Path file) {
+  private static Owner read(OutputStore store) {
+    return read(store, FILE);
+  }
+
+  private static Owner read(OutputStore store, String rel) {
     try {
-      if (Files.isSymbolicLink(file) || Files.size(file) > 4096) {
+      if (store.kind(rel) == OutputStore.Kind.LINK || store.size(rel) > 4096) {
         return null;
       }
-      return Owner.parse(Files.readAllBytes(file));
+      return Owner.parse(store.readAllBytes(rel));
     } catch (IOException e) {
       return null;
     }

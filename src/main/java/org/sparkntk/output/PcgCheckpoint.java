@@ -8,8 +8,6 @@ import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.Path;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -58,7 +56,7 @@ public final class PcgCheckpoint implements RegressionCheckpoint {
   private final OutputFiles out;
   private final String iterateFingerprint;
   private final String basisFingerprint;
-  private final Path dir;
+  private final String dir;
   private final int columns;
   /** The iteration of the last save (0: PCG's start, which needs none). */
   private int lastSavedIteration;
@@ -77,7 +75,8 @@ public final class PcgCheckpoint implements RegressionCheckpoint {
     this.columns = columns;
     this.iterateFingerprint = iterateFingerprint;
     this.basisFingerprint = basisFingerprint;
-    this.dir = out.workDirectory(DIR);
+    out.workDirectory(DIR);
+    this.dir = out.location(DIR);
   }
 
   /** Saves of the iterate by this run. */
@@ -191,12 +190,15 @@ public final class PcgCheckpoint implements RegressionCheckpoint {
 
   /** The JSON {@code name} when it is this format's and of {@code fingerprint}, else null (logged when there is one). */
   private JsonNode header(String name, String fingerprint) {
-    Path file = dir.resolve(name);
-    if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-      return null;
-    }
+    String rel = DIR + "/" + name;
+    String file = out.location(rel);
+    OutputStore store = out.store();
     try {
-      JsonNode h = JSON.readTree(file.toFile());
+      if (store.kind(rel) != OutputStore.Kind.FILE) {
+        return null;
+      }
+      JsonNode h = store.localDir() != null ? JSON.readTree(store.localDir().resolve(rel).toFile())
+          : JSON.readTree(store.readAllBytes(rel));
       if (!FORMAT.equals(h.path("format").asText()) || h.path("version").asInt() != VERSION) {
         LOG.warn("{}: not a {} version {} file; ignored", file, FORMAT, VERSION);
         return null;
@@ -218,17 +220,26 @@ public final class PcgCheckpoint implements RegressionCheckpoint {
     if (name.isEmpty() || name.contains("/") || name.startsWith(".")) {
       throw new IOException("malformed file name '" + name + "'");
     }
-    Path file = dir.resolve(name);
-    if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+    String rel = DIR + "/" + name;
+    String file = out.location(rel);
+    OutputStore store = out.store();
+    if (store.kind(rel) != OutputStore.Kind.FILE) {
       LOG.warn("{}: missing; not used", file);
       return null;
     }
-    String actual = Manifest.sha256(file);
+    String actual = Manifest.sha256(store, rel);
     if (!actual.equals(sha256)) {
       LOG.warn("{}: SHA-256 {} but {} was recorded; not used", file, actual, sha256);
       return null;
     }
-    Npy.Array a = Npy.read(file);
+    Npy.Array a;
+    if (store.localDir() != null) {
+      a = Npy.read(store.localDir().resolve(rel));
+    } else {
+      try (java.io.InputStream in = store.open(rel)) {
+        a = Npy.read(in, store.size(rel), file);
+      }
+    }
     if (!java.util.Arrays.equals(a.shape(), shape)) {
       LOG.warn("{}: shape {}, expected {}; not used", file, java.util.Arrays.toString(a.shape()),
           java.util.Arrays.toString(shape));

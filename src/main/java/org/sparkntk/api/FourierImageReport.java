@@ -16,8 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.IntStream;
@@ -53,10 +53,12 @@ import org.sparkntk.solver.Snapshot;
 /**
  * Tancik et al. 2020's image regression with the NTK (NTK-NOTES §5): pixel coordinates
  * v ∈ [0, 1)² → RGB colour, trained on every other pixel in each direction (a quarter of them) and
- * tested on the other three quarters, for each input mapping of report.mappings. Each mapping is
- * one run of the job ({@link NtkJob}, kernel and solver as configured; the conf uses the analytic
- * NTK and kernel regression from f_0 = 0), with the images' channels as output columns: the
- * kernel depends only on the coordinates, so one Gram serves every image. Writes
+ * tested on the other three quarters, for each input mapping of report.mappings, with the images'
+ * channels as output columns: the kernel depends only on the coordinates, so one Gram serves every
+ * image. Kernel and solver are as configured (the conf uses the analytic NTK and kernel regression
+ * from f_0 = 0). A mapping whose kernel is a function of v − v' is solved by products with it as
+ * convolutions on the pixel grid ({@link GridKernelOperator}, report.products = auto or fft); any
+ * other is one run of the job ({@link NtkJob}) on its backend. Writes
  * <ul>
  *   <li>{@code psnr.csv}, {@code psnr.json}: PSNR = −10 log10 MSE (pixels in [0, 1], predictions
  *       clipped to [0, 1]) on the held-out pixels, and on the training pixels, per image and mapping;</li>

@@ -96,7 +96,7 @@ def load_model(model_dir, fail):
 
 def apply_input_mapping(meta, model_dir, X, fail):
     """The fixed Fourier-feature mapping saved with a model (model.json "inputMapping", B.npy),
-    written from NTK-NOTES §5, applied to the raw rows X [N, d]; X unchanged without one."""
+    written from docs/THEORY.md §9, applied to the raw rows X [N, d]; X unchanged without one."""
     m = meta.get("inputMapping")
     if not m:
         return X

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Golden infinite-width NNGP / NTK Grams for AnalyticNtk (NTK-NOTES.md §3).
+"""Golden infinite-width NNGP / NTK Grams for AnalyticNtk (docs/THEORY.md §3).
 
 An independent implementation of the recursion
 
@@ -234,7 +234,7 @@ def main():
     # 'standard' parameterisation, uneven hidden widths so a wrong n_l shows
     for act in ("relu", "tanh", "gelu"):
         jobs.append((act, 1.3, 0.2, x, (2, 3, 4), "standard_", [5, 7, 6]))
-    # NTK-NOTES §3 check setting: n0 = 2, x0 = (1, 0), L = 4, σ_w = 1, σ_b = 0.1
+    # the check setting of docs/THEORY.md §3: n0 = 2, x0 = (1, 0), L = 4, σ_w = 1, σ_b = 0.1
     xc = np.vstack([[1.0, 0.0], np.random.default_rng(7).standard_normal((3, 2))])
     jobs.append(("relu", 1.0, 0.1, xc, (4,), "notes_check_", None))
     with Pool(min(len(jobs), os.cpu_count() or 1)) as pool:
@@ -243,10 +243,10 @@ def main():
     check = [c for c in cases if c["name"].startswith("notes_check_")][0]
     t00 = check["ntk"][0][0]
     assert round(t00, 4) == 0.2825, f"Θ(x0, x0) = {t00}, expected 0.2825"
-    print(f"NTK-NOTES check: Θ(x0, x0) = {t00:.12f}")
+    print(f"check value of docs/THEORY.md §3: Θ(x0, x0) = {t00:.12f}")
     worst = max(c["integrationAbsErr"] for c in cases)
     doc = {
-        "description": "infinite-width NNGP (Σ_L) and NTK (Θ_L) Grams, NTK-NOTES §3, 'ntk' "
+        "description": "infinite-width NNGP (Σ_L) and NTK (Θ_L) Grams, docs/THEORY.md §3, 'ntk' "
                        "parameterisation (and the large-width 'standard' NTK at the given hidden "
                        "widths); expectations by scipy QUADPACK integration in polar "
                        "coordinates (scripts/golden/make_analytic_golden.py)",

@@ -31,13 +31,14 @@ import org.sparkntk.spark.TaskMemory;
 
 /**
  * How fast the empirical NTK approaches its infinite-width limit on the user's data (Jacot et al.
- * key point 2): for every width w in report.widths and report.seeds initialisations, the relative
- * Frobenius distance ‖Θ_emp − Θ_∞‖_F / ‖Θ_∞‖_F of the trace Grams on data.train, with every
- * hidden layer of width w (depth, φ, σ_w, σ_b from model.*), its mean and spread per width, and
- * the least-squares slope of log(mean) against log(w) (theory: −1/2, fluctuations of order
- * 1/√width). Writes convergence.csv, convergence.json and convergence.png to output.dir
- * ({@link ConvergenceTable}, shared with the random-features report), then manifest.json: output.dir
- * is claimed and written like the job's ({@link org.sparkntk.output.OutputFiles}).
+ * 2018, Thm 1; docs/THEORY.md §3): for every width w in report.widths and report.seeds
+ * initialisations, the relative Frobenius distance ‖Θ_emp − Θ_∞‖_F / ‖Θ_∞‖_F of the trace Grams
+ * on data.train, with every hidden layer of width w (depth, φ, σ_w, σ_b from model.*), its mean
+ * and spread per width, and the least-squares slope of log(mean) against log(w) (theory: −1/2,
+ * fluctuations of order 1/√width). Writes convergence.csv, convergence.json and convergence.png to
+ * output.dir ({@link ConvergenceTable}, shared with the random-features report), then
+ * manifest.json: output.dir is claimed and written like the job's
+ * ({@link org.sparkntk.output.OutputFiles}).
  */
 public final class ConvergenceReport {
   private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");

@@ -52,7 +52,7 @@ import org.sparkntk.spark.TaskMemory;
 import org.sparkntk.train.DistributedTrainer;
 
 /**
- * Gradient descent is kernel gradient descent (Jacot et al. 2018, key point 1; Lee et al. 2019),
+ * Gradient descent is kernel gradient descent (Jacot et al. 2018; Lee et al. 2019; docs/THEORY.md §5),
  * measured: for every width in report.widths (every hidden layer; depth, φ, σ's from model.*) and each
  * of report.seeds initialisations (seeds model.seed, model.seed + 1, …), the finite network is trained
  * by full-batch gradient descent on Spark ({@link DistributedTrainer}), and from the same f_0 with the

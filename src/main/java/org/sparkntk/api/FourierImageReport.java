@@ -51,7 +51,7 @@ import org.sparkntk.solver.OperatorSolver;
 import org.sparkntk.solver.Snapshot;
 
 /**
- * Tancik et al. 2020's image regression with the NTK (NTK-NOTES §5): pixel coordinates
+ * Tancik et al. 2020's image regression with the NTK (docs/THEORY.md §9): pixel coordinates
  * v ∈ [0, 1)² → RGB colour, trained on every other pixel in each direction (a quarter of them) and
  * tested on the other three quarters, for each input mapping of report.mappings, with the images'
  * channels as output columns: the kernel depends only on the coordinates, so one Gram serves every

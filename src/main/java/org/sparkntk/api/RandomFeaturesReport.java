@@ -25,8 +25,8 @@ import org.sparkntk.spark.TaskMemory;
 
 /**
  * How fast the random-features kernel K̃_P = (1/P) Σ_p f_p(x) f_p(x') approaches its P → ∞ limit
- * K on the user's data (the founding note's key point 2 for random linear functions; NTK-NOTES.md
- * §5): for every P in report.features and report.seeds seeds, the relative Frobenius distance
+ * K on the user's data (the limiting kernel of random linear functions, docs/THEORY.md §10):
+ * for every P in report.features and report.seeds seeds, the relative Frobenius distance
  * ‖K̃_P − K‖_F / ‖K‖_F of the Grams on data.train (basis and σ from kernel.basis and
  * kernel.scale), its mean and spread per P, and the least-squares slope of log(mean) against
  * log(P). Theory: −1/2 exactly in mean square, since K̃_P − K is the mean of P independent

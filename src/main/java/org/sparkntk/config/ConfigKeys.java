@@ -80,7 +80,7 @@ public final class ConfigKeys {
 
   public static final ConfigKey<InputMapping.Kind> INPUT_MAPPING = add("input.mapping", "none", false,
       "none, basic, positional or gaussian",
-      "Fixed Fourier-feature mapping γ before the network (Tancik et al. 2020; NTK-NOTES §5): basic "
+      "Fixed Fourier-feature mapping γ before the network (Tancik et al. 2020; docs/THEORY.md §9): basic "
           + "[cos 2πv, sin 2πv]; positional [cos 2πσ^{j/m}v, sin 2πσ^{j/m}v], j < m; gaussian [cos 2πBv, sin 2πBv], "
           + "B ~ N(0, σ²)^{m×d}.", InputMapping.Kind::fromConfig);
   public static final ConfigKey<Double> INPUT_SCALE = add("input.scale", "10", false, "a positive number",
@@ -96,9 +96,9 @@ public final class ConfigKeys {
   public static final ConfigKey<String> KERNEL_TYPE = add("kernel.type", "empirical", false,
       "empirical, analytic, montecarlo or randomfeatures",
       "empirical: the finite network's NTK at its initialisation; analytic: the infinite-width limit of the "
-          + "same architecture (NTK-NOTES §3 recursion); montecarlo: the mean empirical NTK over kernel.samples "
+          + "same architecture (the recursion of docs/THEORY.md §3); montecarlo: the mean empirical NTK over kernel.samples "
           + "initialisations (seeds model.seed, model.seed + 1, …); randomfeatures: not a network but the "
-          + "random-features model f = (1/√P) Σ_p θ_p f_p of kernel.basis and kernel.features (NTK-NOTES §5), "
+          + "random-features model f = (1/√P) Σ_p θ_p f_p of kernel.basis and kernel.features (docs/THEORY.md §10), "
           + "kernel (1/P) Σ_p f_p(x) f_p(x').",
       v -> oneOf(v, "empirical", "analytic", "montecarlo", "randomfeatures"));
   public static final ConfigKey<Integer> KERNEL_SAMPLES = add("kernel.samples", "8", false, "a positive integer",

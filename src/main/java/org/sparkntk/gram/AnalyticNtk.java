@@ -9,7 +9,7 @@ import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Parameterization;
 
 /**
- * The infinite-width kernels of the MLP family (NTK-NOTES.md §3; Jacot et al. 2018, Thm 1;
+ * The infinite-width kernels of the MLP family (docs/THEORY.md §3–§4; Jacot et al. 2018, Thm 1;
  * neural-tangents {@code stax.Dense(W_std=σ_w, b_std=σ_b)}): the NNGP kernel Σ_L or the NTK Θ_L,
  * by the recursion
  *
@@ -25,7 +25,7 @@ import org.sparkntk.model.Parameterization;
  * g_l = c_W² n_l with the {@link Parameterization}'s gradient factors:
  * <ul>
  *   <li>{@code ntk}: c_W² = σ_w²/n_l, c_b = σ_b, so g_l = σ_w² and Θ_{l+1} = σ_w² Σ̇_l Θ_l + Σ_{l+1},
- *       the NTK-NOTES form. The hidden widths drop out: this is the infinite-width limit.</li>
+ *       the form of docs/THEORY.md §3. The hidden widths drop out: this is the infinite-width limit.</li>
  *   <li>{@code standard}: c_W = c_b = 1, so g_l = n_l and the kernel grows with the widths (no
  *       finite limit without rescaling). The result is the large-width mean of the empirical NTK
  *       at the model's widths, as neural-tangents computes for {@code parameterization='standard'};

@@ -6,7 +6,7 @@ import org.sparkntk.model.RandomFeatures;
 
 /**
  * The NTK of the random-features model f(x) = (1/√P) Σ_p θ_p f_p(x) ({@link RandomFeatures};
- * NTK-NOTES.md §5): K̃(x, x') ⊗ I_O with
+ * docs/THEORY.md §10): K̃(x, x') ⊗ I_O with
  *
  * <pre>K̃(x, x') = (1/P) Σ_p f_p(x) f_p(x')</pre>
  *

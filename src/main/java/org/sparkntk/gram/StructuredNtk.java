@@ -8,7 +8,7 @@ import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Parameterization;
 
 /**
- * The empirical NTK of a dense network without forming Jacobians (NTK-NOTES.md §2; Novak et al.,
+ * The empirical NTK of a dense network without forming Jacobians (docs/THEORY.md §2; Novak et al.,
  * "Fast Finite Width Neural Tangent Kernel", ICML 2022, structured derivatives). Since
  * ∂f_a/∂W_l = c_W(l)·δ_{l+1}^a ⊗ a_l and ∂f_a/∂b_l = c_b·δ_{l+1}^a,
  *

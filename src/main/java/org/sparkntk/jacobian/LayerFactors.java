@@ -6,7 +6,7 @@ import org.sparkntk.model.Architecture;
 /**
  * What back-propagation leaves per sample for a block of rows: the layer inputs a_l and the
  * output sensitivities δ_{l+1}^a = ∂f_a/∂z_{l+1}. Every Jacobian entry is a product of the two
- * (NTK-NOTES.md §2): ∂f_a/∂W_l = c_W(l)·δ_{l+1}^a ⊗ a_l, ∂f_a/∂b_l = c_b·δ_{l+1}^a.
+ * (docs/THEORY.md §2): ∂f_a/∂W_l = c_W(l)·δ_{l+1}^a ⊗ a_l, ∂f_a/∂b_l = c_b·δ_{l+1}^a.
  *
  * <p>Layouts (row-major): {@code activation(l)} is [rows × n_l] (a_0 = x);
  * {@code sensitivity(l)} is δ_{l+1}, [rows·O × n_{l+1}] with row i·O + a;

@@ -4,7 +4,7 @@ import java.io.Serializable;
 import java.util.Arrays;
 
 /**
- * The fully connected network family of NTK-NOTES.md §1: layer widths n_0 (inputs), hidden
+ * The fully connected network family of docs/THEORY.md §1: layer widths n_0 (inputs), hidden
  * widths, n_L = O (outputs); φ between layers and none after the last; σ_w, σ_b and where they
  * live ({@link Parameterization}).
  */

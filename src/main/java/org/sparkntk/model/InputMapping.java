@@ -5,7 +5,7 @@ import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * A fixed (not trained) input mapping γ placed before the MLP (Tancik et al. 2020; NTK-NOTES §5),
+ * A fixed (not trained) input mapping γ placed before the MLP (Tancik et al. 2020; docs/THEORY.md §9),
  * from d input coordinates v to n_0 = {@link #outputs()} network inputs:
  * <ul>
  *   <li>{@code none}: γ(v) = v;</li>
@@ -28,7 +28,7 @@ public final class InputMapping implements Serializable {
   /** Tensor index of B in the seed's streams, apart from the network's tensors 0 … 2L−1. */
   private static final long B_TENSOR = 0x4655_5249_4552L;
 
-  /** The mapping families of NTK-NOTES §5. */
+  /** The mapping families of docs/THEORY.md §9. */
   public enum Kind {
     NONE, BASIC, POSITIONAL, GAUSSIAN;
 

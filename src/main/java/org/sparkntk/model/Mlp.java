@@ -6,7 +6,7 @@ import org.sparkntk.jacobian.LayerFactors;
 import org.sparkntk.linalg.Blas;
 
 /**
- * A fully connected network of NTK-NOTES.md §1 with its raw N(0, 1) parameters:
+ * A fully connected network of docs/THEORY.md §1 (Jacot et al. 2018, §2) with its raw N(0, 1) parameters:
  * z_{l+1} = (σ_w/√n_l)·W_l a_l + σ_b·b_l, a_{l+1} = φ(z_{l+1}), f(x) = z_L.
  *
  * <p>Immutable; plain Java over row-major arrays, no Spark. Batches of rows are row-major

@@ -3,7 +3,7 @@ package org.sparkntk.model;
 import java.util.Locale;
 
 /**
- * Where the σ_w/√n_l and σ_b factors live (NTK-NOTES.md §1). Both give the same function at
+ * Where the σ_w/√n_l and σ_b factors live (docs/THEORY.md §1). Both give the same function at
  * initialisation, z = (σ_w/√n_l)·W a + σ_b·b with raw N(0, 1) draws W, b, but the trainable
  * parameters, hence the Jacobian and the NTK, differ:
  * <ul>

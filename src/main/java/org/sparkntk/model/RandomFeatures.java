@@ -6,7 +6,7 @@ import java.util.Map;
 import org.sparkntk.linalg.Blas;
 
 /**
- * The random-features model of the founding note (NTK-NOTES.md §5; Rahimi &amp; Recht 2007):
+ * The random-features model (docs/THEORY.md §10; Rahimi &amp; Recht 2007):
  *
  * <pre>f(x) = (1/√P) Σ_p θ_p f_p(x) ∈ R^O,   θ_p ∈ R^O trainable, drawn N(0, I_O)</pre>
  *

@@ -3,7 +3,7 @@ package org.sparkntk.solver;
 import java.util.Locale;
 
 /**
- * Softmax cross-entropy over rows of O logits (row-major [rows × O]), NTK-NOTES.md §4:
+ * Softmax cross-entropy over rows of O logits (row-major [rows × O]), docs/THEORY.md §7:
  * p = softmax(f), c = −Σ_a y_a log p_a, d = ∂c/∂f = p − y, for target probabilities y (one-hot
  * for classification).
  *

@@ -3,7 +3,7 @@ package org.sparkntk.solver;
 import org.sparkntk.gram.GramMatrix;
 
 /**
- * Everything the driver-side solver needs, in the layout of NTK-NOTES.md §4.
+ * Everything the driver-side solver needs, in the layout of docs/THEORY.md §5.
  *
  * <p>Outputs are row-major [examples × O]. With a trace kernel (k = 1) the N×N kernel acts on
  * each of the O output columns; with a full kernel (k = O) the NO×NO kernel acts on the vector of

@@ -8,7 +8,7 @@ import org.sparkntk.linalg.Blas;
 import org.sparkntk.linalg.Lapack;
 
 /**
- * Kernel gradient descent on the driver (NTK-NOTES.md §4, Jacot et al. §3), for the MSE cost
+ * Kernel gradient descent on the driver (docs/THEORY.md §5–§7, Jacot et al. §3), for the MSE cost
  * C(f) = (1/N) Σ_i ½‖f(x_i) − y_i‖², d = f − y, or the softmax cross-entropy
  * C(f) = (1/N) Σ_i −Σ_a y_ia log softmax(f(x_i))_a, d = softmax(f) − y ({@link Loss}):
  * <ul>

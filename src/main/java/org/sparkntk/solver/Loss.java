@@ -5,7 +5,7 @@ import java.util.Locale;
 
 /**
  * The per-example cost c(f, y) of C = (1/N) Σ_i c(f(x_i), y_i) and its derivative d = ∂c/∂f
- * (NTK-NOTES.md §4; Jacot et al. 2018, §3), for one example's O outputs f and targets y:
+ * (docs/THEORY.md §5–§7; Jacot et al. 2018, §3), for one example's O outputs f and targets y:
  * <ul>
  *   <li>{@code mse}: c = ½‖f − y‖², d = f − y;</li>
  *   <li>{@code xent} (softmax cross-entropy against target probabilities y, typically one-hot):

@@ -11,7 +11,7 @@ import org.sparkntk.linalg.Matrices;
  * descending order λ_0 ≥ λ_1 ≥ …, the eigenvector of λ_k in column k of V.
  *
  * <p>Under kernel gradient descent with the MSE cost each component v_kᵀ(f_t(X) − Y) of the training
- * residual decays as (1 − ηλ_k/N)^t ≈ e^{−ηtλ_k/N} (NTK-NOTES.md §4): {@link #project} gives those
+ * residual decays as (1 − ηλ_k/N)^t ≈ e^{−ηtλ_k/N} (docs/THEORY.md §8): {@link #project} gives those
  * components. For a trace kernel the residual is [N × O] and each output column is projected; for a
  * full kernel it is the vector of all outputs, index i·O + a.
  *

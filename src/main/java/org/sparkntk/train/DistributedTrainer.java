@@ -18,7 +18,7 @@ import org.sparkntk.solver.Loss;
 
 /**
  * Full-batch gradient descent of the finite network on Spark, the dynamics that kernel gradient
- * descent approximates (NTK-NOTES.md §4):
+ * descent approximates (docs/THEORY.md §5):
  *
  * <pre>θ_{t+1} = θ_t − η ∇_θ C(θ_t),   C(θ) = (1/N) Σ_i c(f_θ(x_i), y_i)</pre>
  *

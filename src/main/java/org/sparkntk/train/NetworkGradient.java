@@ -12,7 +12,7 @@ import org.sparkntk.solver.Loss;
  * The gradient of the training cost of a finite network with respect to its trainable parameters,
  * for a block of rows, by batched back-propagation (plain Java, no Spark).
  *
- * <p>For rows x_i with targets y_i and outputs f_i = f(x_i) (NTK-NOTES.md §1), it returns
+ * <p>For rows x_i with targets y_i and outputs f_i = f(x_i) (docs/THEORY.md §1), it returns
  * Σ_i c(f_i, y_i) and Σ_i ∇_θ c(f_i, y_i) = Σ_i J(x_i)ᵀ d_i with d_i = ∂c/∂f (f_i, y_i)
  * ({@link Loss}), where J(x) = ∂f(x)/∂θ is the Jacobian the NTK Θ(x, x') = J(x) J(x')ᵀ is built from
  * (same θ: raw draws for ntk, W' = (σ_w/√n_l)·W and b' = σ_b·b for standard). Hence gradient descent

@@ -155,7 +155,7 @@ class NtkMainTest {
   }
 
   /**
-   * A Fourier-feature mapping before the network (NTK-NOTES §5): the composed network's empirical
+   * A Fourier-feature mapping before the network (docs/THEORY.md §9): the composed network's empirical
    * NTK, by both routes, equals the plain-loop J Jᵀ of the saved network applied to γ(x) computed
    * from the saved mapping (1e-12), also for the cross kernel; a model loaded with its mapping
    * gives the same kernel.
@@ -562,7 +562,7 @@ class NtkMainTest {
     assertFalse(Files.exists(out.resolve("circle.json")));
   }
 
-  /** Jacot et al.'s Figure 1 setting: the analytic curve peaks at Θ(x0, x0) = 0.2825 (NTK-NOTES §3). */
+  /** Jacot et al.'s Figure 1 setting: the analytic curve peaks at Θ(x0, x0) = 0.2825 (docs/THEORY.md §3). */
   @Test
   void circleReportReproducesTheCheckValue() throws IOException {
     Path out = dir.resolve("circle");

@@ -22,11 +22,11 @@ import org.sparkntk.model.Parameterization;
 
 /**
  * {@link AnalyticNtk} against the golden Grams of scripts/golden/make_analytic_golden.py: an
- * independent implementation of the NTK-NOTES §3 recursion whose expectations are adaptive
+ * independent implementation of the docs/THEORY.md §3 recursion whose expectations are adaptive
  * QUADPACK integrals of the 2-D Gaussian (polar coordinates, epsabs = epsrel = 1e-11; the largest
  * error estimate of any expectation is recorded in the file). Cases: relu, erf, tanh, leaky_relu(0.2),
  * abs, gelu, sin at depths 2–4 and σ_w ∈ {1, 1.5}; tanh at σ_w = 3 (variances up to ≈ 13); the
- * 'standard' parameterisation with hidden widths 5, 7, 6; the NTK-NOTES check value.
+ * 'standard' parameterisation with hidden widths 5, 7, 6; the check value of docs/THEORY.md §3.
  *
  * <p>Tolerances, as max |Java − golden| ≤ tol · max|golden| over each Gram:
  *

@@ -96,7 +96,7 @@ class AnalyticNtkTest {
     assertTrue(worstSlope <= tolSlope, act + " slope error " + worstSlope);
   }
 
-  /** NTK-NOTES §3: ReLU, L = 4, σ_w = 1, σ_b = 0.1, n_0 = 2, x_0 = (1, 0): Θ(x_0, x_0) = 0.2825. */
+  /** The check value of docs/THEORY.md §3: ReLU, L = 4, σ_w = 1, σ_b = 0.1, n_0 = 2, x_0 = (1, 0): Θ(x_0, x_0) = 0.2825. */
   @Test
   void checkValue() {
     Architecture a = arch(Activation.RELU, new int[] {2, 100, 100, 100, 1}, 1.0, 0.1);

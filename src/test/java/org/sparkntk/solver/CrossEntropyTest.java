@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.sparkntk.gram.GramMatrix;
 
 /**
- * Kernel gradient descent with the softmax cross-entropy (NTK-NOTES.md §4, d = softmax(f) − y)
+ * Kernel gradient descent with the softmax cross-entropy (docs/THEORY.md §7, d = softmax(f) − y)
  * against the update written out index by index here, its stability bound 4N/λ_max, and the
  * stable softmax.
  *
@@ -124,7 +124,7 @@ class CrossEntropyTest {
   // steps against direct loops
 
   /**
-   * The update of NTK-NOTES.md §4 for the cross-entropy, index by index: p by the textbook softmax
+   * The update of docs/THEORY.md §5 for the cross-entropy, index by index: p by the textbook softmax
    * e^{f_a}/Σ_b e^{f_b} (the logits here stay below ~10, so it does not overflow), d = p − y once per
    * step, used for both the training and the test update.
    */

@@ -1,7 +1,7 @@
 package org.sparkntk.solver;
 
 /**
- * One step of kernel gradient descent (NTK-NOTES.md §4) written out index by index, the reference
+ * One step of kernel gradient descent (docs/THEORY.md §5; Jacot et al. 2018, §3) written out index by index, the reference
  * the solver tests compare against: f ← f − (η/N) Θ(X, X) d on the training rows and
  * g ← g − (η/N) Θ(X*, X) d on the test rows, with d = ∂c/∂f computed by the caller for its loss.
  */

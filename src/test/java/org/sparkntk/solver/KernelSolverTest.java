@@ -96,7 +96,7 @@ class KernelSolverTest {
   // steps
 
   /**
-   * The update of NTK-NOTES.md §4 written out index by index for each layout, d = f − y computed
+   * The update of docs/THEORY.md §5 written out index by index for each layout, d = f − y computed
    * once per step and used for both the training and the test update.
    */
   private static double[][] naiveSteps(Case c, double lr, int steps) {

@@ -15,8 +15,10 @@ import java.util.Locale;
  *   <li>{@code gaussian}: γ(v) = [cos 2πBv, sin 2πBv] with B ∈ R^{m×d}, B_ij ~ N(0, σ²) drawn from
  *       the seed (2m).</li>
  * </ul>
- * Since cos a cos a' + sin a sin a' = cos(a − a'), γ(v)ᵀγ(v') = Σ_j cos(2π b_jᵀ(v − v')): the
- * network's first layer, hence its NTK, sees only v − v' (stationary). For the Gaussian mapping the
+ * Since cos a cos a' + sin a sin a' = cos(a − a'), γ(v)ᵀγ(v') = Σ_j cos(2π b_jᵀ(v − v')) and
+ * ‖γ(v)‖² is constant: the infinite-width kernels, functions of inner products and norms, depend on
+ * v − v' only (stationary); a finite network's empirical NTK is so only in distribution over its
+ * initialisation (docs/THEORY.md §9). For the Gaussian mapping the
  * normalised input Gram γ(v)ᵀγ(v')/n_0 = (1/2m) Σ_j cos(2π b_jᵀ(v − v')) tends, as m → ∞, to
  * ½·E[cos(2π bᵀΔ)] = ½·exp(−2π²σ²‖Δ‖²) (the characteristic function of N(0, σ²I)); {@link
  * #gaussianLimit} is that m = ∞ mapping, which has no finite feature vector and is used only by

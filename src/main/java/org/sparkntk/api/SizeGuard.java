@@ -184,7 +184,8 @@ final class SizeGuard {
     long dense = saturatedMultiply(8, saturatedMultiply(n, 2 * n + m));
     long distributed = saturatedMultiply(pixels, outputs) > Integer.MAX_VALUE ? Long.MAX_VALUE
         : SolverBackend.distributedDriverBytes(config.with(ConfigKeys.OUTPUT_SPECTRUM.name(), "true")
-            .with(ConfigKeys.OUTPUT_EIGENVECTORS.name(), Long.toString(Math.min(n, eigenvalues))), n, m, 1, outputs, solver, true);
+            .with(ConfigKeys.OUTPUT_EIGENVECTORS.name(), Long.toString(Math.min(n, eigenvalues))), n, m, 1, outputs,
+            solver, true);
     String backend = config.get(ConfigKeys.SOLVER_BACKEND);
     long need = switch (backend) {
       case "driver" -> dense;

@@ -11,6 +11,7 @@ import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -372,7 +373,8 @@ public final class FourierImageReport {
     return offsetKernelOf(kernel, mapping, side);
   }
 
-  private static <P extends java.io.Serializable> double[] offsetKernelOf(BlockKernel<P> kernel, InputMapping mapping, int side) {
+  private static <P extends Serializable> double[] offsetKernelOf(BlockKernel<P> kernel, InputMapping mapping,
+                                                                  int side) {
     int width = 2 * side - 1;
     int total = width * width;
     P origin = kernel.prepare(mapping.isFinite() ? mapping.apply(new double[2], 1) : new double[2], 1);

@@ -202,6 +202,7 @@ public final class FourierImageReport {
     List<MappingRun> runs = new ArrayList<>();
     List<double[][]> reconstructions = new ArrayList<>(); // [mapping][image] pixels
     List<JobConfig> configs = new ArrayList<>();
+    List<Boolean> byFft = new ArrayList<>();
     for (MappingSpec spec : mappings) {
       JobConfig c = base.with(ConfigKeys.INPUT_MAPPING.name(), spec.kind().configName())
           .with(ConfigKeys.INPUT_SCALE.name(), Double.toString(spec.scale()));
@@ -210,11 +211,12 @@ public final class FourierImageReport {
         throw new ConfigException("report.products = fft: " + obstacle + "; use report.products = auto or job");
       }
       configs.add(c);
+      byFft.add(!products.equals("job") && obstacle == null);
     }
     for (int i = 0; i < mappings.size(); i++) {
       MappingSpec spec = mappings.get(i);
       JobConfig c = configs.get(i);
-      boolean fft = !products.equals("job") && fftObstacle(c, spec) == null;
+      boolean fft = byFft.get(i);
       LOG.info("image regression with input mapping {} ({})", spec.label(), fft ? "products by FFT on the pixel grid"
           : "a run of the job");
       long started = System.nanoTime();

@@ -104,6 +104,11 @@ public final class NtkJob {
     }
   }
 
+  /** output.dir as a local directory, or null when none was given or it is a Hadoop URI ({@link NtkRun#outputDir}). */
+  private static Path localDir(OutputFiles out) {
+    return out == null || !out.isLocal() ? null : out.dir();
+  }
+
   /**
    * output.dir claimed for the job's files ({@link OutputFiles}: locked and checked), or null when
    * it is not set. A plain path (or a {@code file:} URI) is a local directory; any other URI
@@ -119,7 +124,7 @@ public final class NtkJob {
   private static NtkRun run(SparkSession spark, JobConfig config, Dataset<Row> trainDs, Dataset<Row> testDs,
                             String trainName, String testName, OutputFiles out) {
     PhaseTimer timer = new PhaseTimer();
-    Path outputDir = out == null || !out.isLocal() ? null : out.dir();
+    Path outputDir = localDir(out);
     String outputLocation = out == null ? null : out.location();
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<String> labels = config.labels();
@@ -204,7 +209,7 @@ public final class NtkJob {
     }
 
     if (backend.distributed()) {
-      return runDistributed(spark, sc, config, out, outputDir, outputLocation, model, mapping, kernel, labels,
+      return runDistributed(spark, sc, config, out, model, mapping, kernel, labels,
           trainBlocks, trainPlan,
           testBlocks, testPlan, yTrain, f0Train, f0Test, yTest, n, m, backend, timer);
     }
@@ -269,12 +274,13 @@ public final class NtkJob {
    * gram.npy / cross.npy (refused up front) and with the top eigenpairs as the spectrum.
    */
   private static NtkRun runDistributed(SparkSession spark, JavaSparkContext sc, JobConfig config, OutputFiles out,
-                                       Path outputDir, String outputLocation, Model model, InputMapping mapping,
-                                       BlockKernel<?> kernel,
+                                       Model model, InputMapping mapping, BlockKernel<?> kernel,
                                        List<String> labels, JavaRDD<RowBlock> trainBlocks, BlockPlan trainPlan,
                                        JavaRDD<RowBlock> testBlocks, BlockPlan testPlan, double[] yTrain,
                                        double[] f0Train, double[] f0Test, double[] yTest, int n, int m,
                                        SolverBackend backend, PhaseTimer timer) {
+    Path outputDir = localDir(out);
+    String outputLocation = out == null ? null : out.location();
     boolean checkpoint = out != null && config.get(ConfigKeys.OUTPUT_CHECKPOINT);
     boolean gram = out != null && Boolean.TRUE.equals(config.get(ConfigKeys.OUTPUT_GRAM));
     DistributedSolve.Files files = !checkpoint && !gram ? DistributedSolve.Files.NONE

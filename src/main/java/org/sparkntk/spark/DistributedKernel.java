@@ -19,8 +19,9 @@ import org.sparkntk.solver.KernelOperator;
  * blocks (I ≤ J), or the cross kernel Θ(X*, X) as all of its blocks. A product Θ V is one Spark
  * job: V is broadcast, each tile's task adds its blocks' terms Θ_IJ V_J (and Θ_IJᵀ V_I) into
  * per-row-block partial sums ({@link KernelBlock#multiplyInto}), and the partial sums are added
- * up into the result on the driver, through a tree reduction when they are large
- * ({@link #reductionDepth}). The driver holds V and Θ V, O(N·c), never a block.
+ * up in task order, on the driver or, when they are large, on reducers per row block
+ * ({@link ProductSum}, {@link #sumsOnDriver}), so a product gives the same bits on every run. The
+ * driver holds V and Θ V, O(N·c), never a block.
  *
  * <p>Storage ({@code kernel.cache}): {@code memory} persists the blocks as Spark blocks in
  * executor memory, spilling to their disks when memory runs out; {@code disk} keeps them on
@@ -200,7 +201,7 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
     if (v.length != (long) cols() * c) {
       throw new IllegalArgumentException("Θ V: V has " + v.length + " entries, expected " + cols() + " × " + c);
     }
-    int group = columnsPerJob(maxResultBytes, tasks(), rows(), c);
+    int group = columnsPerJob(maxResultBytes, rows(), c);
     products.incrementAndGet();
     if (group >= c) {
       return applyColumns(v, c);
@@ -226,15 +227,15 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
 
   /**
    * Columns per product job so that what reaches the driver stays within half of
-   * spark.driver.maxResultSize: with a tree reduction of T tasks about √T partial results of up to
-   * N·g doubles each, without one T of them (0: no limit).
+   * spark.driver.maxResultSize (0: no limit). On the shuffle route ({@link ProductSum#byRowBlock})
+   * the driver receives the N·g finished sums; the direct route is taken only when all T partial
+   * results fit that half too ({@link #sumsOnDriver}).
    */
-  static int columnsPerJob(long maxResultBytes, int tasks, int rows, int c) {
+  static int columnsPerJob(long maxResultBytes, int rows, int c) {
     if (maxResultBytes <= 0) {
       return c;
     }
-    long finalResults = Math.max(2, (long) Math.ceil(Math.sqrt(tasks)));
-    long columns = maxResultBytes / 2 / (finalResults * rows * 8L);
+    long columns = maxResultBytes / 2 / (rows * 8L);
     return (int) Math.max(1, Math.min(c, columns));
   }
 
@@ -258,9 +259,10 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
     sc.setJobDescription(String.format("spark-ntk: %s × V (%d columns), product %d", name, c, products.get()));
     Map<Integer, double[]> sums;
     try {
-      sums = tiles
-          .map(blocks -> partialProduct(blocks, shared.value(), c, rows, cols, kk, mirror))
-          .treeReduce(DistributedKernel::add, reductionDepth(tiles.getNumPartitions(), rows(), c));
+      JavaRDD<HashMap<Integer, double[]>> partials = tiles
+          .map(blocks -> partialProduct(blocks, shared.value(), c, rows, cols, kk, mirror));
+      sums = sumsOnDriver(tasks(), rows(), c, maxResultBytes) ? ProductSum.onDriver(sc, partials)
+          : ProductSum.byRowBlock(partials, rowPlan.blockCount());
     } finally {
       shared.destroy();
     }
@@ -273,17 +275,20 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
     return out;
   }
 
-  /** Partial sums the driver takes in directly (depth 1) before a tree level is worth its shuffle. */
+  /** Partial sums the driver takes in directly before a shuffle is worth its cost. */
   static final long DIRECT_REDUCTION_BYTES = 256L << 20;
 
   /**
-   * Depth of the product's reduction. Each task returns partial sums for the row blocks its tile
-   * touches, at most N·c doubles; summing them on the driver (depth 1) is one stage, while a tree
-   * level adds a shuffle that cost 50–200 ms per product on the benchmark machine. The tree is used
-   * only when the driver would otherwise receive more than {@value #DIRECT_REDUCTION_BYTES} bytes.
+   * Whether the driver adds the product's partial sums itself ({@link ProductSum#onDriver}). Each
+   * of the T tasks returns partial sums for the row blocks its tile touches, at most N·c doubles;
+   * adding them on the driver needs no shuffle, while the shuffle route cost 50–200 ms per product
+   * on the benchmark machine. The shuffle is used only when the driver would otherwise receive
+   * more than {@value #DIRECT_REDUCTION_BYTES} bytes, or more than half of
+   * spark.driver.maxResultSize.
    */
-  static int reductionDepth(int tasks, int rows, int c) {
-    return (double) tasks * rows * c * 8 <= DIRECT_REDUCTION_BYTES ? 1 : 2;
+  static boolean sumsOnDriver(int tasks, int rows, int c, long maxResultBytes) {
+    double bytes = (double) tasks * rows * c * 8;
+    return bytes <= DIRECT_REDUCTION_BYTES && (maxResultBytes <= 0 || bytes <= maxResultBytes / 2.0);
   }
 
   /** One task's terms: partial sums of (Θ V)_I for the row blocks its blocks touch. */
@@ -297,22 +302,6 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
       int vRowI = Math.toIntExact(rowPlan.start(b.row()) * k);
       int vRowJ = Math.toIntExact(colPlan.start(b.col()) * k);
       b.multiplyInto(v, vRowI, vRowJ, c, outI, outJ, mirrored);
-    }
-    return out;
-  }
-
-  /** Sums two sets of partial row-block sums (the reduction's combiner). */
-  static HashMap<Integer, double[]> add(HashMap<Integer, double[]> out, HashMap<Integer, double[]> b) {
-    for (Map.Entry<Integer, double[]> e : b.entrySet()) {
-      double[] into = out.get(e.getKey());
-      if (into == null) {
-        out.put(e.getKey(), e.getValue());
-      } else {
-        double[] from = e.getValue();
-        for (int i = 0; i < into.length; i++) {
-          into[i] += from[i];
-        }
-      }
     }
     return out;
   }

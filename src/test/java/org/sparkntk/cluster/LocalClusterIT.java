@@ -146,7 +146,7 @@ class LocalClusterIT {
 
   /**
    * The distributed backend on real executors: the Gram's blocks persisted in two executor JVMs,
-   * every product a broadcast and a tree reduction across processes, Nyström PCG and the Lanczos
+   * every product a broadcast and an ordered sum across processes, Nyström PCG and the Lanczos
    * spectrum on the driver. Its predictions and top eigenvalues equal the driver backend's (dense
    * Cholesky and dsyevd, run here on local[2]) to the solver's accuracy: tol 1e-12 on a system of
    * condition ≲ 1e4 gives 1e-8.

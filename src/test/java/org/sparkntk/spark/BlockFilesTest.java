@@ -182,10 +182,10 @@ class BlockFilesTest {
       assertEquals(crossPairs, star.resumedBlocks());
       assertSameBlocks(firstBlocks, theta.collectBlocks());
       assertSameBlocks(firstCrossBlocks, star.collectBlocks());
-      // The tree reduction adds the tiles' partial sums in the order the tasks finish: the same
-      // blocks give the same products to a few ulps, not bit for bit.
-      DistributedKernelTest.assertClose(first, theta.apply(v, 2), 1e-13);
-      DistributedKernelTest.assertClose(firstCross, star.apply(v, 2), 1e-13);
+      // The products add the tiles' partial sums in task order (ProductSum): the same blocks give
+      // the same products bit for bit.
+      assertArrayEquals(first, theta.apply(v, 2));
+      assertArrayEquals(firstCross, star.apply(v, 2));
     }
     assertEquals(pairs, checkpoint.listComplete().size(), "the recomputed blocks were written back");
 

@@ -1,6 +1,7 @@
 package org.sparkntk.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
@@ -72,10 +73,10 @@ class DistributedKernelTest {
       // Under a result limit that fits two columns per job, a 5-column product runs as three jobs
       // of 2, 2 and 1 columns and still equals the dense product (one product counted).
       int rows = gram.rows();
-      long limit = 2L * 2 * Math.max(2, (long) Math.ceil(Math.sqrt(4))) * rows * 8;
-      assertEquals(2, DistributedKernel.columnsPerJob(limit, 4, rows, 5));
-      theta.limitResultBytes(2L * 2 * Math.max(2, (long) Math.ceil(Math.sqrt(
-          Math.max(1, theta.tasks())))) * rows * 8);
+      long limit = 2L * 2 * rows * 8;
+      assertEquals(2, DistributedKernel.columnsPerJob(limit, rows, 5));
+      assertFalse(DistributedKernel.sumsOnDriver(2, rows, 2, limit), "two partial sums of 2 columns exceed it");
+      theta.limitResultBytes(limit);
       double[] v = random(gram.cols() * 5, 5);
       assertClose(dense(gram, v, 5), theta.apply(v, 5), 1e-13);
       assertEquals(3, theta.products());

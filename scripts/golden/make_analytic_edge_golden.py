@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """High-precision golden values of the closed-form expectations at and near ρ = ±1, and of the
-analytic Gram's diagonal, for AnalyticEdgeGoldenTest (org.sparkntk.gram.AnalyticNtk).
+analytic Gram's diagonal, for AnalyticEdgeGoldenTest (org.sparkntk.kernel.analytic.AnalyticNtk).
 
 Every float64 input (k11, k12, k22, the rows x, σ_w, σ_b) is taken as the exact binary number it
 is, and the reference is evaluated from it in 80-digit mpmath arithmetic, then rounded once to

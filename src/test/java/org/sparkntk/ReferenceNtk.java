@@ -1,6 +1,6 @@
 package org.sparkntk;
 
-import org.sparkntk.gram.KernelOutputs;
+import org.sparkntk.kernel.KernelOutputs;
 import org.sparkntk.jacobian.ExplicitJacobian;
 import org.sparkntk.model.Mlp;
 

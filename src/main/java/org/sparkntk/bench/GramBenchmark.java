@@ -23,23 +23,23 @@ import org.apache.spark.mllib.linalg.distributed.IndexedRow;
 import org.apache.spark.mllib.linalg.distributed.IndexedRowMatrix;
 import org.apache.spark.sql.SparkSession;
 import org.sparkntk.data.RowBlock;
-import org.sparkntk.gram.BlockKernel;
-import org.sparkntk.gram.BlockPlan;
-import org.sparkntk.gram.ExplicitNtk;
-import org.sparkntk.gram.GramMatrix;
-import org.sparkntk.gram.KernelOutputs;
-import org.sparkntk.gram.Precision;
-import org.sparkntk.gram.StructuredNtk;
+import org.sparkntk.kernel.BlockKernel;
+import org.sparkntk.kernel.BlockPlan;
+import org.sparkntk.kernel.empirical.ExplicitNtk;
+import org.sparkntk.kernel.GramMatrix;
+import org.sparkntk.kernel.KernelOutputs;
+import org.sparkntk.kernel.Precision;
+import org.sparkntk.kernel.empirical.StructuredNtk;
 import org.sparkntk.jacobian.ExplicitJacobian;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.linalg.Matrices;
 import org.sparkntk.model.Activation;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
-import org.sparkntk.model.ModelStore;
+import org.sparkntk.io.ModelStore;
 import org.sparkntk.model.Parameterization;
-import org.sparkntk.output.Npy;
-import org.sparkntk.spark.SparkGram;
+import org.sparkntk.io.Npy;
+import org.sparkntk.blocks.SparkGram;
 
 /**
  * The Gram benchmark of docs/BENCHMARKS.md: one run prints one table with the machine's own
@@ -184,7 +184,7 @@ public final class GramBenchmark {
     StructuredNtk structured = new StructuredNtk(mlp, KernelOutputs.TRACE, Precision.FLOAT64);
     int blockSize = blockSize(structured, n);
     SparkGram.Cost cost = SparkGram.cost(new BlockPlan(n, blockSize), new BlockPlan(n, blockSize), true, structured,
-        cores, org.sparkntk.spark.TaskMemory.budgetBytes(sc));
+        cores, org.sparkntk.blocks.TaskMemory.budgetBytes(sc));
     if (cost.shuffleBytes() > MAX_SHUFFLE_BYTES) {
       row("structured Gram (Spark, float64)", str(n), str(width), str(o), str(arch.parameterCount()), "skipped", "",
           "", "", "", String.format(Locale.ROOT, "its shuffle would move %.0f GiB on one disk",
@@ -449,7 +449,7 @@ public final class GramBenchmark {
     row("X Xᵀ GEMM alone (Spark)", str(n), "", "", "", fmtS(gemmSeconds), fmt(flops / gemmSeconds / 1e9),
         pct(flops / gemmSeconds / 1e9 / limit), "", "", String.format(Locale.ROOT, "%d features; DGEMM just before: "
             + "%.1f GFLOP/s", INPUTS, limit));
-    org.sparkntk.gram.AnalyticNtk kernel = new org.sparkntk.gram.AnalyticNtk(arch, KernelOutputs.TRACE, true);
+    org.sparkntk.kernel.analytic.AnalyticNtk kernel = new org.sparkntk.kernel.analytic.AnalyticNtk(arch, KernelOutputs.TRACE, true);
     timed(time, () -> sparkGram(kernel, x, n, blockSize));
     row("analytic NTK, relu, 3 layers (Spark)", str(n), "∞", "1", "", fmtS(time[0]), "", "",
         ratio(time[0], gemmSeconds) + " of X Xᵀ", "", "closed-form arc-cosine recursion, float64");

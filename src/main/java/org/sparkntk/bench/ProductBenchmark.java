@@ -12,10 +12,10 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.sparkntk.data.RowBlock;
-import org.sparkntk.gram.BlockPlan;
-import org.sparkntk.gram.Precision;
-import org.sparkntk.spark.DistributedKernel;
-import org.sparkntk.spark.SparkGram;
+import org.sparkntk.kernel.BlockPlan;
+import org.sparkntk.kernel.Precision;
+import org.sparkntk.blocks.DistributedKernel;
+import org.sparkntk.blocks.SparkGram;
 
 /**
  * The product benchmark of docs/BENCHMARKS.md: one run prints one table of the distributed

@@ -119,7 +119,7 @@ public final class JobConfig implements Serializable {
     for (ConfigKey<?> key : ConfigKeys.all()) {
       get(key); // parses, and explains a bad value
     }
-    if (get(ConfigKeys.KERNEL_PRECISION) == org.sparkntk.gram.Precision.FLOAT32
+    if (get(ConfigKeys.KERNEL_PRECISION) == org.sparkntk.kernel.Precision.FLOAT32
         && get(ConfigKeys.KERNEL_METHOD).equals("jacobian")) {
       throw new ConfigException("kernel.precision = float32" + origin(ConfigKeys.KERNEL_PRECISION.name())
           + " needs kernel.method = structured: the jacobian route is the float64 reference");

@@ -5,7 +5,7 @@ import java.io.Serializable;
 /**
  * Consecutive rows [start, start + rows) of a data set, the unit executors work on.
  *
- * @param block    block number in the {@link org.sparkntk.gram.BlockPlan}
+ * @param block    block number in the {@link org.sparkntk.kernel.BlockPlan}
  * @param start    index of the first row
  * @param rows     number of rows
  * @param features row-major [rows × inputs]

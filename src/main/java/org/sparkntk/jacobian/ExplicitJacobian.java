@@ -1,5 +1,6 @@
 package org.sparkntk.jacobian;
 
+import org.sparkntk.model.LayerFactors;
 import org.sparkntk.model.Architecture;
 
 /**

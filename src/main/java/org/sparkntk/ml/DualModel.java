@@ -12,15 +12,15 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Row;
-import org.sparkntk.api.NtkJob;
+import org.sparkntk.pipeline.NtkJob;
 import org.sparkntk.config.JobConfig;
 import org.sparkntk.data.DataException;
-import org.sparkntk.gram.BlockKernel;
-import org.sparkntk.gram.BlockPlan;
+import org.sparkntk.kernel.BlockKernel;
+import org.sparkntk.kernel.BlockPlan;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
-import org.sparkntk.spark.TaskMemory;
+import org.sparkntk.blocks.TaskMemory;
 
 /**
  * A fitted kernel machine in dual form: f(x*) = f_0(x*) + Θ(x*, X) α, with the network f_0 (or

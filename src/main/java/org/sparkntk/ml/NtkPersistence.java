@@ -33,7 +33,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
-import org.sparkntk.model.ModelStore;
+import org.sparkntk.io.ModelStore;
 
 /**
  * Saving and loading the ML API's stages without Java serialisation, in the layout of Spark's

@@ -2,7 +2,6 @@ package org.sparkntk.model;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.sparkntk.jacobian.LayerFactors;
 import org.sparkntk.linalg.Blas;
 
 /**

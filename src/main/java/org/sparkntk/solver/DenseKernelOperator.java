@@ -1,7 +1,7 @@
 package org.sparkntk.solver;
 
 import java.util.concurrent.atomic.AtomicLong;
-import org.sparkntk.gram.GramMatrix;
+import org.sparkntk.kernel.GramMatrix;
 import org.sparkntk.linalg.Blas;
 
 /**

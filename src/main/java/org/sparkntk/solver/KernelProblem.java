@@ -1,6 +1,6 @@
 package org.sparkntk.solver;
 
-import org.sparkntk.gram.GramMatrix;
+import org.sparkntk.kernel.GramMatrix;
 
 /**
  * Everything the driver-side solver needs, in the layout of docs/THEORY.md §5.

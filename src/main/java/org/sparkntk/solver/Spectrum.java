@@ -1,7 +1,7 @@
 package org.sparkntk.solver;
 
 import java.util.Arrays;
-import org.sparkntk.gram.GramMatrix;
+import org.sparkntk.kernel.GramMatrix;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.linalg.Lapack;
 import org.sparkntk.linalg.Matrices;

@@ -16,7 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
-import org.sparkntk.model.ModelStore;
+import org.sparkntk.io.ModelStore;
 
 /**
  * Bad input through the CLI (issue 7): each stops with exit status 2 and one message that names
@@ -93,7 +93,7 @@ class BadInputTest {
     Files.writeString(json, Files.readString(json).replaceFirst("\\{", "{\n  \"sigmaW\" : 2.0,"));
   }
 
-  /** Sets entry {@code k} of a float64 little-endian .npy written by {@link org.sparkntk.output.Npy} (128-byte header). */
+  /** Sets entry {@code k} of a float64 little-endian .npy written by {@link org.sparkntk.io.Npy} (128-byte header). */
   private static void setEntry(Path npy, int k, double value) throws IOException {
     byte[] bytes = Files.readAllBytes(npy);
     java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).putDouble(128 + 8 * k, value);

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sparkntk.SparkTestSession;
 import org.sparkntk.TestHadoopFileSystem;
-import org.sparkntk.output.Manifest;
-import org.sparkntk.output.OutputFiles;
+import org.sparkntk.io.Manifest;
+import org.sparkntk.io.OutputFiles;
 
 /**
  * A report through the CLI into output.dir = {@code ntktest:///…} ({@link TestHadoopFileSystem}):

@@ -2,7 +2,7 @@ package org.sparkntk.cli;
 
 import java.nio.file.Path;
 import java.util.List;
-import org.sparkntk.output.OutputFiles;
+import org.sparkntk.io.OutputFiles;
 
 /**
  * A second process for {@link OutputLockTest}: claims output.dir {@code args[0]} as a job does

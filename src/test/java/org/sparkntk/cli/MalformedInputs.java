@@ -17,7 +17,7 @@ import org.sparkntk.SparkTestSession;
 import org.sparkntk.model.Activation;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
-import org.sparkntk.model.ModelStore;
+import org.sparkntk.io.ModelStore;
 import org.sparkntk.model.Parameterization;
 
 /**

@@ -25,13 +25,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.sparkntk.ReferenceNtk;
 import org.sparkntk.SparkTestSession;
-import org.sparkntk.gram.KernelOutputs;
+import org.sparkntk.kernel.KernelOutputs;
 import org.sparkntk.linalg.Matrices;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
-import org.sparkntk.model.ModelStore;
+import org.sparkntk.io.ModelStore;
 import org.sparkntk.model.RandomFeatures;
-import org.sparkntk.output.Npy;
+import org.sparkntk.io.Npy;
 
 /** The whole job through the CLI entry point, on the shared local Spark session, and its user errors. */
 class NtkMainTest {
@@ -406,7 +406,7 @@ class NtkMainTest {
         "solver.type=regression", "solver.ridge=1e-3", "output.dir=" + out);
     assertEquals(0, result[0], (String) result[1]);
     Mlp saved = ModelStore.load(out.resolve("model"));
-    org.sparkntk.gram.AnalyticNtk kernel = new org.sparkntk.gram.AnalyticNtk(saved.architecture(),
+    org.sparkntk.kernel.analytic.AnalyticNtk kernel = new org.sparkntk.kernel.analytic.AnalyticNtk(saved.architecture(),
         KernelOutputs.fromConfig(outputs), get.equals("ntk"));
     double[] expected = kernel.block(kernel.prepare(trainX, N), kernel.prepare(trainX, N));
     double rel = Matrices.maxRelativeDifference(Npy.read(out.resolve("gram.npy")).data(), expected);
@@ -419,8 +419,8 @@ class NtkMainTest {
     Object[] result = run(conf.toString(), "kernel.type=montecarlo", "kernel.samples=3", "output.dir=" + out);
     assertEquals(0, result[0], (String) result[1]);
     Mlp saved = ModelStore.load(out.resolve("model"));
-    org.sparkntk.gram.MonteCarloNtk kernel = new org.sparkntk.gram.MonteCarloNtk(saved.architecture(), 3, 3,
-        KernelOutputs.TRACE, org.sparkntk.gram.Precision.FLOAT64);
+    org.sparkntk.kernel.empirical.MonteCarloNtk kernel = new org.sparkntk.kernel.empirical.MonteCarloNtk(saved.architecture(), 3, 3,
+        KernelOutputs.TRACE, org.sparkntk.kernel.Precision.FLOAT64);
     double[] expected = kernel.block(kernel.prepare(trainX, N), kernel.prepare(trainX, N));
     double rel = Matrices.maxRelativeDifference(Npy.read(out.resolve("gram.npy")).data(), expected);
     assertTrue(rel < 1e-13, "Monte-Carlo gram.npy differs from the single-JVM mean by " + rel);
@@ -448,8 +448,8 @@ class NtkMainTest {
     RandomFeatures model = limit ? RandomFeatures.limit(b, Double.parseDouble(scale), 3, 2)
         : RandomFeatures.initialise(b, Integer.parseInt(features), Double.parseDouble(scale), 3, 2, 3);
     KernelOutputs kind = KernelOutputs.fromConfig(outputs);
-    org.sparkntk.gram.BlockKernel<?> kernel = limit ? new org.sparkntk.gram.RandomFeaturesLimit(model, kind)
-        : new org.sparkntk.gram.RandomFeaturesKernel(model, kind);
+    org.sparkntk.kernel.BlockKernel<?> kernel = limit ? new org.sparkntk.kernel.features.RandomFeaturesLimit(model, kind)
+        : new org.sparkntk.kernel.features.RandomFeaturesKernel(model, kind);
     double rel = Matrices.maxRelativeDifference(Npy.read(out.resolve("gram.npy")).data(), gram(kernel, trainX, N));
     assertTrue(rel < 1e-13, "gram.npy differs from the single-JVM kernel by " + rel);
     assertEquals(M * kind.rowsPerExample(2), Npy.read(out.resolve("cross.npy")).shape()[0]);
@@ -478,7 +478,7 @@ class NtkMainTest {
     assertFalse(Files.exists(out.resolve("model")), "a random-features run writes no network");
   }
 
-  private static <F extends java.io.Serializable> double[] gram(org.sparkntk.gram.BlockKernel<F> k, double[] x,
+  private static <F extends java.io.Serializable> double[] gram(org.sparkntk.kernel.BlockKernel<F> k, double[] x,
                                                                int n) {
     F p = k.prepare(x, n);
     return k.block(p, p);

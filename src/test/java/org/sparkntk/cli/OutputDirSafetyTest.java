@@ -26,10 +26,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sparkntk.config.ConfigException;
 import org.sparkntk.config.JobConfig;
-import org.sparkntk.output.GramCheckpoint;
-import org.sparkntk.output.Manifest;
-import org.sparkntk.output.OutputFiles;
-import org.sparkntk.output.OutputLock;
+import org.sparkntk.io.GramCheckpoint;
+import org.sparkntk.io.Manifest;
+import org.sparkntk.io.OutputFiles;
+import org.sparkntk.io.OutputLock;
 
 /**
  * output.dir never loses what spark-ntk did not write (issue 18, defects 1, 7 and 8): a directory

@@ -12,8 +12,8 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sparkntk.output.Manifest;
-import org.sparkntk.output.OutputFiles;
+import org.sparkntk.io.Manifest;
+import org.sparkntk.io.OutputFiles;
 
 /** output.dir through the CLI: manifest.json written last, interrupted and foreign runs. */
 class OutputDirTest {

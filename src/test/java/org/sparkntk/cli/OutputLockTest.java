@@ -24,9 +24,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
-import org.sparkntk.output.Manifest;
-import org.sparkntk.output.OutputFiles;
-import org.sparkntk.output.OutputLock;
+import org.sparkntk.io.Manifest;
+import org.sparkntk.io.OutputFiles;
+import org.sparkntk.io.OutputLock;
 
 /**
  * One job per output.dir (issue 18, defect 5: two jobs on one directory both exited 0 and one

@@ -22,8 +22,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.sparkntk.SparkTestSession;
-import org.sparkntk.output.Manifest;
-import org.sparkntk.output.OutputFiles;
+import org.sparkntk.io.Manifest;
+import org.sparkntk.io.OutputFiles;
 
 /**
  * The reports follow the job's output.dir contract (OutputDirTest): every file written atomically,

@@ -15,9 +15,9 @@ import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sparkntk.output.GramCheckpoint;
-import org.sparkntk.output.Manifest;
-import org.sparkntk.output.Npy;
+import org.sparkntk.io.GramCheckpoint;
+import org.sparkntk.io.Manifest;
+import org.sparkntk.io.Npy;
 
 /**
  * Gram checkpoints through the CLI: a run that fails after its Gram leaves the blocks, a rerun

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.sparkntk.SparkTestSession;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
-import org.sparkntk.output.Manifest;
+import org.sparkntk.io.Manifest;
 
 /**
  * What an embedded run exposes and how it treats its inputs (issue 7): Spark on loopback with no

@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.sparkntk.linalg.Matrices;
-import org.sparkntk.output.Npy;
+import org.sparkntk.io.Npy;
 
 /**
  * Small jobs for the cluster tests and the comparison of their outputs. The data are the first

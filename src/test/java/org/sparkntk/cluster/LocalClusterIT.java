@@ -15,12 +15,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sparkntk.SparkTestSession;
-import org.sparkntk.api.DynamicsReport;
-import org.sparkntk.api.NtkJob;
+import org.sparkntk.report.DynamicsReport;
+import org.sparkntk.pipeline.NtkJob;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
 import org.sparkntk.linalg.Matrices;
-import org.sparkntk.output.Manifest;
+import org.sparkntk.io.Manifest;
 
 /**
  * CLI jobs in a child driver JVM on {@code local-cluster[2,1,1024]}: a standalone master and two
@@ -157,8 +157,8 @@ class LocalClusterIT {
     Path local = localRun("distributed", with(DISTRIBUTED, "solver.backend=driver"));
     assertEquals("distributed", new com.fasterxml.jackson.databind.ObjectMapper()
         .readTree(cluster.resolve("metrics.json").toFile()).path("backend").path("name").asText());
-    double[] top = org.sparkntk.output.Npy.read(cluster.resolve("spectrum.npy")).data();
-    double[] all = org.sparkntk.output.Npy.read(local.resolve("spectrum.npy")).data();
+    double[] top = org.sparkntk.io.Npy.read(cluster.resolve("spectrum.npy")).data();
+    double[] all = org.sparkntk.io.Npy.read(local.resolve("spectrum.npy")).data();
     for (int i = 0; i < top.length; i++) {
       assertEquals(all[i], top[i], 1e-10 * all[0], "eigenvalue " + i);
     }

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.sparkntk.gram.KernelOutputs;
+import org.sparkntk.kernel.KernelOutputs;
 import org.sparkntk.model.Activation;
 import org.sparkntk.model.Parameterization;
 

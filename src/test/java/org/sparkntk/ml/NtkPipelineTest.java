@@ -27,8 +27,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sparkntk.SparkTestSession;
-import org.sparkntk.api.NtkJob;
-import org.sparkntk.api.NtkRun;
+import org.sparkntk.pipeline.NtkJob;
+import org.sparkntk.pipeline.NtkRun;
 import org.sparkntk.config.JobConfig;
 
 /**
@@ -253,8 +253,8 @@ class NtkPipelineTest {
   }
 
   private static <F extends java.io.Serializable> void samePreparedOrNot(DualModel dual,
-                                                                         org.sparkntk.gram.BlockKernel<F> kernel) {
-    DualModel.Scorer<F> scorer = dual.scorer(kernel, new org.sparkntk.gram.BlockPlan(dual.trainRows(), 7),
+                                                                         org.sparkntk.kernel.BlockKernel<F> kernel) {
+    DualModel.Scorer<F> scorer = dual.scorer(kernel, new org.sparkntk.kernel.BlockPlan(dual.trainRows(), 7),
         Long.MAX_VALUE);
     double[] x = java.util.Arrays.copyOf(dual.trainFeatures(), 10 * dual.inputs());
     assertClose(scorer.scores(x, 10, scorer.prepareTraining()), scorer.scores(x, 10, null), 0, "prepared per chunk");

@@ -1,5 +1,6 @@
 package org.sparkntk.model;
 
+import org.sparkntk.io.ModelStore;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,7 +16,7 @@ import java.nio.file.Path;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sparkntk.output.Npy;
+import org.sparkntk.io.Npy;
 
 /** The Fourier-feature mappings of docs/THEORY.md §9 against direct computations, and the m → ∞ limit. */
 class InputMappingTest {

@@ -12,7 +12,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.sparkntk.gram.GramMatrix;
+import org.sparkntk.kernel.GramMatrix;
 
 /**
  * Kernel gradient descent with the softmax cross-entropy (docs/THEORY.md §7, d = softmax(f) − y)

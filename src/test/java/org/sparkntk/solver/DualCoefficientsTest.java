@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import org.sparkntk.gram.GramMatrix;
+import org.sparkntk.kernel.GramMatrix;
 
 /**
  * Every solver's dual coefficients α reproduce its own predictions through

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.sparkntk.gram.GramMatrix;
+import org.sparkntk.kernel.GramMatrix;
 import org.sparkntk.linalg.Lapack;
 
 /**

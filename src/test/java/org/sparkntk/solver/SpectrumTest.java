@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import org.sparkntk.gram.GramMatrix;
+import org.sparkntk.kernel.GramMatrix;
 import org.sparkntk.linalg.Lapack;
 
 /**

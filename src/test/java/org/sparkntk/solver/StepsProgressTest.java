@@ -12,7 +12,7 @@ import org.apache.logging.log4j.core.appender.AbstractAppender;
 import org.apache.logging.log4j.core.config.LoggerConfig;
 import org.apache.logging.log4j.core.config.Property;
 import org.junit.jupiter.api.Test;
-import org.sparkntk.gram.GramMatrix;
+import org.sparkntk.kernel.GramMatrix;
 
 /** Issue 18: solver.steps = 2·10⁹ ran without a word; a long run of steps now logs how far it is. */
 class StepsProgressTest {

@@ -1,0 +1,536 @@
+package org.sparkntk.blocks;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeMap;
+import org.apache.spark.Partitioner;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.CollectionAccumulator;
+import org.apache.spark.util.LongAccumulator;
+import org.sparkntk.data.RowBlock;
+import org.sparkntk.kernel.BlockKernel;
+import org.sparkntk.kernel.BlockPlan;
+import org.sparkntk.kernel.BlockStore;
+import org.sparkntk.kernel.GramMatrix;
+import org.sparkntk.kernel.KernelBlock;
+import org.sparkntk.kernel.Precision;
+import scala.Tuple2;
+
+/**
+ * The distributed Gram. Executors prepare each row block once (per-sample Jacobians, layer
+ * factors…); prepared blocks are shuffled to the tiles that need them ({@link TilePlan}); each
+ * task computes the kernel blocks of one tile, block pair by block pair. For the symmetric
+ * training Gram only blocks (I, J) with I ≤ J are computed and the driver mirrors them. The
+ * driver places each tile's blocks in the dense result as the tile's task finishes. Rows of the
+ * result follow the row indices of the input.
+ */
+public final class SparkGram {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("org.sparkntk");
+  private SparkGram() {}
+
+  /**
+   * What a Gram of these block plans costs the cluster: tasks, the bytes one task holds (its
+   * tile's prepared blocks and output blocks, bounded by the task budget whatever N is) and the
+   * bytes of prepared blocks the shuffle moves.
+   */
+  public record Cost(long tasks, long taskBytes, long shuffleBytes) {}
+
+  public static Cost cost(BlockPlan leftPlan, BlockPlan rightPlan, boolean symmetric, BlockKernel<?> kernel,
+                          int cores, long taskBudget) {
+    long outputBytes = outputBlockBytes(leftPlan, rightPlan, kernel);
+    long blockBytes = preparedBlockBytes(leftPlan, rightPlan, kernel);
+    TilePlan tiles = tilePlan(leftPlan, rightPlan, symmetric, kernel, cores, taskBudget);
+    long taskBytes = (long) (tiles.rowTile() + tiles.colTile()) * blockBytes
+        + (long) tiles.rowTile() * tiles.colTile() * outputBytes;
+    long shuffle = kernel.preparedBytes(1) * (leftPlan.totalRows() * (symmetric ? tiles.rowTiles() : tiles.colTiles())
+        + (symmetric ? 0 : rightPlan.totalRows() * tiles.rowTiles()));
+    return new Cost(tiles.tiles(), taskBytes, shuffle);
+  }
+
+  /** Bytes of one kernel block. */
+  private static long outputBlockBytes(BlockPlan leftPlan, BlockPlan rightPlan, BlockKernel<?> kernel) {
+    int k = kernel.rowsPerExample();
+    return 8L * leftPlan.blockSize() * k * rightPlan.blockSize() * k;
+  }
+
+  /** Bytes of one prepared block (the larger side's block size). */
+  private static long preparedBlockBytes(BlockPlan leftPlan, BlockPlan rightPlan, BlockKernel<?> kernel) {
+    return kernel.preparedBytes(Math.max(leftPlan.blockSize(), rightPlan.blockSize()));
+  }
+
+  private static TilePlan tilePlan(BlockPlan leftPlan, BlockPlan rightPlan, boolean symmetric, BlockKernel<?> kernel,
+                                   int cores, long taskBudget) {
+    return TilePlan.choose(leftPlan.blockCount(), rightPlan.blockCount(), symmetric,
+        preparedBlockBytes(leftPlan, rightPlan, kernel), outputBlockBytes(leftPlan, rightPlan, kernel), taskBudget,
+        cores);
+  }
+
+  /** A prepared block on its way to a tile: which side it serves and its block number. */
+  record Routed<F>(boolean left, int block, F data) implements Serializable {}
+
+  /** Θ(X, X) for the training rows, [N·k × N·k]. */
+  public static <F extends Serializable> GramMatrix symmetric(JavaSparkContext sc, JavaRDD<RowBlock> blocks,
+                                                              BlockPlan plan, BlockKernel<F> kernel, String phase) {
+    return symmetric(sc, blocks, plan, kernel, phase, null);
+  }
+
+  /**
+   * Θ(X, X), taking the blocks {@code store} already has from it and saving every block computed
+   * into it as the block reaches the driver (null: no store).
+   */
+  public static <F extends Serializable> GramMatrix symmetric(JavaSparkContext sc, JavaRDD<RowBlock> blocks,
+                                                              BlockPlan plan, BlockKernel<F> kernel, String phase,
+                                                              BlockStore store) {
+    return compute(sc, blocks, plan, null, plan, kernel, phase, store);
+  }
+
+  /** Θ(X*, X) between test rows (left) and training rows (right), [M·k × N·k]. */
+  public static <F extends Serializable> GramMatrix cross(JavaSparkContext sc, JavaRDD<RowBlock> leftBlocks,
+                                                          BlockPlan leftPlan, JavaRDD<RowBlock> rightBlocks,
+                                                          BlockPlan rightPlan, BlockKernel<F> kernel,
+                                                          String phase) {
+    return cross(sc, leftBlocks, leftPlan, rightBlocks, rightPlan, kernel, phase, null);
+  }
+
+  /** Θ(X*, X) with a {@link BlockStore}, as {@link #symmetric(JavaSparkContext, JavaRDD, BlockPlan, BlockKernel, String, BlockStore)}. */
+  public static <F extends Serializable> GramMatrix cross(JavaSparkContext sc, JavaRDD<RowBlock> leftBlocks,
+                                                          BlockPlan leftPlan, JavaRDD<RowBlock> rightBlocks,
+                                                          BlockPlan rightPlan, BlockKernel<F> kernel,
+                                                          String phase, BlockStore store) {
+    return compute(sc, leftBlocks, leftPlan, rightBlocks, rightPlan, kernel, phase, store);
+  }
+
+  private static <F extends Serializable> GramMatrix compute(JavaSparkContext sc, JavaRDD<RowBlock> leftBlocks,
+                                                             BlockPlan leftPlan, JavaRDD<RowBlock> rightBlocks,
+                                                             BlockPlan rightPlan, BlockKernel<F> kernel,
+                                                             String phase, BlockStore store) {
+    boolean symmetric = rightBlocks == null;
+    int k = kernel.rowsPerExample();
+    int nl = leftPlan.blockCount();
+    int nr = rightPlan.blockCount();
+    long outputBytes = outputBlockBytes(leftPlan, rightPlan, kernel);
+    TilePlan tiles = tilePlan(leftPlan, rightPlan, symmetric, kernel, sc.defaultParallelism(),
+        TaskMemory.budgetBytes(sc));
+    int rows = Math.toIntExact(leftPlan.totalRows() * k);
+    int cols = Math.toIntExact(rightPlan.totalRows() * k);
+    double[] dense = new double[Math.multiplyExact(rows, cols)];
+
+    // Blocks the store has are read back; only the tiles with a missing block run, and only the
+    // row blocks those tiles need are prepared.
+    HashSet<BlockKey> stored = new HashSet<>();
+    HashSet<BlockKey> openTiles = new HashSet<>();
+    HashSet<Integer> neededLeft = new HashSet<>();
+    HashSet<Integer> neededRight = new HashSet<>();
+    long pairs = 0;
+    for (int i = 0; i < nl; i++) {
+      for (int j = symmetric ? i : 0; j < nr; j++) {
+        BlockKey pair = new BlockKey(i, j);
+        if (store != null && store.has(i, j)) {
+          stored.add(pair);
+          try {
+            place(pair, store.load(i, j), leftPlan, rightPlan, k, dense, cols, symmetric);
+          } catch (IOException e) {
+            throw new UncheckedIOException(phase + ": reading stored block (" + i + ", " + j + ") failed: "
+                + e.getMessage(), e);
+          }
+          continue;
+        }
+        pairs++;
+        BlockKey tile = new BlockKey(i / tiles.rowTile(), j / tiles.colTile());
+        openTiles.add(tile);
+        neededLeft.add(i);
+        (symmetric ? neededLeft : neededRight).add(j);
+      }
+    }
+    if (!stored.isEmpty()) {
+      LOG.info(String.format("%s: %d blocks read from the checkpoint, %d to compute", phase, stored.size(), pairs));
+    }
+    sc.setJobDescription(String.format("spark-ntk: %s — %d blocks of %d rows in %d tasks of up to %d × %d blocks — %s",
+        phase, pairs, leftPlan.blockSize(), openTiles.size(), tiles.rowTile(), tiles.colTile(), kernel.describe()));
+    if (pairs == 0) {
+      return new GramMatrix(rows, cols, k, dense);
+    }
+
+    JavaPairRDD<Integer, F> left = prepare(leftBlocks.filter(b -> neededLeft.contains(b.block())), kernel);
+    JavaPairRDD<BlockKey, Routed<F>> routed =
+        left.flatMapToPair(t -> route(t._1(), t._2(), true, tiles, openTiles).iterator());
+    if (!symmetric) {
+      JavaPairRDD<Integer, F> right = prepare(rightBlocks.filter(b -> neededRight.contains(b.block())), kernel);
+      routed = routed.union(right.flatMapToPair(t -> route(t._1(), t._2(), false, tiles, openTiles).iterator()));
+    }
+    try (Progress progress = new Progress(sc, phase, pairs)) {
+      LongAccumulator done = progress.counter();
+      JavaRDD<List<Tuple2<BlockKey, double[]>>> computed = routed
+          .groupByKey(new TilePartitioner(tiles))
+          .map(tile -> tileBlocks(tile._2(), tiles, tile._1(), kernel, stored, done));
+      long t0 = System.nanoTime();
+      collectInto(sc, computed, tiles, openTiles, outputBytes, leftPlan, rightPlan, k, dense, cols, symmetric,
+          store);
+      LOG.info(String.format("%s: %d blocks in %d tasks, %.2f s", phase, pairs, openTiles.size(),
+          (System.nanoTime() - t0) / 1e9));
+    }
+    return new GramMatrix(rows, cols, k, dense);
+  }
+
+  /**
+   * The kernel of these row blocks kept on the executors as a {@link DistributedKernel}: the same
+   * tiles and blocks as {@link #symmetric} (rightBlocks null: the upper triangle of Θ(X, X)) or
+   * {@link #cross}, each block stored in {@code precision} and persisted per {@code cache}. With a
+   * cache the blocks are computed now (one job, with progress); with {@code NONE} nothing is
+   * computed until a product asks for it.
+   */
+  public static <F extends Serializable> DistributedKernel distributed(JavaSparkContext sc, JavaRDD<RowBlock> leftBlocks,
+                                                                       BlockPlan leftPlan, JavaRDD<RowBlock> rightBlocks,
+                                                                       BlockPlan rightPlan, BlockKernel<F> kernel,
+                                                                       Precision precision, DistributedKernel.Cache cache,
+                                                                       String phase) {
+    return distributed(sc, leftBlocks, leftPlan, rightBlocks, rightPlan, kernel, precision, cache, phase, null, null);
+  }
+
+  /**
+   * {@link #distributed(JavaSparkContext, JavaRDD, BlockPlan, JavaRDD, BlockPlan, BlockKernel, Precision,
+   * DistributedKernel.Cache, String)} with block files written by the executors:
+   * <ul>
+   *   <li>{@code checkpoint} (null: none): the blocks already there (one listing by the driver, the
+   *       set shipped to the tasks) are read instead of computed, every other block is written
+   *       there as it is computed; a stored file that fails its check is deleted and recomputed;</li>
+   *   <li>{@code export} (null: none): every block is also written there ({@code output.gram}).</li>
+   * </ul>
+   * With either, the blocks are built now in one job even with {@code kernel.cache = none}; with
+   * {@code none} and a checkpoint, the products then read the checkpoint's files instead of
+   * recomputing the kernel (a file lost since is recomputed and written again).
+   */
+  public static <F extends Serializable> DistributedKernel distributed(JavaSparkContext sc, JavaRDD<RowBlock> leftBlocks,
+                                                                       BlockPlan leftPlan, JavaRDD<RowBlock> rightBlocks,
+                                                                       BlockPlan rightPlan, BlockKernel<F> kernel,
+                                                                       Precision precision, DistributedKernel.Cache cache,
+                                                                       String phase, BlockFiles checkpoint,
+                                                                       BlockFiles export) {
+    boolean symmetric = rightBlocks == null;
+    int k = kernel.rowsPerExample();
+    TilePlan tiles = tilePlan(leftPlan, rightPlan, symmetric, kernel, sc.defaultParallelism(),
+        TaskMemory.budgetBytes(sc));
+    HashSet<BlockKey> openTiles = new HashSet<>();
+    long pairs = 0;
+    for (int i = 0; i < leftPlan.blockCount(); i++) {
+      for (int j = symmetric ? i : 0; j < rightPlan.blockCount(); j++) {
+        openTiles.add(new BlockKey(i / tiles.rowTile(), j / tiles.colTile()));
+        pairs++;
+      }
+    }
+    // Every tile gets its prepared row blocks even when all its blocks are on file: a stored file
+    // that fails its check is recomputed in the same task. Preparing is O(N) kernel work against
+    // the Gram's O(N²).
+    JavaPairRDD<Integer, F> left = prepare(leftBlocks, kernel);
+    JavaPairRDD<BlockKey, Routed<F>> routed =
+        left.flatMapToPair(t -> route(t._1(), t._2(), true, tiles, openTiles).iterator());
+    if (!symmetric) {
+      JavaPairRDD<Integer, F> right = prepare(rightBlocks, kernel);
+      routed = routed.union(right.flatMapToPair(t -> route(t._1(), t._2(), false, tiles, openTiles).iterator()));
+    }
+    JavaPairRDD<BlockKey, Iterable<Routed<F>>> grouped = routed.groupByKey(new TilePartitioner(tiles));
+    LongAccumulator done = sc.sc().longAccumulator("spark-ntk " + phase + " blocks done");
+    boolean build = cache != DistributedKernel.Cache.NONE || checkpoint != null || export != null;
+    if (!build) {
+      JavaRDD<List<KernelBlock>> computed = grouped.map(tile -> tileKernelBlocks(tile._2(), tiles, tile._1(),
+          leftPlan, rightPlan, kernel, precision, null, Set.of(), null, done, null, null));
+      return new DistributedKernel(sc, computed, leftPlan, rightPlan, k, symmetric, cache, phase, 0, 0, 0, List.of());
+    }
+
+    // One listing by the driver; the set goes to the tasks as a broadcast (up to 100,000 keys).
+    Broadcast<Set<BlockKey>> onFile = sc.broadcast(checkpoint == null ? Set.of() : checkpoint.listComplete());
+    if (checkpoint != null) {
+      checkpoint.deleteTemporaryFiles();
+      LOG.info(String.format("%s: %d of %d blocks in the checkpoint %s", phase, onFile.value().size(), pairs,
+          checkpoint.dir()));
+    }
+    LongAccumulator computedCount = sc.sc().longAccumulator("spark-ntk " + phase + " blocks computed");
+    CollectionAccumulator<BlockFiles.Written> exported =
+        sc.sc().collectionAccumulator("spark-ntk " + phase + " blocks exported");
+    JavaRDD<List<KernelBlock>> built = grouped.map(tile -> tileKernelBlocks(tile._2(), tiles, tile._1(), leftPlan,
+        rightPlan, kernel, precision, checkpoint, onFile.value(), export, done, computedCount, exported));
+    if (cache != DistributedKernel.Cache.NONE) {
+      built = built.persist(cache.level());
+    }
+    sc.setJobDescription(String.format("spark-ntk: %s — %d blocks of %d rows %s (%s, %s%s%s) — %s", phase, pairs,
+        leftPlan.blockSize(), cache == DistributedKernel.Cache.NONE ? "written to files" : "kept on the executors",
+        cache.configName(), precision.configName(), checkpoint == null ? "" : ", checkpoint",
+        export == null ? "" : ", output.gram", kernel.describe()));
+    long t0 = System.nanoTime();
+    long bytes;
+    try (Progress progress = new Progress(sc, phase, pairs, done)) {
+      bytes = built.map(list -> list.stream().mapToLong(KernelBlock::bytes).sum()).reduce(Long::sum);
+    }
+    // Result-stage accumulator updates count once per partition even when a task is retried.
+    long computed = computedCount.value();
+    long resumed = pairs - computed;
+    List<BlockFiles.Written> files = new ArrayList<>(exported.value());
+    files.sort(java.util.Comparator.comparingInt(BlockFiles.Written::row).thenComparingInt(BlockFiles.Written::col));
+    LOG.info(String.format("%s: %d blocks (%.1f MiB, %s) %s in %d tasks, %.2f s: %d computed, %d read from the "
+            + "checkpoint%s", phase, pairs, bytes / 1048576.0, precision.configName(),
+        cache == DistributedKernel.Cache.NONE ? "written to files" : "kept on the executors", openTiles.size(),
+        (System.nanoTime() - t0) / 1e9, computed, resumed, export == null ? "" : ", " + files.size() + " written to "
+            + export.dir()));
+    JavaRDD<List<KernelBlock>> products = built;
+    long storedBytes = bytes;
+    if (cache == DistributedKernel.Cache.NONE) {
+      storedBytes = 0;
+      if (checkpoint != null) {
+        // Every block is on file now: the products read the files (and repair one lost since).
+        Broadcast<Set<BlockKey>> all = sc.broadcast(new HashSet<>(checkpoint.keys()));
+        products = grouped.map(tile -> tileKernelBlocks(tile._2(), tiles, tile._1(), leftPlan, rightPlan, kernel,
+            precision, checkpoint, all.value(), null, done, null, null));
+      } else {
+        products = grouped.map(tile -> tileKernelBlocks(tile._2(), tiles, tile._1(), leftPlan, rightPlan, kernel,
+            precision, null, Set.of(), null, done, null, null));
+      }
+    }
+    return new DistributedKernel(sc, products, leftPlan, rightPlan, k, symmetric, cache, phase, storedBytes,
+        resumed, computed, files);
+  }
+
+  /**
+   * The kernel blocks of one tile in {@code precision}: read from {@code checkpoint} when
+   * {@code onFile} lists them and the file checks, else computed (and written to the checkpoint);
+   * each also written to {@code export} when given.
+   */
+  private static <F extends Serializable> List<KernelBlock> tileKernelBlocks(
+      Iterable<Routed<F>> blocks, TilePlan plan, BlockKey tile, BlockPlan rowPlan, BlockPlan colPlan,
+      BlockKernel<F> kernel, Precision precision, BlockFiles checkpoint, Set<BlockKey> onFile, BlockFiles export,
+      LongAccumulator done, LongAccumulator computed, CollectionAccumulator<BlockFiles.Written> exported)
+      throws IOException {
+    TreeMap<Integer, F> rows = new TreeMap<>();
+    TreeMap<Integer, F> cols = new TreeMap<>();
+    split(blocks, plan, tile, rows, cols);
+    int k = kernel.rowsPerExample();
+    List<KernelBlock> out = new ArrayList<>();
+    for (var i : rows.entrySet()) {
+      for (var j : cols.entrySet()) {
+        int row = i.getKey();
+        int col = j.getKey();
+        if (plan.symmetric() && row > col) {
+          continue;
+        }
+        BlockKey pair = new BlockKey(row, col);
+        KernelBlock b = checkpoint != null && onFile.contains(pair) ? checkpoint.read(row, col) : null;
+        if (b == null) {
+          b = KernelBlock.of(row, col, rowPlan.rows(row) * k, colPlan.rows(col) * k,
+              kernel.block(i.getValue(), j.getValue()), precision);
+          if (computed != null) {
+            computed.add(1);
+          }
+          if (checkpoint != null) {
+            checkpoint.write(b);
+          }
+        }
+        if (export != null) {
+          exported.add(export.write(b));
+        }
+        done.add(1);
+        out.add(b);
+      }
+    }
+    return out;
+  }
+  /** The tiles a prepared block must reach: every tile of its tile row (left) or tile column (right). */
+  private static <F> List<Tuple2<BlockKey, Routed<F>>> route(int block, F data, boolean left, TilePlan tiles,
+                                                             Set<BlockKey> openTiles) {
+    List<BlockKey> targets = new ArrayList<>();
+    if (tiles.symmetric()) {
+      int own = block / tiles.rowTile();
+      for (int t = 0; t < tiles.rowTiles(); t++) {
+        targets.add(new BlockKey(Math.min(own, t), Math.max(own, t)));
+      }
+    } else if (left) {
+      for (int t = 0; t < tiles.colTiles(); t++) {
+        targets.add(new BlockKey(block / tiles.rowTile(), t));
+      }
+    } else {
+      for (int t = 0; t < tiles.rowTiles(); t++) {
+        targets.add(new BlockKey(t, block / tiles.colTile()));
+      }
+    }
+    Routed<F> value = new Routed<>(left, block, data);
+    List<Tuple2<BlockKey, Routed<F>>> out = new ArrayList<>();
+    for (BlockKey tile : targets) {
+      if (openTiles.contains(tile)) {
+        out.add(new Tuple2<>(tile, value));
+      }
+    }
+    return out;
+  }
+
+  /** The kernel blocks of one tile: every pair of its row and column blocks (I ≤ J on the diagonal of a Gram). */
+  private static <F extends Serializable> List<Tuple2<BlockKey, double[]>> tileBlocks(
+      Iterable<Routed<F>> blocks, TilePlan plan, BlockKey tile, BlockKernel<F> kernel, Set<BlockKey> stored,
+      LongAccumulator done) {
+    TreeMap<Integer, F> rows = new TreeMap<>();
+    TreeMap<Integer, F> cols = new TreeMap<>();
+    split(blocks, plan, tile, rows, cols);
+    List<Tuple2<BlockKey, double[]>> out = new ArrayList<>();
+    for (var i : rows.entrySet()) {
+      for (var j : cols.entrySet()) {
+        BlockKey pair = new BlockKey(i.getKey(), j.getKey());
+        if ((!plan.symmetric() || i.getKey() <= j.getKey()) && !stored.contains(pair)) {
+          out.add(new Tuple2<>(pair, kernel.block(i.getValue(), j.getValue())));
+          done.add(1);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The prepared blocks of a tile by block number: its row blocks and its column blocks. */
+  private static <F> void split(Iterable<Routed<F>> blocks, TilePlan plan, BlockKey tile, TreeMap<Integer, F> rows,
+                                TreeMap<Integer, F> cols) {
+    for (Routed<F> r : blocks) {
+      if (plan.symmetric()) {
+        // Tile (R, C) of the upper triangle gets tile row R's and tile column C's blocks (one set when R = C).
+        if (r.block() / plan.rowTile() == tile.row()) {
+          rows.put(r.block(), r.data());
+        }
+        if (r.block() / plan.colTile() == tile.col()) {
+          cols.put(r.block(), r.data());
+        }
+      } else if (r.left()) {
+        rows.put(r.block(), r.data());
+      } else {
+        cols.put(r.block(), r.data());
+      }
+    }
+  }
+
+  /** Sends each tile to its own partition. */
+  static final class TilePartitioner extends Partitioner {
+    private final TilePlan tiles;
+
+    TilePartitioner(TilePlan tiles) {
+      this.tiles = tiles;
+    }
+
+    @Override
+    public int numPartitions() {
+      return tiles.partitions();
+    }
+
+    @Override
+    public int getPartition(Object key) {
+      return tiles.partition((BlockKey) key);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof TilePartitioner p && p.tiles.equals(tiles);
+    }
+
+    @Override
+    public int hashCode() {
+      return tiles.hashCode();
+    }
+  }
+
+  private static <F extends Serializable> JavaPairRDD<Integer, F> prepare(JavaRDD<RowBlock> blocks,
+                                                                         BlockKernel<F> kernel) {
+    // Read once, by the shuffle that routes blocks to tiles: nothing to cache.
+    return blocks.mapToPair(b -> new Tuple2<>(b.block(), kernel.prepare(b.features(), b.rows())));
+  }
+
+  /**
+   * Runs the tiles of {@code open} and places each tile's blocks (and, for the symmetric Gram,
+   * their mirror images) in the dense result as the tile's task finishes, saving them to
+   * {@code store} if there is one. The tiles are split into jobs whose results
+   * stay under half of spark.driver.maxResultSize, and all jobs are submitted at once, so every
+   * task runs in parallel and the driver holds only results not yet placed.
+   */
+  private static void collectInto(JavaSparkContext sc, JavaRDD<List<Tuple2<BlockKey, double[]>>> computed,
+                                  TilePlan tiles, Set<BlockKey> open, long outputBytes, BlockPlan rowPlan,
+                                  BlockPlan colPlan, int k, double[] dense, int ld, boolean mirror,
+                                  BlockStore store) {
+    long maxResult = sc.getConf().getSizeAsBytes("spark.driver.maxResultSize", "1g");
+    long perJob = maxResult <= 0 ? Long.MAX_VALUE : maxResult / 2;
+    long tileBytes = (long) tiles.rowTile() * tiles.colTile() * outputBytes;
+    scala.Function1<scala.collection.Iterator<List<Tuple2<BlockKey, double[]>>>, ArrayList<Tuple2<BlockKey, double[]>>>
+        gather = (scala.Function1<scala.collection.Iterator<List<Tuple2<BlockKey, double[]>>>,
+            ArrayList<Tuple2<BlockKey, double[]>>> & Serializable) it -> {
+              ArrayList<Tuple2<BlockKey, double[]>> all = new ArrayList<>();
+              while (it.hasNext()) {
+                all.addAll(it.next());
+              }
+              return all;
+            };
+    scala.Function2<Object, ArrayList<Tuple2<BlockKey, double[]>>, scala.runtime.BoxedUnit> placeAll =
+        (partition, blocks) -> {
+          for (Tuple2<BlockKey, double[]> t : blocks) {
+            place(t._1(), t._2(), rowPlan, colPlan, k, dense, ld, mirror);
+            if (store != null) {
+              try {
+                store.save(t._1().row(), t._1().col(), t._2());
+              } catch (IOException e) {
+                throw new UncheckedIOException("saving Gram block " + t._1() + " failed: " + e.getMessage(), e);
+              }
+            }
+          }
+          return scala.runtime.BoxedUnit.UNIT;
+        };
+    List<org.apache.spark.SimpleFutureAction<scala.runtime.BoxedUnit>> jobs = new ArrayList<>();
+    List<Object> group = new ArrayList<>();
+    long groupBytes = 0;
+    List<Integer> todo = open.stream().map(tiles::partition).sorted().toList();
+    for (int n = 0; n <= todo.size(); n++) {
+      boolean last = n == todo.size();
+      if (!group.isEmpty() && (last || groupBytes + tileBytes > perJob)) {
+        jobs.add(sc.sc().submitJob(computed.rdd(), gather,
+            scala.jdk.javaapi.CollectionConverters.asScala(new ArrayList<>(group)).toSeq(), placeAll,
+            (scala.Function0<scala.runtime.BoxedUnit>) () -> scala.runtime.BoxedUnit.UNIT));
+        group.clear();
+        groupBytes = 0;
+      }
+      if (!last) {
+        group.add(todo.get(n));
+        groupBytes += tileBytes;
+      }
+    }
+    try {
+      for (var job : jobs) {
+        job.get();
+      }
+    } catch (Exception e) {
+      jobs.forEach(j -> j.cancel());
+      throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
+    }
+  }
+
+  private static void place(BlockKey key, double[] b, BlockPlan rowPlan, BlockPlan colPlan, int k, double[] dense,
+                            int ld, boolean mirror) {
+    int r0 = Math.toIntExact(rowPlan.start(key.row()) * k);
+    int c0 = Math.toIntExact(colPlan.start(key.col()) * k);
+    int rows = rowPlan.rows(key.row()) * k;
+    int cols = colPlan.rows(key.col()) * k;
+    for (int i = 0; i < rows; i++) {
+      System.arraycopy(b, i * cols, dense, (r0 + i) * ld + c0, cols);
+    }
+    if (mirror && key.row() != key.col()) {
+      // The transposed copy, in 64×64 tiles so that both sides stay in cache.
+      for (int ii = 0; ii < rows; ii += 64) {
+        for (int jj = 0; jj < cols; jj += 64) {
+          int iEnd = Math.min(rows, ii + 64);
+          int jEnd = Math.min(cols, jj + 64);
+          for (int j = jj; j < jEnd; j++) {
+            int dst = (c0 + j) * ld + r0;
+            for (int i = ii; i < iEnd; i++) {
+              dense[dst + i] = b[i * cols + j];
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,146 @@
+package org.sparkntk.pipeline;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sparkntk.config.ConfigKeys;
+import org.sparkntk.config.JobConfig;
+import org.sparkntk.data.RowBlock;
+import org.sparkntk.kernel.BlockKernel;
+import org.sparkntk.kernel.BlockPlan;
+import org.sparkntk.kernel.Precision;
+import org.sparkntk.io.PhaseTimer;
+import org.sparkntk.solver.FitResult;
+import org.sparkntk.solver.Lanczos;
+import org.sparkntk.solver.OperatorProblem;
+import org.sparkntk.solver.OperatorSolver;
+import org.sparkntk.solver.RegressionCheckpoint;
+import org.sparkntk.blocks.BlockFiles;
+import org.sparkntk.blocks.DistributedKernel;
+import org.sparkntk.blocks.SparkGram;
+
+/**
+ * The distributed backend of {@link NtkJob}: the training Gram and the cross kernel stay on the
+ * executors as {@link DistributedKernel}s and {@link OperatorSolver} runs the configured solver
+ * with products only; the spectrum is the top {@code output.eigenvectors} eigenpairs by Lanczos.
+ */
+public final class DistributedSolve {
+  private static final Logger LOG = LoggerFactory.getLogger(DistributedSolve.class);
+
+  private DistributedSolve() {}
+
+  /**
+   * @param fit         the solver's result
+   * @param spectrum    the top eigenpairs with output.spectrum, else null
+   * @param diagnostics what the solver and the kernels did, for metrics.json
+   */
+  record Outcome(FitResult fit, Lanczos.Eigenpairs spectrum, Map<String, Object> diagnostics, Built train,
+                 Built cross) {}
+
+  /**
+   * The files the kernels and the solver write besides the outputs (any may be null):
+   * the block checkpoints of the two kernels (output.checkpoint), their block files for
+   * output.gram, and the regression's checkpoint.
+   */
+  record Files(BlockFiles trainCheckpoint, BlockFiles crossCheckpoint, BlockFiles trainExport,
+               BlockFiles crossExport, RegressionCheckpoint pcg) {
+    static final Files NONE = new Files(null, null, null, null, null);
+  }
+
+  /** What building a kernel did: blocks read from its checkpoint, blocks computed, files written for output.gram. */
+  record Built(long resumed, long computed, List<BlockFiles.Written> exported) {
+    static Built of(DistributedKernel k) {
+      return k == null ? null : new Built(k.resumedBlocks(), k.computedBlocks(), k.exported());
+    }
+  }
+
+  public static OperatorSolver.Settings settings(JobConfig config) {
+    int rank = config.get(ConfigKeys.SOLVER_PRECONDITIONER).equals("nystrom") ? config.get(ConfigKeys.SOLVER_RANK) : 0;
+    return new OperatorSolver.Settings(config.get(ConfigKeys.SOLVER_TOL), config.get(ConfigKeys.SOLVER_MAX_ITER), rank,
+        1e-10, config.get(ConfigKeys.MODEL_SEED));
+  }
+
+  static Outcome run(JavaSparkContext sc, JobConfig config, BlockKernel<?> kernel, JavaRDD<RowBlock> trainBlocks,
+                     BlockPlan trainPlan, JavaRDD<RowBlock> testBlocks, BlockPlan testPlan, double[] f0Train,
+                     double[] yTrain, double[] f0Test, double[] yTest, int outputs, PhaseTimer timer) {
+    return run(sc, config, kernel, trainBlocks, trainPlan, testBlocks, testPlan, f0Train, yTrain, f0Test, yTest,
+        outputs, timer, Files.NONE);
+  }
+
+  static Outcome run(JavaSparkContext sc, JobConfig config, BlockKernel<?> kernel, JavaRDD<RowBlock> trainBlocks,
+                     BlockPlan trainPlan, JavaRDD<RowBlock> testBlocks, BlockPlan testPlan, double[] f0Train,
+                     double[] yTrain, double[] f0Test, double[] yTest, int outputs, PhaseTimer timer, Files files) {
+    DistributedKernel.Cache cache = DistributedKernel.Cache.fromConfig(config.get(ConfigKeys.KERNEL_CACHE));
+    Precision precision = config.get(ConfigKeys.KERNEL_PRECISION);
+    String solverType = config.get(ConfigKeys.SOLVER_TYPE);
+    Map<String, Object> diagnostics = new LinkedHashMap<>();
+    try (DistributedKernel train = timer.time("training Gram (kept on the executors)", () -> SparkGram.distributed(
+            sc, trainBlocks, trainPlan, null, trainPlan, kernel, precision, cache, "training Gram",
+            files.trainCheckpoint(), files.trainExport()));
+         DistributedKernel cross = testBlocks == null ? null : timer.time("cross kernel (kept on the executors)",
+             () -> SparkGram.distributed(sc, testBlocks, testPlan, trainBlocks, trainPlan, kernel, precision,
+                 crossCache(cache, solverType), "cross kernel", files.crossCheckpoint(), files.crossExport()))) {
+      LOG.info(train.describe());
+      if (cross != null) {
+        LOG.info(cross.describe());
+      }
+      OperatorProblem problem = new OperatorProblem(train, cross, f0Train, yTrain, f0Test, yTest, outputs);
+      OperatorSolver solver = new OperatorSolver(problem, config.get(ConfigKeys.SOLVER_LOSS), settings(config));
+      Lanczos.Eigenpairs spectrum = null;
+      if (config.get(ConfigKeys.OUTPUT_SPECTRUM)) {
+        int k = config.get(ConfigKeys.OUTPUT_EIGENVECTORS);
+        OperatorSolver.Settings s = settings(config);
+        spectrum = timer.time("spectrum (Lanczos, top " + k + ")",
+            () -> Lanczos.largest(train, k, s.eigenTolerance(), s.maxIter(), s.seed(), true));
+        diagnostics.put("spectrumLanczosSteps", spectrum.steps());
+      }
+      FitResult fit = timer.time("solver (" + solverType + ", distributed)",
+          () -> solve(config, solver, solverType, files.pcg()));
+      diagnostics.putAll(solver.diagnostics());
+      diagnostics.put("trainingGramProducts", train.products());
+      diagnostics.put("trainingGramStoredBytes", train.storedBytes());
+      if (cross != null) {
+        diagnostics.put("crossKernelProducts", cross.products());
+        diagnostics.put("crossKernelStoredBytes", cross.storedBytes());
+      }
+      diagnostics.put("kernelCache", cache.configName());
+      diagnostics.put("storagePrecision", precision.configName());
+      return new Outcome(fit, spectrum, diagnostics, Built.of(train), Built.of(cross));
+    }
+  }
+
+  /**
+   * Regression and the flow apply the cross kernel once (all recorded times in one product), so
+   * storing it would only cost memory: it is computed inside that product (or, with a checkpoint
+   * or output.gram, written to block files before the solve and read by that product). Steps apply
+   * it once per recorded time and keep it per kernel.cache.
+   */
+  static DistributedKernel.Cache crossCache(DistributedKernel.Cache cache, String solverType) {
+    return solverType.equals("steps") ? cache : DistributedKernel.Cache.NONE;
+  }
+
+  /** The configured solver (solver.type) on products only; {@code pcg} resumes regression, or null. */
+  public static FitResult solve(JobConfig config, OperatorSolver solver, String type, RegressionCheckpoint pcg) {
+    int steps = config.get(ConfigKeys.SOLVER_STEPS);
+    Double lr = config.get(ConfigKeys.SOLVER_LR);
+    int[] record = NtkJob.recordedSteps(config, steps);
+    return switch (type) {
+      case "steps" -> solver.steps(lr == null ? Double.NaN : lr, steps, record);
+      case "flow" -> {
+        double[] times = config.get(ConfigKeys.SOLVER_TIMES);
+        if (times == null) {
+          double eta = lr != null ? lr : solver.autoLearningRate();
+          times = IntStream.of(record).mapToDouble(s -> eta * s).toArray();
+        }
+        yield solver.flow(times);
+      }
+      case "regression" -> solver.regression(config.get(ConfigKeys.SOLVER_RIDGE), pcg);
+      default -> throw new IllegalArgumentException("solver.type = " + type + " is not supported");
+    };
+  }
+}

@@ -1,0 +1,82 @@
+package org.sparkntk.pipeline;
+
+import org.sparkntk.config.ConfigException;
+
+/**
+ * The collect guard: the dense kernels and the solver's workspace must fit in the driver before
+ * anything is computed, as Spark's BlockMatrix estimates before collecting.
+ */
+public final class DriverMemory {
+  private DriverMemory() {}
+
+  /** Dense n×n copies each solver holds: K; flow adds V and dsyevd's ~2n² workspace; regression the factor. */
+  static int trainCopies(String solver) {
+    return trainCopies(solver, false);
+  }
+
+  /**
+   * With output.spectrum the decomposition (K, V and dsyevd's ~2n² workspace) comes first and V stays
+   * until the outputs are written, so the peak is four copies whatever the solver (K, V and the
+   * factor for regression are three).
+   */
+  static int trainCopies(String solver, boolean spectrum) {
+    int solverCopies = switch (solver) {
+      case "flow" -> 4;
+      case "regression" -> 2;
+      default -> 1;
+    };
+    return spectrum ? Math.max(4, solverCopies) : solverCopies;
+  }
+
+  static long estimateBytes(long n, long m, int k, String solver) {
+    return estimateBytes(n, m, k, solver, false);
+  }
+
+  static long estimateBytes(long n, long m, int k, String solver, boolean spectrum) {
+    long trainSide = n * k;
+    long testSide = m * k;
+    long cross = 8L * testSide * trainSide * (solver.equals("flow") ? 2 : 1);
+    return 8L * trainSide * trainSide * trainCopies(solver, spectrum) + cross;
+  }
+
+  public static long defaultLimit() {
+    return Runtime.getRuntime().maxMemory() / 2;
+  }
+
+  /** Stops the job, before any kernel work, when the estimate exceeds the limit (null: default). */
+  static void check(long n, long m, int k, String solver, Long limitOrNull) {
+    check(n, m, k, solver, false, limitOrNull);
+  }
+
+  static void check(long n, long m, int k, String solver, boolean spectrum, Long limitOrNull) {
+    long limit = limitOrNull != null ? limitOrNull : defaultLimit();
+    if (estimateBytes(n, m, k, solver, spectrum) > limit) {
+      throw new ConfigException(refusal(n, m, k, solver, spectrum, limitOrNull));
+    }
+  }
+
+  /** The message of a dense job that does not fit: the sizes, the estimate, the limit and what to change. */
+  static String refusal(long n, long m, int k, String solver, boolean spectrum, Long limitOrNull) {
+    long limit = limitOrNull != null ? limitOrNull : defaultLimit();
+    long need = estimateBytes(n, m, k, solver, spectrum);
+    return String.format(
+        "the kernels do not fit in the driver: %d training rows × %d kernel rows per example (kernel.outputs) "
+            + "give a %d × %d Gram%s, and solver.type = %s%s needs about %s on the driver in all; the limit is %s "
+            + "(kernel.maxDriverBytes%s). Use kernel.outputs = trace, fewer training rows, or a larger "
+            + "spark.driver.memory together with kernel.maxDriverBytes.",
+        n, k, n * k, n * k, m > 0 ? String.format(" and a %d × %d cross kernel", m * k, n * k) : "", solver,
+        spectrum ? " with output.spectrum = true" : "", human(need), human(limit), limitOrNull != null ? ""
+            : ", by default half of the driver's max heap " + human(Runtime.getRuntime().maxMemory()));
+  }
+
+
+  static String human(long bytes) {
+    if (bytes >= 1L << 30) {
+      return String.format("%.2f GiB", bytes / (double) (1L << 30));
+    }
+    if (bytes >= 1L << 20) {
+      return String.format("%.1f MiB", bytes / (double) (1L << 20));
+    }
+    return bytes + " bytes";
+  }
+}

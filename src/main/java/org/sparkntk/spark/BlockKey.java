@@ -1,6 +1,0 @@
-package org.sparkntk.spark;
-
-import java.io.Serializable;
-
-/** The (row block, column block) position of a kernel block. */
-public record BlockKey(int row, int col) implements Serializable {}

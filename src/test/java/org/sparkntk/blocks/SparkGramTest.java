@@ -1,0 +1,209 @@
+package org.sparkntk.blocks;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.sparkntk.ReferenceNtk;
+import org.sparkntk.SparkTestSession;
+import org.sparkntk.data.DataReader;
+import org.sparkntk.data.LabeledData;
+import org.sparkntk.kernel.BlockKernel;
+import org.sparkntk.kernel.BlockPlan;
+import org.sparkntk.kernel.BlockStore;
+import org.sparkntk.kernel.Precision;
+import org.sparkntk.kernel.empirical.StructuredNtk;
+import org.sparkntk.kernel.empirical.ExplicitNtk;
+import org.sparkntk.kernel.GramMatrix;
+import org.sparkntk.kernel.KernelOutputs;
+import org.sparkntk.linalg.Matrices;
+import org.sparkntk.model.Activation;
+import org.sparkntk.model.Architecture;
+import org.sparkntk.model.Mlp;
+import org.sparkntk.model.Parameterization;
+
+/**
+ * The distributed Gram equals the plain single-JVM J Jᵀ (a naive triple loop over the explicit
+ * Jacobians of all rows at once) whatever the partitioning and block size.
+ *
+ * <p>Tolerance 1e-13 relative to the largest entry: both sides sum the same P products per entry
+ * in float64; only the summation order differs (GEMM blocking vs a plain loop), which moves the
+ * result by a few ulps of the largest partial sums, about 1e-15 here.
+ */
+class SparkGramTest {
+  static final int N = 37;
+  static final int M = 11;
+  static final Architecture ARCH = new Architecture(new int[] {3, 6, 5, 2}, Activation.TANH,
+      Parameterization.NTK, 1.0, 0.1);
+  static final Mlp MLP = Mlp.initialise(ARCH, 2024);
+  static double[] trainX;
+  static double[] testX;
+  static SparkSession spark;
+
+  @BeforeAll
+  static void data() {
+    spark = SparkTestSession.get();
+    Random r = new Random(9);
+    trainX = r.doubles(N * 3, -2, 2).toArray();
+    testX = r.doubles(M * 3, -2, 2).toArray();
+  }
+
+  static LabeledData labeled(double[] x, int rows, int partitions) {
+    StructType schema = new StructType(new StructField[] {
+        DataTypes.createStructField("a", DataTypes.DoubleType, false),
+        DataTypes.createStructField("b", DataTypes.DoubleType, false),
+        DataTypes.createStructField("c", DataTypes.DoubleType, false),
+        DataTypes.createStructField("y1", DataTypes.DoubleType, false),
+        DataTypes.createStructField("y2", DataTypes.DoubleType, false)});
+    List<Row> list = new ArrayList<>();
+    for (int i = 0; i < rows; i++) {
+      list.add(RowFactory.create(x[3 * i], x[3 * i + 1], x[3 * i + 2], (double) i, -(double) i));
+    }
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Dataset<Row> ds = spark.createDataFrame(sc.parallelize(list, partitions), schema);
+    assertEquals(partitions, ds.javaRDD().getNumPartitions());
+    return DataReader.examples("test data", ds, List.of("y1", "y2"), true);
+  }
+
+  static double[] reference(double[] xl, int nl, double[] xr, int nr, KernelOutputs outputs) {
+    return ReferenceNtk.of(MLP, xl, nl, xr, nr, outputs);
+  }
+
+  @ParameterizedTest(name = "{3}: {0} partitions, block {1}, {2}")
+  @CsvSource({"1, 5, trace, jacobian", "3, 5, trace, jacobian", "7, 5, trace, jacobian", "1, 16, full, jacobian",
+      "3, 16, full, jacobian", "7, 16, full, jacobian", "3, 64, trace, jacobian", "7, 1, full, jacobian",
+      "1, 5, trace, structured", "3, 8, trace, structured", "7, 5, trace, structured", "1, 16, full, structured",
+      "3, 16, full, structured", "7, 3, full, structured"})
+  void distributedGramEqualsSingleJvm(int partitions, int blockSize, String outputs, String method) {
+    KernelOutputs kind = KernelOutputs.fromConfig(outputs);
+    BlockKernel<?> kernel = method.equals("jacobian") ? new ExplicitNtk(MLP, kind)
+        : new StructuredNtk(MLP, kind, Precision.FLOAT64);
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    LabeledData train = labeled(trainX, N, partitions);
+    BlockPlan plan = new BlockPlan(N, blockSize);
+    GramMatrix gram = SparkGram.symmetric(sc, RowBlocks.of(train, plan), plan, kernel, "test Gram");
+    double[] expected = reference(trainX, N, trainX, N, kind);
+    double rel = Matrices.maxRelativeDifference(gram.data(), expected);
+    assertTrue(rel < 1e-13, "training Gram differs from J Jᵀ by " + rel);
+
+    LabeledData test = labeled(testX, M, Math.max(1, partitions - 1));
+    BlockPlan testPlan = new BlockPlan(M, blockSize);
+    GramMatrix cross = SparkGram.cross(sc, RowBlocks.of(test, testPlan), testPlan, RowBlocks.of(train, plan), plan,
+        kernel, "test cross");
+    double relCross = Matrices.maxRelativeDifference(cross.data(), reference(testX, M, trainX, N, kind));
+    assertTrue(relCross < 1e-13, "cross kernel differs from J(X*) J(X)ᵀ by " + relCross);
+    assertEquals(M * kind.rowsPerExample(2), cross.rows());
+  }
+
+  /** A BlockStore in memory that counts what it is asked to save. */
+  static final class MemoryStore implements BlockStore {
+    final java.util.Map<BlockKey, double[]> blocks = new java.util.HashMap<>();
+    int saves;
+
+    MemoryStore copy() {
+      MemoryStore c = new MemoryStore();
+      blocks.forEach((k, v) -> c.blocks.put(k, v.clone()));
+      return c;
+    }
+
+    @Override
+    public boolean has(int row, int col) {
+      return blocks.containsKey(new BlockKey(row, col));
+    }
+
+    @Override
+    public double[] load(int row, int col) {
+      return blocks.get(new BlockKey(row, col)).clone();
+    }
+
+    @Override
+    public synchronized void save(int row, int col, double[] block) {
+      saves++;
+      blocks.put(new BlockKey(row, col), block.clone());
+    }
+  }
+
+  /**
+   * With a store, every computed block is saved once; a rerun takes the stored blocks as they are
+   * (a stored block altered on purpose shows up in the result, mirrored) and computes exactly the
+   * missing ones, for the symmetric Gram and the cross kernel.
+   */
+  @ParameterizedTest(name = "{0} partitions")
+  @CsvSource({"1", "3"})
+  void storedBlocksAreReadBackAndOnlyMissingOnesComputed(int partitions) {
+    KernelOutputs kind = KernelOutputs.TRACE;
+    BlockKernel<?> kernel = new StructuredNtk(MLP, kind, Precision.FLOAT64);
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    BlockPlan plan = new BlockPlan(N, 5);
+    BlockPlan testPlan = new BlockPlan(M, 5);
+    var train = RowBlocks.of(labeled(trainX, N, partitions), plan);
+    var test = RowBlocks.of(labeled(testX, M, partitions), testPlan);
+    double[] gram = SparkGram.symmetric(sc, train, plan, kernel, "plain").data();
+    double[] cross = SparkGram.cross(sc, test, testPlan, train, plan, kernel, "plain cross").data();
+
+    MemoryStore first = new MemoryStore();
+    assertArrayEquals(gram, SparkGram.symmetric(sc, train, plan, kernel, "first", first).data());
+    assertEquals(plan.upperTrianglePairs(), first.saves);
+    assertEquals(first.saves, first.blocks.size());
+
+    MemoryStore partial = first.copy();
+    for (BlockKey gone : List.of(new BlockKey(0, 0), new BlockKey(1, 5), new BlockKey(3, 4), new BlockKey(7, 7))) {
+      partial.blocks.remove(gone);
+    }
+    double[] altered = partial.blocks.get(new BlockKey(0, 2));
+    for (int i = 0; i < altered.length; i++) {
+      altered[i] += 1000;
+    }
+    double[] resumed = SparkGram.symmetric(sc, train, plan, kernel, "resumed", partial).data();
+    assertEquals(4, partial.saves, "only the 4 missing blocks should be computed");
+    double[] expected = gram.clone();
+    for (int i = 0; i < 5; i++) {
+      for (int j = 10; j < 15; j++) {
+        expected[i * N + j] += 1000;
+        expected[j * N + i] += 1000;
+      }
+    }
+    assertArrayEquals(expected, resumed, "stored blocks were not taken as stored");
+
+    MemoryStore complete = first.copy();
+    assertArrayEquals(gram, SparkGram.symmetric(sc, train, plan, kernel, "complete", complete).data());
+    assertEquals(0, complete.saves);
+
+    MemoryStore crossStore = new MemoryStore();
+    assertArrayEquals(cross, SparkGram.cross(sc, test, testPlan, train, plan, kernel, "cross", crossStore).data());
+    assertEquals((long) testPlan.blockCount() * plan.blockCount(), crossStore.saves);
+    MemoryStore crossPartial = crossStore.copy();
+    crossPartial.blocks.remove(new BlockKey(2, 0));
+    crossPartial.blocks.remove(new BlockKey(0, 7));
+    assertArrayEquals(cross, SparkGram.cross(sc, test, testPlan, train, plan, kernel, "cross resumed", crossPartial)
+        .data());
+    assertEquals(2, crossPartial.saves);
+  }
+
+  /** Rows of every output follow the input order: labels come back in row order. */
+  @ParameterizedTest
+  @CsvSource({"1", "4"})
+  void labelsKeepRowOrder(int partitions) {
+    LabeledData train = labeled(trainX, N, partitions);
+    BlockPlan plan = new BlockPlan(N, 8);
+    double[] y = RowBlocks.labels(RowBlocks.of(train, plan), plan, 2);
+    for (int i = 0; i < N; i++) {
+      assertEquals(i, y[2 * i], 0.0);
+      assertEquals(-i, y[2 * i + 1], 0.0);
+    }
+  }
+}

@@ -8,9 +8,9 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.sparkntk.model.Mlp;
 import org.sparkntk.io.ModelStore;
 import org.sparkntk.io.Npy;
+import org.sparkntk.model.Mlp;
 
 /**
  * The golden cases made by scripts/golden/make_jacobian_golden.py with PyTorch autograd: a saved

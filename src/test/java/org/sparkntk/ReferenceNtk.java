@@ -1,7 +1,7 @@
 package org.sparkntk;
 
-import org.sparkntk.kernel.KernelOutputs;
 import org.sparkntk.jacobian.ExplicitJacobian;
+import org.sparkntk.kernel.KernelOutputs;
 import org.sparkntk.model.Mlp;
 
 /** The NTK by plain loops over explicit Jacobians of all rows at once: the single-JVM reference. */

@@ -2,7 +2,6 @@ package org.sparkntk.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
@@ -22,24 +21,23 @@ import org.apache.spark.mllib.linalg.distributed.BlockMatrix;
 import org.apache.spark.mllib.linalg.distributed.IndexedRow;
 import org.apache.spark.mllib.linalg.distributed.IndexedRowMatrix;
 import org.apache.spark.sql.SparkSession;
+import org.sparkntk.blocks.SparkGram;
 import org.sparkntk.data.RowBlock;
+import org.sparkntk.io.ModelStore;
+import org.sparkntk.io.Npy;
+import org.sparkntk.jacobian.ExplicitJacobian;
 import org.sparkntk.kernel.BlockKernel;
 import org.sparkntk.kernel.BlockPlan;
-import org.sparkntk.kernel.empirical.ExplicitNtk;
 import org.sparkntk.kernel.GramMatrix;
-import org.sparkntk.kernel.KernelOutputs;
+import org.sparkntk.kernel.KernelSpec;
+import org.sparkntk.kernel.Kernels;
 import org.sparkntk.kernel.Precision;
-import org.sparkntk.kernel.empirical.StructuredNtk;
-import org.sparkntk.jacobian.ExplicitJacobian;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.linalg.Matrices;
 import org.sparkntk.model.Activation;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
-import org.sparkntk.io.ModelStore;
 import org.sparkntk.model.Parameterization;
-import org.sparkntk.io.Npy;
-import org.sparkntk.blocks.SparkGram;
 
 /**
  * The Gram benchmark of docs/BENCHMARKS.md: one run prints one table with the machine's own
@@ -168,9 +166,9 @@ public final class GramBenchmark {
         1.0, 0.1), 1);
     double[] x = inputs(512);
     for (int rep = 0; rep < 2; rep++) {
-      sparkGram(new StructuredNtk(mlp, KernelOutputs.TRACE, Precision.FLOAT64), x, 512, 128);
-      sparkGram(new StructuredNtk(mlp, KernelOutputs.TRACE, Precision.FLOAT32), x, 512, 128);
-      sparkGram(new ExplicitNtk(mlp, KernelOutputs.TRACE), x, 64, 16);
+      sparkGram(Kernels.empirical(KernelSpec.defaults(), mlp), x, 512, 128);
+      sparkGram(Kernels.empirical(KernelSpec.defaults().withRoute("structured", Precision.FLOAT32), mlp), x, 512, 128);
+      sparkGram(Kernels.empirical(KernelSpec.defaults().withRoute("jacobian", Precision.FLOAT64), mlp), x, 64, 16);
     }
   }
 
@@ -181,7 +179,7 @@ public final class GramBenchmark {
         1.0, 0.1);
     Mlp mlp = Mlp.initialise(arch, 42);
     double[] x = inputs(n);
-    StructuredNtk structured = new StructuredNtk(mlp, KernelOutputs.TRACE, Precision.FLOAT64);
+    BlockKernel<?> structured = Kernels.empirical(KernelSpec.defaults(), mlp);
     int blockSize = blockSize(structured, n);
     SparkGram.Cost cost = SparkGram.cost(new BlockPlan(n, blockSize), new BlockPlan(n, blockSize), true, structured,
         cores, org.sparkntk.blocks.TaskMemory.budgetBytes(sc));
@@ -206,7 +204,7 @@ public final class GramBenchmark {
         String.format(Locale.ROOT, "DGEMM just before: %.1f GFLOP/s; block %d, %d tasks, shuffle %.2f GiB", limit,
             blockSize, cost.tasks(), cost.shuffleBytes() / (double) (1L << 30)));
 
-    StructuredNtk s32 = new StructuredNtk(mlp, KernelOutputs.TRACE, Precision.FLOAT32);
+    BlockKernel<?> s32 = Kernels.empirical(KernelSpec.defaults().withRoute("structured", Precision.FLOAT32), mlp);
     double sLimit = gemmRate(Math.min(blockSize, 1024), width, true, cores);
     GramMatrix g32 = timed(time, () -> sparkGram(s32, x, n, blockSize));
     double err = Matrices.maxRelativeDifference(g32.data(), g64.data());
@@ -268,7 +266,7 @@ public final class GramBenchmark {
     Architecture arch = mlp.architecture();
     long perRow = 8L * arch.outputs() * arch.parameterCount();
     int s = subset(n, perRow * 3, 2.0 * arch.outputs() * arch.parameterCount());
-    ExplicitNtk explicit = new ExplicitNtk(mlp, KernelOutputs.TRACE);
+    BlockKernel<?> explicit = Kernels.empirical(KernelSpec.defaults().withRoute("jacobian", Precision.FLOAT64), mlp);
     int bs = Math.max(16, Math.min(blockSize(explicit, s), (int) Math.max(1, (256L << 20) / perRow)));
     double[] time = new double[1];
     double[] half = new double[1];
@@ -449,7 +447,7 @@ public final class GramBenchmark {
     row("X Xᵀ GEMM alone (Spark)", str(n), "", "", "", fmtS(gemmSeconds), fmt(flops / gemmSeconds / 1e9),
         pct(flops / gemmSeconds / 1e9 / limit), "", "", String.format(Locale.ROOT, "%d features; DGEMM just before: "
             + "%.1f GFLOP/s", INPUTS, limit));
-    org.sparkntk.kernel.analytic.AnalyticNtk kernel = new org.sparkntk.kernel.analytic.AnalyticNtk(arch, KernelOutputs.TRACE, true);
+    BlockKernel<?> kernel = Kernels.limit(KernelSpec.defaults(), arch);
     timed(time, () -> sparkGram(kernel, x, n, blockSize));
     row("analytic NTK, relu, 3 layers (Spark)", str(n), "∞", "1", "", fmtS(time[0]), "", "",
         ratio(time[0], gemmSeconds) + " of X Xᵀ", "", "closed-form arc-cosine recursion, float64");

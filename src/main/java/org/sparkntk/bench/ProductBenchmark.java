@@ -11,11 +11,11 @@ import java.util.concurrent.Future;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
+import org.sparkntk.blocks.DistributedKernel;
+import org.sparkntk.blocks.SparkGram;
 import org.sparkntk.data.RowBlock;
 import org.sparkntk.kernel.BlockPlan;
 import org.sparkntk.kernel.Precision;
-import org.sparkntk.blocks.DistributedKernel;
-import org.sparkntk.blocks.SparkGram;
 
 /**
  * The product benchmark of docs/BENCHMARKS.md: one run prints one table of the distributed

@@ -24,10 +24,10 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.util.SerializableConfiguration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sparkntk.io.Npy;
 import org.sparkntk.kernel.BlockPlan;
 import org.sparkntk.kernel.KernelBlock;
 import org.sparkntk.kernel.Precision;
-import org.sparkntk.io.Npy;
 
 /**
  * Kernel blocks as {@code .npy} files in one directory, written and read by the executors through

@@ -6,21 +6,17 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
-import org.sparkntk.pipeline.NtkJob;
-import org.sparkntk.report.CircleReport;
-import org.sparkntk.report.ConvergenceReport;
-import org.sparkntk.report.DynamicsReport;
-import org.sparkntk.report.FourierImageReport;
-import org.sparkntk.report.RandomFeaturesReport;
 import org.sparkntk.config.ConfigException;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
 import org.sparkntk.data.DataException;
-import org.sparkntk.linalg.Blas;
-import org.sparkntk.linalg.Lapack;
 import org.sparkntk.io.Manifest;
 import org.sparkntk.io.OutputFiles;
 import org.sparkntk.io.OutputStore;
+import org.sparkntk.linalg.Blas;
+import org.sparkntk.linalg.Lapack;
+import org.sparkntk.report.Report;
+import org.sparkntk.report.Reports;
 import org.sparkntk.solver.KernelSolver;
 import org.sparkntk.solver.NotConvergedException;
 
@@ -59,20 +55,7 @@ public final class NtkMain {
     boolean created = SparkSession.getDefaultSession().isEmpty() && SparkSession.getActiveSession().isEmpty();
     SparkSession spark = session(config, embedded);
     try {
-      String report = config.get(ConfigKeys.REPORT_TYPE);
-      if (report.equals("convergence")) {
-        ConvergenceReport.run(spark, config);
-      } else if (report.equals("rfconvergence")) {
-        RandomFeaturesReport.run(spark, config);
-      } else if (report.equals("circle")) {
-        CircleReport.run(config);
-      } else if (report.equals("image")) {
-        FourierImageReport.run(spark, config);
-      } else if (report.equals("dynamics")) {
-        DynamicsReport.run(spark, config);
-      } else {
-        NtkJob.run(spark, config);
-      }
+      Reports.of(config).run(spark, config);
       String dir = config.get(ConfigKeys.OUTPUT_DIR);
       if (OutputStore.isHadoopUri(dir)) {
         System.out.println("spark-ntk: outputs written to " + dir + ": "
@@ -100,7 +83,8 @@ public final class NtkMain {
 
   /** Checks, before Spark starts, what a file-based job needs: its keys and its local input paths. */
   static void checkFileJob(JobConfig config) {
-    boolean needsData = !List.of("circle", "image").contains(config.get(ConfigKeys.REPORT_TYPE));
+    Report report = Reports.of(config);
+    boolean needsData = report.readsData();
     for (var key : needsData ? List.of(ConfigKeys.DATA_TRAIN, ConfigKeys.OUTPUT_DIR) : List.of(ConfigKeys.OUTPUT_DIR)) {
       if (!config.isSet(key)) {
         throw new ConfigException("missing required key " + key.name() + ": " + key.description()
@@ -116,6 +100,7 @@ public final class NtkMain {
     if (needsData) {
       config.format();
     }
+    report.check(config);
     OutputFiles.check(config);
   }
 

@@ -30,11 +30,28 @@ public record ConfigKey<T>(String name, String defaultValue, boolean required, S
   }
 
   /**
+   * The error for a value that is none of {@code names} (a list kept outside the key, such as the
+   * report registry's), worded as {@link #parse} words its own: the key, the value, its origin,
+   * what is allowed and the nearest name.
+   */
+  public static ConfigException notOneOf(ConfigKey<?> key, String value, String origin, java.util.List<String> names) {
+    String allowed = names.size() == 1 ? names.get(0)
+        : String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
+    String near = nearest(value.trim(), allowed);
+    return new ConfigException(key.name() + " = '" + value + "'" + origin + " is not valid: expected " + allowed
+        + (near != null ? "; did you mean '" + near + "'?" : ""));
+  }
+
+  /**
    * For keys whose {@code allowed} lists names ("a, b or c"): the one closest to {@code value}, if
    * close. Only a value that is itself a word gets one: a number such as -5 or 1q is no misspelt
    * name, and a suffix letter ("k, m, g") is no choice of its own.
    */
   String nearestAllowed(String value) {
+    return nearest(value, allowed);
+  }
+
+  private static String nearest(String value, String allowed) {
     if (!value.matches("[A-Za-z][A-Za-z0-9_]*")) {
       return null;
     }

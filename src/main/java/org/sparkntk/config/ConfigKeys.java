@@ -210,17 +210,11 @@ public final class ConfigKeys {
       "Rank r of the Nyström preconditioner; best a little above the number of eigenvalues of Θ above the ridge. "
           + "The driver holds N × r numbers for it.", v -> positive(Integer.parseInt(v)));
 
+  /** Names are checked against the report registry (report.Reports) by the CLI, before Spark starts. */
   public static final ConfigKey<String> REPORT_TYPE = add("report.type", "none", false,
-      "none, convergence, rfconvergence, circle, image or dynamics",
-      "none: the kernel job; convergence: the distance of the empirical NTK to its analytic limit over "
-          + "report.widths and report.seeds (convergence.csv, .json, .png); rfconvergence: the distance of the "
-          + "random-features kernel of kernel.basis to its P → ∞ limit over report.features and report.seeds "
-          + "(rfconvergence.csv, .json, .png); circle: Jacot et al.'s Figure 1, "
-          + "Θ(x0, x(γ)) on the unit circle (circle.csv, .json, .png); image: Tancik et al.'s image regression "
-          + "for each of report.mappings (psnr.csv, .json, reconstruction_*.png, spectra.png); dynamics: gradient "
-          + "descent of the network against kernel gradient descent with Θ_0 and Θ_∞ for each of report.widths "
-          + "(dynamics.csv, .json, dynamics_*.png).",
-      v -> oneOf(v, "none", "convergence", "rfconvergence", "circle", "image", "dynamics"));
+      "none or the name of a report (docs/EXPERIMENTS.md)",
+      "none: the kernel job; otherwise the experiment of that name (report.Reports lists them; each writes its "
+          + "own files).", ConfigKeys::word);
   public static final ConfigKey<Integer> REPORT_COMPONENTS = add("report.components", "5", false,
       "a positive integer", "Top eigenvectors of Θ_0 whose residual components the dynamics report follows (mse).",
       v -> positive(Integer.parseInt(v)));
@@ -341,6 +335,15 @@ public final class ConfigKeys {
   }
 
   // ---- value parsers: each throws with a short reason; ConfigKey.parse adds key and expectation ----
+
+  /** A lowercase name: letters and digits, starting with a letter. */
+  static String word(String v) {
+    String n = v.toLowerCase(Locale.ROOT);
+    if (!n.matches("[a-z][a-z0-9]*")) {
+      throw new IllegalArgumentException((String) null);
+    }
+    return n;
+  }
 
   static String oneOf(String v, String... allowed) {
     String n = v.toLowerCase(Locale.ROOT);

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.sparkntk.kernel.KernelSpec;
 
 /**
  * A validated job configuration: a properties-style file ({@code key = value}, as
@@ -158,13 +159,8 @@ public final class JobConfig implements Serializable {
           + "kernel.type = randomfeatures has none: its model is drawn from kernel.basis, kernel.features and "
           + "model.seed");
     }
-    if (randomFeatures || get(ConfigKeys.REPORT_TYPE).equals("rfconvergence")) {
-      if (get(ConfigKeys.KERNEL_BASIS) == org.sparkntk.model.RandomFeatures.Basis.RELU
-          && isSet(ConfigKeys.KERNEL_SCALE) && get(ConfigKeys.KERNEL_SCALE) != 1.0) {
-        throw new ConfigException("kernel.scale = " + values.get(ConfigKeys.KERNEL_SCALE.name())
-            + origin(ConfigKeys.KERNEL_SCALE.name()) + " has no effect with kernel.basis = relu, whose w_p ~ N(0, I) "
-            + "have no scale: unset it or use kernel.basis = fourier");
-      }
+    if (randomFeatures) {
+      checkRandomFeaturesScale();
     }
     if (isSet(ConfigKeys.DATA_TRAIN) && !format().equals("libsvm") && !isSet(ConfigKeys.DATA_LABEL)) {
       throw new ConfigException("missing required key data.label for " + format() + " data: "
@@ -174,6 +170,24 @@ public final class JobConfig implements Serializable {
 
   private String origin(String key) {
     return origins.getOrDefault(key, "");
+  }
+
+  /** " (file:line)" or " (command line)": where the key was set, for messages; empty when unset. */
+  public String origin(ConfigKey<?> key) {
+    return origin(key.name());
+  }
+
+  /**
+   * kernel.scale scales the Fourier basis's frequencies only (the random-features kernel and the
+   * rfconvergence report): with the relu basis a scale other than 1 would be silently ignored.
+   */
+  public void checkRandomFeaturesScale() {
+    if (get(ConfigKeys.KERNEL_BASIS) == org.sparkntk.model.RandomFeatures.Basis.RELU
+        && isSet(ConfigKeys.KERNEL_SCALE) && get(ConfigKeys.KERNEL_SCALE) != 1.0) {
+      throw new ConfigException("kernel.scale = " + values.get(ConfigKeys.KERNEL_SCALE.name())
+          + origin(ConfigKeys.KERNEL_SCALE.name()) + " has no effect with kernel.basis = relu, whose w_p ~ N(0, I) "
+          + "have no scale: unset it or use kernel.basis = fourier");
+    }
   }
 
   /** The typed value of {@code key}: its setting, else its default; null for unset optional keys and "auto". */
@@ -189,6 +203,15 @@ public final class JobConfig implements Serializable {
   public boolean isSet(ConfigKey<?> key) {
     String v = values.get(key.name());
     return v != null && !v.isBlank();
+  }
+
+  /** The kernel the kernel.* keys (and model.seed, the Monte-Carlo kernel's first seed) describe. */
+  public KernelSpec kernelSpec() {
+    Integer points = get(ConfigKeys.KERNEL_QUADRATURE);
+    return new KernelSpec(get(ConfigKeys.KERNEL_TYPE), get(ConfigKeys.KERNEL_METHOD), get(ConfigKeys.KERNEL_PRECISION),
+        get(ConfigKeys.KERNEL_OUTPUTS), get(ConfigKeys.KERNEL_GET).equals("ntk"),
+        points == null ? KernelSpec.ADAPTIVE_QUADRATURE : points, get(ConfigKeys.KERNEL_SAMPLES),
+        get(ConfigKeys.MODEL_SEED));
   }
 
   /** The data format, with auto resolved from the extension of data.train. */

@@ -1,10 +1,5 @@
 package org.sparkntk.io;
 
-import org.sparkntk.model.Activation;
-import org.sparkntk.model.Architecture;
-import org.sparkntk.model.InputMapping;
-import org.sparkntk.model.Mlp;
-import org.sparkntk.model.Parameterization;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -13,6 +8,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import org.sparkntk.model.Activation;
+import org.sparkntk.model.Architecture;
+import org.sparkntk.model.InputMapping;
+import org.sparkntk.model.Mlp;
+import org.sparkntk.model.Parameterization;
 
 /**
  * The saved model format: a directory with {@code model.json} (format, version, widths,

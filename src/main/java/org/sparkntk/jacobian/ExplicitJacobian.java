@@ -1,7 +1,7 @@
 package org.sparkntk.jacobian;
 
-import org.sparkntk.model.LayerFactors;
 import org.sparkntk.model.Architecture;
+import org.sparkntk.model.LayerFactors;
 
 /**
  * The explicit per-sample Jacobian J(x) = ∂f(x)/∂θ ∈ R^{O×P}, assembled from layer factors:

@@ -12,7 +12,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Row;
-import org.sparkntk.pipeline.NtkJob;
+import org.sparkntk.blocks.TaskMemory;
 import org.sparkntk.config.JobConfig;
 import org.sparkntk.data.DataException;
 import org.sparkntk.kernel.BlockKernel;
@@ -20,7 +20,7 @@ import org.sparkntk.kernel.BlockPlan;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
-import org.sparkntk.blocks.TaskMemory;
+import org.sparkntk.pipeline.NtkJob;
 
 /**
  * A fitted kernel machine in dual form: f(x*) = f_0(x*) + Θ(x*, X) α, with the network f_0 (or

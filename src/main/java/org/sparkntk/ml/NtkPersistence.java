@@ -31,9 +31,9 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.sparkntk.io.ModelStore;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
-import org.sparkntk.io.ModelStore;
 
 /**
  * Saving and loading the ML API's stages without Java serialisation, in the layout of Spark's

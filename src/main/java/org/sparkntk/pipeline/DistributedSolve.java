@@ -8,21 +8,21 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sparkntk.blocks.BlockFiles;
+import org.sparkntk.blocks.DistributedKernel;
+import org.sparkntk.blocks.SparkGram;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
 import org.sparkntk.data.RowBlock;
+import org.sparkntk.io.PhaseTimer;
 import org.sparkntk.kernel.BlockKernel;
 import org.sparkntk.kernel.BlockPlan;
 import org.sparkntk.kernel.Precision;
-import org.sparkntk.io.PhaseTimer;
 import org.sparkntk.solver.FitResult;
 import org.sparkntk.solver.Lanczos;
 import org.sparkntk.solver.OperatorProblem;
 import org.sparkntk.solver.OperatorSolver;
 import org.sparkntk.solver.RegressionCheckpoint;
-import org.sparkntk.blocks.BlockFiles;
-import org.sparkntk.blocks.DistributedKernel;
-import org.sparkntk.blocks.SparkGram;
 
 /**
  * The distributed backend of {@link NtkJob}: the training Gram and the cross kernel stay on the

@@ -14,6 +14,11 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sparkntk.blocks.BlockFiles;
+import org.sparkntk.blocks.BlockKey;
+import org.sparkntk.blocks.RowBlocks;
+import org.sparkntk.blocks.SparkGram;
+import org.sparkntk.blocks.TaskMemory;
 import org.sparkntk.config.ConfigException;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
@@ -22,30 +27,24 @@ import org.sparkntk.data.DataReader;
 import org.sparkntk.data.LabeledData;
 import org.sparkntk.data.RowBlock;
 import org.sparkntk.data.Standardization;
-import org.sparkntk.kernel.analytic.AnalyticNtk;
-import org.sparkntk.kernel.BlockKernel;
-import org.sparkntk.kernel.BlockPlan;
-import org.sparkntk.kernel.empirical.ExplicitNtk;
-import org.sparkntk.kernel.GramMatrix;
-import org.sparkntk.kernel.KernelOutputs;
-import org.sparkntk.kernel.empirical.MonteCarloNtk;
-import org.sparkntk.kernel.Precision;
-import org.sparkntk.kernel.features.RandomFeaturesKernel;
-import org.sparkntk.kernel.features.RandomFeaturesLimit;
-import org.sparkntk.kernel.empirical.StructuredNtk;
-import org.sparkntk.model.Architecture;
-import org.sparkntk.model.InputMapping;
-import org.sparkntk.model.Mlp;
-import org.sparkntk.model.Model;
-import org.sparkntk.io.ModelStore;
-import org.sparkntk.model.RandomFeatures;
 import org.sparkntk.io.BlockIndex;
 import org.sparkntk.io.GramCheckpoint;
 import org.sparkntk.io.JobOutputs;
+import org.sparkntk.io.ModelStore;
 import org.sparkntk.io.Npy;
 import org.sparkntk.io.OutputFiles;
 import org.sparkntk.io.PcgCheckpoint;
 import org.sparkntk.io.PhaseTimer;
+import org.sparkntk.kernel.BlockKernel;
+import org.sparkntk.kernel.BlockPlan;
+import org.sparkntk.kernel.GramMatrix;
+import org.sparkntk.kernel.Kernels;
+import org.sparkntk.kernel.Precision;
+import org.sparkntk.model.Architecture;
+import org.sparkntk.model.InputMapping;
+import org.sparkntk.model.Mlp;
+import org.sparkntk.model.Model;
+import org.sparkntk.model.RandomFeatures;
 import org.sparkntk.solver.CrossEntropy;
 import org.sparkntk.solver.FitResult;
 import org.sparkntk.solver.KernelProblem;
@@ -53,12 +52,6 @@ import org.sparkntk.solver.KernelSolver;
 import org.sparkntk.solver.Loss;
 import org.sparkntk.solver.OperatorSolver;
 import org.sparkntk.solver.Spectrum;
-import org.sparkntk.blocks.BlockFiles;
-import org.sparkntk.blocks.BlockKey;
-import org.sparkntk.blocks.RowBlocks;
-import org.sparkntk.blocks.SparkGram;
-import org.sparkntk.blocks.TaskMemory;
-import scala.Tuple2;
 
 /**
  * The one code path of spark-ntk: data → model → per-sample Jacobians on executors → Gram
@@ -583,34 +576,11 @@ public final class NtkJob {
    * itself (analytic only).
    */
   public static BlockKernel<?> kernel(JobConfig config, Model model, InputMapping mapping) {
-    KernelOutputs outputs = config.get(ConfigKeys.KERNEL_OUTPUTS);
-    String type = config.get(ConfigKeys.KERNEL_TYPE);
-    boolean analytic = type.equals("analytic");
-    if (!mapping.isFinite() && !analytic) {
-      throw new ConfigException("input.features = inf (the m → ∞ Gaussian mapping) needs kernel.type = analytic; "
-          + "the " + type + " kernel needs a finite number of features");
+    try {
+      return Kernels.of(config.kernelSpec(), model, mapping);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
     }
-    if (type.equals("randomfeatures")) {
-      RandomFeatures rf = as(RandomFeatures.class, model, type);
-      return rf.isLimit() ? new RandomFeaturesLimit(rf, outputs) : new RandomFeaturesKernel(rf, outputs);
-    }
-    Mlp mlp = as(Mlp.class, model, type);
-    if (analytic) {
-      Integer points = config.get(ConfigKeys.KERNEL_QUADRATURE);
-      try {
-        return new AnalyticNtk(mlp.architecture(), outputs, config.get(ConfigKeys.KERNEL_GET).equals("ntk"),
-            points == null ? AnalyticNtk.ADAPTIVE_QUADRATURE : points, mapping.isFinite() ? null : mapping);
-      } catch (IllegalArgumentException e) {
-        throw new ConfigException(e.getMessage());
-      }
-    }
-    if (type.equals("montecarlo")) {
-      return new MonteCarloNtk(mlp.architecture(), config.get(ConfigKeys.MODEL_SEED), config.get(ConfigKeys.KERNEL_SAMPLES),
-          outputs, config.get(ConfigKeys.KERNEL_PRECISION));
-    }
-    return config.get(ConfigKeys.KERNEL_METHOD).equals("jacobian")
-        ? new ExplicitNtk(mlp, outputs)
-        : new StructuredNtk(mlp, outputs, config.get(ConfigKeys.KERNEL_PRECISION));
   }
 
   /**
@@ -650,14 +620,6 @@ public final class NtkJob {
       case GAUSSIAN -> features == 0 ? InputMapping.gaussianLimit(inputs, scale)
           : InputMapping.gaussian(inputs, scale, features, seed != null ? seed : config.get(ConfigKeys.MODEL_SEED));
     };
-  }
-
-  private static <T extends Model> T as(Class<T> kind, Model model, String type) {
-    if (!kind.isInstance(model)) {
-      throw new IllegalArgumentException("kernel.type = " + type + " needs a model of class " + kind.getSimpleName()
-          + ", got " + model.describe());
-    }
-    return kind.cast(model);
   }
 
   /**

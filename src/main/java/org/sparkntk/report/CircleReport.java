@@ -1,6 +1,5 @@
 package org.sparkntk.report;
 
-import org.sparkntk.pipeline.SizeGuard;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -19,15 +18,17 @@ import org.slf4j.LoggerFactory;
 import org.sparkntk.config.ConfigException;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
-import org.sparkntk.kernel.analytic.AnalyticNtk;
+import org.sparkntk.io.OutputFiles;
+import org.sparkntk.io.Plots;
+import org.sparkntk.kernel.BlockKernel;
 import org.sparkntk.kernel.KernelOutputs;
-import org.sparkntk.kernel.Precision;
-import org.sparkntk.kernel.empirical.StructuredNtk;
+import org.sparkntk.kernel.KernelSpec;
+import org.sparkntk.kernel.Kernels;
+import org.sparkntk.kernel.analytic.AnalyticNtk;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Parameterization;
-import org.sparkntk.io.OutputFiles;
-import org.sparkntk.io.Plots;
+import org.sparkntk.pipeline.SizeGuard;
 
 /**
  * The setting of Jacot et al. 2018, Figure 1: inputs on the unit circle, x_0 = (1, 0) and
@@ -75,22 +76,26 @@ public final class CircleReport {
           + "model.parameterization = ntk only (with 'standard' the NTK grows with the width); set "
           + "model.parameterization = ntk");
     }
-    AnalyticNtk limit = new AnalyticNtk(architecture(config, widths[0], depth), KernelOutputs.TRACE, true,
-        ConvergenceReport.quadrature(config));
+    KernelSpec spec = config.kernelSpec().withOutputs(KernelOutputs.TRACE);
+    AnalyticNtk limit = Kernels.limit(spec, architecture(config, widths[0], depth));
     double[] analytic = limit.block(limit.prepare(x0, 1), limit.prepare(x, points));
     double[][][] empirical = new double[widths.length][seeds][];
     long seed0 = config.get(ConfigKeys.MODEL_SEED);
     for (int w = 0; w < widths.length; w++) {
       Architecture arch = architecture(config, widths[w], depth);
       for (int s = 0; s < seeds; s++) {
-        StructuredNtk k = new StructuredNtk(Mlp.initialise(arch, seed0 + s), KernelOutputs.TRACE, Precision.FLOAT64);
-        empirical[w][s] = k.block(k.prepare(x0, 1), k.prepare(x, points));
+        empirical[w][s] = row(Kernels.empirical(spec, Mlp.initialise(arch, seed0 + s)), x0, x, points);
       }
       LOG.info("width {}: {} initialisations done", widths[w], seeds);
     }
     Result result = new Result(gamma, analytic, widths, empirical);
     write(out, config, result);
     return result;
+  }
+
+  /** Θ(x_0, x_i) for the {@code points} rows of x. */
+  private static <F extends java.io.Serializable> double[] row(BlockKernel<F> k, double[] x0, double[] x, int points) {
+    return k.block(k.prepare(x0, 1), k.prepare(x, points));
   }
 
   private static Architecture architecture(JobConfig config, int width, int depth) {

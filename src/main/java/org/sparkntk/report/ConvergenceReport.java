@@ -1,7 +1,5 @@
 package org.sparkntk.report;
 
-import org.sparkntk.pipeline.NtkJob;
-import org.sparkntk.pipeline.SizeGuard;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -11,25 +9,28 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sparkntk.blocks.RowBlocks;
+import org.sparkntk.blocks.SparkGram;
+import org.sparkntk.blocks.TaskMemory;
 import org.sparkntk.config.ConfigException;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
 import org.sparkntk.data.DataReader;
 import org.sparkntk.data.LabeledData;
 import org.sparkntk.data.RowBlock;
-import org.sparkntk.kernel.analytic.AnalyticNtk;
+import org.sparkntk.io.OutputFiles;
+import org.sparkntk.kernel.BlockKernel;
 import org.sparkntk.kernel.BlockPlan;
 import org.sparkntk.kernel.GramMatrix;
 import org.sparkntk.kernel.KernelOutputs;
-import org.sparkntk.kernel.Precision;
-import org.sparkntk.kernel.empirical.StructuredNtk;
+import org.sparkntk.kernel.KernelSpec;
+import org.sparkntk.kernel.Kernels;
+import org.sparkntk.kernel.analytic.AnalyticNtk;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Parameterization;
-import org.sparkntk.io.OutputFiles;
-import org.sparkntk.blocks.RowBlocks;
-import org.sparkntk.blocks.SparkGram;
-import org.sparkntk.blocks.TaskMemory;
+import org.sparkntk.pipeline.NtkJob;
+import org.sparkntk.pipeline.SizeGuard;
 
 /**
  * How fast the empirical NTK approaches its infinite-width limit on the user's data (Jacot et al.
@@ -76,7 +77,8 @@ public final class ConvergenceReport {
     int n = Math.toIntExact(data.count());
     SizeGuard.reportWidths(widths, data.featureCount(), depth, data.labels().size(), SizeGuard.JOB_MODEL_COPIES);
     Architecture limitArch = architecture(config, data, widths[0], depth);
-    AnalyticNtk analytic = new AnalyticNtk(limitArch, KernelOutputs.TRACE, true, quadrature(config));
+    KernelSpec spec = config.kernelSpec().withOutputs(KernelOutputs.TRACE);
+    AnalyticNtk analytic = Kernels.limit(spec, limitArch);
     int blockSize = NtkJob.blockSize(config, analytic, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
     BlockPlan plan = new BlockPlan(n, blockSize);
     JavaRDD<RowBlock> blocks = RowBlocks.of(data, plan);
@@ -90,12 +92,11 @@ public final class ConvergenceReport {
       int w = widths[k];
       Architecture arch = architecture(config, data, w, depth);
       if (limit == null || perWidth) {
-        limit = SparkGram.symmetric(sc, blocks, plan, new AnalyticNtk(arch, KernelOutputs.TRACE, true,
-            quadrature(config)), "analytic NTK" + (perWidth ? ", width " + w : ""));
+        limit = SparkGram.symmetric(sc, blocks, plan, Kernels.limit(spec, arch), "analytic NTK"
+            + (perWidth ? ", width " + w : ""));
       }
       for (int s = 0; s < seeds; s++) {
-        StructuredNtk empirical = new StructuredNtk(Mlp.initialise(arch, seed0 + s), KernelOutputs.TRACE,
-            Precision.FLOAT64);
+        BlockKernel<?> empirical = Kernels.empirical(spec, Mlp.initialise(arch, seed0 + s));
         GramMatrix g = SparkGram.symmetric(sc, blocks, plan, empirical, "empirical NTK, width " + w + ", seed "
             + (seed0 + s));
         distances[k][s] = ConvergenceTable.relativeDistance(g.data(), limit.data());
@@ -118,11 +119,6 @@ public final class ConvergenceReport {
       results.add(new Width(widths[k], distances[k], table.means()[k], table.stds()[k]));
     }
     return new Result(results, table.slope(), table.intercept());
-  }
-
-  static int quadrature(JobConfig config) {
-    Integer points = config.get(ConfigKeys.KERNEL_QUADRATURE);
-    return points == null ? AnalyticNtk.ADAPTIVE_QUADRATURE : points;
   }
 
   private static Architecture architecture(JobConfig config, LabeledData data, int width, int depth) {

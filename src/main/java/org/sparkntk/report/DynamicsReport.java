@@ -1,7 +1,5 @@
 package org.sparkntk.report;
 
-import org.sparkntk.pipeline.NtkJob;
-import org.sparkntk.pipeline.SizeGuard;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -23,6 +21,9 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sparkntk.blocks.RowBlocks;
+import org.sparkntk.blocks.SparkGram;
+import org.sparkntk.blocks.TaskMemory;
 import org.sparkntk.config.ConfigException;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
@@ -30,27 +31,27 @@ import org.sparkntk.data.DataException;
 import org.sparkntk.data.DataReader;
 import org.sparkntk.data.LabeledData;
 import org.sparkntk.data.RowBlock;
-import org.sparkntk.kernel.analytic.AnalyticNtk;
+import org.sparkntk.io.JobOutputs;
+import org.sparkntk.io.OutputFiles;
+import org.sparkntk.io.Plots;
 import org.sparkntk.kernel.BlockKernel;
 import org.sparkntk.kernel.BlockPlan;
 import org.sparkntk.kernel.GramMatrix;
 import org.sparkntk.kernel.KernelOutputs;
-import org.sparkntk.kernel.empirical.StructuredNtk;
+import org.sparkntk.kernel.KernelSpec;
+import org.sparkntk.kernel.Kernels;
+import org.sparkntk.kernel.analytic.AnalyticNtk;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Parameterization;
-import org.sparkntk.io.JobOutputs;
-import org.sparkntk.io.OutputFiles;
-import org.sparkntk.io.Plots;
+import org.sparkntk.pipeline.NtkJob;
+import org.sparkntk.pipeline.SizeGuard;
 import org.sparkntk.solver.FitResult;
 import org.sparkntk.solver.KernelProblem;
 import org.sparkntk.solver.KernelSolver;
 import org.sparkntk.solver.Loss;
 import org.sparkntk.solver.Spectrum;
-import org.sparkntk.blocks.RowBlocks;
-import org.sparkntk.blocks.SparkGram;
-import org.sparkntk.blocks.TaskMemory;
 import org.sparkntk.train.DistributedTrainer;
 
 /**
@@ -242,7 +243,8 @@ public final class DynamicsReport {
     // the network trained by gradient descent adds its gradient and the next step's parameters
     SizeGuard.reportWidths(widths, mapping.outputs(), depth, o, SizeGuard.JOB_MODEL_COPIES + 2);
     Architecture first = architecture(config, mapping.outputs(), widths[0], depth, o);
-    AnalyticNtk limitKernel = new AnalyticNtk(first, outputs, true, ConvergenceReport.quadrature(config));
+    KernelSpec spec = config.kernelSpec().withOutputs(outputs);
+    AnalyticNtk limitKernel = Kernels.limit(spec, first);
     int blockSize = NtkJob.blockSize(config, limitKernel, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
     BlockPlan trainPlan = new BlockPlan(n, blockSize);
     BlockPlan testPlan = test == null ? null : new BlockPlan(m, blockSize);
@@ -270,14 +272,14 @@ public final class DynamicsReport {
       int w = widths[wi];
       Architecture arch = architecture(config, mapping.outputs(), w, depth, o);
       GramMatrix[] thetaInf = standard ? grams(sc, trainBlocks, trainPlan, testBlocks, testPlan,
-          new AnalyticNtk(arch, outputs, true, ConvergenceReport.quadrature(config)), "analytic NTK, width " + w) : limit;
+          Kernels.limit(spec, arch), "analytic NTK, width " + w) : limit;
       List<Mlp> initial = new ArrayList<>(seeds);
       List<GramMatrix[]> theta0 = new ArrayList<>(seeds);
       for (int s = 0; s < seeds; s++) {
         Mlp mlp0 = Mlp.initialise(arch, seed0 + s);
         initial.add(mlp0);
         theta0.add(grams(sc, trainBlocks, trainPlan, testBlocks, testPlan,
-            new StructuredNtk(mlp0, outputs, config.get(ConfigKeys.KERNEL_PRECISION)),
+            Kernels.empirical(spec, mlp0),
             "empirical NTK, width " + w + (seeds == 1 ? "" : ", seed " + (seed0 + s))));
       }
       if (Double.isNaN(lr)) {
@@ -322,7 +324,7 @@ public final class DynamicsReport {
               analytic.snapshots().get(k).testPredictions());
         }
         GramMatrix thetaT = SparkGram.symmetric(sc, trainBlocks, trainPlan,
-            new StructuredNtk(net.finalMlp(), outputs, config.get(ConfigKeys.KERNEL_PRECISION)),
+            Kernels.empirical(spec, net.finalMlp()),
             "empirical NTK after training, width " + w + (seeds == 1 ? "" : ", seed " + (seed0 + s)));
         double change = ConvergenceTable.relativeDistance(thetaT.data(), t0[0].data());
         Run run = new Run(seed0 + s, record, eTrain, eTest, aTrain, aTest, net.trainCosts(), rmse(f0Train, yTrain),

@@ -1,7 +1,5 @@
 package org.sparkntk.report;
 
-import org.sparkntk.pipeline.NtkJob;
-import org.sparkntk.pipeline.SizeGuard;
 import java.util.Arrays;
 import java.util.Locale;
 import org.apache.spark.api.java.JavaRDD;
@@ -9,21 +7,23 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sparkntk.blocks.RowBlocks;
+import org.sparkntk.blocks.SparkGram;
+import org.sparkntk.blocks.TaskMemory;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
 import org.sparkntk.data.DataReader;
 import org.sparkntk.data.LabeledData;
 import org.sparkntk.data.RowBlock;
+import org.sparkntk.io.OutputFiles;
+import org.sparkntk.kernel.BlockKernel;
 import org.sparkntk.kernel.BlockPlan;
 import org.sparkntk.kernel.GramMatrix;
 import org.sparkntk.kernel.KernelOutputs;
-import org.sparkntk.kernel.features.RandomFeaturesKernel;
-import org.sparkntk.kernel.features.RandomFeaturesLimit;
+import org.sparkntk.kernel.Kernels;
 import org.sparkntk.model.RandomFeatures;
-import org.sparkntk.io.OutputFiles;
-import org.sparkntk.blocks.RowBlocks;
-import org.sparkntk.blocks.SparkGram;
-import org.sparkntk.blocks.TaskMemory;
+import org.sparkntk.pipeline.NtkJob;
+import org.sparkntk.pipeline.SizeGuard;
 
 /**
  * How fast the random-features kernel K̃_P = (1/P) Σ_p f_p(x) f_p(x') approaches its P → ∞ limit
@@ -76,18 +76,18 @@ public final class RandomFeaturesReport {
     int n = Math.toIntExact(data.count());
     SizeGuard.randomFeatures("report.features", features[features.length - 1], d, o, SizeGuard.driverModelLimit());
     // blocks sized for the largest feature matrix
-    RandomFeaturesKernel largest = new RandomFeaturesKernel(RandomFeatures.initialise(basis,
-        features[features.length - 1], scale, d, o, seed0), KernelOutputs.TRACE);
+    BlockKernel<?> largest = Kernels.randomFeatures(RandomFeatures.initialise(basis, features[features.length - 1],
+        scale, d, o, seed0), KernelOutputs.TRACE);
     int blockSize = NtkJob.blockSize(config, largest, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
     BlockPlan plan = new BlockPlan(n, blockSize);
     JavaRDD<RowBlock> blocks = RowBlocks.of(data, plan);
-    GramMatrix limit = SparkGram.symmetric(sc, blocks, plan, new RandomFeaturesLimit(
+    GramMatrix limit = SparkGram.symmetric(sc, blocks, plan, Kernels.randomFeatures(
         RandomFeatures.limit(basis, scale, d, o), KernelOutputs.TRACE), "random-features kernel, P → ∞");
     double[][] distances = new double[features.length][seeds];
     for (int k = 0; k < features.length; k++) {
       for (int s = 0; s < seeds; s++) {
-        RandomFeaturesKernel kernel = new RandomFeaturesKernel(RandomFeatures.initialise(basis, features[k], scale,
-            d, o, seed0 + s), KernelOutputs.TRACE);
+        BlockKernel<?> kernel = Kernels.randomFeatures(RandomFeatures.initialise(basis, features[k], scale, d, o,
+            seed0 + s), KernelOutputs.TRACE);
         GramMatrix g = SparkGram.symmetric(sc, blocks, plan, kernel, "random-features kernel, P = " + features[k]
             + ", seed " + (seed0 + s));
         distances[k][s] = ConvergenceTable.relativeDistance(g.data(), limit.data());

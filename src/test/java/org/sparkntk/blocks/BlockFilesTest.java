@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.sparkntk.data.RowBlock;
+import org.sparkntk.io.Npy;
 import org.sparkntk.kernel.BlockKernel;
 import org.sparkntk.kernel.BlockPlan;
 import org.sparkntk.kernel.GramMatrix;
@@ -29,7 +30,6 @@ import org.sparkntk.kernel.KernelBlock;
 import org.sparkntk.kernel.KernelOutputs;
 import org.sparkntk.kernel.Precision;
 import org.sparkntk.kernel.empirical.StructuredNtk;
-import org.sparkntk.io.Npy;
 
 /**
  * Kernel blocks written by the executors through Hadoop's FileSystem ({@link BlockFiles}): what is

@@ -14,10 +14,10 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.sparkntk.SparkTestSession;
+import org.sparkntk.io.ModelStore;
 import org.sparkntk.model.Activation;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
-import org.sparkntk.io.ModelStore;
 import org.sparkntk.model.Parameterization;
 
 /**

@@ -25,13 +25,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.sparkntk.ReferenceNtk;
 import org.sparkntk.SparkTestSession;
+import org.sparkntk.io.ModelStore;
+import org.sparkntk.io.Npy;
 import org.sparkntk.kernel.KernelOutputs;
 import org.sparkntk.linalg.Matrices;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
-import org.sparkntk.io.ModelStore;
 import org.sparkntk.model.RandomFeatures;
-import org.sparkntk.io.Npy;
 
 /** The whole job through the CLI entry point, on the shared local Spark session, and its user errors. */
 class NtkMainTest {

@@ -28,7 +28,6 @@ import org.sparkntk.config.ConfigException;
 import org.sparkntk.config.JobConfig;
 import org.sparkntk.io.GramCheckpoint;
 import org.sparkntk.io.Manifest;
-import org.sparkntk.io.OutputFiles;
 import org.sparkntk.io.OutputLock;
 
 /**

@@ -9,8 +9,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.sparkntk.linalg.Matrices;
 import org.sparkntk.io.Npy;
+import org.sparkntk.linalg.Matrices;
 
 /**
  * Small jobs for the cluster tests and the comparison of their outputs. The data are the first

@@ -16,10 +16,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sparkntk.SparkTestSession;
-import org.sparkntk.pipeline.NtkJob;
 import org.sparkntk.config.JobConfig;
 import org.sparkntk.io.GramCheckpoint;
 import org.sparkntk.io.Manifest;
+import org.sparkntk.pipeline.NtkJob;
 
 /**
  * The driver of a real `./submit` run on the distributed backend is killed (SIGKILL) during PCG,

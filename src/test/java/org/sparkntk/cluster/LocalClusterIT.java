@@ -15,12 +15,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sparkntk.SparkTestSession;
-import org.sparkntk.report.DynamicsReport;
-import org.sparkntk.pipeline.NtkJob;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
-import org.sparkntk.linalg.Matrices;
 import org.sparkntk.io.Manifest;
+import org.sparkntk.linalg.Matrices;
+import org.sparkntk.pipeline.NtkJob;
+import org.sparkntk.report.DynamicsReport;
 
 /**
  * CLI jobs in a child driver JVM on {@code local-cluster[2,1,1024]}: a standalone master and two

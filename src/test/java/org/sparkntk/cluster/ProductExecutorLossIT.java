@@ -16,9 +16,9 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sparkntk.SparkTestSession;
-import org.sparkntk.pipeline.NtkJob;
 import org.sparkntk.config.JobConfig;
 import org.sparkntk.io.Manifest;
+import org.sparkntk.pipeline.NtkJob;
 
 /**
  * An executor JVM halts at the start of a product task of the distributed backend, after the

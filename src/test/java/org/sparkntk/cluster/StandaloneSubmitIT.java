@@ -19,9 +19,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sparkntk.SparkTestSession;
-import org.sparkntk.pipeline.NtkJob;
 import org.sparkntk.config.JobConfig;
 import org.sparkntk.io.Manifest;
+import org.sparkntk.pipeline.NtkJob;
 
 /**
  * {@code ./submit … --master spark://…} against a Spark standalone master and worker started as

@@ -19,6 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.sparkntk.kernel.KernelOutputs;
+import org.sparkntk.kernel.KernelSpec;
+import org.sparkntk.kernel.Precision;
 import org.sparkntk.model.Activation;
 import org.sparkntk.model.Parameterization;
 
@@ -40,6 +42,18 @@ class JobConfigTest {
     lines[2] = "output.dir = out";
     System.arraycopy(extra, 0, lines, 3, extra.length);
     return write(lines);
+  }
+
+  /** The kernel factory's spec reads every kernel.* key, and its defaults are the keys' defaults. */
+  @Test
+  void kernelSpecFollowsTheKeys() {
+    assertEquals(KernelSpec.defaults(), JobConfig.of(Map.of()).kernelSpec());
+    KernelSpec set = JobConfig.of(Map.of("kernel.type", "montecarlo", "kernel.precision", "float32", "kernel.outputs",
+        "full", "kernel.samples", "3", "model.seed", "11", "kernel.quadrature", "20")).kernelSpec();
+    assertEquals(new KernelSpec("montecarlo", "structured", Precision.FLOAT32, KernelOutputs.FULL, true, 20, 3, 11),
+        set);
+    assertFalse(JobConfig.of(Map.of("kernel.type", "analytic", "kernel.get", "nngp")).kernelSpec().ntk());
+    assertEquals("jacobian", JobConfig.of(Map.of("kernel.method", "jacobian")).kernelSpec().method());
   }
 
   @Test

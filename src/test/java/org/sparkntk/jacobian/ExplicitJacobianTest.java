@@ -11,14 +11,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.sparkntk.Golden;
-import org.sparkntk.kernel.empirical.ExplicitNtk;
+import org.sparkntk.io.Npy;
 import org.sparkntk.kernel.KernelOutputs;
+import org.sparkntk.kernel.empirical.ExplicitNtk;
 import org.sparkntk.linalg.Matrices;
 import org.sparkntk.model.Activation;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Parameterization;
-import org.sparkntk.io.Npy;
 
 /** The per-sample Jacobian against PyTorch autograd (golden files) and central finite differences. */
 class ExplicitJacobianTest {

@@ -27,9 +27,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sparkntk.SparkTestSession;
+import org.sparkntk.config.JobConfig;
 import org.sparkntk.pipeline.NtkJob;
 import org.sparkntk.pipeline.NtkRun;
-import org.sparkntk.config.JobConfig;
 
 /**
  * The ML API end to end on a small synthetic problem: in a Pipeline after VectorAssembler, its

@@ -22,8 +22,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.sparkntk.SparkTestSession;
 import org.sparkntk.config.ConfigException;
 import org.sparkntk.config.JobConfig;
-import org.sparkntk.linalg.Matrices;
 import org.sparkntk.io.Npy;
+import org.sparkntk.linalg.Matrices;
 import org.sparkntk.solver.NotConvergedException;
 import org.sparkntk.solver.Snapshot;
 

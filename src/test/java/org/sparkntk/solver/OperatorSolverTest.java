@@ -7,9 +7,9 @@ import static org.sparkntk.solver.SolverArrays.assertClose;
 
 import java.util.Arrays;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 import org.sparkntk.kernel.GramMatrix;
 import org.sparkntk.linalg.Lapack;
 

@@ -1,9 +1,10 @@
 package org.sparkntk.kernel.analytic;
 
+import java.io.Serializable;
 import org.sparkntk.kernel.BlockKernel;
 import org.sparkntk.kernel.KernelOutputs;
+import org.sparkntk.kernel.KernelSpec;
 import org.sparkntk.kernel.empirical.StructuredNtk;
-import java.io.Serializable;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.linalg.Matrices;
 import org.sparkntk.model.Activation;
@@ -64,7 +65,7 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
   private static final long serialVersionUID = 1L;
 
   /** {@code quadraturePoints} value selecting the variance-scaled trapezoidal rule (the default). */
-  public static final int ADAPTIVE_QUADRATURE = 0;
+  public static final int ADAPTIVE_QUADRATURE = KernelSpec.ADAPTIVE_QUADRATURE;
 
   /**
    * A prepared block: the rows (row-major [rows × n_0]) and the diagonal recursion values

@@ -1,8 +1,8 @@
 package org.sparkntk.kernel.empirical;
 
+import org.sparkntk.jacobian.ExplicitJacobian;
 import org.sparkntk.kernel.BlockKernel;
 import org.sparkntk.kernel.KernelOutputs;
-import org.sparkntk.jacobian.ExplicitJacobian;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.model.Mlp;
 

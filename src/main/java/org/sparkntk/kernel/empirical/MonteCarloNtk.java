@@ -1,10 +1,10 @@
 package org.sparkntk.kernel.empirical;
 
+import java.io.Serializable;
 import org.sparkntk.kernel.BlockKernel;
 import org.sparkntk.kernel.KernelOutputs;
 import org.sparkntk.kernel.Precision;
 import org.sparkntk.kernel.analytic.AnalyticNtk;
-import java.io.Serializable;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
 

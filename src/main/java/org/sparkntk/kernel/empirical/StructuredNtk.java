@@ -1,12 +1,12 @@
 package org.sparkntk.kernel.empirical;
 
+import java.io.Serializable;
 import org.sparkntk.kernel.BlockKernel;
 import org.sparkntk.kernel.KernelOutputs;
 import org.sparkntk.kernel.Precision;
-import java.io.Serializable;
-import org.sparkntk.model.LayerFactors;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.model.Architecture;
+import org.sparkntk.model.LayerFactors;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Parameterization;
 

@@ -1,8 +1,8 @@
 package org.sparkntk.kernel.features;
 
+import java.io.Serializable;
 import org.sparkntk.kernel.BlockKernel;
 import org.sparkntk.kernel.KernelOutputs;
-import java.io.Serializable;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.linalg.Matrices;
 import org.sparkntk.model.RandomFeatures;

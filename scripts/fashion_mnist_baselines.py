@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Baselines quoted by the README ("Spark ML pipelines") and FashionMnistTest: nearest class mean
+"""Baselines quoted by docs/ML-API.md ("A notebook cell: Fashion-MNIST") and FashionMnistTest: nearest class mean
 and linear least squares (one-hot targets, pixels plus a constant, ridge lam) on the first N
 Fashion-MNIST training images, scored on the first M test images, pixels in [0, 1] as IdxFiles reads
 them. Needs numpy and Debian's dataset-fashion-mnist.

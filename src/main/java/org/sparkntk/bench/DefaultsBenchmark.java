@@ -25,7 +25,7 @@ import org.sparkntk.solver.KernelSolver;
 import org.sparkntk.solver.Loss;
 
 /**
- * The measurement behind the ML estimators' defaults (README, "Spark ML pipelines"): test accuracy
+ * The measurement behind the ML estimators' defaults (docs/EXPERIMENTS.md, "Fashion-MNIST"): test accuracy
  * on the 10,000 Fashion-MNIST test images of kernel regression on one-hot targets, for the first N
  * training images (N = 3000 and 10000 by default), the full 28×28 pixels in [0, 1] as
  * {@link IdxFiles} reads them (no standardisation, as a new user's VectorAssembler gives them).
@@ -37,9 +37,9 @@ import org.sparkntk.solver.Loss;
  * (neural-tangents' relative diag_reg) over a range of r; for the first variant with f_0 = 0 at
  * N ≤ 3000 also by 1000 kernel gradient-descent steps at the automatic step size (mse, and the
  * softmax cross-entropy; minutes each on the driver), predicting the test rows from the final dual
- * coefficients. Prints one markdown table on stdout (the README's).
+ * coefficients. Prints one markdown table on stdout (the one in docs/EXPERIMENTS.md).
  *
- * <p>{@code --cell} runs instead the README's notebook cell (the default analytic classifier, 3000
+ * <p>{@code --cell} runs instead the notebook cell of docs/ML-API.md (the default analytic classifier, 3000
  * training images) through the Spark ML pipeline and prints its accuracy.
  *
  * <pre>scripts/defaults-benchmark [N …]
@@ -173,7 +173,7 @@ public final class DefaultsBenchmark {
   }
 
   /**
-   * The README's notebook cell as a new user runs it: the default NtkClassifier on the first
+   * The notebook cell of docs/ML-API.md as a new user runs it: the default NtkClassifier on the first
    * 3000 training images, scored on the 10,000 test images through the Spark ML pipeline.
    */
   static void readmeCell(SparkSession spark) throws java.io.IOException {
@@ -189,7 +189,7 @@ public final class DefaultsBenchmark {
         .setStages(new org.apache.spark.ml.PipelineStage[] {assembler, ntk}).fit(train);
     double accuracy = new org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator()
         .setMetricName("accuracy").evaluate(model.transform(test));
-    System.out.printf(Locale.ROOT, "README cell: new NtkClassifier() (%s kernel), 3000 training "
+    System.out.printf(Locale.ROOT, "docs/ML-API.md cell: new NtkClassifier() (%s kernel), 3000 training "
         + "images, %d test images: accuracy %.4f (%.0f s)%n", ntk.getKernelType(), TEST, accuracy,
         (System.nanoTime() - start) / 1e9);
   }

@@ -35,7 +35,7 @@ public final class NtkMain {
 
   static int run(String[] args) {
     if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {
-      System.err.println("usage: submit conf/<job>.conf [key=value ...]   (every key: see README.md)");
+      System.err.println("usage: submit conf/<job>.conf [key=value ...]   (every key: see docs/CONFIG.md)");
       return args.length == 0 ? 2 : 0;
     }
     JobConfig config;

@@ -112,7 +112,7 @@ public final class JobConfig implements Serializable {
       if (ConfigKeys.find(key) == null) {
         String near = ConfigKeys.nearest(key);
         throw new ConfigException("unknown key '" + key + "'" + origin(key)
-            + (near != null ? "; did you mean '" + near + "'?" : "") + " (see the README for every key)");
+            + (near != null ? "; did you mean '" + near + "'?" : "") + " (see docs/CONFIG.md for every key)");
       }
     }
     // Required keys (data.train, output.dir) are checked by the file-based entry points

@@ -29,7 +29,7 @@ import scala.Function1;
 
 /**
  * The parameters shared by {@link NtkRegressor} and {@link NtkClassifier}: each maps to one job key
- * of the CLI (README, "Configuration keys"), and {@link #settings} turns them into the settings of
+ * of the CLI (docs/CONFIG.md, "Configuration keys"), and {@link #settings} turns them into the settings of
  * the {@code JobConfig} that {@code fit} hands to {@code NtkJob.run}, the CLI's code path. Defaults
  * are the CLI's, except where a param's description says otherwise.
  *

@@ -45,7 +45,7 @@ import org.sparkntk.model.Mlp;
  *   <li>{@code data/} (models): Parquet, one row per training example, (row, features, coefficients):
  *       the raw feature vector x_i and the O dual coefficients α_i;</li>
  *   <li>{@code network/} (models): the network and input mapping in spark-ntk's saved model format
- *       (README, "Saved model format"), written locally and copied through the Hadoop file system of
+ *       (docs/OUTPUTS.md, "Saved model format"), written locally and copied through the Hadoop file system of
  *       the path, so any path Spark can write works.</li>
  * </ul>
  */

@@ -16,7 +16,7 @@ import org.apache.spark.sql.types.StructType;
  * NTK Θ, the fitted function is f(x*) = f_0(x*) + Θ(x*, X) α, where α comes from the solver:
  * kernel gradient descent (steps), its gradient flow at a time τ (flow), or its τ → ∞ limit with a
  * ridge, α = (Θ + ρI)⁻¹(Y − f_0(X)) (regression). {@link #fit} builds a {@code JobConfig} from the
- * params and calls {@code NtkJob.run}, the CLI's code path; see the README for the keys.
+ * params and calls {@code NtkJob.run}, the CLI's code path; see docs/CONFIG.md for the keys.
  *
  * <pre>{@code
  * NtkRegressor ntk = new NtkRegressor().setHidden(256, 256).setSolverType("regression").setRidge(1e-4);

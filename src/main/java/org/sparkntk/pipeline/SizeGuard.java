@@ -14,7 +14,7 @@ import org.sparkntk.model.InputMapping;
  * minutes later. All arithmetic is in long with {@link Math#multiplyExact}/{@link Math#addExact};
  * an overflow counts as "too large".
  *
- * <p>The bounds (README, "How it runs"):
+ * <p>The bounds (docs/CLUSTER.md, "How it runs"):
  * <ul>
  *   <li>one tensor (a weight matrix W_l, the Gaussian mapping's B, the random features' draws) has at
  *       most {@link #MAX_ARRAY} entries, the most one Java array holds;</li>

@@ -105,7 +105,7 @@ class FashionMnistTest {
   static final double DEFAULT_MARGIN = 0.12;
 
   /**
-   * What a new user gets, the README's notebook cell on a smaller sample: {@code new NtkClassifier()}
+   * What a new user gets, the notebook cell of docs/ML-API.md on a smaller sample: {@code new NtkClassifier()}
    * with no setting (the analytic kernel, f_0 = 0, kernel regression on one-hot targets with ridge
    * 1e-3) on the full 28×28 pixels in [0, 1] (no pooling, no scaling) of the first 2000 training and
    * 2000 test images. The floor is the nearest-class-mean classifier on the same pixels, computed

@@ -43,7 +43,7 @@ class NtkParamsTest {
     assertEquals(31, c.params().length);
     Arrays.stream(c.params()).forEach(p -> assertTrue(p.doc().contains("default"), p.name() + ": " + p.doc()));
     // The defaults give the CLI's own defaults for the keys they map to, except the kernel (analytic) and the
-    // solver (regression with ridge 1e-3): README, "Spark ML pipelines", the most accurate predictor measured.
+    // solver (regression with ridge 1e-3): docs/ML-API.md, "Spark ML pipelines", the most accurate predictor measured.
     JobConfig config = JobConfig.of(r.settings("y"));
     JobConfig cli = JobConfig.of(Map.of("data.label", "y"));
     for (var key : new org.sparkntk.config.ConfigKey<?>[] {ConfigKeys.MODEL_ACTIVATION, ConfigKeys.MODEL_SIGMA_W,

@@ -134,7 +134,7 @@ class DistributedResumeTest {
     assertFalse(m.path("solver").path("preconditionerResumed").asBoolean());
   }
 
-  /** The dense matrix of a block directory's index.json, as the README's numpy snippet builds it. */
+  /** The dense matrix of a block directory's index.json, as the numpy snippet of docs/OUTPUTS.md builds it. */
   static double[] reassemble(Path blocks) throws IOException {
     JsonNode index = JSON.readTree(blocks.resolve("index.json").toFile());
     assertEquals("spark-ntk-kernel-blocks", index.path("format").asText());

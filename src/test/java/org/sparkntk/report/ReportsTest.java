@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -54,5 +57,20 @@ class ReportsTest {
     rf.check(JobConfig.of(Map.of("report.type", "rfconvergence", "kernel.basis", "fourier", "kernel.scale", "2")));
     Reports.of(JobConfig.of(Map.of("report.type", "convergence"))).check(JobConfig.of(Map.of("kernel.basis", "relu",
         "kernel.scale", "2")));
+  }
+
+  /** The docs follow the registry: the report.type row of the key table names every report, and the experiments page documents each. */
+  @Test
+  void theDocsNameEveryRegisteredReport() throws IOException {
+    String config = Files.readString(Path.of("docs/CONFIG.md"));
+    String row = config.lines().filter(l -> l.startsWith("| `report.type` |")).findFirst().orElseThrow();
+    String experiments = Files.readString(Path.of("docs/EXPERIMENTS.md"));
+    for (String name : Reports.names()) {
+      assertTrue(row.contains("`" + name + "`"), "docs/CONFIG.md's report.type row does not name " + name + ": " + row);
+      if (!name.equals("none")) {
+        assertTrue(experiments.contains("report.type = " + name) || experiments.contains("report.type=" + name),
+            "docs/EXPERIMENTS.md does not show how to run report.type = " + name);
+      }
+    }
   }
 }

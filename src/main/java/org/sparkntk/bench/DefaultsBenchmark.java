@@ -1,11 +1,18 @@
 package org.sparkntk.bench;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator;
+import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Dataset;
@@ -16,6 +23,8 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.sparkntk.config.JobConfig;
 import org.sparkntk.data.IdxFiles;
+import org.sparkntk.linalg.Blas;
+import org.sparkntk.ml.NtkClassifier;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.pipeline.NtkJob;
 import org.sparkntk.pipeline.NtkRun;
@@ -78,7 +87,7 @@ public final class DefaultsBenchmark {
       return;
     }
     int[] sizes = args.length == 0 ? new int[] {3000, 10_000}
-        : java.util.Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
+        : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
     List<Variant> variants = List.of(
         new Variant("analytic, σ_w = 1, σ_b = 0.1", Map.of("kernel.type", "analytic")),
         new Variant("analytic, σ_w = √2, σ_b = 0", Map.of("kernel.type", "analytic",
@@ -176,18 +185,18 @@ public final class DefaultsBenchmark {
    * The notebook cell of docs/ML-API.md as a new user runs it: the default NtkClassifier on the first
    * 3000 training images, scored on the 10,000 test images through the Spark ML pipeline.
    */
-  static void readmeCell(SparkSession spark) throws java.io.IOException {
+  static void readmeCell(SparkSession spark) throws IOException {
     long start = System.nanoTime();
     Dataset<Row> train = IdxFiles.frame(spark, DIR.resolve("train-images-idx3-ubyte.gz"),
         DIR.resolve("train-labels-idx1-ubyte.gz"), 3000, 1);
     Dataset<Row> test = IdxFiles.frame(spark, DIR.resolve("t10k-images-idx3-ubyte.gz"),
         DIR.resolve("t10k-labels-idx1-ubyte.gz"), TEST, 1);
-    org.apache.spark.ml.feature.VectorAssembler assembler = new org.apache.spark.ml.feature.VectorAssembler()
+    VectorAssembler assembler = new VectorAssembler()
         .setInputCols(IdxFiles.pixelColumns(train)).setOutputCol("features");
-    org.sparkntk.ml.NtkClassifier ntk = new org.sparkntk.ml.NtkClassifier();
-    org.apache.spark.ml.PipelineModel model = new org.apache.spark.ml.Pipeline()
-        .setStages(new org.apache.spark.ml.PipelineStage[] {assembler, ntk}).fit(train);
-    double accuracy = new org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator()
+    NtkClassifier ntk = new NtkClassifier();
+    PipelineModel model = new Pipeline()
+        .setStages(new PipelineStage[] {assembler, ntk}).fit(train);
+    double accuracy = new MulticlassClassificationEvaluator()
         .setMetricName("accuracy").evaluate(model.transform(test));
     System.out.printf(Locale.ROOT, "docs/ML-API.md cell: new NtkClassifier() (%s kernel), 3000 training "
         + "images, %d test images: accuracy %.4f (%.0f s)%n", ntk.getKernelType(), TEST, accuracy,
@@ -223,7 +232,7 @@ public final class DefaultsBenchmark {
   /** f_0(X*) + Θ(X*, X) α for a trace kernel: [M × N] times [N × O]. */
   static double[] dual(double[] cross, double[] f0Test, double[] alpha, int n) {
     double[] g = f0Test.clone();
-    org.sparkntk.linalg.Blas.get().gemm(f0Test.length / CLASSES, CLASSES, n, 1.0, cross, alpha, 1.0, g);
+    Blas.get().gemm(f0Test.length / CLASSES, CLASSES, n, 1.0, cross, alpha, 1.0, g);
     return g;
   }
 

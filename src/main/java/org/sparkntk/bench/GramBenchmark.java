@@ -2,6 +2,7 @@ package org.sparkntk.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
@@ -14,14 +15,17 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.mllib.linalg.Matrix;
 import org.apache.spark.mllib.linalg.Vectors;
 import org.apache.spark.mllib.linalg.distributed.BlockMatrix;
 import org.apache.spark.mllib.linalg.distributed.IndexedRow;
 import org.apache.spark.mllib.linalg.distributed.IndexedRowMatrix;
 import org.apache.spark.sql.SparkSession;
 import org.sparkntk.blocks.SparkGram;
+import org.sparkntk.blocks.TaskMemory;
 import org.sparkntk.data.RowBlock;
 import org.sparkntk.io.ModelStore;
 import org.sparkntk.io.Npy;
@@ -182,7 +186,7 @@ public final class GramBenchmark {
     BlockKernel<?> structured = Kernels.empirical(KernelSpec.defaults(), mlp);
     int blockSize = blockSize(structured, n);
     SparkGram.Cost cost = SparkGram.cost(new BlockPlan(n, blockSize), new BlockPlan(n, blockSize), true, structured,
-        cores, org.sparkntk.blocks.TaskMemory.budgetBytes(sc));
+        cores, TaskMemory.budgetBytes(sc));
     if (cost.shuffleBytes() > MAX_SHUFFLE_BYTES) {
       row("structured Gram (Spark, float64)", str(n), str(width), str(o), str(arch.parameterCount()), "skipped", "",
           "", "", "", String.format(Locale.ROOT, "its shuffle would move %.0f GiB on one disk",
@@ -329,8 +333,8 @@ public final class GramBenchmark {
     if (!Files.exists(result)) {
       return null;
     }
-    com.fasterxml.jackson.databind.node.ObjectNode json =
-        (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(result.toFile());
+    ObjectNode json =
+        (ObjectNode) new ObjectMapper().readTree(result.toFile());
     json.put("agrees", p.exitValue() == 0);
     return json;
   }
@@ -361,7 +365,7 @@ public final class GramBenchmark {
       }
       BlockMatrix jm = new IndexedRowMatrix(sc.parallelize(rowsList, 4 * cores).rdd())
           .toBlockMatrix(Math.max(1, s / 4), 1 << 15).cache();
-      org.apache.spark.mllib.linalg.Matrix local = jm.multiply(jm.transpose()).toLocalMatrix();
+      Matrix local = jm.multiply(jm.transpose()).toLocalMatrix();
       return local.toArray(); // column-major; symmetric, so the same as row-major
     }
   }
@@ -472,7 +476,7 @@ public final class GramBenchmark {
     return out;
   }
 
-  private static <T> T timed(double[] seconds, java.util.function.Supplier<T> work) {
+  private static <T> T timed(double[] seconds, Supplier<T> work) {
     long t0 = System.nanoTime();
     T result = work.get();
     seconds[0] = (System.nanoTime() - t0) / 1e9;

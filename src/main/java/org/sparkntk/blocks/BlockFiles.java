@@ -1,5 +1,6 @@
 package org.sparkntk.blocks;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -7,10 +8,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
@@ -43,7 +47,8 @@ import org.sparkntk.kernel.Precision;
  * recomputes it.
  */
 public final class BlockFiles implements Serializable {
-  private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(BlockFiles.class);
   /** The directory of temporary files, inside the block directory. */
   public static final String TEMP_DIR = ".blocks.tmp";
   private static final Pattern NAME = Pattern.compile("(\\d+)-(\\d+)\\.npy");
@@ -86,8 +91,8 @@ public final class BlockFiles implements Serializable {
   }
 
   /** Every block the plans have, in order (I ≤ J for the upper triangle). */
-  public java.util.List<BlockKey> keys() {
-    java.util.List<BlockKey> keys = new java.util.ArrayList<>();
+  public List<BlockKey> keys() {
+    List<BlockKey> keys = new ArrayList<>();
     for (int i = 0; i < rowPlan.blockCount(); i++) {
       for (int j = upperTriangle ? i : 0; j < colPlan.blockCount(); j++) {
         keys.add(new BlockKey(i, j));
@@ -188,7 +193,7 @@ public final class BlockFiles implements Serializable {
       }
       all = new byte[Math.toIntExact(length)];
       in.readFully(0, all);
-    } catch (java.io.FileNotFoundException e) {
+    } catch (FileNotFoundException e) {
       return null;
     }
     if (!Arrays.equals(all, 0, expected.length, expected, 0, expected.length)) {
@@ -237,7 +242,7 @@ public final class BlockFiles implements Serializable {
     Path target = new Path(dir, name);
     TaskContext task = TaskContext.get();
     String attempt = task != null ? Long.toString(task.taskAttemptId())
-        : Long.toUnsignedString(java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36);
+        : Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36);
     Path tmp = new Path(new Path(dir, TEMP_DIR), name + "." + attempt);
     try (FSDataOutputStream out = fs.create(tmp, true)) {
       out.write(bytes);

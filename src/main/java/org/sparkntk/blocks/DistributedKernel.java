@@ -1,12 +1,15 @@
 package org.sparkntk.blocks;
 
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.storage.RDDInfo;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -117,9 +120,9 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
   }
 
   /** Every stored block collected to the driver, by (I, J): for tests on small kernels only. */
-  java.util.Map<BlockKey, KernelBlock> collectBlocks() {
-    java.util.Map<BlockKey, KernelBlock> all = new java.util.TreeMap<>(
-        java.util.Comparator.comparingInt(BlockKey::row).thenComparingInt(BlockKey::col));
+  Map<BlockKey, KernelBlock> collectBlocks() {
+    Map<BlockKey, KernelBlock> all = new TreeMap<>(
+        Comparator.comparingInt(BlockKey::row).thenComparingInt(BlockKey::col));
     for (List<KernelBlock> tile : tiles.collect()) {
       for (KernelBlock b : tile) {
         all.put(new BlockKey(b.row(), b.col()), b);
@@ -169,7 +172,7 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
    * not fit are on disk and every product reads them from there.
    */
   public long[] storageNow() {
-    for (org.apache.spark.storage.RDDInfo info : sc.sc().getRDDStorageInfo()) {
+    for (RDDInfo info : sc.sc().getRDDStorageInfo()) {
       if (info.id() == tiles.id()) {
         return new long[] {info.memSize(), info.diskSize()};
       }

@@ -11,6 +11,7 @@ import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import scala.Tuple2;
+import scala.jdk.javaapi.CollectionConverters;
 import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
 import scala.runtime.AbstractFunction1;
@@ -149,7 +150,7 @@ final class ProductSum {
 
     @Override
     public HashMap<Integer, double[]> apply(scala.collection.Iterator<HashMap<Integer, double[]>> it) {
-      return merged(scala.jdk.javaapi.CollectionConverters.asJava(it));
+      return merged(CollectionConverters.asJava(it));
     }
   }
 
@@ -162,7 +163,7 @@ final class ProductSum {
     private final HashMap<Integer, double[]> sum = new HashMap<>();
     private int next;
 
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"}) // Java has no generic array creation
     InOrder(int tasks) {
       this.early = new HashMap[tasks];
     }

@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * every few seconds.
  */
 final class Progress implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
+  private static final Logger LOG = LoggerFactory.getLogger(Progress.class);
   private static final long PERIOD_SECONDS = 5;
 
   private final String phase;

@@ -1,10 +1,16 @@
 package org.sparkntk.blocks;
 
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.storage.StorageLevel;
+import org.sparkntk.data.DataException;
 import org.sparkntk.data.Example;
 import org.sparkntk.data.LabeledData;
 import org.sparkntk.data.RowBlock;
@@ -49,7 +55,7 @@ public final class RowBlocks {
           g._2().forEach(seen::add);
           for (Example e : seen) {
             if (e.features().length != inputs) {
-              throw new org.sparkntk.data.DataException(name + ": row " + (e.index() + 1) + " has "
+              throw new DataException(name + ": row " + (e.index() + 1) + " has "
                   + e.features().length + " features, expected " + inputs);
             }
             int r = (int) (e.index() - start);
@@ -83,8 +89,8 @@ public final class RowBlocks {
    */
   public static String digest(JavaRDD<RowBlock> blocks) {
     List<Tuple2<Integer, byte[]>> perBlock = new ArrayList<>(blocks.map(b -> {
-      java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
-      java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(8 * 1024);
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      ByteBuffer buf = ByteBuffer.allocate(8 * 1024);
       buf.putLong(b.start()).putLong(b.rows()).putLong(b.features().length);
       for (double v : b.features()) {
         if (!buf.hasRemaining()) {
@@ -96,14 +102,14 @@ public final class RowBlocks {
       sha.update(buf.array(), 0, buf.position());
       return new Tuple2<>(b.block(), sha.digest());
     }).collect());
-    perBlock.sort(java.util.Comparator.comparing(Tuple2::_1));
+    perBlock.sort(Comparator.comparing(Tuple2::_1));
     try {
-      java.security.MessageDigest all = java.security.MessageDigest.getInstance("SHA-256");
+      MessageDigest all = MessageDigest.getInstance("SHA-256");
       for (Tuple2<Integer, byte[]> t : perBlock) {
         all.update(t._2());
       }
-      return java.util.HexFormat.of().formatHex(all.digest());
-    } catch (java.security.NoSuchAlgorithmException e) {
+      return HexFormat.of().formatHex(all.digest());
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }

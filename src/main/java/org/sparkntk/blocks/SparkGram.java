@@ -4,17 +4,21 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.spark.Partitioner;
+import org.apache.spark.SimpleFutureAction;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.util.CollectionAccumulator;
 import org.apache.spark.util.LongAccumulator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.sparkntk.data.RowBlock;
 import org.sparkntk.kernel.BlockKernel;
 import org.sparkntk.kernel.BlockPlan;
@@ -23,6 +27,9 @@ import org.sparkntk.kernel.GramMatrix;
 import org.sparkntk.kernel.KernelBlock;
 import org.sparkntk.kernel.Precision;
 import scala.Tuple2;
+import scala.collection.Iterator;
+import scala.jdk.javaapi.CollectionConverters;
+import scala.runtime.BoxedUnit;
 
 /**
  * The distributed Gram. Executors prepare each row block once (per-sample Jacobians, layer
@@ -33,7 +40,7 @@ import scala.Tuple2;
  * result follow the row indices of the input.
  */
 public final class SparkGram {
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("org.sparkntk");
+  private static final Logger LOG = LoggerFactory.getLogger(SparkGram.class);
   private SparkGram() {}
 
   /**
@@ -266,14 +273,18 @@ public final class SparkGram {
         export == null ? "" : ", output.gram", kernel.describe()));
     long t0 = System.nanoTime();
     long bytes;
-    try (Progress progress = new Progress(sc, phase, pairs, done)) {
+    // The console reports blocks done while the job runs, and stops when it ends.
+    Progress progress = new Progress(sc, phase, pairs, done);
+    try {
       bytes = built.map(list -> list.stream().mapToLong(KernelBlock::bytes).sum()).reduce(Long::sum);
+    } finally {
+      progress.close();
     }
     // Result-stage accumulator updates count once per partition even when a task is retried.
     long computed = computedCount.value();
     long resumed = pairs - computed;
     List<BlockFiles.Written> files = new ArrayList<>(exported.value());
-    files.sort(java.util.Comparator.comparingInt(BlockFiles.Written::row).thenComparingInt(BlockFiles.Written::col));
+    files.sort(Comparator.comparingInt(BlockFiles.Written::row).thenComparingInt(BlockFiles.Written::col));
     LOG.info(String.format("%s: %d blocks (%.1f MiB, %s) %s in %d tasks, %.2f s: %d computed, %d read from the "
             + "checkpoint%s", phase, pairs, bytes / 1048576.0, precision.configName(),
         cache == DistributedKernel.Cache.NONE ? "written to files" : "kept on the executors", openTiles.size(),
@@ -410,6 +421,7 @@ public final class SparkGram {
 
   /** Sends each tile to its own partition. */
   static final class TilePartitioner extends Partitioner {
+    private static final long serialVersionUID = 1L;
     private final TilePlan tiles;
 
     TilePartitioner(TilePlan tiles) {
@@ -457,8 +469,8 @@ public final class SparkGram {
     long maxResult = sc.getConf().getSizeAsBytes("spark.driver.maxResultSize", "1g");
     long perJob = maxResult <= 0 ? Long.MAX_VALUE : maxResult / 2;
     long tileBytes = (long) tiles.rowTile() * tiles.colTile() * outputBytes;
-    scala.Function1<scala.collection.Iterator<List<Tuple2<BlockKey, double[]>>>, ArrayList<Tuple2<BlockKey, double[]>>>
-        gather = (scala.Function1<scala.collection.Iterator<List<Tuple2<BlockKey, double[]>>>,
+    scala.Function1<Iterator<List<Tuple2<BlockKey, double[]>>>, ArrayList<Tuple2<BlockKey, double[]>>>
+        gather = (scala.Function1<Iterator<List<Tuple2<BlockKey, double[]>>>,
             ArrayList<Tuple2<BlockKey, double[]>>> & Serializable) it -> {
               ArrayList<Tuple2<BlockKey, double[]>> all = new ArrayList<>();
               while (it.hasNext()) {
@@ -466,7 +478,7 @@ public final class SparkGram {
               }
               return all;
             };
-    scala.Function2<Object, ArrayList<Tuple2<BlockKey, double[]>>, scala.runtime.BoxedUnit> placeAll =
+    scala.Function2<Object, ArrayList<Tuple2<BlockKey, double[]>>, BoxedUnit> placeAll =
         (partition, blocks) -> {
           for (Tuple2<BlockKey, double[]> t : blocks) {
             place(t._1(), t._2(), rowPlan, colPlan, k, dense, ld, mirror);
@@ -478,9 +490,9 @@ public final class SparkGram {
               }
             }
           }
-          return scala.runtime.BoxedUnit.UNIT;
+          return BoxedUnit.UNIT;
         };
-    List<org.apache.spark.SimpleFutureAction<scala.runtime.BoxedUnit>> jobs = new ArrayList<>();
+    List<SimpleFutureAction<BoxedUnit>> jobs = new ArrayList<>();
     List<Object> group = new ArrayList<>();
     long groupBytes = 0;
     List<Integer> todo = open.stream().map(tiles::partition).sorted().toList();
@@ -488,8 +500,8 @@ public final class SparkGram {
       boolean last = n == todo.size();
       if (!group.isEmpty() && (last || groupBytes + tileBytes > perJob)) {
         jobs.add(sc.sc().submitJob(computed.rdd(), gather,
-            scala.jdk.javaapi.CollectionConverters.asScala(new ArrayList<>(group)).toSeq(), placeAll,
-            (scala.Function0<scala.runtime.BoxedUnit>) () -> scala.runtime.BoxedUnit.UNIT));
+            CollectionConverters.asScala(new ArrayList<>(group)).toSeq(), placeAll,
+            (scala.Function0<BoxedUnit>) () -> BoxedUnit.UNIT));
         group.clear();
         groupBytes = 0;
       }

@@ -1,10 +1,14 @@
 package org.sparkntk.cli;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import org.apache.spark.sql.SparkSession;
 import org.sparkntk.config.ConfigException;
 import org.sparkntk.config.ConfigKeys;
@@ -108,12 +112,12 @@ public final class NtkMain {
    * The top-level names of this run's files, from the manifest.json it has just written (a file of
    * model/ shows as model): the directory may hold the user's own files too, which are not this run's.
    */
-  static List<String> written(Path dir) throws java.io.IOException {
+  static List<String> written(Path dir) throws IOException {
     return names(Manifest.paths(dir));
   }
 
   private static List<String> names(List<String> paths) {
-    java.util.SortedSet<String> names = new java.util.TreeSet<>();
+    SortedSet<String> names = new TreeSet<>();
     names.add(Manifest.FILE);
     for (String path : paths) {
       names.add(path.split("/")[0]);
@@ -137,7 +141,7 @@ public final class NtkMain {
    * off; then the job's spark.* keys, as given.
    */
   static Map<String, String> sessionSettings(JobConfig config, boolean embedded) {
-    Map<String, String> settings = new java.util.LinkedHashMap<>();
+    Map<String, String> settings = new LinkedHashMap<>();
     settings.put("spark.app.name", "spark-ntk");
     if (embedded) {
       settings.put("spark.master", "local[*]");

@@ -1,5 +1,7 @@
 package org.sparkntk.config;
 
+import java.util.List;
+import java.util.Locale;
 import java.util.function.Function;
 
 /**
@@ -34,7 +36,7 @@ public record ConfigKey<T>(String name, String defaultValue, boolean required, S
    * report registry's), worded as {@link #parse} words its own: the key, the value, its origin,
    * what is allowed and the nearest name.
    */
-  public static ConfigException notOneOf(ConfigKey<?> key, String value, String origin, java.util.List<String> names) {
+  public static ConfigException notOneOf(ConfigKey<?> key, String value, String origin, List<String> names) {
     String allowed = names.size() == 1 ? names.get(0)
         : String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
     String near = nearest(value.trim(), allowed);
@@ -62,7 +64,7 @@ public record ConfigKey<T>(String name, String defaultValue, boolean required, S
       if (!w.matches("[a-z][a-z0-9_]+") || w.equals(value)) {
         continue;
       }
-      int d = ConfigKeys.editDistance(value.toLowerCase(java.util.Locale.ROOT), w);
+      int d = ConfigKeys.editDistance(value.toLowerCase(Locale.ROOT), w);
       if (d < bestDistance) {
         bestDistance = d;
         best = w;

@@ -6,12 +6,21 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Collections;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import org.sparkntk.kernel.KernelSpec;
+import org.sparkntk.kernel.Precision;
+import org.sparkntk.model.Parameterization;
+import org.sparkntk.model.RandomFeatures;
+import org.sparkntk.solver.Loss;
 
 /**
  * A validated job configuration: a properties-style file ({@code key = value}, as
@@ -120,7 +129,7 @@ public final class JobConfig implements Serializable {
     for (ConfigKey<?> key : ConfigKeys.all()) {
       get(key); // parses, and explains a bad value
     }
-    if (get(ConfigKeys.KERNEL_PRECISION) == org.sparkntk.kernel.Precision.FLOAT32
+    if (get(ConfigKeys.KERNEL_PRECISION) == Precision.FLOAT32
         && get(ConfigKeys.KERNEL_METHOD).equals("jacobian")) {
       throw new ConfigException("kernel.precision = float32" + origin(ConfigKeys.KERNEL_PRECISION.name())
           + " needs kernel.method = structured: the jacobian route is the float64 reference");
@@ -130,11 +139,11 @@ public final class JobConfig implements Serializable {
       throw new ConfigException("kernel.get = nngp" + origin(ConfigKeys.KERNEL_GET.name())
           + " needs kernel.type = analytic: the NNGP kernel is an infinite-width quantity");
     }
-    if (analytic && get(ConfigKeys.MODEL_PARAMETERIZATION) == org.sparkntk.model.Parameterization.STANDARD) {
+    if (analytic && get(ConfigKeys.MODEL_PARAMETERIZATION) == Parameterization.STANDARD) {
       throw new ConfigException("kernel.type = analytic supports model.parameterization = ntk only, got standard"
           + origin(ConfigKeys.MODEL_PARAMETERIZATION.name()));
     }
-    if (get(ConfigKeys.SOLVER_LOSS) == org.sparkntk.solver.Loss.XENT) {
+    if (get(ConfigKeys.SOLVER_LOSS) == Loss.XENT) {
       String solver = get(ConfigKeys.SOLVER_TYPE);
       if (!solver.equals("steps")) {
         throw new ConfigException("solver.loss = xent" + origin(ConfigKeys.SOLVER_LOSS.name())
@@ -182,7 +191,7 @@ public final class JobConfig implements Serializable {
    * rfconvergence report): with the relu basis a scale other than 1 would be silently ignored.
    */
   public void checkRandomFeaturesScale() {
-    if (get(ConfigKeys.KERNEL_BASIS) == org.sparkntk.model.RandomFeatures.Basis.RELU
+    if (get(ConfigKeys.KERNEL_BASIS) == RandomFeatures.Basis.RELU
         && isSet(ConfigKeys.KERNEL_SCALE) && get(ConfigKeys.KERNEL_SCALE) != 1.0) {
       throw new ConfigException("kernel.scale = " + values.get(ConfigKeys.KERNEL_SCALE.name())
           + origin(ConfigKeys.KERNEL_SCALE.name()) + " has no effect with kernel.basis = relu, whose w_p ~ N(0, I) "
@@ -220,7 +229,7 @@ public final class JobConfig implements Serializable {
     if (!f.equals("auto")) {
       return f;
     }
-    String path = values.getOrDefault(ConfigKeys.DATA_TRAIN.name(), "").toLowerCase(java.util.Locale.ROOT);
+    String path = values.getOrDefault(ConfigKeys.DATA_TRAIN.name(), "").toLowerCase(Locale.ROOT);
     if (path.endsWith(".csv") || path.endsWith(".csv.gz")) {
       return "csv";
     }
@@ -270,7 +279,7 @@ public final class JobConfig implements Serializable {
   }
 
   /** SHA-256 (hex) of the effective value of every key that {@code include} accepts. */
-  public String fingerprint(java.util.function.Predicate<ConfigKey<?>> include) {
+  public String fingerprint(Predicate<ConfigKey<?>> include) {
     StringBuilder text = new StringBuilder();
     for (ConfigKey<?> key : ConfigKeys.all()) {
       if (!include.test(key)) {
@@ -285,9 +294,9 @@ public final class JobConfig implements Serializable {
   /** SHA-256 of {@code text}'s UTF-8 bytes, in hex. */
   public static String sha256Hex(String text) {
     try {
-      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
           .digest(text.getBytes(StandardCharsets.UTF_8)));
-    } catch (java.security.NoSuchAlgorithmException e) {
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }

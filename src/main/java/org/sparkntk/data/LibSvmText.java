@@ -12,6 +12,7 @@ import java.util.Iterator;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.io.compress.CompressionCodec;
 import org.apache.hadoop.io.compress.CompressionCodecFactory;
 import org.apache.spark.sql.Row;
@@ -68,7 +69,7 @@ final class LibSvmText {
    */
   private static DataException firstBadLine(SparkSession spark, String name, String file, int maxFeatures) {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-    org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(URI.create(file));
+    Path p = new Path(URI.create(file));
     String shown = file.startsWith("file:") ? java.nio.file.Path.of(URI.create(file)).toString() : file;
     // Spark's text reader decompresses by the file's extension (.gz, .bz2, …); so does this read.
     CompressionCodec codec = new CompressionCodecFactory(hadoop).getCodec(p);

@@ -4,14 +4,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -39,7 +42,7 @@ public final class GramCheckpoint implements BlockStore {
   static final int VERSION = 1;
   static final String HEADER = "checkpoint.json";
   static final String JOURNAL = "blocks.jsonl";
-  private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
+  private static final Logger LOG = LoggerFactory.getLogger(GramCheckpoint.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final OutputFiles out;
@@ -130,14 +133,14 @@ public final class GramCheckpoint implements BlockStore {
     if (store.localDir() != null) {
       a = Npy.read(store.localDir().resolve(file));
     } else {
-      try (java.io.InputStream in = store.open(file)) {
+      try (InputStream in = store.open(file)) {
         a = Npy.read(in, store.size(file), out.location(file));
       }
     }
     long rows = (long) rowPlan.rows(row) * k;
     long cols = (long) colPlan.rows(col) * k;
     if (a.shape().length != 2 || a.shape()[0] != rows || a.shape()[1] != cols) {
-      throw new IOException(out.location(file) + ": shape " + java.util.Arrays.toString(a.shape()) + ", expected [" + rows + ", "
+      throw new IOException(out.location(file) + ": shape " + Arrays.toString(a.shape()) + ", expected [" + rows + ", "
           + cols + "]");
     }
     return a.data();
@@ -194,7 +197,7 @@ public final class GramCheckpoint implements BlockStore {
       return ok;
     }
     // A block saved twice (recomputed after its file failed to verify) is judged by its last line.
-    Map<Long, JsonNode> latest = new java.util.LinkedHashMap<>();
+    Map<Long, JsonNode> latest = new LinkedHashMap<>();
     int rejected = 0;
     List<String> lines = store.localDir() != null
         ? Files.readAllLines(store.localDir().resolve(journal), StandardCharsets.UTF_8)

@@ -5,8 +5,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
@@ -149,7 +152,7 @@ final class HadoopStore implements OutputStore {
 
   private void walkInto(String rel, List<Entry> all) throws IOException {
     FileStatus[] children = fs.listStatus(path(rel));
-    java.util.Arrays.sort(children, Comparator.comparing(s -> s.getPath().getName()));
+    Arrays.sort(children, Comparator.comparing(s -> s.getPath().getName()));
     for (FileStatus s : children) {
       String child = (rel.isEmpty() ? "" : rel + "/") + s.getPath().getName();
       Kind kind = kind(s);
@@ -230,7 +233,7 @@ final class HadoopStore implements OutputStore {
       try (Stream<java.nio.file.Path> walk = Files.walk(local)) {
         for (java.nio.file.Path p : walk.filter(q -> !q.equals(local)).toList()) {
           String to = rel + "/" + local.relativize(p).toString().replace('\\', '/');
-          if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
             createDirectory(to);
           } else {
             upload(p, to, false);
@@ -301,7 +304,7 @@ final class HadoopStore implements OutputStore {
     } catch (FileAlreadyExistsException | java.nio.file.FileAlreadyExistsException e) {
       return false;
     } catch (AccessControlException e) {
-      throw new java.nio.file.AccessDeniedException(display(rel), null, e.getMessage());
+      throw new AccessDeniedException(display(rel), null, e.getMessage());
     }
   }
 

@@ -1,14 +1,18 @@
 package org.sparkntk.io;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -127,7 +131,7 @@ public final class JobOutputs {
    */
   public static long driverPeakResidentBytes() {
     try {
-      for (String line : Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
         if (line.startsWith("VmHWM:")) {
           return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
         }
@@ -169,7 +173,7 @@ public final class JobOutputs {
   }
 
   /** A JSON value for a solver diagnostic: numbers (NaN as null), strings, and arrays of doubles. */
-  public static com.fasterxml.jackson.databind.JsonNode json(Object value) {
+  public static JsonNode json(Object value) {
     if (value instanceof Double d && (d.isNaN() || d.isInfinite())) {
       return JSON.getNodeFactory().nullNode();
     }
@@ -251,7 +255,7 @@ public final class JobOutputs {
           }
         }
       } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
+        throw new UncheckedIOException(e);
       }
     });
     metrics.set("secondsPerPhase", JSON.valueToTree(timer.seconds()));
@@ -298,7 +302,7 @@ public final class JobOutputs {
         clamped[q++] = floor;
       }
     }
-    List<Plots.Series> series = new java.util.ArrayList<>();
+    List<Plots.Series> series = new ArrayList<>();
     series.add(new Plots.Series("eigenvalue λ_k > 0", index, lambda, false));
     if (clamped.length > 0) {
       series.add(new Plots.Series(String.format(Locale.ROOT, "λ_k ≤ 0 (%d of them), clamped to %.3g",

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -12,8 +13,13 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
 
 /**
  * {@code manifest.json}, the last file a job or report writes ({@link OutputFiles}): every output
@@ -39,7 +45,7 @@ public final class Manifest {
 
   /** Writes manifest.json (atomically) listing {@code files}, paths relative to {@code dir}. */
   public static void write(Path dir, List<String> files, String settingsFingerprint) throws IOException {
-    write(dir, files, settingsFingerprint, java.util.Map.of());
+    write(dir, files, settingsFingerprint, Map.of());
   }
 
   /**
@@ -48,12 +54,12 @@ public final class Manifest {
    * its size is checked against the reported one.
    */
   public static void write(Path dir, List<String> files, String settingsFingerprint,
-                           java.util.Map<String, Entry> known) throws IOException {
+                           Map<String, Entry> known) throws IOException {
     write(new LocalStore(dir), files, settingsFingerprint, known);
   }
 
   static void write(OutputStore dir, List<String> files, String settingsFingerprint,
-                    java.util.Map<String, Entry> known) throws IOException {
+                    Map<String, Entry> known) throws IOException {
     ObjectNode root = JSON.createObjectNode();
     root.put("format", FORMAT);
     root.put("version", VERSION);
@@ -86,12 +92,12 @@ public final class Manifest {
    * {@link #verify(Path)} of an output.dir given as a path or a URI ({@code hdfs://…}, …), a URI
    * read through Hadoop's FileSystem API with {@code hadoop} (the SparkContext's configuration).
    */
-  public static List<Entry> verify(String dir, org.apache.hadoop.conf.Configuration hadoop) throws IOException {
+  public static List<Entry> verify(String dir, Configuration hadoop) throws IOException {
     return verify(OutputStore.of(dir, () -> hadoop), "");
   }
 
   /** {@link #paths(Path)} of an output.dir given as a path or a URI, as {@link #verify(String, org.apache.hadoop.conf.Configuration)}. */
-  public static List<String> paths(String dir, org.apache.hadoop.conf.Configuration hadoop) throws IOException {
+  public static List<String> paths(String dir, Configuration hadoop) throws IOException {
     return paths(OutputStore.of(dir, () -> hadoop));
   }
 
@@ -108,13 +114,13 @@ public final class Manifest {
       return;
     }
     String prefix = sub.getFileName() + "/";
-    java.util.Set<String> listed = new java.util.HashSet<>();
+    Set<String> listed = new HashSet<>();
     for (Entry e : verify(new LocalStore(parent), prefix)) {
       listed.add(e.path());
     }
-    try (java.util.stream.Stream<Path> files = Files.walk(sub)) {
+    try (Stream<Path> files = Files.walk(sub)) {
       for (Path f : files.filter(Files::isRegularFile).toList()) {
-        String rel = prefix + sub.relativize(f).toString().replace(java.io.File.separatorChar, '/');
+        String rel = prefix + sub.relativize(f).toString().replace(File.separatorChar, '/');
         if (!listed.contains(rel)) {
           throw new IOException(rel + " is not listed in " + parent.resolve(FILE) + ": it was not written by the run "
               + "that manifest describes");

@@ -1,5 +1,7 @@
 package org.sparkntk.io;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -26,7 +28,7 @@ public final class ModelStore {
   public static final int VERSION = 1;
   /** Refuses a key given twice in model.json: Jackson's default keeps the last one silently. */
   private static final ObjectMapper JSON = new ObjectMapper()
-      .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   private ModelStore() {}
 
@@ -83,7 +85,7 @@ public final class ModelStore {
    * ({@link org.sparkntk.io.Manifest#verifyIfListed}).
    */
   public static Mlp load(Path dir) throws IOException {
-    org.sparkntk.io.Manifest.verifyIfListed(dir);
+    Manifest.verifyIfListed(dir);
     Path file = dir.resolve("model.json");
     if (!Files.isRegularFile(file)) {
       throw new IOException("model directory " + dir + " has no model.json");
@@ -129,7 +131,7 @@ public final class ModelStore {
    * Like {@link #load}, first checks a run's model/ against that run's manifest.json.
    */
   public static InputMapping loadMapping(Path dir) throws IOException {
-    org.sparkntk.io.Manifest.verifyIfListed(dir);
+    Manifest.verifyIfListed(dir);
     Path file = dir.resolve("model.json");
     JsonNode json = readJson(file);
     int n0 = json.path("widths").path(0).asInt(-1);
@@ -166,7 +168,7 @@ public final class ModelStore {
   private static JsonNode readJson(Path file) throws IOException {
     try {
       return JSON.readTree(file.toFile());
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       var at = e.getLocation();
       throw new IOException(file + ": not valid JSON: " + e.getOriginalMessage()
           + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"), e);

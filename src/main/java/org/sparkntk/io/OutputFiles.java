@@ -4,14 +4,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Supplier;
@@ -64,7 +67,7 @@ public final class OutputFiles implements AutoCloseable {
   public static final String JOURNAL = ".spark-ntk.journal";
   static final String JOURNAL_FORMAT = "spark-ntk-journal";
   private static final int NAMED = 5;
-  private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
+  private static final Logger LOG = LoggerFactory.getLogger(OutputFiles.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final OutputStore store;
@@ -76,7 +79,7 @@ public final class OutputFiles implements AutoCloseable {
   private final Set<String> owned;
   private final Set<String> written = new LinkedHashSet<>();
   /** Files written by others, with the size and SHA-256 they reported ({@link #recordWritten}). */
-  private final java.util.Map<String, Manifest.Entry> known = new java.util.HashMap<>();
+  private final Map<String, Manifest.Entry> known = new HashMap<>();
   private final Thread releaseAtExit;
   private OutputStore.Appender journal;
   private boolean closed;
@@ -211,7 +214,7 @@ public final class OutputFiles implements AutoCloseable {
     if (OutputStore.isHadoopUri(value)) {
       // Opening it needs Spark's Hadoop configuration: claim checks it once the session runs, before any work.
       try {
-        new org.apache.hadoop.fs.Path(java.net.URI.create(value));
+        new org.apache.hadoop.fs.Path(URI.create(value));
       } catch (IllegalArgumentException e) {
         throw new ConfigException(refusal(value) + "is not a valid URI (" + e.getMessage() + ")");
       }

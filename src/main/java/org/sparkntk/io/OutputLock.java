@@ -10,6 +10,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +33,7 @@ import org.sparkntk.config.ConfigException;
  */
 public final class OutputLock implements AutoCloseable {
   public static final String FILE = ".spark-ntk.lock";
-  private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
+  private static final Logger LOG = LoggerFactory.getLogger(OutputLock.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   /** Two readings of one process's start time agree to the clock tick; a reused pid started later. */
   private static final Duration SAME_PROCESS = Duration.ofSeconds(1);
@@ -40,7 +41,7 @@ public final class OutputLock implements AutoCloseable {
   /** Who holds a lock. {@code processStart} is null when the JVM could not tell its own start time. */
   public record Owner(String host, long pid, Instant processStart, Instant locked) {
     String describe() {
-      return "pid " + pid + " on host " + host + ", locked at " + locked.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+      return "pid " + pid + " on host " + host + ", locked at " + locked.truncatedTo(ChronoUnit.SECONDS);
     }
 
     byte[] toJson() {

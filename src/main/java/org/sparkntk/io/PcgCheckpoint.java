@@ -4,12 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.HexFormat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,7 +52,7 @@ public final class PcgCheckpoint implements RegressionCheckpoint {
   static final String NYSTROM = "nystrom.json";
   static final int EVERY_ITERATIONS = 10;
   static final long EVERY_SECONDS = 30;
-  private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
+  private static final Logger LOG = LoggerFactory.getLogger(PcgCheckpoint.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final OutputFiles out;
@@ -236,13 +238,13 @@ public final class PcgCheckpoint implements RegressionCheckpoint {
     if (store.localDir() != null) {
       a = Npy.read(store.localDir().resolve(rel));
     } else {
-      try (java.io.InputStream in = store.open(rel)) {
+      try (InputStream in = store.open(rel)) {
         a = Npy.read(in, store.size(rel), file);
       }
     }
-    if (!java.util.Arrays.equals(a.shape(), shape)) {
-      LOG.warn("{}: shape {}, expected {}; not used", file, java.util.Arrays.toString(a.shape()),
-          java.util.Arrays.toString(shape));
+    if (!Arrays.equals(a.shape(), shape)) {
+      LOG.warn("{}: shape {}, expected {}; not used", file, Arrays.toString(a.shape()),
+          Arrays.toString(shape));
       return null;
     }
     return a.data();

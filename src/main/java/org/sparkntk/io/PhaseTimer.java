@@ -9,7 +9,7 @@ import org.slf4j.LoggerFactory;
 
 /** Times the phases of a job, logs each with its elapsed time, and keeps them for metrics.json. */
 public final class PhaseTimer {
-  private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
+  private static final Logger LOG = LoggerFactory.getLogger(PhaseTimer.class);
   private final Map<String, Double> seconds = new LinkedHashMap<>();
 
   public <T> T time(String phase, Supplier<T> work) {

@@ -2,6 +2,13 @@ package org.sparkntk.io;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.geom.Ellipse2D;
+import java.awt.geom.Rectangle2D;
+import java.math.BigDecimal;
+import java.text.DecimalFormat;
+import java.util.ArrayList;
+import java.util.List;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
@@ -38,7 +45,7 @@ public final class Plots {
       }
     }
     RoundLogAxis axis = new RoundLogAxis(label);
-    axis.setNumberFormatOverride(new java.text.DecimalFormat(min >= 1e-4 && max <= 1e6 ? "0.####" : "0.#E0"));
+    axis.setNumberFormatOverride(new DecimalFormat(min >= 1e-4 && max <= 1e6 ? "0.####" : "0.#E0"));
     double decades = Math.log10(max / min);
     if (decades >= 2) {
       // Two decades or more: ticks at powers of ten (10^3.5 would read 3162.2777), at most about 8.
@@ -61,7 +68,7 @@ public final class Plots {
       throw new IllegalArgumentException("a log axis needs 0 < lower < upper, got " + lower + " … " + upper);
     }
     for (int[] mantissas : new int[][] {{1, 2, 5}, {1, 2, 3, 4, 5, 6, 7, 8, 9}}) {
-      java.util.List<Double> ticks = new java.util.ArrayList<>();
+      List<Double> ticks = new ArrayList<>();
       for (int k = (int) Math.floor(Math.log10(lower)); k <= (int) Math.ceil(Math.log10(upper)); k++) {
         for (int m : mantissas) {
           // m·10^k as a decimal literal would read it: parse "me k" instead of m × 10^k, whose rounding
@@ -87,10 +94,10 @@ public final class Plots {
         step = candidate;
       }
     }
-    java.util.List<Double> ticks = new java.util.ArrayList<>();
+    List<Double> ticks = new ArrayList<>();
     for (long i = (long) Math.ceil(lower / step); i * step <= upper; i++) {
       // i·step rounded to the step's own decimals, again so that labels do not carry rounding noise
-      ticks.add(new java.math.BigDecimal(i).multiply(java.math.BigDecimal.valueOf(step)).doubleValue());
+      ticks.add(new BigDecimal(i).multiply(BigDecimal.valueOf(step)).doubleValue());
     }
     return ticks.stream().mapToDouble(Double::doubleValue).toArray();
   }
@@ -105,21 +112,23 @@ public final class Plots {
     }
 
     @Override
-    protected java.util.List refreshTicksHorizontal(java.awt.Graphics2D g2, java.awt.geom.Rectangle2D dataArea,
+    @SuppressWarnings("rawtypes") // JFreeChart's own signature returns a raw List
+    protected List refreshTicksHorizontal(Graphics2D g2, Rectangle2D dataArea,
                                                     RectangleEdge edge) {
       return roundTicks ? roundTicks(edge == RectangleEdge.TOP ? TextAnchor.BOTTOM_CENTER : TextAnchor.TOP_CENTER)
           : super.refreshTicksHorizontal(g2, dataArea, edge);
     }
 
     @Override
-    protected java.util.List refreshTicksVertical(java.awt.Graphics2D g2, java.awt.geom.Rectangle2D dataArea,
+    @SuppressWarnings("rawtypes") // JFreeChart's own signature returns a raw List
+    protected List refreshTicksVertical(Graphics2D g2, Rectangle2D dataArea,
                                                   RectangleEdge edge) {
       return roundTicks ? roundTicks(edge == RectangleEdge.RIGHT ? TextAnchor.CENTER_LEFT : TextAnchor.CENTER_RIGHT)
           : super.refreshTicksVertical(g2, dataArea, edge);
     }
 
-    private java.util.List<LogTick> roundTicks(TextAnchor anchor) {
-      java.util.List<LogTick> ticks = new java.util.ArrayList<>();
+    private List<LogTick> roundTicks(TextAnchor anchor) {
+      List<LogTick> ticks = new ArrayList<>();
       for (double v : roundLogTicks(getLowerBound(), getUpperBound())) {
         ticks.add(new LogTick(TickType.MAJOR, v, createTickLabel(v), anchor));
       }
@@ -179,7 +188,7 @@ public final class Plots {
       // Markers small and translucent: the renderer draws every line before any marker, so a line
       // (e.g. the analytic limit) must stay visible through the clouds of points around it.
       renderer.setSeriesPaint(s, series[s].line() ? c : new Color(c.getRed(), c.getGreen(), c.getBlue(), 110));
-      renderer.setSeriesShape(s, new java.awt.geom.Ellipse2D.Double(-2.5, -2.5, 5, 5));
+      renderer.setSeriesShape(s, new Ellipse2D.Double(-2.5, -2.5, 5, 5));
       renderer.setSeriesStroke(s, new BasicStroke(3f));
     }
     XYPlot plot = new XYPlot(data, logX ? logAxis(xLabel, series, true) : new NumberAxis(xLabel),

@@ -1,6 +1,7 @@
 package org.sparkntk.kernel;
 
 import java.io.Serializable;
+import java.util.Arrays;
 import org.sparkntk.linalg.Blas;
 
 /**
@@ -64,9 +65,9 @@ public final class KernelBlock implements Serializable {
       int from = c * chunkRows * cols;
       int to = Math.min(rows, (c + 1) * chunkRows) * cols;
       if (f64 != null) {
-        this.f64[c] = java.util.Arrays.copyOfRange(f64, from, to);
+        this.f64[c] = Arrays.copyOfRange(f64, from, to);
       } else {
-        this.f32[c] = java.util.Arrays.copyOfRange(f32, from, to);
+        this.f32[c] = Arrays.copyOfRange(f32, from, to);
       }
     }
   }

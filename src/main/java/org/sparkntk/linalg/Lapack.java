@@ -189,6 +189,7 @@ public final class Lapack {
 
   /** A kernel matrix on which Cholesky broke down: it is singular or indefinite in float64. */
   public static final class NotPositiveDefiniteException extends ArithmeticException {
+    private static final long serialVersionUID = 1L;
     private final int order;
 
     NotPositiveDefiniteException(int n, int order) {

@@ -3,6 +3,7 @@ package org.sparkntk.ml;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -99,7 +100,7 @@ record DualModel(Map<String, String> settings, Mlp network, InputMapping mapping
     boolean keep = (double) kernel.preparedBytes(plan.blockSize()) * blocks <= budget / 2.0;
     boolean mapped = mapping.kind() != InputMapping.Kind.NONE && mapping.isFinite();
     // A model saved before solver.f0 existed started from the network; solver.f0 = auto is resolved as the fit did.
-    Map<String, String> fit = new java.util.HashMap<>(settings);
+    Map<String, String> fit = new HashMap<>(settings);
     fit.putIfAbsent("solver.f0", "network");
     boolean zeroF0 = NtkJob.startsFromZero(JobConfig.of(fit));
     return new Scorer<>(kernel, network, mapped ? mapping : null, zeroF0, inputs, outputs, trainFeatures,

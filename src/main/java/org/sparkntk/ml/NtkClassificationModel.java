@@ -1,5 +1,6 @@
 package org.sparkntk.ml;
 
+import java.util.Arrays;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.Param;
@@ -58,7 +59,7 @@ public final class NtkClassificationModel extends NtkModel<NtkClassificationMode
     int k = numClasses();
     boolean softmax = loss().equals("xent");
     return (scores, row) -> {
-      double[] f = java.util.Arrays.copyOfRange(scores, row * k, (row + 1) * k);
+      double[] f = Arrays.copyOfRange(scores, row * k, (row + 1) * k);
       int best = 0;
       for (int a = 1; a < k; a++) {
         if (f[a] > f[best]) {

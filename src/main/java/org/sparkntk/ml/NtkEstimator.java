@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.apache.spark.ml.Estimator;
 import org.apache.spark.ml.linalg.Vector;
@@ -183,7 +184,7 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
   }
 
   @SuppressWarnings("unchecked")
-  static <T> Function1<T, Object> validator(java.util.function.Predicate<T> test) {
+  static <T> Function1<T, Object> validator(Predicate<T> test) {
     return (Function1<T, Object>) (Function1<T, ?>) (T v) -> test.test(v);
   }
 

@@ -3,6 +3,7 @@ package org.sparkntk.ml;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.param.Param;
@@ -76,7 +77,7 @@ public abstract class NtkModel<M extends NtkModel<M>> extends Model<M> implement
   }
 
   /** The job settings of the fit, as {@code NtkJob.run} read them. */
-  public java.util.Map<String, String> settings() {
+  public Map<String, String> settings() {
     return dual.settings();
   }
 

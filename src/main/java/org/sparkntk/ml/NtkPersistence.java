@@ -13,6 +13,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -109,7 +110,7 @@ final class NtkPersistence {
         if (!instance.hasParam(e.getKey())) {
           continue; // a param of a newer version: ignored, as Spark's reader does for defaults
         }
-        Param<Object> p = (Param<Object>) instance.getParam(e.getKey());
+        Param<Object> p = instance.getParam(e.getKey());
         Object value = p.jsonDecode(e.getValue().toString());
         if (section.equals("paramMap")) {
           instance.set(p, value);
@@ -170,7 +171,7 @@ final class NtkPersistence {
       ObjectNode m = metadata(model, spark);
       ObjectNode ntk = m.putObject("ntk");
       ObjectNode settings = ntk.putObject("settings");
-      new java.util.TreeMap<>(dual.settings()).forEach(settings::put);
+      new TreeMap<>(dual.settings()).forEach(settings::put);
       ntk.put("inputs", dual.inputs());
       ntk.put("outputs", dual.outputs());
       ntk.put("trainRows", dual.trainRows());

@@ -2,6 +2,7 @@ package org.sparkntk.model;
 
 import java.io.ObjectStreamException;
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.apache.commons.math3.special.Erf;
@@ -149,7 +150,7 @@ public abstract class Activation implements Serializable {
 
   /** One activation of every kind (leaky ReLU with slope 0.2), for tests and listings. */
   public static List<Activation> examples() {
-    java.util.ArrayList<Activation> all = new java.util.ArrayList<>(FIXED);
+    ArrayList<Activation> all = new ArrayList<>(FIXED);
     all.add(2, leakyRelu(0.2));
     return List.copyOf(all);
   }

@@ -2,6 +2,7 @@ package org.sparkntk.model;
 
 import java.io.Serializable;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * The fully connected network family of docs/THEORY.md §1: layer widths n_0 (inputs), hidden
@@ -101,7 +102,7 @@ public record Architecture(int[] widths, Activation activation, Parameterization
 
   @Override
   public int hashCode() {
-    return Arrays.hashCode(widths) * 31 + java.util.Objects.hash(activation, parameterization, sigmaW, sigmaB);
+    return Arrays.hashCode(widths) * 31 + Objects.hash(activation, parameterization, sigmaW, sigmaB);
   }
 
   @Override

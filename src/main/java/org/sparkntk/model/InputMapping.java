@@ -3,6 +3,7 @@ package org.sparkntk.model;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * A fixed (not trained) input mapping γ placed before the MLP (Tancik et al. 2020; docs/THEORY.md §9),
@@ -247,7 +248,7 @@ public final class InputMapping implements Serializable {
 
   @Override
   public int hashCode() {
-    return Arrays.hashCode(frequencies) * 31 + java.util.Objects.hash(kind, inputs, scale, features);
+    return Arrays.hashCode(frequencies) * 31 + Objects.hash(kind, inputs, scale, features);
   }
 
   @Override

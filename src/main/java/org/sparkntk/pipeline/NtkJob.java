@@ -3,7 +3,14 @@ package org.sparkntk.pipeline;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
@@ -66,7 +73,7 @@ import org.sparkntk.solver.Spectrum;
  * }</pre>
  */
 public final class NtkJob {
-  private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
+  private static final Logger LOG = LoggerFactory.getLogger(NtkJob.class);
   static final int MAX_AUTO_BLOCK = 1024;
 
   private NtkJob() {}
@@ -432,7 +439,7 @@ public final class NtkJob {
         && !key.name().startsWith("report.") && key != ConfigKeys.DATA_TRAIN && key != ConfigKeys.DATA_TEST
         && key != ConfigKeys.KERNEL_MAX_DRIVER_BYTES);
     String modelDigest = model instanceof Mlp mlp
-        ? JobConfig.sha256Hex(mlp.describe() + java.util.Arrays.toString(mlp.parameters())) : model.describe();
+        ? JobConfig.sha256Hex(mlp.describe() + Arrays.toString(mlp.parameters())) : model.describe();
     String common = "settings " + settings + "\nmodel " + modelDigest + "\nkernel " + kernel.describe()
         + "\nrows per example " + kernel.rowsPerExample();
     String train = common + "\ntraining rows " + RowBlocks.digest(trainBlocks) + " " + trainPlan;
@@ -525,11 +532,11 @@ public final class NtkJob {
   private static void indexBlockFiles(OutputFiles out, String rel, String name, BlockFiles files,
                                       DistributedSolve.Built built, long rowExamples, long colExamples, int k,
                                       int blockSize, boolean symmetric) throws IOException {
-    Map<BlockKey, BlockFiles.Written> byKey = new java.util.HashMap<>();
+    Map<BlockKey, BlockFiles.Written> byKey = new HashMap<>();
     for (BlockFiles.Written w : built.exported()) {
       byKey.put(new BlockKey(w.row(), w.col()), w);
     }
-    List<BlockIndex.Block> blocks = new java.util.ArrayList<>();
+    List<BlockIndex.Block> blocks = new ArrayList<>();
     for (BlockKey key : files.keys()) {
       BlockFiles.Written w = byKey.get(key);
       if (w == null) {
@@ -548,12 +555,12 @@ public final class NtkJob {
 
   /** SHA-256 of the bytes of {@code v}. */
   private static String digest(double[] v) {
-    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(8 * v.length);
+    ByteBuffer buf = ByteBuffer.allocate(8 * v.length);
     buf.asDoubleBuffer().put(v);
     try {
-      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
           .digest(buf.array()));
-    } catch (java.security.NoSuchAlgorithmException e) {
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,7 +40,7 @@ import org.sparkntk.pipeline.SizeGuard;
  * circle.csv, circle.png and circle.json to output.dir, then manifest.json ({@link OutputFiles}, as the job).
  */
 public final class CircleReport {
-  private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
+  private static final Logger LOG = LoggerFactory.getLogger(CircleReport.class);
 
   private CircleReport() {}
 
@@ -94,7 +95,7 @@ public final class CircleReport {
   }
 
   /** Θ(x_0, x_i) for the {@code points} rows of x. */
-  private static <F extends java.io.Serializable> double[] row(BlockKernel<F> k, double[] x0, double[] x, int points) {
+  private static <F extends Serializable> double[] row(BlockKernel<F> k, double[] x0, double[] x, int points) {
     return k.block(k.prepare(x0, 1), k.prepare(x, points));
   }
 

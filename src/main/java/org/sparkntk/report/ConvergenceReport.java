@@ -44,7 +44,7 @@ import org.sparkntk.pipeline.SizeGuard;
  * ({@link org.sparkntk.io.OutputFiles}).
  */
 public final class ConvergenceReport {
-  private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
+  private static final Logger LOG = LoggerFactory.getLogger(ConvergenceReport.class);
 
   private ConvergenceReport() {}
 

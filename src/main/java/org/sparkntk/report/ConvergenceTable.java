@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
 import org.sparkntk.io.OutputFiles;
@@ -114,8 +115,8 @@ public record ConvergenceTable(String sizeName, int[] sizes, double[][] distance
    * @param distance the plot's y axis, e.g. ‖Θ − Θ∞‖_F / ‖Θ∞‖_F
    */
   /** The files {@link #write} writes besides the summary {@code <report>.json}, declared to {@link OutputFiles#claim}. */
-  public static java.util.List<String> files(String report) {
-    return java.util.List.of(report + ".csv", report + ".png");
+  public static List<String> files(String report) {
+    return List.of(report + ".csv", report + ".png");
   }
 
   public void write(OutputFiles out, String report, long seed0, Consumer<ObjectNode> header, String sizesKey,

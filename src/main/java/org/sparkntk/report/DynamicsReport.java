@@ -91,7 +91,7 @@ import org.sparkntk.train.DistributedTrainer;
  * manifest.json ({@link OutputFiles}, as the job).
  */
 public final class DynamicsReport {
-  private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
+  private static final Logger LOG = LoggerFactory.getLogger(DynamicsReport.class);
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   /** Confidence level of the pooled slopes' intervals. */
   public static final double CONFIDENCE = 0.95;

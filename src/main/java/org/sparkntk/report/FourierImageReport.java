@@ -17,10 +17,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.IntStream;
 import javax.imageio.ImageIO;
 import org.apache.spark.sql.Dataset;
@@ -78,7 +80,7 @@ import org.sparkntk.solver.Snapshot;
  * and write nothing: the report's manifest lists every file in output.dir that the report produced.
  */
 public final class FourierImageReport {
-  private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
+  private static final Logger LOG = LoggerFactory.getLogger(FourierImageReport.class);
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private FourierImageReport() {}
@@ -150,7 +152,7 @@ public final class FourierImageReport {
         throw new ConfigException("report.images: " + e.getMessage());
       }
     }
-    java.util.Set<String> files = new java.util.HashSet<>();
+    Set<String> files = new HashSet<>();
     for (Images.Rgb image : images) {
       if (!files.add(reconstructionFile(image))) {
         throw new ConfigException("report.images: two images would both be written to " + reconstructionFile(image)

@@ -47,7 +47,7 @@ import org.sparkntk.pipeline.SizeGuard;
  * the three files — is one class, {@link ConvergenceTable}.
  */
 public final class RandomFeaturesReport {
-  private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
+  private static final Logger LOG = LoggerFactory.getLogger(RandomFeaturesReport.class);
 
   private RandomFeaturesReport() {}
 

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.linalg.Lapack;
 
@@ -39,7 +41,7 @@ public final class KernelSolver {
    *  1 − ηλ/N is 0, the fastest step that does not oscillate, and every other mode decays monotonically;
    *  for the cross-entropy, η = 2N/λ_max, the same for a mode at the largest curvature ½. */
   public static final double AUTO_LR_SAFETY = 0.5;
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger("org.sparkntk");
+  private static final Logger LOG = LoggerFactory.getLogger(KernelSolver.class);
   /** A long run of {@link #steps} logs its progress at most this often (tests lower it). */
   static volatile long progressIntervalNanos = 10_000_000_000L;
 
@@ -383,6 +385,8 @@ public final class KernelSolver {
 
   /** A step size for which kernel gradient descent diverges: η ≥ 2N/λ_max (MSE), 4N/λ_max (cross-entropy). */
   public static final class DivergentStepException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
     DivergentStepException(Loss loss, double lr, double bound, double lambdaMax, int examples) {
       super(String.format("solver.lr = %s %s: discrete kernel gradient descent%s is stable only for "
               + "η < %s = %.6g (N = %d, λ_max = %.6g). Set solver.lr below %.6g, or solver.lr = auto "

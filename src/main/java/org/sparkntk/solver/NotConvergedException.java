@@ -6,6 +6,8 @@ package org.sparkntk.solver;
  * unconverged one is not the quantity asked for.
  */
 public final class NotConvergedException extends ArithmeticException {
+  private static final long serialVersionUID = 1L;
+
   public NotConvergedException(String message) {
     super(message);
   }

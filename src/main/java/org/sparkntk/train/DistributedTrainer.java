@@ -1,6 +1,7 @@
 package org.sparkntk.train;
 
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
@@ -39,7 +40,7 @@ import org.sparkntk.solver.Loss;
  * {@link DivergenceException} naming the step and the cost.
  */
 public final class DistributedTrainer {
-  private static final Logger LOG = LoggerFactory.getLogger("org.sparkntk");
+  private static final Logger LOG = LoggerFactory.getLogger(DistributedTrainer.class);
   private static final String JOB_DESCRIPTION = "spark.job.description";
 
   private DistributedTrainer() {}
@@ -61,6 +62,7 @@ public final class DistributedTrainer {
 
   /** The training cost or its gradient became NaN or infinite. */
   public static final class DivergenceException extends ArithmeticException {
+    private static final long serialVersionUID = 1L;
     private final int step;
     private final double cost;
 
@@ -241,7 +243,7 @@ public final class DistributedTrainer {
           current.destroy();
         }
       }
-      List<Result> results = new java.util.ArrayList<>(k);
+      List<Result> results = new ArrayList<>(k);
       for (int j = 0; j < k; j++) {
         if (!allFinite(mlps[j].parameters())) {
           throw new DivergenceException(steps, Double.NaN, which(j, k) + "the parameters are not finite",

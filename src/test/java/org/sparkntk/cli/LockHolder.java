@@ -14,12 +14,15 @@ public final class LockHolder {
   private LockHolder() {}
 
   public static void main(String[] args) throws Exception {
-    try (OutputFiles out = OutputFiles.claim(Path.of(args[0]), "lock-holder", false, "metrics.json", List.of())) {
+    OutputFiles out = OutputFiles.claim(Path.of(args[0]), "lock-holder", false, "metrics.json", List.of());
+    try {
       System.out.println("locked " + ProcessHandle.current().pid());
       System.out.flush();
       while (System.in.read() >= 0) {
         // hold the lock until the parent closes our input
       }
+    } finally {
+      out.close();
     }
   }
 }

@@ -111,7 +111,7 @@ class NtkPipelineTest {
   void distributedBackendParamsGiveTheDriverBackendsPredictions() {
     NtkRegressor driver = new NtkRegressor().setLabelCol("y").setHidden(32).setSolverType("regression")
         .setRidge(1e-3).setSeed(5).setBackend("driver");
-    NtkRegressor distributed = ((NtkRegressor) driver.copy(new org.apache.spark.ml.param.ParamMap()))
+    NtkRegressor distributed = driver.copy(new org.apache.spark.ml.param.ParamMap())
         .setBackend("distributed").setKernelCache("disk").setTol(1e-12).setMaxIter(500).setRank(40);
     assertEquals("distributed", distributed.settings("y").get("solver.backend"));
     assertEquals("40", distributed.settings("y").get("solver.rank"));

@@ -1,6 +1,7 @@
 package org.sparkntk.kernel.analytic;
 
 import java.io.Serializable;
+import java.util.Arrays;
 import org.sparkntk.kernel.BlockKernel;
 import org.sparkntk.kernel.KernelOutputs;
 import org.sparkntk.kernel.KernelSpec;
@@ -166,7 +167,7 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
         diagonal[l][i] = s;
       }
     }
-    double[] copy = java.util.Arrays.copyOf(x, rows * n0);
+    double[] copy = Arrays.copyOf(x, rows * n0);
     return new Prepared(rows, copy, diagonal);
   }
 
@@ -251,7 +252,7 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
    * deserialised copy). Its diagonal pairs each row with itself.
    */
   static boolean symmetric(Prepared left, Prepared right) {
-    return left == right || (left.rows() == right.rows() && java.util.Arrays.equals(left.x(), right.x()));
+    return left == right || (left.rows() == right.rows() && Arrays.equals(left.x(), right.x()));
   }
 
   @Override

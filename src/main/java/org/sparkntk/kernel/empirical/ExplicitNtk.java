@@ -1,5 +1,6 @@
 package org.sparkntk.kernel.empirical;
 
+import java.io.Serializable;
 import org.sparkntk.jacobian.ExplicitJacobian;
 import org.sparkntk.kernel.BlockKernel;
 import org.sparkntk.kernel.KernelOutputs;
@@ -18,7 +19,7 @@ public final class ExplicitNtk implements BlockKernel<ExplicitNtk.JacobianBlock>
    * Per-sample Jacobians of a block of rows, output-major: row-major [O·rows × P], row a·rows + i
    * is ∂f_a(x_i)/∂θ, so that each output's rows are one contiguous matrix for the GEMMs.
    */
-  public record JacobianBlock(int rows, double[] jacobian) implements java.io.Serializable {}
+  public record JacobianBlock(int rows, double[] jacobian) implements Serializable {}
 
   private final Mlp mlp;
   private final KernelOutputs outputs;

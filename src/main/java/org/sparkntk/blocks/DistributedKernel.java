@@ -15,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkntk.kernel.BlockPlan;
 import org.sparkntk.kernel.KernelBlock;
+import org.sparkntk.model.ConfigNamed;
 import org.sparkntk.solver.KernelOperator;
 
 /**
@@ -39,7 +40,7 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DistributedKernel.class);
 
   /** Where computed blocks are kept ({@code kernel.cache}). */
-  public enum Cache {
+  public enum Cache implements ConfigNamed {
     MEMORY("memory", StorageLevel.MEMORY_AND_DISK()),
     DISK("disk", StorageLevel.DISK_ONLY()),
     NONE("none", StorageLevel.NONE());
@@ -52,6 +53,7 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
       this.level = level;
     }
 
+    @Override
     public String configName() {
       return configName;
     }
@@ -61,12 +63,7 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
     }
 
     public static Cache fromConfig(String name) {
-      for (Cache c : values()) {
-        if (c.configName.equalsIgnoreCase(name.trim())) {
-          return c;
-        }
-      }
-      throw new IllegalArgumentException("unknown kernel.cache '" + name + "'; expected memory, disk or none");
+      return ConfigNamed.parse(Cache.class, name, "kernel.cache");
     }
   }
 

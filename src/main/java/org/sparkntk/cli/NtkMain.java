@@ -11,6 +11,7 @@ import java.util.SortedSet;
 import java.util.TreeSet;
 import org.apache.spark.sql.SparkSession;
 import org.sparkntk.config.ConfigException;
+import org.sparkntk.config.ConfigKey;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
 import org.sparkntk.data.DataException;
@@ -89,10 +90,10 @@ public final class NtkMain {
   static void checkFileJob(JobConfig config) {
     Report report = Reports.of(config);
     boolean needsData = report.readsData();
-    for (var key : needsData ? List.of(ConfigKeys.DATA_TRAIN, ConfigKeys.OUTPUT_DIR) : List.of(ConfigKeys.OUTPUT_DIR)) {
-      if (!config.isSet(key)) {
-        throw new ConfigException("missing required key " + key.name() + ": " + key.description()
-            + " Expected " + key.allowed() + ".");
+    for (ConfigKey<?> key : ConfigKeys.all()) {
+      // data.train is the one required key a report may not need (circle, image draw their own data)
+      if (key.required() && (needsData || key != ConfigKeys.DATA_TRAIN)) {
+        config.require(key);
       }
     }
     for (var key : List.of(ConfigKeys.DATA_TRAIN, ConfigKeys.DATA_TEST, ConfigKeys.MODEL_LOAD)) {

@@ -19,6 +19,9 @@ import org.sparkntk.solver.Loss;
 /**
  * Every key a job accepts. The names are a public contract: users' scripts rely on them.
  * {@code spark.*} keys are passed to Spark unchanged.
+ *
+ * <p>Over 400 lines because it is one table: each key is one declaration with its default,
+ * allowed values, meaning and parser, kept together so docs/CONFIG.md can be checked against it.
  */
 public final class ConfigKeys {
   private ConfigKeys() {}

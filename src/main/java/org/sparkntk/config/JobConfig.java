@@ -8,6 +8,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -18,6 +19,7 @@ import java.util.TreeMap;
 import java.util.function.Predicate;
 import org.sparkntk.kernel.KernelSpec;
 import org.sparkntk.kernel.Precision;
+import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Parameterization;
 import org.sparkntk.model.RandomFeatures;
 import org.sparkntk.solver.Loss;
@@ -212,6 +214,34 @@ public final class JobConfig implements Serializable {
   public boolean isSet(ConfigKey<?> key) {
     String v = values.get(key.name());
     return v != null && !v.isBlank();
+  }
+
+  /**
+   * The network of model.activation, model.parameterization, model.sigmaW and model.sigmaB with
+   * these layer widths: the job's ({@code hidden} = model.hidden) and the reports' (every hidden
+   * layer of one width, {@link #uniformHidden}).
+   */
+  public Architecture architecture(int inputs, int[] hidden, int outputs) {
+    return Architecture.of(inputs, hidden, outputs, get(ConfigKeys.MODEL_ACTIVATION),
+        get(ConfigKeys.MODEL_PARAMETERIZATION), get(ConfigKeys.MODEL_SIGMA_W), get(ConfigKeys.MODEL_SIGMA_B));
+  }
+
+  /** {@code depth} hidden layers of {@code width} units each. */
+  public static int[] uniformHidden(int width, int depth) {
+    int[] hidden = new int[depth];
+    Arrays.fill(hidden, width);
+    return hidden;
+  }
+
+  /**
+   * Refuses a job without {@code key}, one of the keys a file job needs
+   * ({@link ConfigKey#required}), naming it, what it is and what it expects.
+   */
+  public void require(ConfigKey<?> key) {
+    if (!isSet(key)) {
+      throw new ConfigException("missing required key " + key.name() + ": " + key.description() + " Expected "
+          + key.allowed() + ".");
+    }
   }
 
   /** The kernel the kernel.* keys (and model.seed, the Monte-Carlo kernel's first seed) describe. */

@@ -119,11 +119,8 @@ public final class OutputFiles implements AutoCloseable {
    */
   public static OutputFiles claim(JobConfig config, Supplier<Configuration> hadoop, String summary,
                                   Collection<String> names) {
+    config.require(ConfigKeys.OUTPUT_DIR);
     String dir = config.get(ConfigKeys.OUTPUT_DIR);
-    if (dir == null) {
-      throw new ConfigException("missing required key " + ConfigKeys.OUTPUT_DIR.name() + ": "
-          + ConfigKeys.OUTPUT_DIR.description());
-    }
     return claim(OutputStore.of(dir, hadoop), config.fingerprint(), config.get(ConfigKeys.OUTPUT_OVERWRITE), summary,
         names);
   }

@@ -38,4 +38,26 @@ public record BlockPlan(long totalRows, int blockSize) implements Serializable {
     long b = blockCount();
     return b * (b + 1) / 2;
   }
+
+  /** The largest block size the automatic rule picks. */
+  public static final int MAX_AUTO_BLOCK = 1024;
+
+  /**
+   * The automatic block size (kernel.blockSize = auto): the largest power of two ≤ 1024 whose
+   * prepared block and kernel block each take at most 1/8 of a task's memory {@code taskBudget}
+   * (so that a tile of several blocks fits), reduced so that there are at least √(8·cores) row
+   * blocks (≥ 4·cores block pairs) for {@code parallelism} task slots.
+   */
+  public static int autoBlockSize(BlockKernel<?> kernel, long rows, int parallelism, long taskBudget) {
+    int k = kernel.rowsPerExample();
+    int b = MAX_AUTO_BLOCK;
+    while (b > 1 && (kernel.preparedBytes(b) > taskBudget / 8 || 8L * b * k * b * k > taskBudget / 8)) {
+      b /= 2;
+    }
+    int minBlocks = (int) Math.ceil(Math.sqrt(8.0 * parallelism));
+    while (b > 16 && (rows + b - 1) / b < minBlocks) {
+      b /= 2;
+    }
+    return b;
+  }
 }

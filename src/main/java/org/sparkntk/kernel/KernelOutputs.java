@@ -1,6 +1,6 @@
 package org.sparkntk.kernel;
 
-import java.util.Locale;
+import org.sparkntk.model.ConfigNamed;
 
 /**
  * Which part of Θ(x, x') ∈ R^{O×O} a kernel returns.
@@ -10,7 +10,7 @@ import java.util.Locale;
  *   <li>{@code full}: all O×O entries, row index i·O + a.</li>
  * </ul>
  */
-public enum KernelOutputs {
+public enum KernelOutputs implements ConfigNamed {
   TRACE("trace"),
   FULL("full");
 
@@ -20,6 +20,7 @@ public enum KernelOutputs {
     this.configName = configName;
   }
 
+  @Override
   public String configName() {
     return configName;
   }
@@ -58,12 +59,6 @@ public enum KernelOutputs {
   }
 
   public static KernelOutputs fromConfig(String name) {
-    String n = name.trim().toLowerCase(Locale.ROOT);
-    for (KernelOutputs k : values()) {
-      if (k.configName.equals(n)) {
-        return k;
-      }
-    }
-    throw new IllegalArgumentException("unknown kernel outputs '" + name + "'; expected trace or full");
+    return ConfigNamed.parse(KernelOutputs.class, name, "kernel outputs");
   }
 }

@@ -1,12 +1,12 @@
 package org.sparkntk.kernel;
 
-import java.util.Locale;
+import org.sparkntk.model.ConfigNamed;
 
 /**
  * Storage and GEMM precision of a kernel. {@code float32} halves memory and shuffle volume and
  * runs SGEMM (about twice the DGEMM rate); layer sums and the assembled kernel stay float64.
  */
-public enum Precision {
+public enum Precision implements ConfigNamed {
   FLOAT64("float64"),
   FLOAT32("float32");
 
@@ -16,17 +16,12 @@ public enum Precision {
     this.configName = configName;
   }
 
+  @Override
   public String configName() {
     return configName;
   }
 
   public static Precision fromConfig(String name) {
-    String n = name.trim().toLowerCase(Locale.ROOT);
-    for (Precision p : values()) {
-      if (p.configName.equals(n)) {
-        return p;
-      }
-    }
-    throw new IllegalArgumentException("unknown precision '" + name + "'; expected float64 or float32");
+    return ConfigNamed.parse(Precision.class, name, "precision");
   }
 }

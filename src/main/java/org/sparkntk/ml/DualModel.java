@@ -25,7 +25,7 @@ import org.sparkntk.pipeline.NtkJob;
 
 /**
  * A fitted kernel machine in dual form: f(x*) = f_0(x*) + Θ(x*, X) α, with the network f_0 (or
- * f_0 = 0 when solver.f0 resolves to zero, {@code NtkJob.startsFromZero}), the training features X
+ * f_0 = 0 when solver.f0 resolves to zero, {@code JobComponents.startsFromZero}), the training features X
  * and the solver's dual coefficients α
  * ({@code FitResult.coefficients}). Every solver's prediction has this form: regression
  * α = (Θ + ρI)⁻¹(Y − f_0(X)); flow α = V Λ⁻¹(I − e^{−τΛ/N}) Vᵀ (Y − f_0(X)); steps
@@ -80,11 +80,11 @@ record DualModel(Map<String, String> settings, Mlp network, InputMapping mapping
   <T> JavaRDD<T> score(JavaRDD<Row> rows, int featuresIndex, Emit<T> emit) {
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(rows.context());
     JobConfig config = JobConfig.of(settings);
-    BlockKernel<?> kernel = NtkJob.kernel(config, network, mapping);
+    BlockKernel<?> kernel = JobComponents.kernel(config, network, mapping);
     int n = trainRows();
     long budget = TaskMemory.budgetBytes(sc);
     // The block size of the fit (it depends on N only), so that the training blocks are the job's.
-    int blockSize = NtkJob.blockSize(config, kernel, n, sc.defaultParallelism(), budget);
+    int blockSize = JobComponents.blockSize(config, kernel, n, sc.defaultParallelism(), budget);
     Broadcast<Scorer<?>> shared = sc.broadcast(scorer(kernel, new BlockPlan(n, blockSize), budget));
     return rows.mapPartitions(it -> scored(it, shared.value(), featuresIndex, emit));
   }
@@ -102,7 +102,7 @@ record DualModel(Map<String, String> settings, Mlp network, InputMapping mapping
     // A model saved before solver.f0 existed started from the network; solver.f0 = auto is resolved as the fit did.
     Map<String, String> fit = new HashMap<>(settings);
     fit.putIfAbsent("solver.f0", "network");
-    boolean zeroF0 = NtkJob.startsFromZero(JobConfig.of(fit));
+    boolean zeroF0 = JobComponents.startsFromZero(JobConfig.of(fit));
     return new Scorer<>(kernel, network, mapped ? mapping : null, zeroF0, inputs, outputs, trainFeatures,
         coefficients, starts, Math.max(1, Math.min(CHUNK_ROWS, plan.blockSize())), keep);
   }

@@ -32,22 +32,16 @@ public final class InputMapping implements Serializable {
   private static final long B_TENSOR = 0x4655_5249_4552L;
 
   /** The mapping families of docs/THEORY.md §9. */
-  public enum Kind {
+  public enum Kind implements ConfigNamed {
     NONE, BASIC, POSITIONAL, GAUSSIAN;
 
+    @Override
     public String configName() {
       return name().toLowerCase(Locale.ROOT);
     }
 
     public static Kind fromConfig(String name) {
-      String n = name.trim().toLowerCase(Locale.ROOT);
-      for (Kind k : values()) {
-        if (k.configName().equals(n)) {
-          return k;
-        }
-      }
-      throw new IllegalArgumentException("unknown input mapping '" + name
-          + "'; expected none, basic, positional or gaussian");
+      return ConfigNamed.parse(Kind.class, name, "input mapping");
     }
   }
 

@@ -1,6 +1,5 @@
 package org.sparkntk.model;
 
-import java.util.Locale;
 
 /**
  * Where the σ_w/√n_l and σ_b factors live (docs/THEORY.md §1). Both give the same function at
@@ -11,7 +10,7 @@ import java.util.Locale;
  *   <li>{@code standard}: θ are W' = (σ_w/√n_l)·W and b' = σ_b·b, ∂z/∂W' = δ⊗a, ∂z/∂b' = δ.</li>
  * </ul>
  */
-public enum Parameterization {
+public enum Parameterization implements ConfigNamed {
   NTK("ntk"),
   STANDARD("standard");
 
@@ -21,6 +20,7 @@ public enum Parameterization {
     this.configName = configName;
   }
 
+  @Override
   public String configName() {
     return configName;
   }
@@ -49,12 +49,6 @@ public enum Parameterization {
   }
 
   public static Parameterization fromConfig(String name) {
-    String n = name.trim().toLowerCase(Locale.ROOT);
-    for (Parameterization p : values()) {
-      if (p.configName.equals(n)) {
-        return p;
-      }
-    }
-    throw new IllegalArgumentException("unknown parameterization '" + name + "'; expected ntk or standard");
+    return ConfigNamed.parse(Parameterization.class, name, "parameterization");
   }
 }

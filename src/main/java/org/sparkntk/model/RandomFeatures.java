@@ -1,7 +1,6 @@
 package org.sparkntk.model;
 
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import org.sparkntk.linalg.Blas;
 
@@ -43,7 +42,7 @@ public final class RandomFeatures implements Model {
   private static final long THETA_STREAM = DIRECTION_STREAM + 2;
 
   /** The random basis functions. */
-  public enum Basis {
+  public enum Basis implements ConfigNamed {
     FOURIER("fourier"),
     RELU("relu");
 
@@ -53,18 +52,13 @@ public final class RandomFeatures implements Model {
       this.configName = configName;
     }
 
+    @Override
     public String configName() {
       return configName;
     }
 
     public static Basis fromConfig(String name) {
-      String n = name.trim().toLowerCase(Locale.ROOT);
-      for (Basis b : values()) {
-        if (b.configName.equals(n)) {
-          return b;
-        }
-      }
-      throw new IllegalArgumentException("unknown basis '" + name + "'; expected fourier or relu");
+      return ConfigNamed.parse(Basis.class, name, "basis");
     }
   }
 

@@ -128,7 +128,7 @@ public final class DistributedSolve {
   public static FitResult solve(JobConfig config, OperatorSolver solver, String type, RegressionCheckpoint pcg) {
     int steps = config.get(ConfigKeys.SOLVER_STEPS);
     Double lr = config.get(ConfigKeys.SOLVER_LR);
-    int[] record = NtkJob.recordedSteps(config, steps);
+    int[] record = DriverSolve.recordedSteps(config, steps);
     return switch (type) {
       case "steps" -> solver.steps(lr == null ? Double.NaN : lr, steps, record);
       case "flow" -> {

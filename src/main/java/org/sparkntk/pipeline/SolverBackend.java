@@ -107,6 +107,6 @@ public record SolverBackend(boolean distributed, String reason, long driverBytes
     if (solver.equals("flow") && times != null) {
       return times.length;
     }
-    return NtkJob.recordedSteps(config, config.get(ConfigKeys.SOLVER_STEPS)).length;
+    return DriverSolve.recordedSteps(config, config.get(ConfigKeys.SOLVER_STEPS)).length;
   }
 }

@@ -100,12 +100,9 @@ public final class CircleReport {
   }
 
   private static Architecture architecture(JobConfig config, int width, int depth) {
-    int[] hidden = new int[depth];
-    Arrays.fill(hidden, width);
-    return Architecture.of(2, hidden, 1, config.get(ConfigKeys.MODEL_ACTIVATION),
-        config.get(ConfigKeys.MODEL_PARAMETERIZATION), config.get(ConfigKeys.MODEL_SIGMA_W),
-        config.get(ConfigKeys.MODEL_SIGMA_B));
+    return config.architecture(2, JobConfig.uniformHidden(width, depth), 1);
   }
+
 
   private static void write(OutputFiles out, JobConfig config, Result r) {
     try {

@@ -1,7 +1,6 @@
 package org.sparkntk.report;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.apache.spark.api.java.JavaRDD;
@@ -29,7 +28,6 @@ import org.sparkntk.kernel.analytic.AnalyticNtk;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Parameterization;
-import org.sparkntk.pipeline.NtkJob;
 import org.sparkntk.pipeline.SizeGuard;
 
 /**
@@ -79,7 +77,7 @@ public final class ConvergenceReport {
     Architecture limitArch = architecture(config, data, widths[0], depth);
     KernelSpec spec = config.kernelSpec().withOutputs(KernelOutputs.TRACE);
     AnalyticNtk analytic = Kernels.limit(spec, limitArch);
-    int blockSize = NtkJob.blockSize(config, analytic, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
+    int blockSize = JobComponents.blockSize(config, analytic, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
     BlockPlan plan = new BlockPlan(n, blockSize);
     JavaRDD<RowBlock> blocks = RowBlocks.of(data, plan);
     // ntk parameterisation: one limit for every width; standard: the large-width mean at each width
@@ -122,10 +120,7 @@ public final class ConvergenceReport {
   }
 
   private static Architecture architecture(JobConfig config, LabeledData data, int width, int depth) {
-    int[] hidden = new int[depth];
-    Arrays.fill(hidden, width);
-    return Architecture.of(data.featureCount(), hidden, data.labels().size(), config.get(ConfigKeys.MODEL_ACTIVATION),
-        config.get(ConfigKeys.MODEL_PARAMETERIZATION), config.get(ConfigKeys.MODEL_SIGMA_W),
-        config.get(ConfigKeys.MODEL_SIGMA_B));
+    return config.architecture(data.featureCount(), JobConfig.uniformHidden(width, depth), data.labels().size());
   }
+
 }

@@ -45,7 +45,6 @@ import org.sparkntk.model.Architecture;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Parameterization;
-import org.sparkntk.pipeline.NtkJob;
 import org.sparkntk.pipeline.SizeGuard;
 import org.sparkntk.solver.FitResult;
 import org.sparkntk.solver.KernelProblem;
@@ -233,7 +232,7 @@ public final class DynamicsReport {
     int[] record = IntStream.concat(IntStream.iterate(0, s -> s <= steps, s -> s + stride), IntStream.of(steps))
         .distinct().toArray();
     KernelOutputs outputs = config.get(ConfigKeys.KERNEL_OUTPUTS);
-    InputMapping mapping = NtkJob.mapping(config, train.featureCount());
+    InputMapping mapping = JobComponents.mapping(config, train.featureCount());
     if (!mapping.isFinite()) {
       throw new ConfigException("the dynamics report trains a finite network: input.features = inf does not apply");
     }
@@ -245,7 +244,7 @@ public final class DynamicsReport {
     Architecture first = architecture(config, mapping.outputs(), widths[0], depth, o);
     KernelSpec spec = config.kernelSpec().withOutputs(outputs);
     AnalyticNtk limitKernel = Kernels.limit(spec, first);
-    int blockSize = NtkJob.blockSize(config, limitKernel, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
+    int blockSize = JobComponents.blockSize(config, limitKernel, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
     BlockPlan trainPlan = new BlockPlan(n, blockSize);
     BlockPlan testPlan = test == null ? null : new BlockPlan(m, blockSize);
     JavaRDD<RowBlock> trainBlocks = RowBlocks.of(train, trainPlan, mapping);
@@ -285,8 +284,7 @@ public final class DynamicsReport {
       if (Double.isNaN(lr)) {
         double lambda = Math.max(KernelSolver.largestEigenvalue(theta0.get(0)[0].data(), theta0.get(0)[0].rows()),
             KernelSolver.largestEigenvalue(thetaInf[0].data(), thetaInf[0].rows()));
-        lr = lrSetting != null ? lrSetting
-            : KernelSolver.AUTO_LR_SAFETY * KernelSolver.stableLearningRateBound(loss, n, lambda);
+        lr = lrSetting != null ? lrSetting : KernelSolver.autoLearningRate(loss, n, lambda);
         LOG.info(String.format(Locale.ROOT, "learning rate η = %.6g for every width (λ_max = %.6g at width %d)", lr,
             lambda, w));
       }
@@ -403,12 +401,9 @@ public final class DynamicsReport {
   }
 
   private static Architecture architecture(JobConfig config, int inputs, int width, int depth, int outputs) {
-    int[] hidden = new int[depth];
-    Arrays.fill(hidden, width);
-    return Architecture.of(inputs, hidden, outputs, config.get(ConfigKeys.MODEL_ACTIVATION),
-        config.get(ConfigKeys.MODEL_PARAMETERIZATION), config.get(ConfigKeys.MODEL_SIGMA_W),
-        config.get(ConfigKeys.MODEL_SIGMA_B));
+    return config.architecture(inputs, JobConfig.uniformHidden(width, depth), outputs);
   }
+
 
   /** {Θ(X, X), Θ(X*, X) or null}. */
   private static GramMatrix[] grams(JavaSparkContext sc, JavaRDD<RowBlock> train, BlockPlan trainPlan,

@@ -292,7 +292,7 @@ public final class FourierImageReport {
       return "kernel.type = " + c.get(ConfigKeys.KERNEL_TYPE) + " is not a function of v − v' (only the analytic "
           + "infinite-width kernel is)";
     }
-    if (!NtkJob.startsFromZero(c)) {
+    if (!JobComponents.startsFromZero(c)) {
       return "solver.f0 = network starts from a finite network's outputs, which need the job";
     }
     if (c.get(ConfigKeys.MODEL_LOAD) != null) {
@@ -314,9 +314,9 @@ public final class FourierImageReport {
   private static MappingRun fftRun(MappingSpec spec, JobConfig c, int side, double[] yTrain, double[] yTest,
                                    int[] testCells) {
     int o = yTrain.length / (side * side / 4);
-    InputMapping mapping = NtkJob.mapping(c, 2);
-    Model model = NtkJob.model(c, mapping.isFinite() ? mapping.outputs() : mapping.inputs(), o);
-    double[] fine = offsetKernel(NtkJob.kernel(c, model, mapping), mapping, side);
+    InputMapping mapping = JobComponents.mapping(c, 2);
+    Model model = JobComponents.model(c, mapping.isFinite() ? mapping.outputs() : mapping.inputs(), o);
+    double[] fine = offsetKernel(JobComponents.kernel(c, model, mapping), mapping, side);
     int h = side / 2;
     int fineWidth = 2 * side - 1;
     int coarseWidth = 2 * h - 1;

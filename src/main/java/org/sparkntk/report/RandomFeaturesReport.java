@@ -22,7 +22,6 @@ import org.sparkntk.kernel.GramMatrix;
 import org.sparkntk.kernel.KernelOutputs;
 import org.sparkntk.kernel.Kernels;
 import org.sparkntk.model.RandomFeatures;
-import org.sparkntk.pipeline.NtkJob;
 import org.sparkntk.pipeline.SizeGuard;
 
 /**
@@ -78,7 +77,7 @@ public final class RandomFeaturesReport {
     // blocks sized for the largest feature matrix
     BlockKernel<?> largest = Kernels.randomFeatures(RandomFeatures.initialise(basis, features[features.length - 1],
         scale, d, o, seed0), KernelOutputs.TRACE);
-    int blockSize = NtkJob.blockSize(config, largest, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
+    int blockSize = JobComponents.blockSize(config, largest, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
     BlockPlan plan = new BlockPlan(n, blockSize);
     JavaRDD<RowBlock> blocks = RowBlocks.of(data, plan);
     GramMatrix limit = SparkGram.symmetric(sc, blocks, plan, Kernels.randomFeatures(

@@ -92,13 +92,18 @@ public final class KernelSolver {
     return (loss == Loss.XENT ? 4.0 : 2.0) * examples / largestEigenvalue;
   }
 
+  /** η for solver.lr = auto: {@link #AUTO_LR_SAFETY} × the stable bound of the loss at λ_max. */
+  public static double autoLearningRate(Loss loss, int examples, double largestEigenvalue) {
+    return AUTO_LR_SAFETY * stableLearningRateBound(loss, examples, largestEigenvalue);
+  }
+
   /**
    * η for discrete steps: {@code learningRate}, or for NaN (auto) {@link #AUTO_LR_SAFETY} × the
    * stable bound; refused when not positive or at or above the bound.
    */
   static double stableLearningRate(Loss loss, double learningRate, int examples, double lambdaMax) {
     double bound = stableLearningRateBound(loss, examples, lambdaMax);
-    double lr = Double.isNaN(learningRate) ? AUTO_LR_SAFETY * bound : learningRate;
+    double lr = Double.isNaN(learningRate) ? autoLearningRate(loss, examples, lambdaMax) : learningRate;
     if (!(lr > 0)) {
       throw new IllegalArgumentException("solver.lr must be positive, got " + lr);
     }

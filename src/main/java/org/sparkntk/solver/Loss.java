@@ -1,7 +1,7 @@
 package org.sparkntk.solver;
 
 import java.util.Arrays;
-import java.util.Locale;
+import org.sparkntk.model.ConfigNamed;
 
 /**
  * The per-example cost c(f, y) of C = (1/N) Σ_i c(f(x_i), y_i) and its derivative d = ∂c/∂f
@@ -16,7 +16,7 @@ import java.util.Locale;
  * lse(f) is evaluated as m + log Σ_b e^{f_b − m} with m = max_b f_b, so that every exponent is
  * ≤ 0 and one term is 1: finite for any finite logits (e^{f} itself overflows from f ≈ 710).
  */
-public enum Loss {
+public enum Loss implements ConfigNamed {
   MSE("mse") {
     @Override
     public double costAndDerivative(double[] f, double[] y, int offset, int outputs, double[] d) {
@@ -87,6 +87,7 @@ public enum Loss {
   }
 
   /** The name used in configs. */
+  @Override
   public String configName() {
     return configName;
   }
@@ -97,13 +98,6 @@ public enum Loss {
   }
 
   public static Loss fromConfig(String name) {
-    String n = name.trim().toLowerCase(Locale.ROOT);
-    for (Loss l : values()) {
-      if (l.configName.equals(n)) {
-        return l;
-      }
-    }
-    throw new IllegalArgumentException("unknown loss '" + name + "'; expected one of "
-        + String.join(", ", configNames()));
+    return ConfigNamed.parse(Loss.class, name, "loss");
   }
 }

@@ -90,8 +90,7 @@ public final class OperatorSolver {
 
   /** η for solver.lr = auto: {@link KernelSolver#AUTO_LR_SAFETY} × the stable bound of the loss at λ_max. */
   public double autoLearningRate() {
-    return KernelSolver.AUTO_LR_SAFETY * KernelSolver.stableLearningRateBound(loss, problem.trainExamples(),
-        largestEigenvalue());
+    return KernelSolver.autoLearningRate(loss, problem.trainExamples(), largestEigenvalue());
   }
 
   /** Discrete steps with learning rate η (NaN: auto), recording the steps listed (0 … steps). */

@@ -249,7 +249,7 @@ class NtkPipelineTest {
     assertClose(expected, actual, 1e-10, "blocks of 7");
 
     // The training blocks prepared once per partition or again for every chunk.
-    samePreparedOrNot(small, NtkJob.kernel(JobConfig.of(settings), dual.network(), dual.mapping()));
+    samePreparedOrNot(small, JobComponents.kernel(JobConfig.of(settings), dual.network(), dual.mapping()));
   }
 
   private static <F extends java.io.Serializable> void samePreparedOrNot(DualModel dual,

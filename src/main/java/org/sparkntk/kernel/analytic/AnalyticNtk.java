@@ -61,6 +61,9 @@ import org.sparkntk.model.Parameterization;
  * exact for the k12 they are given, not for the pair of rows.
  *
  * <p>float64 throughout.
+ *
+ * <p>Over 400 lines because the layer recursion and the closed form of each activation it calls
+ * (arc-cosine, erf, the quadrature fallback) are one derivation, docs/THEORY.md §3–§4, read together.
  */
 public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
   private static final long serialVersionUID = 1L;

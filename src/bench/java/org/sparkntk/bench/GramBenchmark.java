@@ -248,14 +248,11 @@ public final class GramBenchmark {
     return total;
   }
 
-  /** Rows per block: 1024, or fewer so that a prepared block stays under 64 MiB and there are four blocks. */
-  static int blockSize(BlockKernel<?> kernel, int n) {
-    int b = 1024;
-    while (b > 128 && (n / b < 4 || kernel.preparedBytes(b) > 64L << 20)) {
-      b /= 2;
-    }
-    return b;
+  /** The job's own automatic block size (BlockPlan.autoBlockSize), so the benchmark measures what the job runs. */
+  int blockSize(BlockKernel<?> kernel, int n) {
+    return BlockPlan.autoBlockSize(kernel, n, cores, TaskMemory.budgetBytes(sc));
   }
+
 
   /** Rows of a peer run: all N, or the largest power of two that fits its memory and time budget. */
   private int subset(int n, long bytesPerRow, double flopsPerPair) {

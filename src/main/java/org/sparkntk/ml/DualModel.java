@@ -21,6 +21,7 @@ import org.sparkntk.kernel.BlockPlan;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
+import org.sparkntk.pipeline.JobComponents;
 import org.sparkntk.pipeline.NtkJob;
 
 /**

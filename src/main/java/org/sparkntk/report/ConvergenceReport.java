@@ -28,6 +28,7 @@ import org.sparkntk.kernel.analytic.AnalyticNtk;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Parameterization;
+import org.sparkntk.pipeline.JobComponents;
 import org.sparkntk.pipeline.SizeGuard;
 
 /**

@@ -45,6 +45,7 @@ import org.sparkntk.model.Architecture;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Parameterization;
+import org.sparkntk.pipeline.JobComponents;
 import org.sparkntk.pipeline.SizeGuard;
 import org.sparkntk.solver.FitResult;
 import org.sparkntk.solver.KernelProblem;

@@ -48,6 +48,7 @@ import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Model;
 import org.sparkntk.pipeline.DistributedSolve;
 import org.sparkntk.pipeline.DriverMemory;
+import org.sparkntk.pipeline.JobComponents;
 import org.sparkntk.pipeline.NonFinite;
 import org.sparkntk.pipeline.NtkJob;
 import org.sparkntk.pipeline.NtkRun;

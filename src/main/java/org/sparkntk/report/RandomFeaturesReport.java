@@ -22,6 +22,7 @@ import org.sparkntk.kernel.GramMatrix;
 import org.sparkntk.kernel.KernelOutputs;
 import org.sparkntk.kernel.Kernels;
 import org.sparkntk.model.RandomFeatures;
+import org.sparkntk.pipeline.JobComponents;
 import org.sparkntk.pipeline.SizeGuard;
 
 /**

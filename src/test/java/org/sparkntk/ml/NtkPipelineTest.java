@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sparkntk.SparkTestSession;
 import org.sparkntk.config.JobConfig;
+import org.sparkntk.pipeline.JobComponents;
 import org.sparkntk.pipeline.NtkJob;
 import org.sparkntk.pipeline.NtkRun;
 

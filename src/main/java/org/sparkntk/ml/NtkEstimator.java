@@ -20,6 +20,8 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
+import org.sparkntk.config.ConfigException;
+import org.sparkntk.config.ConfigKey;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
 import org.sparkntk.model.Activation;
@@ -81,27 +83,20 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
         + "(model.hidden; default: 512, 512)", validator((int[] a) -> Arrays.stream(a).allMatch(w -> w > 0)));
     activation = new Param<>(this, "activation", "nonlinearity φ (model.activation): "
         + String.join(", ", Activation.configNames()) + ", or leaky_relu(α) (default: relu)",
-        validator((String s) -> {
-          try {
-            Activation.fromConfig(s);
-            return true;
-          } catch (RuntimeException e) {
-            return false;
-          }
-        }));
+        accepts(ConfigKeys.MODEL_ACTIVATION));
     sigmaW = new DoubleParam(this, "sigmaW", "σ_w, the weight scale, > 0 (model.sigmaW; default: 1.0)",
-        ParamValidators.gt(0));
+        accepts(ConfigKeys.MODEL_SIGMA_W));
     sigmaB = new DoubleParam(this, "sigmaB", "σ_b, the bias scale, ≥ 0 (model.sigmaB; default: 0.1)",
-        ParamValidators.gtEq(0));
+        accepts(ConfigKeys.MODEL_SIGMA_B));
     parameterization = new Param<>(this, "parameterization", "ntk or standard (model.parameterization; "
-        + "default: ntk)", ParamValidators.inArray(new String[] {"ntk", "standard"}));
+        + "default: ntk)", accepts(ConfigKeys.MODEL_PARAMETERIZATION));
     seed = new LongParam(this, "seed", "initialisation seed of the network, and of the Gaussian input mapping's B "
         + "(model.seed; default: 0)");
     inputMapping = new Param<>(this, "inputMapping", "fixed Fourier-feature mapping before the network: none, "
         + "basic, positional or gaussian (input.mapping; default: none)",
-        ParamValidators.inArray(new String[] {"none", "basic", "positional", "gaussian"}));
+        accepts(ConfigKeys.INPUT_MAPPING));
     inputScale = new DoubleParam(this, "inputScale", "σ of the positional and gaussian mappings, > 0 "
-        + "(input.scale; default: 10)", ParamValidators.gt(0));
+        + "(input.scale; default: 10)", accepts(ConfigKeys.INPUT_SCALE));
     inputFeatures = new IntParam(this, "inputFeatures", "frequencies m of the positional and gaussian mappings, "
         + "> 0 (input.features; default: 256; the m → ∞ limit has no network and is not offered here)",
         ParamValidators.gt(0));
@@ -112,17 +107,17 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
         ParamValidators.inArray(new String[] {"empirical", "analytic", "montecarlo"}));
     kernelMethod = new Param<>(this, "kernelMethod", "how the empirical NTK is computed: structured (per-layer "
         + "factors) or jacobian (explicit J Jᵀ) (kernel.method; default: structured)",
-        ParamValidators.inArray(new String[] {"structured", "jacobian"}));
+        accepts(ConfigKeys.KERNEL_METHOD));
     kernelSamples = new IntParam(this, "kernelSamples", "initialisations averaged by kernelType = montecarlo, > 0 "
-        + "(kernel.samples; default: 8)", ParamValidators.gt(0));
+        + "(kernel.samples; default: 8)", accepts(ConfigKeys.KERNEL_SAMPLES));
     kernelOutputs = new Param<>(this, "kernelOutputs", "trace (N×N, mean over outputs) or full (NO×NO) "
-        + "(kernel.outputs; default: trace)", ParamValidators.inArray(new String[] {"trace", "full"}));
+        + "(kernel.outputs; default: trace)", accepts(ConfigKeys.KERNEL_OUTPUTS));
     solverType = new Param<>(this, "solverType", "steps (kernel gradient descent), flow (its closed form at time "
         + "flowTime) or regression (t → ∞ with ridge) (solver.type; default: regression, unlike the CLI: the "
         + "converged predictor, one Cholesky solve, no step size or stopping time to tune)",
-        ParamValidators.inArray(new String[] {"steps", "flow", "regression"}));
+        accepts(ConfigKeys.SOLVER_TYPE));
     steps = new IntParam(this, "steps", "number of steps (steps), and the horizon η·steps of flow when flowTime "
-        + "is 0, ≥ 0 (solver.steps; default: 1000)", ParamValidators.gtEq(0));
+        + "is 0, ≥ 0 (solver.steps; default: 1000)", accepts(ConfigKeys.SOLVER_STEPS));
     lr = new DoubleParam(this, "lr", "step size η, ≥ 0; 0 = auto, half the stable limit (solver.lr; default: 0)",
         ParamValidators.gtEq(0));
     flowTime = new DoubleParam(this, "flowTime", "time τ of the flow, ≥ 0; 0 = η·steps with η = lr "
@@ -130,29 +125,29 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
     ridge = new DoubleParam(this, "ridge", "ridge ρ of regression, (Θ + ρI)⁻¹, ≥ 0 (solver.ridge; default: 1e-3, "
         + "unlike the CLI's 0: it keeps the solve well posed, and test accuracy is flat for ρ from 1e-4 to 1e-2 "
         + "times tr(Θ)/N, which is 0.2 to 1 for inputs of unit scale)",
-        ParamValidators.gtEq(0));
+        accepts(ConfigKeys.SOLVER_RIDGE));
     f0 = new Param<>(this, "f0", "start of the dynamics: network (the initialised network's outputs), zero "
         + "(f_0 = 0, the mean over initialisations) or auto (network for the empirical kernel, zero for analytic "
         + "and montecarlo) (solver.f0; default: auto)",
-        ParamValidators.inArray(new String[] {"auto", "network", "zero"}));
+        accepts(ConfigKeys.SOLVER_F0));
     // The distributed backend's params: their defaults are the config keys' own.
     backend = new Param<>(this, "backend", "where the solver runs: driver (dense kernels collected), distributed "
         + "(the Gram stays on the executors, solvers by products) or auto (driver when the dense kernels fit "
         + "kernel.maxDriverBytes) (solver.backend; default: " + ConfigKeys.SOLVER_BACKEND.defaultValue() + ")",
-        ParamValidators.inArray(new String[] {"auto", "driver", "distributed"}));
+        accepts(ConfigKeys.SOLVER_BACKEND));
     kernelCache = new Param<>(this, "kernelCache", "distributed backend: where the Gram's blocks stay, memory, disk "
         + "or none (recomputed per product) (kernel.cache; default: " + ConfigKeys.KERNEL_CACHE.defaultValue() + ")",
-        ParamValidators.inArray(new String[] {"memory", "disk", "none"}));
+        accepts(ConfigKeys.KERNEL_CACHE));
     tol = new DoubleParam(this, "tol", "distributed backend: relative residual at which PCG stops, in (0, 1) "
-        + "(solver.tol; default: " + ConfigKeys.SOLVER_TOL.defaultValue() + ")", ParamValidators.inRange(0, 1, false,
-        false));
+        + "(solver.tol; default: " + ConfigKeys.SOLVER_TOL.defaultValue() + ")", accepts(ConfigKeys.SOLVER_TOL));
     maxIter = new IntParam(this, "maxIter", "distributed backend: most PCG iterations or Lanczos steps, > 0 "
-        + "(solver.maxIter; default: " + ConfigKeys.SOLVER_MAX_ITER.defaultValue() + ")", ParamValidators.gt(0));
+        + "(solver.maxIter; default: " + ConfigKeys.SOLVER_MAX_ITER.defaultValue() + ")",
+        accepts(ConfigKeys.SOLVER_MAX_ITER));
     preconditioner = new Param<>(this, "preconditioner", "distributed regression: nystrom or none "
         + "(solver.preconditioner; default: " + ConfigKeys.SOLVER_PRECONDITIONER.defaultValue() + ")",
-        ParamValidators.inArray(new String[] {"nystrom", "none"}));
+        accepts(ConfigKeys.SOLVER_PRECONDITIONER));
     rank = new IntParam(this, "rank", "rank of the Nyström preconditioner, > 0 (solver.rank; default: "
-        + ConfigKeys.SOLVER_RANK.defaultValue() + ")", ParamValidators.gt(0));
+        + ConfigKeys.SOLVER_RANK.defaultValue() + ")", accepts(ConfigKeys.SOLVER_RANK));
     setDefault(backend, ConfigKeys.SOLVER_BACKEND.defaultValue());
     setDefault(kernelCache, ConfigKeys.KERNEL_CACHE.defaultValue());
     setDefault(tol, Double.parseDouble(ConfigKeys.SOLVER_TOL.defaultValue()));
@@ -183,7 +178,22 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
     setDefault(f0, "auto");
   }
 
-  @SuppressWarnings("unchecked")
+  /**
+   * The validator of a param that sets {@code key}: the key's own parser decides, so a param accepts
+   * exactly what the job file accepts for that key (numbers as Java prints them).
+   */
+  static <T> Function1<T, Object> accepts(ConfigKey<?> key) {
+    return validator((T v) -> {
+      try {
+        key.parse(String.valueOf(v), "");
+        return true;
+      } catch (ConfigException e) {
+        return false;
+      }
+    });
+  }
+
+  @SuppressWarnings("unchecked") // a Scala T => Boolean seen as T => Object, as Spark's ParamValidators are
   static <T> Function1<T, Object> validator(Predicate<T> test) {
     return (Function1<T, Object>) (Function1<T, ?>) (T v) -> test.test(v);
   }

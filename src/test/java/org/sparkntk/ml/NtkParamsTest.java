@@ -79,6 +79,32 @@ class NtkParamsTest {
     assertEquals(1e-3, config.get(ConfigKeys.SOLVER_RIDGE));
   }
 
+  /** The params that set a key validate with the key's own parser: what one refuses, so does the other. */
+  @Test
+  void validatorsAreTheKeysParsers() {
+    NtkRegressor r = new NtkRegressor();
+    assertThrows(IllegalArgumentException.class, () -> r.setTol(1.0), "solver.tol is in (0, 1)");
+    assertThrows(IllegalArgumentException.class, () -> r.setTol(0.0));
+    assertThrows(IllegalArgumentException.class, () -> r.setMaxIter(0));
+    assertThrows(IllegalArgumentException.class, () -> r.setRank(0));
+    assertThrows(IllegalArgumentException.class, () -> r.setKernelCache("ram"));
+    assertThrows(IllegalArgumentException.class, () -> r.setBackend("gpu"));
+    assertThrows(IllegalArgumentException.class, () -> r.setPreconditioner("jacobi"));
+    assertThrows(IllegalArgumentException.class, () -> r.setInputMapping("fourier"));
+    assertThrows(IllegalArgumentException.class, () -> r.setInputScale(0));
+    assertThrows(IllegalArgumentException.class, () -> r.setKernelOutputs("diagonal"));
+    assertThrows(IllegalArgumentException.class, () -> r.setKernelMethod("autograd"));
+    assertThrows(IllegalArgumentException.class, () -> r.setKernelSamples(0));
+    assertThrows(IllegalArgumentException.class, () -> r.setF0("random"));
+    assertThrows(IllegalArgumentException.class, () -> r.setRidge(-1e-3));
+    assertThrows(IllegalArgumentException.class, () -> r.setParameterization("mup"));
+    // Names in any case, as in job files; each value then parses as its key.
+    r.setInputMapping("Gaussian").setKernelOutputs("FULL").setF0("zero").setTol(1e-10).setKernelCache("disk");
+    JobConfig config = JobConfig.of(r.settings("y"));
+    assertEquals(1e-10, config.get(ConfigKeys.SOLVER_TOL));
+    assertEquals("disk", config.get(ConfigKeys.KERNEL_CACHE));
+  }
+
   @Test
   void uidConstructorAndCopy() {
     NtkRegressor r = new NtkRegressor("ntk-1").setSeed(7).setHidden(32);

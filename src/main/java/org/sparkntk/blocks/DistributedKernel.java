@@ -11,6 +11,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.storage.RDDInfo;
 import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkntk.kernel.BlockPlan;
@@ -182,11 +183,15 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
     return storedBytes;
   }
 
+  /** The stored blocks: the upper triangle of the training Gram, every block of a cross kernel. */
+  long blockCount() {
+    return symmetric ? rowPlan.upperTrianglePairs() : (long) rowPlan.blockCount() * colPlan.blockCount();
+  }
+
   @Override
   public String describe() {
     return String.format("%s: %d × %d in %s blocks of %d rows on the executors (kernel.cache = %s%s)", name, rows(),
-        cols(), symmetric ? rowPlan.upperTrianglePairs() + " upper-triangle" : (long) rowPlan.blockCount()
-            * colPlan.blockCount() + "", rowPlan.blockSize(), cache.configName(),
+        cols(), blockCount() + (symmetric ? " upper-triangle" : ""), rowPlan.blockSize(), cache.configName(),
         cache == Cache.NONE ? ", recomputed per product" : stored());
   }
 
@@ -258,12 +263,17 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
     boolean mirror = symmetric;
     sc.setJobDescription(String.format("spark-ntk: %s × V (%d columns), product %d", name, c, products.get()));
     Map<Integer, double[]> sums;
+    // A product over blocks recomputed per product (kernel.cache = none) can take minutes: its
+    // progress is logged per block, as the Gram's is.
+    Progress progress = new Progress(sc, String.format("%s × V, product %d", name, products.get()), blockCount());
+    LongAccumulator done = progress.counter();
     try {
       JavaRDD<HashMap<Integer, double[]>> partials = tiles
-          .map(blocks -> partialProduct(blocks, shared.value(), c, rows, cols, kk, mirror));
+          .map(blocks -> partialProduct(blocks, shared.value(), c, rows, cols, kk, mirror, done));
       sums = sumsOnDriver(tasks(), rows(), c, maxResultBytes) ? ProductSum.onDriver(sc, partials)
           : ProductSum.byRowBlock(partials, rowPlan.blockCount());
     } finally {
+      progress.close();
       shared.destroy();
     }
     double[] out = new double[rows() * c];
@@ -293,7 +303,7 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
 
   /** One task's terms: partial sums of (Θ V)_I for the row blocks its blocks touch. */
   static HashMap<Integer, double[]> partialProduct(List<KernelBlock> blocks, double[] v, int c, BlockPlan rowPlan,
-                                                   BlockPlan colPlan, int k, boolean mirror) {
+                                                   BlockPlan colPlan, int k, boolean mirror, LongAccumulator done) {
     HashMap<Integer, double[]> out = new HashMap<>();
     for (KernelBlock b : blocks) {
       double[] outI = out.computeIfAbsent(b.row(), i -> new double[rowPlan.rows(i) * k * c]);
@@ -302,6 +312,7 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
       int vRowI = Math.toIntExact(rowPlan.start(b.row()) * k);
       int vRowJ = Math.toIntExact(colPlan.start(b.col()) * k);
       b.multiplyInto(v, vRowI, vRowJ, c, outI, outJ, mirrored);
+      done.add(1);
     }
     return out;
   }

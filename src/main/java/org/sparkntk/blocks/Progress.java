@@ -1,27 +1,45 @@
 package org.sparkntk.blocks;
 
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.scheduler.AccumulableInfo;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.Tuple4;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
- * Console progress of a long phase: executors count finished units in an accumulator (merged
- * when each task ends), and a driver thread logs "done / total" with an estimate of the time left
+ * Console progress of a long phase, counted in blocks as they finish: tasks add 1 to an
+ * accumulator per block, and a driver thread logs "done / total" with an estimate of the time left
  * every few seconds.
+ *
+ * <p>The driver's accumulator value only grows when a task ends, which for a tile of many blocks
+ * is minutes apart. Executors also send every running task's accumulator values with their
+ * heartbeats (spark.executor.heartbeatInterval, 10 s by default), which Spark posts to listeners
+ * as {@link SparkListenerExecutorMetricsUpdate}; the blocks of running tasks are taken from there,
+ * so the count moves while a tile is computed and the estimate does not grow while work is done.
  */
 final class Progress implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Progress.class);
   private static final long PERIOD_SECONDS = 5;
 
+  private final JavaSparkContext sc;
   private final String phase;
   private final long total;
   private final LongAccumulator done;
   private final long startNanos = System.nanoTime();
   private final ScheduledExecutorService timer;
+  private final RunningTasks running;
 
   Progress(JavaSparkContext sc, String phase, long total) {
     this(sc, phase, total, sc.sc().longAccumulator("spark-ntk " + phase + " blocks done"));
@@ -29,9 +47,12 @@ final class Progress implements AutoCloseable {
 
   /** Progress counted by an accumulator the tasks already hold. */
   Progress(JavaSparkContext sc, String phase, long total, LongAccumulator done) {
+    this.sc = sc;
     this.phase = phase;
     this.total = total;
     this.done = done;
+    this.running = new RunningTasks(done.id());
+    sc.sc().addSparkListener(running);
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "spark-ntk-progress");
       t.setDaemon(true);
@@ -44,8 +65,13 @@ final class Progress implements AutoCloseable {
     return done;
   }
 
+  /** Blocks finished: those of ended tasks, plus those running tasks last reported. */
+  long blocksDone() {
+    return Math.min(total, done.value() + running.inFlight());
+  }
+
   private void report() {
-    long d = done.value();
+    long d = blocksDone();
     double elapsed = (System.nanoTime() - startNanos) / 1e9;
     String eta = d > 0 && d < total ? String.format(", about %.0f s left", elapsed * (total - d) / d) : "";
     LOG.info(String.format("%s: %d / %d blocks, %.1f s%s", phase, d, total, elapsed, eta));
@@ -54,5 +80,54 @@ final class Progress implements AutoCloseable {
   @Override
   public void close() {
     timer.shutdownNow();
+    sc.sc().removeSparkListener(running);
+  }
+
+  /**
+   * The latest value of one accumulator in each running task, from executor heartbeats. A task's
+   * entry goes when the task ends (its count is then in the accumulator itself), and a heartbeat
+   * that arrives after that is ignored, so no block is counted twice.
+   */
+  static final class RunningTasks extends SparkListener {
+    private final long accumulatorId;
+    private final Map<Long, Long> latest = new ConcurrentHashMap<>();
+    private final Set<Long> ended = new HashSet<>();
+
+    RunningTasks(long accumulatorId) {
+      this.accumulatorId = accumulatorId;
+    }
+
+    long inFlight() {
+      return latest.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    @Override
+    public void onExecutorMetricsUpdate(SparkListenerExecutorMetricsUpdate update) {
+      for (Tuple4<Object, Object, Object, scala.collection.immutable.Seq<AccumulableInfo>> task
+          : CollectionConverters.asJava(update.accumUpdates())) {
+        long taskId = (Long) task._1();
+        for (AccumulableInfo info : CollectionConverters.asJava(task._4())) {
+          if (info.id() == accumulatorId && info.update().isDefined()) {
+            record(taskId, ((Number) info.update().get()).longValue());
+          }
+        }
+      }
+    }
+
+    @Override
+    public void onTaskEnd(SparkListenerTaskEnd end) {
+      taskEnded(end.taskInfo().taskId());
+    }
+
+    synchronized void record(long taskId, long value) {
+      if (!ended.contains(taskId)) {
+        latest.put(taskId, value);
+      }
+    }
+
+    synchronized void taskEnded(long taskId) {
+      ended.add(taskId);
+      latest.remove(taskId);
+    }
   }
 }

@@ -25,8 +25,6 @@ public interface ConfigNamed {
       }
     }
     List<String> names = Arrays.stream(constants).map(ConfigNamed::configName).toList();
-    String allowed = names.size() == 1 ? names.get(0)
-        : String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
-    throw new IllegalArgumentException("unknown " + what + " '" + name + "'; expected " + allowed);
+    throw new IllegalArgumentException("unknown " + what + " '" + name + "'; expected one of " + String.join(", ", names));
   }
 }

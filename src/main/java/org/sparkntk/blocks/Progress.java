@@ -40,6 +40,8 @@ final class Progress implements AutoCloseable {
   private final long startNanos = System.nanoTime();
   private final ScheduledExecutorService timer;
   private final RunningTasks running;
+  private long lastCount;
+  private double lastCountSeconds;
 
   Progress(JavaSparkContext sc, String phase, long total) {
     this(sc, phase, total, sc.sc().longAccumulator("spark-ntk " + phase + " blocks done"));
@@ -65,16 +67,20 @@ final class Progress implements AutoCloseable {
     return done;
   }
 
-  /** Blocks finished: those of ended tasks, plus those running tasks last reported. */
-  long blocksDone() {
-    return Math.min(total, done.value() + running.inFlight());
-  }
-
   private void report() {
-    long d = blocksDone();
+    long running = this.running.inFlight();
+    long d = Math.min(total, done.value() + running);
     double elapsed = (System.nanoTime() - startNanos) / 1e9;
-    String eta = d > 0 && d < total ? String.format(", about %.0f s left", elapsed * (total - d) / d) : "";
-    LOG.info(String.format("%s: %d / %d blocks, %.1f s%s", phase, d, total, elapsed, eta));
+    if (d != lastCount) {
+      lastCount = d;
+      lastCountSeconds = elapsed;
+    }
+    // The rate at the last new count, counted down since: counts arrive with task ends and
+    // heartbeats (10 s apart by default), and between them the work goes on.
+    double left = d > 0 ? Math.max(1, lastCountSeconds * (total - d) / d - (elapsed - lastCountSeconds)) : 0;
+    String eta = d > 0 && d < total ? String.format(", about %.0f s left", left) : "";
+    String inTasks = running > 0 ? String.format(" (%d of them in running tasks)", running) : "";
+    LOG.info(String.format("%s: %d / %d blocks%s, %.1f s%s", phase, d, total, inTasks, elapsed, eta));
   }
 
   @Override

@@ -14,17 +14,27 @@ public interface ConfigNamed {
 
   /**
    * The constant of {@code type} named {@code name} (trimmed, any case), or an
-   * IllegalArgumentException naming {@code what} and the names allowed.
+   * IllegalArgumentException naming {@code what} and the names allowed ("a, b or c").
    */
   static <E extends Enum<E> & ConfigNamed> E parse(Class<E> type, String name, String what) {
+    E found = find(type, name);
+    if (found != null) {
+      return found;
+    }
+    List<String> names = Arrays.stream(type.getEnumConstants()).map(ConfigNamed::configName).toList();
+    String allowed = names.size() == 1 ? names.get(0)
+        : String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
+    throw new IllegalArgumentException("unknown " + what + " '" + name + "'; expected " + allowed);
+  }
+
+  /** The constant of {@code type} named {@code name} (trimmed, any case), or null. */
+  static <E extends Enum<E> & ConfigNamed> E find(Class<E> type, String name) {
     String n = name.trim().toLowerCase(Locale.ROOT);
-    E[] constants = type.getEnumConstants();
-    for (E e : constants) {
+    for (E e : type.getEnumConstants()) {
       if (e.configName().equals(n)) {
         return e;
       }
     }
-    List<String> names = Arrays.stream(constants).map(ConfigNamed::configName).toList();
-    throw new IllegalArgumentException("unknown " + what + " '" + name + "'; expected one of " + String.join(", ", names));
+    return null;
   }
 }

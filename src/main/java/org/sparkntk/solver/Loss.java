@@ -98,6 +98,11 @@ public enum Loss implements ConfigNamed {
   }
 
   public static Loss fromConfig(String name) {
-    return ConfigNamed.parse(Loss.class, name, "loss");
+    Loss loss = ConfigNamed.find(Loss.class, name);
+    if (loss == null) {
+      // its wording since the first release ("one of"), kept
+      throw new IllegalArgumentException("unknown loss '" + name + "'; expected one of " + String.join(", ", configNames()));
+    }
+    return loss;
   }
 }

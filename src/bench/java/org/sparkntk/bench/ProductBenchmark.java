@@ -11,6 +11,7 @@ import java.util.concurrent.Future;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
+import org.sparkntk.blocks.DistributedGram;
 import org.sparkntk.blocks.DistributedKernel;
 import org.sparkntk.blocks.SparkGram;
 import org.sparkntk.data.RowBlock;
@@ -84,7 +85,7 @@ public final class ProductBenchmark {
     }
     JavaRDD<RowBlock> rdd = sc.parallelize(blocks, Math.max(1, blocks.size()));
     List<String> out = new ArrayList<>();
-    try (DistributedKernel theta = SparkGram.distributed(sc, rdd, plan, null, plan, new GramBenchmark.LinearKernel(FEATURES), precision,
+    try (DistributedKernel theta = DistributedGram.distributed(sc, rdd, plan, null, plan, new GramBenchmark.LinearKernel(FEATURES), precision,
         DistributedKernel.Cache.MEMORY, "benchmark Gram N = " + n + " " + precision.configName())) {
       for (int c : new int[] {1, 10}) {
         double[] v = r.doubles((long) n * c, -1, 1).toArray();

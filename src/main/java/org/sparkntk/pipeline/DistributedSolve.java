@@ -9,8 +9,8 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkntk.blocks.BlockFiles;
+import org.sparkntk.blocks.DistributedGram;
 import org.sparkntk.blocks.DistributedKernel;
-import org.sparkntk.blocks.SparkGram;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
 import org.sparkntk.data.RowBlock;
@@ -79,11 +79,11 @@ public final class DistributedSolve {
     Precision precision = config.get(ConfigKeys.KERNEL_PRECISION);
     String solverType = config.get(ConfigKeys.SOLVER_TYPE);
     Map<String, Object> diagnostics = new LinkedHashMap<>();
-    try (DistributedKernel train = timer.time("training Gram (kept on the executors)", () -> SparkGram.distributed(
+    try (DistributedKernel train = timer.time("training Gram (kept on the executors)", () -> DistributedGram.distributed(
             sc, trainBlocks, trainPlan, null, trainPlan, kernel, precision, cache, "training Gram",
             files.trainCheckpoint(), files.trainExport()));
          DistributedKernel cross = testBlocks == null ? null : timer.time("cross kernel (kept on the executors)",
-             () -> SparkGram.distributed(sc, testBlocks, testPlan, trainBlocks, trainPlan, kernel, precision,
+             () -> DistributedGram.distributed(sc, testBlocks, testPlan, trainBlocks, trainPlan, kernel, precision,
                  crossCache(cache, solverType), "cross kernel", files.crossCheckpoint(), files.crossExport()))) {
       LOG.info(train.describe());
       if (cross != null) {

@@ -150,9 +150,9 @@ class BlockFilesTest {
     double[] firstCross;
     java.util.Map<BlockKey, KernelBlock> firstBlocks;
     java.util.Map<BlockKey, KernelBlock> firstCrossBlocks;
-    try (DistributedKernel theta = SparkGram.distributed(sc, trainBlocks, train, null, train, kernel, precision,
+    try (DistributedKernel theta = DistributedGram.distributed(sc, trainBlocks, train, null, train, kernel, precision,
         cache, "training", checkpoint, export);
-         DistributedKernel star = SparkGram.distributed(sc, testBlocks, test, trainBlocks, train, kernel, precision,
+         DistributedKernel star = DistributedGram.distributed(sc, testBlocks, test, trainBlocks, train, kernel, precision,
              cache, "cross", crossCheckpoint, null)) {
       assertEquals(pairs, theta.computedBlocks());
       assertEquals(0, theta.resumedBlocks());
@@ -172,9 +172,9 @@ class BlockFilesTest {
     good[12] ^= 1; // a byte of the header dictionary
     Files.write(dir.resolve("train/1-1.npy"), good);
 
-    try (DistributedKernel theta = SparkGram.distributed(sc, trainBlocks, train, null, train, kernel, precision,
+    try (DistributedKernel theta = DistributedGram.distributed(sc, trainBlocks, train, null, train, kernel, precision,
         cache, "training", checkpoint, null);
-         DistributedKernel star = SparkGram.distributed(sc, testBlocks, test, trainBlocks, train, kernel, precision,
+         DistributedKernel star = DistributedGram.distributed(sc, testBlocks, test, trainBlocks, train, kernel, precision,
              cache, "cross", crossCheckpoint, null)) {
       assertEquals(2, theta.computedBlocks(), "only the torn and the foreign file are recomputed");
       assertEquals(pairs - 2, theta.resumedBlocks());

@@ -59,9 +59,9 @@ class DistributedKernelTest {
     GramMatrix gram = SparkGram.symmetric(sc, trainBlocks, train, kernel, "dense");
     GramMatrix cross = SparkGram.cross(sc, testBlocks, test, trainBlocks, train, kernel, "dense cross");
     DistributedKernel.Cache c = DistributedKernel.Cache.fromConfig(cache);
-    try (DistributedKernel theta = SparkGram.distributed(sc, trainBlocks, train, null, train, kernel,
+    try (DistributedKernel theta = DistributedGram.distributed(sc, trainBlocks, train, null, train, kernel,
         Precision.FLOAT64, c, "training");
-         DistributedKernel thetaStar = SparkGram.distributed(sc, testBlocks, test, trainBlocks, train, kernel,
+         DistributedKernel thetaStar = DistributedGram.distributed(sc, testBlocks, test, trainBlocks, train, kernel,
              Precision.FLOAT64, c, "cross")) {
       for (int columns : new int[] {1, 3}) {
         double[] v = random(gram.cols() * columns, columns);
@@ -89,9 +89,9 @@ class DistributedKernelTest {
     BlockPlan train = new BlockPlan(SparkGramTest.N, 8);
     JavaRDD<RowBlock> blocks = RowBlocks.of(SparkGramTest.labeled(SparkGramTest.trainX, SparkGramTest.N, 3), train);
     GramMatrix gram = SparkGram.symmetric(sc, blocks, train, kernel, "dense");
-    try (DistributedKernel f32 = SparkGram.distributed(sc, blocks, train, null, train, kernel, Precision.FLOAT32,
+    try (DistributedKernel f32 = DistributedGram.distributed(sc, blocks, train, null, train, kernel, Precision.FLOAT32,
         DistributedKernel.Cache.MEMORY, "float32");
-         DistributedKernel f64 = SparkGram.distributed(sc, blocks, train, null, train, kernel, Precision.FLOAT64,
+         DistributedKernel f64 = DistributedGram.distributed(sc, blocks, train, null, train, kernel, Precision.FLOAT64,
              DistributedKernel.Cache.MEMORY, "float64")) {
       assertEquals(f64.storedBytes(), 2 * f32.storedBytes());
       double[] v = random(gram.cols() * 2, 5);

@@ -191,8 +191,8 @@ public final class NtkJob {
     }
 
     GramCheckpoint[] checkpoints = out == null || !config.get(ConfigKeys.OUTPUT_CHECKPOINT) ? null
-        : timer.time("checkpoint", () -> JobCheckpoints.openCheckpoints(out, config, model, kernel, trainBlocks, trainPlan,
-            testBlocks, testPlan));
+        : timer.time("checkpoint", () -> JobCheckpoints.openCheckpoints(out, config, model, kernel, trainBlocks,
+            trainPlan, testBlocks, testPlan));
     GramMatrix trainGram = timer.time("training Gram", () -> SparkGram.symmetric(sc, trainBlocks, trainPlan, kernel,
         "training Gram", checkpoints == null ? null : checkpoints[0]));
     GramMatrix crossGram = test == null ? null : timer.time("cross kernel",
@@ -262,11 +262,11 @@ public final class NtkJob {
     DistributedSolve.Files files = !checkpoint && !gram ? DistributedSolve.Files.NONE
         : timer.time("checkpoint", () -> {
           try {
-            return JobCheckpoints.distributedFiles(sc, out, config, model, kernel, trainBlocks, trainPlan, testBlocks, testPlan,
-                yTrain, f0Train, checkpoint, gram);
+            return JobCheckpoints.distributedFiles(sc, out, config, model, kernel, trainBlocks, trainPlan, testBlocks,
+                testPlan, yTrain, f0Train, checkpoint, gram);
           } catch (IOException e) {
-            throw new UncheckedIOException("cannot prepare the block files in " + outputLocation + ": " + e.getMessage(),
-                e);
+            throw new UncheckedIOException("cannot prepare the block files in " + outputLocation + ": "
+                + e.getMessage(), e);
           }
         });
     DistributedSolve.Outcome outcome = DistributedSolve.run(sc, config, kernel, trainBlocks, trainPlan, testBlocks,
@@ -303,11 +303,11 @@ public final class NtkJob {
       try {
         if (gram) {
           int k = kernel.rowsPerExample();
-          JobCheckpoints.indexBlockFiles(out, JobCheckpoints.GRAM_DIR, "training Gram", files.trainExport(), outcome.train(), n, n, k,
-              trainPlan.blockSize(), true);
+          JobCheckpoints.indexBlockFiles(out, JobCheckpoints.GRAM_DIR, "training Gram", files.trainExport(),
+              outcome.train(), n, n, k, trainPlan.blockSize(), true);
           if (files.crossExport() != null) {
-            JobCheckpoints.indexBlockFiles(out, JobCheckpoints.CROSS_DIR, "cross kernel", files.crossExport(), outcome.cross(), m, n, k,
-                trainPlan.blockSize(), false);
+            JobCheckpoints.indexBlockFiles(out, JobCheckpoints.CROSS_DIR, "cross kernel", files.crossExport(),
+                outcome.cross(), m, n, k, trainPlan.blockSize(), false);
           }
         }
         JobOutputs.write(out, config, model, mapping, labels, null, null, yTrain, yTest, fit, null,

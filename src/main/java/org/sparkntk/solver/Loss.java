@@ -101,7 +101,8 @@ public enum Loss implements ConfigNamed {
     Loss loss = ConfigNamed.find(Loss.class, name);
     if (loss == null) {
       // its wording since the first release ("one of"), kept
-      throw new IllegalArgumentException("unknown loss '" + name + "'; expected one of " + String.join(", ", configNames()));
+      throw new IllegalArgumentException("unknown loss '" + name + "'; expected one of "
+          + String.join(", ", configNames()));
     }
     return loss;
   }

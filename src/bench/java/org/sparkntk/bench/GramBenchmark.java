@@ -1,5 +1,7 @@
 package org.sparkntk.bench;
 
+import java.util.Map;
+import org.sparkntk.config.JobConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -56,6 +58,8 @@ import org.sparkntk.model.Parameterization;
  * <pre>scripts/benchmark [--quick]</pre>
  */
 public final class GramBenchmark {
+  /** The kernel.* defaults (the float64 structured trace kernel), as a job without kernel keys has them. */
+  private static final KernelSpec DEFAULT_KERNEL = JobConfig.of(Map.of()).kernelSpec();
   static final int INPUTS = 784;
   /** Largest per-peer working set a subset run may allocate (the explicit Jacobians, etc.). */
   static final long PEER_BYTES = 3L << 30;
@@ -170,9 +174,9 @@ public final class GramBenchmark {
         1.0, 0.1), 1);
     double[] x = inputs(512);
     for (int rep = 0; rep < 2; rep++) {
-      sparkGram(Kernels.empirical(KernelSpec.defaults(), mlp), x, 512, 128);
-      sparkGram(Kernels.empirical(KernelSpec.defaults().withRoute("structured", Precision.FLOAT32), mlp), x, 512, 128);
-      sparkGram(Kernels.empirical(KernelSpec.defaults().withRoute("jacobian", Precision.FLOAT64), mlp), x, 64, 16);
+      sparkGram(Kernels.empirical(DEFAULT_KERNEL, mlp), x, 512, 128);
+      sparkGram(Kernels.empirical(DEFAULT_KERNEL.withRoute("structured", Precision.FLOAT32), mlp), x, 512, 128);
+      sparkGram(Kernels.empirical(DEFAULT_KERNEL.withRoute("jacobian", Precision.FLOAT64), mlp), x, 64, 16);
     }
   }
 
@@ -183,7 +187,7 @@ public final class GramBenchmark {
         1.0, 0.1);
     Mlp mlp = Mlp.initialise(arch, 42);
     double[] x = inputs(n);
-    BlockKernel<?> structured = Kernels.empirical(KernelSpec.defaults(), mlp);
+    BlockKernel<?> structured = Kernels.empirical(DEFAULT_KERNEL, mlp);
     int blockSize = blockSize(structured, n);
     SparkGram.Cost cost = SparkGram.cost(new BlockPlan(n, blockSize), new BlockPlan(n, blockSize), true, structured,
         cores, TaskMemory.budgetBytes(sc));
@@ -208,7 +212,7 @@ public final class GramBenchmark {
         String.format(Locale.ROOT, "DGEMM just before: %.1f GFLOP/s; block %d, %d tasks, shuffle %.2f GiB", limit,
             blockSize, cost.tasks(), cost.shuffleBytes() / (double) (1L << 30)));
 
-    BlockKernel<?> s32 = Kernels.empirical(KernelSpec.defaults().withRoute("structured", Precision.FLOAT32), mlp);
+    BlockKernel<?> s32 = Kernels.empirical(DEFAULT_KERNEL.withRoute("structured", Precision.FLOAT32), mlp);
     double sLimit = gemmRate(Math.min(blockSize, 1024), width, true, cores);
     GramMatrix g32 = timed(time, () -> sparkGram(s32, x, n, blockSize));
     double err = Matrices.maxRelativeDifference(g32.data(), g64.data());
@@ -267,7 +271,7 @@ public final class GramBenchmark {
     Architecture arch = mlp.architecture();
     long perRow = 8L * arch.outputs() * arch.parameterCount();
     int s = subset(n, perRow * 3, 2.0 * arch.outputs() * arch.parameterCount());
-    BlockKernel<?> explicit = Kernels.empirical(KernelSpec.defaults().withRoute("jacobian", Precision.FLOAT64), mlp);
+    BlockKernel<?> explicit = Kernels.empirical(DEFAULT_KERNEL.withRoute("jacobian", Precision.FLOAT64), mlp);
     int bs = Math.max(16, Math.min(blockSize(explicit, s), (int) Math.max(1, (256L << 20) / perRow)));
     double[] time = new double[1];
     double[] half = new double[1];
@@ -448,7 +452,7 @@ public final class GramBenchmark {
     row("X Xᵀ GEMM alone (Spark)", str(n), "", "", "", fmtS(gemmSeconds), fmt(flops / gemmSeconds / 1e9),
         pct(flops / gemmSeconds / 1e9 / limit), "", "", String.format(Locale.ROOT, "%d features; DGEMM just before: "
             + "%.1f GFLOP/s", INPUTS, limit));
-    BlockKernel<?> kernel = Kernels.limit(KernelSpec.defaults(), arch);
+    BlockKernel<?> kernel = Kernels.limit(DEFAULT_KERNEL, arch);
     timed(time, () -> sparkGram(kernel, x, n, blockSize));
     row("analytic NTK, relu, 3 layers (Spark)", str(n), "∞", "1", "", fmtS(time[0]), "", "",
         ratio(time[0], gemmSeconds) + " of X Xᵀ", "", "closed-form arc-cosine recursion, float64");

@@ -85,9 +85,7 @@ final class ProductSum {
   static HashMap<Integer, double[]> merged(Iterator<HashMap<Integer, double[]>> it) {
     HashMap<Integer, double[]> out = new HashMap<>();
     while (it.hasNext()) {
-      for (Map.Entry<Integer, double[]> e : it.next().entrySet()) {
-        addInto(out, e.getKey(), e.getValue());
-      }
+      addAll(out, it.next());
     }
     return out;
   }
@@ -99,6 +97,13 @@ final class ProductSum {
       addInto(out, rowBlock(term._1()), term._2());
     }
     return List.of(out).iterator();
+  }
+
+  /** out[I] += partial[I] for every row block of {@code partial}. */
+  static void addAll(Map<Integer, double[]> out, Map<Integer, double[]> partial) {
+    for (Map.Entry<Integer, double[]> e : partial.entrySet()) {
+      addInto(out, e.getKey(), e.getValue());
+    }
   }
 
   /** out[I] += term, taking the term itself as the sum when it is the first. */
@@ -172,9 +177,7 @@ final class ProductSum {
     public synchronized BoxedUnit apply(Object task, HashMap<Integer, double[]> partial) {
       early[(Integer) task] = partial;
       while (next < early.length && early[next] != null) {
-        for (Map.Entry<Integer, double[]> e : early[next].entrySet()) {
-          addInto(sum, e.getKey(), e.getValue());
-        }
+        addAll(sum, early[next]);
         early[next++] = null;
       }
       return BoxedUnit.UNIT;

@@ -68,8 +68,8 @@ final class Progress implements AutoCloseable {
   }
 
   private void report() {
-    long running = this.running.inFlight();
-    long d = Math.min(total, done.value() + running);
+    long inTasks = running.inFlight();
+    long d = Math.min(total, done.value() + inTasks);
     double elapsed = (System.nanoTime() - startNanos) / 1e9;
     if (d != lastCount) {
       lastCount = d;
@@ -79,8 +79,8 @@ final class Progress implements AutoCloseable {
     // heartbeats (10 s apart by default), and between them the work goes on.
     double left = d > 0 ? Math.max(1, lastCountSeconds * (total - d) / d - (elapsed - lastCountSeconds)) : 0;
     String eta = d > 0 && d < total ? String.format(", about %.0f s left", left) : "";
-    String inTasks = running > 0 ? String.format(" (%d of them in running tasks)", running) : "";
-    LOG.info(String.format("%s: %d / %d blocks%s, %.1f s%s", phase, d, total, inTasks, elapsed, eta));
+    String where = inTasks > 0 ? String.format(" (%d of them in running tasks)", inTasks) : "";
+    LOG.info(String.format("%s: %d / %d blocks%s, %.1f s%s", phase, d, total, where, elapsed, eta));
   }
 
   @Override

@@ -44,9 +44,10 @@ public final class NtkMain {
       return args.length == 0 ? 2 : 0;
     }
     JobConfig config;
+    Report report;
     try {
       config = JobConfig.load(Path.of(args[0]), Arrays.asList(args).subList(1, args.length));
-      checkFileJob(config);
+      report = checkFileJob(config);
     } catch (ConfigException | DataException e) {
       System.err.println("spark-ntk: " + e.getMessage());
       return 2;
@@ -60,7 +61,7 @@ public final class NtkMain {
     boolean created = SparkSession.getDefaultSession().isEmpty() && SparkSession.getActiveSession().isEmpty();
     SparkSession spark = session(config, embedded);
     try {
-      Reports.of(config).run(spark, config);
+      report.run(spark, config);
       String dir = config.get(ConfigKeys.OUTPUT_DIR);
       if (OutputStore.isHadoopUri(dir)) {
         System.out.println("spark-ntk: outputs written to " + dir + ": "
@@ -86,8 +87,11 @@ public final class NtkMain {
     }
   }
 
-  /** Checks, before Spark starts, what a file-based job needs: its keys and its local input paths. */
-  static void checkFileJob(JobConfig config) {
+  /**
+   * Checks, before Spark starts, what a file-based job needs: its report, its keys and its local
+   * input paths. Returns the report (or the job) that report.type names.
+   */
+  static Report checkFileJob(JobConfig config) {
     Report report = Reports.of(config);
     boolean needsData = report.readsData();
     for (ConfigKey<?> key : ConfigKeys.all()) {
@@ -107,6 +111,7 @@ public final class NtkMain {
     }
     report.check(config);
     OutputFiles.check(config);
+    return report;
   }
 
   /**

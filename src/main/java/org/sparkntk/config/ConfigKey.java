@@ -3,6 +3,7 @@ package org.sparkntk.config;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
+import org.sparkntk.model.ConfigNamed;
 
 /**
  * One documented job key: its name, default ({@code null}: no default), what it means, and the
@@ -37,8 +38,7 @@ public record ConfigKey<T>(String name, String defaultValue, boolean required, S
    * what is allowed and the nearest name.
    */
   public static ConfigException notOneOf(ConfigKey<?> key, String value, String origin, List<String> names) {
-    String allowed = names.size() == 1 ? names.get(0)
-        : String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
+    String allowed = ConfigNamed.alternatives(names);
     String near = nearest(value.trim(), allowed);
     return new ConfigException(key.name() + " = '" + value + "'" + origin + " is not valid: expected " + allowed
         + (near != null ? "; did you mean '" + near + "'?" : ""));

@@ -28,10 +28,4 @@ public record KernelSpec(String type, String method, Precision precision, Kernel
   public KernelSpec withRoute(String otherMethod, Precision otherPrecision) {
     return new KernelSpec(type, otherMethod, otherPrecision, outputs, ntk, quadraturePoints, samples, seed);
   }
-
-  /** The kernel.* defaults: the float64 structured empirical NTK, trace outputs, adaptive quadrature. */
-  public static KernelSpec defaults() {
-    return new KernelSpec("empirical", "structured", Precision.FLOAT64, KernelOutputs.TRACE, true,
-        ADAPTIVE_QUADRATURE, 8, 0);
-  }
 }

@@ -22,9 +22,13 @@ public interface ConfigNamed {
       return found;
     }
     List<String> names = Arrays.stream(type.getEnumConstants()).map(ConfigNamed::configName).toList();
-    String allowed = names.size() == 1 ? names.get(0)
+    throw new IllegalArgumentException("unknown " + what + " '" + name + "'; expected " + alternatives(names));
+  }
+
+  /** "a", "a or b", "a, b or c": the names allowed, as the messages list them. */
+  static String alternatives(List<String> names) {
+    return names.size() == 1 ? names.get(0)
         : String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
-    throw new IllegalArgumentException("unknown " + what + " '" + name + "'; expected " + allowed);
   }
 
   /** The constant of {@code type} named {@code name} (trimmed, any case), or null. */

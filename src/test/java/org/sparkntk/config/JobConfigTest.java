@@ -47,7 +47,8 @@ class JobConfigTest {
   /** The kernel factory's spec reads every kernel.* key, and its defaults are the keys' defaults. */
   @Test
   void kernelSpecFollowsTheKeys() {
-    assertEquals(KernelSpec.defaults(), JobConfig.of(Map.of()).kernelSpec());
+    assertEquals(new KernelSpec("empirical", "structured", Precision.FLOAT64, KernelOutputs.TRACE, true,
+        KernelSpec.ADAPTIVE_QUADRATURE, 8, 0), JobConfig.of(Map.of()).kernelSpec());
     KernelSpec set = JobConfig.of(Map.of("kernel.type", "montecarlo", "kernel.precision", "float32", "kernel.outputs",
         "full", "kernel.samples", "3", "model.seed", "11", "kernel.quadrature", "20")).kernelSpec();
     assertEquals(new KernelSpec("montecarlo", "structured", Precision.FLOAT32, KernelOutputs.FULL, true, 20, 3, 11),

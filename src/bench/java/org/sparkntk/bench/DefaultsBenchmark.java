@@ -28,9 +28,10 @@ import org.sparkntk.ml.NtkClassifier;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.pipeline.NtkJob;
 import org.sparkntk.pipeline.NtkRun;
+import org.sparkntk.solver.FitContext;
+import org.sparkntk.solver.FitRequest;
 import org.sparkntk.solver.FitResult;
 import org.sparkntk.solver.KernelProblem;
-import org.sparkntk.solver.KernelSolver;
 import org.sparkntk.solver.Loss;
 
 /**
@@ -42,7 +43,7 @@ import org.sparkntk.solver.Loss;
  * <p>For each kernel (the analytic infinite-width NTK, and the empirical NTK of the network of
  * model.seed = 0; a 784 → 512 → 512 → 10 ReLU network in the ntk parameterisation) the training
  * Gram and the cross kernel are computed once by {@code NtkJob.run}, and then solved with
- * {@code KernelSolver} for f_0 = the network's outputs and f_0 = 0, for ridges ρ = r · tr(Θ)/N
+ * the dense solvers ({@code FitContext.dense}) for f_0 = the network's outputs and f_0 = 0, for ridges ρ = r · tr(Θ)/N
  * (neural-tangents' relative diag_reg) over a range of r; for the first variant with f_0 = 0 at
  * N ≤ 3000 also by 1000 kernel gradient-descent steps at the automatic step size (mse, and the
  * softmax cross-entropy; minutes each on the driver), predicting the test rows from the final dual
@@ -148,7 +149,7 @@ public final class DefaultsBenchmark {
                 row.append(" – |");
                 continue;
               }
-              FitResult fit = new KernelSolver(problem).regression(r * trace / n);
+              FitResult fit = FitContext.dense(problem, FitRequest.regression(r * trace / n)).fit();
               row.append(String.format(Locale.ROOT, " %.4f |", accuracy(fit.last().testPredictions(), yt)));
             }
             if (n <= MAX_STEPS_N && v == variants.get(0) && f0.equals("zero")) {
@@ -156,8 +157,8 @@ public final class DefaultsBenchmark {
               // last step (DualModel's), which saves the M × N product of every step.
               KernelProblem trainOnly = new KernelProblem(run.trainGram(), null, f0Train, yTrain, null, null, CLASSES);
               int[] record = {0, STEPS};
-              FitResult mse = new KernelSolver(trainOnly).steps(Double.NaN, STEPS, record);
-              FitResult xent = new KernelSolver(trainOnly, Loss.XENT).steps(Double.NaN, STEPS, record);
+              FitResult mse = FitContext.dense(trainOnly, FitRequest.steps(Loss.MSE, Double.NaN, STEPS, record)).fit();
+              FitResult xent = FitContext.dense(trainOnly, FitRequest.steps(Loss.XENT, Double.NaN, STEPS, record)).fit();
               row.append(String.format(Locale.ROOT, " %.4f | %.4f |",
                   accuracy(dual(run.crossGram().data(), f0Test, mse.coefficients(), n), yt),
                   accuracy(dual(run.crossGram().data(), f0Test, xent.coefficients(), n), yt)));

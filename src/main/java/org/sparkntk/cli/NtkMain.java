@@ -22,7 +22,7 @@ import org.sparkntk.linalg.Blas;
 import org.sparkntk.linalg.Lapack;
 import org.sparkntk.report.Report;
 import org.sparkntk.report.Reports;
-import org.sparkntk.solver.KernelSolver;
+import org.sparkntk.solver.StepSize;
 import org.sparkntk.solver.NotConvergedException;
 
 /**
@@ -163,7 +163,7 @@ public final class NtkMain {
   static String userError(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
       if (c instanceof ConfigException || c instanceof DataException
-          || c instanceof KernelSolver.DivergentStepException
+          || c instanceof StepSize.DivergentStepException
           || c instanceof Lapack.NotPositiveDefiniteException || c instanceof NotConvergedException) {
         return c.getMessage();
       }

@@ -15,6 +15,7 @@ import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Parameterization;
 import org.sparkntk.model.RandomFeatures;
 import org.sparkntk.solver.Loss;
+import org.sparkntk.solver.Solvers;
 
 /**
  * Every key a job accepts. The names are a public contract: users' scripts rely on them.
@@ -162,7 +163,7 @@ public final class ConfigKeys {
   public static final ConfigKey<String> SOLVER_TYPE = add("solver.type", "steps", false,
       "steps, flow or regression",
       "steps: discrete kernel gradient descent; flow: the closed form at solver.times; regression: t → ∞.",
-      v -> oneOf(v, "steps", "flow", "regression"));
+      v -> oneOf(v, Solvers.types()));
   public static final ConfigKey<Loss> SOLVER_LOSS = add("solver.loss", "mse", false, "mse or xent",
       "Cost: mse, C = (1/N) Σ ½‖f − y‖²; xent, the softmax cross-entropy C = (1/N) Σ −Σ_a y_a log softmax(f)_a "
           + "with the label columns as target probabilities (one-hot classes), steps only.", Loss::fromConfig);

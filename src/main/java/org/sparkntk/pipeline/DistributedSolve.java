@@ -3,7 +3,6 @@ package org.sparkntk.pipeline;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.slf4j.Logger;
@@ -18,16 +17,18 @@ import org.sparkntk.io.PhaseTimer;
 import org.sparkntk.kernel.BlockKernel;
 import org.sparkntk.kernel.BlockPlan;
 import org.sparkntk.kernel.Precision;
+import org.sparkntk.solver.FitContext;
 import org.sparkntk.solver.FitResult;
 import org.sparkntk.solver.Lanczos;
 import org.sparkntk.solver.OperatorProblem;
-import org.sparkntk.solver.OperatorSolver;
+import org.sparkntk.solver.SolverSettings;
+import org.sparkntk.solver.Solvers;
 import org.sparkntk.solver.RegressionCheckpoint;
 
 /**
  * The distributed backend of {@link NtkJob}: the training Gram and the cross kernel stay on the
- * executors as {@link DistributedKernel}s and {@link OperatorSolver} runs the configured solver
- * with products only; the spectrum is the top {@code output.eigenvectors} eigenpairs by Lanczos.
+ * executors as {@link DistributedKernel}s and the configured solver runs with products only
+ * ({@link FitContext#products}); the spectrum is the top {@code output.eigenvectors} eigenpairs by Lanczos.
  */
 public final class DistributedSolve {
   private static final Logger LOG = LoggerFactory.getLogger(DistributedSolve.class);
@@ -59,12 +60,6 @@ public final class DistributedSolve {
     }
   }
 
-  public static OperatorSolver.Settings settings(JobConfig config) {
-    int rank = config.get(ConfigKeys.SOLVER_PRECONDITIONER).equals("nystrom") ? config.get(ConfigKeys.SOLVER_RANK) : 0;
-    return new OperatorSolver.Settings(config.get(ConfigKeys.SOLVER_TOL), config.get(ConfigKeys.SOLVER_MAX_ITER), rank,
-        1e-10, config.get(ConfigKeys.MODEL_SEED));
-  }
-
   static Outcome run(JavaSparkContext sc, JobConfig config, BlockKernel<?> kernel, JavaRDD<RowBlock> trainBlocks,
                      BlockPlan trainPlan, JavaRDD<RowBlock> testBlocks, BlockPlan testPlan, double[] f0Train,
                      double[] yTrain, double[] f0Test, double[] yTest, int outputs, PhaseTimer timer) {
@@ -90,18 +85,17 @@ public final class DistributedSolve {
         LOG.info(cross.describe());
       }
       OperatorProblem problem = new OperatorProblem(train, cross, f0Train, yTrain, f0Test, yTest, outputs);
-      OperatorSolver solver = new OperatorSolver(problem, config.get(ConfigKeys.SOLVER_LOSS), settings(config));
+      FitContext fitContext = FitContext.products(problem, FitRequests.of(config)).withCheckpoint(files.pcg());
       Lanczos.Eigenpairs spectrum = null;
       if (config.get(ConfigKeys.OUTPUT_SPECTRUM)) {
         int k = config.get(ConfigKeys.OUTPUT_EIGENVECTORS);
-        OperatorSolver.Settings s = settings(config);
+        SolverSettings s = fitContext.request().settings();
         spectrum = timer.time("spectrum (Lanczos, top " + k + ")",
             () -> Lanczos.largest(train, k, s.eigenTolerance(), s.maxIter(), s.seed(), true));
         diagnostics.put("spectrumLanczosSteps", spectrum.steps());
       }
-      FitResult fit = timer.time("solver (" + solverType + ", distributed)",
-          () -> solve(config, solver, solverType, files.pcg()));
-      diagnostics.putAll(solver.diagnostics());
+      FitResult fit = timer.time("solver (" + solverType + ", distributed)", fitContext::fit);
+      diagnostics.putAll(fitContext.diagnostics());
       diagnostics.put("trainingGramProducts", train.products());
       diagnostics.put("trainingGramStoredBytes", train.storedBytes());
       if (cross != null) {
@@ -121,26 +115,6 @@ public final class DistributedSolve {
    * it once per recorded time and keep it per kernel.cache.
    */
   static DistributedKernel.Cache crossCache(DistributedKernel.Cache cache, String solverType) {
-    return solverType.equals("steps") ? cache : DistributedKernel.Cache.NONE;
-  }
-
-  /** The configured solver (solver.type) on products only; {@code pcg} resumes regression, or null. */
-  public static FitResult solve(JobConfig config, OperatorSolver solver, String type, RegressionCheckpoint pcg) {
-    int steps = config.get(ConfigKeys.SOLVER_STEPS);
-    Double lr = config.get(ConfigKeys.SOLVER_LR);
-    int[] record = DriverSolve.recordedSteps(config, steps);
-    return switch (type) {
-      case "steps" -> solver.steps(lr == null ? Double.NaN : lr, steps, record);
-      case "flow" -> {
-        double[] times = config.get(ConfigKeys.SOLVER_TIMES);
-        if (times == null) {
-          double eta = lr != null ? lr : solver.autoLearningRate();
-          times = IntStream.of(record).mapToDouble(s -> eta * s).toArray();
-        }
-        yield solver.flow(times);
-      }
-      case "regression" -> solver.regression(config.get(ConfigKeys.SOLVER_RIDGE), pcg);
-      default -> throw new IllegalArgumentException("solver.type = " + type + " is not supported");
-    };
+    return Solvers.of(solverType).reappliesCrossKernel() ? cache : DistributedKernel.Cache.NONE;
   }
 }

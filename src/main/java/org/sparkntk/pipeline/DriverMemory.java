@@ -1,6 +1,7 @@
 package org.sparkntk.pipeline;
 
 import org.sparkntk.config.ConfigException;
+import org.sparkntk.solver.Solvers;
 
 /**
  * The collect guard: the dense kernels and the solver's workspace must fit in the driver before
@@ -9,7 +10,7 @@ import org.sparkntk.config.ConfigException;
 public final class DriverMemory {
   private DriverMemory() {}
 
-  /** Dense n×n copies each solver holds: K; flow adds V and dsyevd's ~2n² workspace; regression the factor. */
+  /** Dense n×n copies each solver holds ({@link org.sparkntk.solver.Solver#denseTrainCopies()}). */
   static int trainCopies(String solver) {
     return trainCopies(solver, false);
   }
@@ -20,11 +21,7 @@ public final class DriverMemory {
    * factor for regression are three).
    */
   static int trainCopies(String solver, boolean spectrum) {
-    int solverCopies = switch (solver) {
-      case "flow" -> 4;
-      case "regression" -> 2;
-      default -> 1;
-    };
+    int solverCopies = Solvers.of(solver).denseTrainCopies();
     return spectrum ? Math.max(4, solverCopies) : solverCopies;
   }
 
@@ -35,7 +32,7 @@ public final class DriverMemory {
   static long estimateBytes(long n, long m, int k, String solver, boolean spectrum) {
     long trainSide = n * k;
     long testSide = m * k;
-    long cross = 8L * testSide * trainSide * (solver.equals("flow") ? 2 : 1);
+    long cross = 8L * testSide * trainSide * Solvers.of(solver).denseCrossCopies();
     return 8L * trainSide * trainSide * trainCopies(solver, spectrum) + cross;
   }
 

@@ -29,7 +29,7 @@ import org.sparkntk.kernel.BlockPlan;
 import org.sparkntk.kernel.Precision;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Model;
-import org.sparkntk.solver.OperatorSolver;
+import org.sparkntk.solver.SolverSettings;
 
 /**
  * The job's block and solver files under output.dir: the Gram checkpoints of both backends, their
@@ -119,7 +119,7 @@ public final class JobCheckpoints {
             JobConfig.sha256Hex(what[1] + storage), testPlan, trainPlan, k, precision, false);
       }
       if (config.get(ConfigKeys.SOLVER_TYPE).equals("regression")) {
-        OperatorSolver.Settings s = DistributedSolve.settings(config);
+        SolverSettings s = FitRequests.settings(config);
         double[] b = new double[yTrain.length];
         for (int i = 0; i < b.length; i++) {
           b[i] = yTrain[i] - f0Train[i];

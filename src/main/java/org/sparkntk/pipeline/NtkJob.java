@@ -34,6 +34,7 @@ import org.sparkntk.kernel.GramMatrix;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Model;
 import org.sparkntk.solver.CrossEntropy;
+import org.sparkntk.solver.FitContext;
 import org.sparkntk.solver.FitResult;
 import org.sparkntk.solver.KernelProblem;
 import org.sparkntk.solver.Loss;
@@ -210,7 +211,8 @@ public final class NtkJob {
 
     KernelProblem problem = new KernelProblem(trainGram, crossGram, f0Train, yTrain, f0Test, yTest, o);
     Spectrum spectrum = spectrumWanted ? timer.time("spectrum (dsyevd)", () -> Spectrum.of(trainGram)) : null;
-    FitResult fit = timer.time("solver (" + solverType + ")", () -> DriverSolve.solve(config, problem, spectrum));
+    FitResult fit = timer.time("solver (" + solverType + ")", 
+        () -> FitContext.dense(problem, FitRequests.of(config)).withSpectrum(spectrum).fit());
     NonFinite.fit(config, fit);
     logFit(fit);
 

@@ -3,6 +3,8 @@ package org.sparkntk.pipeline;
 import org.sparkntk.config.ConfigException;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
+import org.sparkntk.solver.Solver;
+import org.sparkntk.solver.Solvers;
 
 /**
  * Where the solver runs ({@code solver.backend}), chosen before any kernel work as Spark ML's
@@ -84,29 +86,13 @@ public record SolverBackend(boolean distributed, String reason, long driverBytes
                                      boolean spectrum) {
     long rows = n * k;
     long c = Math.max(1, outputs / k);
-    long vectors = 10 * rows * c + (n + m) * outputs * recordedTimes(config, solver);
-    long basis = 0;
-    if (solver.equals("regression") && config.get(ConfigKeys.SOLVER_PRECONDITIONER).equals("nystrom")) {
-      basis = Math.max(basis, 3 * rows * Math.min(rows, config.get(ConfigKeys.SOLVER_RANK)));
-    }
-    if (solver.equals("flow")) {
-      basis = Math.max(basis, rows * c * 100);
-    }
+    Solver fit = Solvers.of(solver);
+    long vectors = 10 * rows * c + (n + m) * outputs * fit.recordedTimes(FitRequests.of(config));
+    long basis = fit.productWorkspace(rows, c, FitRequests.settings(config));
     if (spectrum) {
       basis = Math.max(basis, rows * (3L * config.get(ConfigKeys.OUTPUT_EIGENVECTORS) + 30));
     }
     basis = Math.max(basis, rows * 40); // λ_max by Lanczos
     return 8 * (vectors + basis);
-  }
-
-  private static long recordedTimes(JobConfig config, String solver) {
-    if (solver.equals("regression")) {
-      return 2;
-    }
-    double[] times = config.get(ConfigKeys.SOLVER_TIMES);
-    if (solver.equals("flow") && times != null) {
-      return times.length;
-    }
-    return DriverSolve.recordedSteps(config, config.get(ConfigKeys.SOLVER_STEPS)).length;
   }
 }

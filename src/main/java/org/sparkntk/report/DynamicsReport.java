@@ -36,9 +36,11 @@ import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Parameterization;
 import org.sparkntk.pipeline.JobComponents;
 import org.sparkntk.pipeline.SizeGuard;
+import org.sparkntk.solver.FitContext;
+import org.sparkntk.solver.FitRequest;
 import org.sparkntk.solver.FitResult;
 import org.sparkntk.solver.KernelProblem;
-import org.sparkntk.solver.KernelSolver;
+import org.sparkntk.solver.StepSize;
 import org.sparkntk.solver.Loss;
 import org.sparkntk.solver.Spectrum;
 import org.sparkntk.train.DistributedTrainer;
@@ -271,9 +273,9 @@ public final class DynamicsReport {
             "empirical NTK, width " + w + (seeds == 1 ? "" : ", seed " + (seed0 + s))));
       }
       if (Double.isNaN(lr)) {
-        double lambda = Math.max(KernelSolver.largestEigenvalue(theta0.get(0)[0].data(), theta0.get(0)[0].rows()),
-            KernelSolver.largestEigenvalue(thetaInf[0].data(), thetaInf[0].rows()));
-        lr = lrSetting != null ? lrSetting : KernelSolver.autoLearningRate(loss, n, lambda);
+        double lambda = Math.max(StepSize.largestEigenvalue(theta0.get(0)[0].data(), theta0.get(0)[0].rows()),
+            StepSize.largestEigenvalue(thetaInf[0].data(), thetaInf[0].rows()));
+        lr = lrSetting != null ? lrSetting : StepSize.auto(loss, n, lambda);
         LOG.info(String.format(Locale.ROOT, "learning rate η = %.6g for every width (λ_max = %.6g at width %d)", lr,
             lambda, w));
       }
@@ -288,10 +290,11 @@ public final class DynamicsReport {
         // network on the same blocks as RowBlocks.outputs, without another pass over the data
         double[] f0Train = net.trainOutputs()[0];
         double[] f0Test = test == null ? null : net.testOutputs()[0];
-        FitResult empirical = new KernelSolver(new KernelProblem(t0[0], t0[1], f0Train, yTrain, f0Test, yTest, o),
-            loss).steps(lr, steps, record);
-        FitResult analytic = new KernelSolver(new KernelProblem(thetaInf[0], thetaInf[1], f0Train, yTrain, f0Test,
-            yTest, o), loss).steps(lr, steps, record);
+        FitRequest stepsRequest = FitRequest.steps(loss, lr, steps, record);
+        FitResult empirical = FitContext.dense(new KernelProblem(t0[0], t0[1], f0Train, yTrain, f0Test, yTest, o),
+            stepsRequest).fit();
+        FitResult analytic = FitContext.dense(new KernelProblem(thetaInf[0], thetaInf[1], f0Train, yTrain, f0Test,
+            yTest, o), stepsRequest).fit();
         int r = record.length;
         double[] eTrain = new double[r];
         double[] eTest = new double[r];

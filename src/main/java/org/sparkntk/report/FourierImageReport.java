@@ -30,7 +30,7 @@ import org.sparkntk.kernel.GramMatrix;
 import org.sparkntk.linalg.Lapack;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Model;
-import org.sparkntk.pipeline.DistributedSolve;
+import org.sparkntk.pipeline.FitRequests;
 import org.sparkntk.pipeline.DriverMemory;
 import org.sparkntk.pipeline.JobComponents;
 import org.sparkntk.pipeline.NonFinite;
@@ -38,11 +38,12 @@ import org.sparkntk.pipeline.NtkJob;
 import org.sparkntk.pipeline.NtkRun;
 import org.sparkntk.pipeline.SizeGuard;
 import org.sparkntk.pipeline.SolverBackend;
+import org.sparkntk.solver.FitContext;
 import org.sparkntk.solver.FitResult;
 import org.sparkntk.solver.GridKernelOperator;
 import org.sparkntk.solver.Lanczos;
 import org.sparkntk.solver.OperatorProblem;
-import org.sparkntk.solver.OperatorSolver;
+import org.sparkntk.solver.SolverSettings;
 import org.sparkntk.solver.Snapshot;
 
 /**
@@ -317,8 +318,8 @@ public final class FourierImageReport {
     LOG.info("training kernel: {}; cross kernel: {}", train.describe(), cross.describe());
     OperatorProblem problem = new OperatorProblem(train, cross, new double[yTrain.length], yTrain,
         new double[yTest.length], yTest, o);
-    OperatorSolver.Settings settings = DistributedSolve.settings(c);
-    OperatorSolver solver = new OperatorSolver(problem, c.get(ConfigKeys.SOLVER_LOSS), settings);
+    FitContext fitContext = FitContext.products(problem, FitRequests.of(c));
+    SolverSettings settings = fitContext.request().settings();
     double[] eigenvalues;
     Map<String, Object> spectrumDiagnostics = new LinkedHashMap<>();
     if (h * h <= FFT_DENSE_SPECTRUM_PIXELS) {
@@ -338,9 +339,9 @@ public final class FourierImageReport {
       spectrumDiagnostics.put("spectrum", "Lanczos, top " + DISTRIBUTED_EIGENVALUES);
       spectrumDiagnostics.put("spectrumLanczosSteps", top.steps());
     }
-    FitResult fit = DistributedSolve.solve(c, solver, c.get(ConfigKeys.SOLVER_TYPE), null);
+    FitResult fit = fitContext.fit();
     NonFinite.fit(c, fit);
-    Map<String, Object> diagnostics = new LinkedHashMap<>(solver.diagnostics());
+    Map<String, Object> diagnostics = new LinkedHashMap<>(fitContext.diagnostics());
     diagnostics.putAll(spectrumDiagnostics);
     diagnostics.put("trainingKernelProducts", train.products());
     diagnostics.put("fftSide", cross.fftSide());

@@ -3,14 +3,11 @@ package org.sparkntk.solver;
 import java.util.Locale;
 
 /**
- * Softmax cross-entropy over rows of O logits (row-major [rows × O]), docs/THEORY.md §7:
- * p = softmax(f), c = −Σ_a y_a log p_a, d = ∂c/∂f = p − y, for target probabilities y (one-hot
- * for classification).
+ * Rows of O logits (row-major [rows × O]) as class probabilities, docs/THEORY.md §7: the stable
+ * softmax and log-sum-exp, the accuracy, and the check that targets are probability vectors.
+ * The cost and its derivative are {@link Loss#XENT}'s.
  *
- * <p>Every exponential is of f_a − max_b f_b ≤ 0, so nothing overflows whatever the logits, and
- * log p_a = (f_a − m) − log Σ_b e^{f_b − m} is formed without taking the log of a rounded p
- * (a class that is e^{−2·10⁴} unlikely costs 2·10⁴, not ∞). Each c_i is a sum of non-negative terms
- * y_a (log Σ_b e^{f_b} − f_a).
+ * <p>Every exponential is of f_a − max_b f_b ≤ 0, so nothing overflows whatever the logits.
  */
 public final class CrossEntropy {
   /** Target rows must sum to 1 within this. */
@@ -49,39 +46,6 @@ public final class CrossEntropy {
       l[i] = m + Math.log(s);
     }
     return l;
-  }
-
-  /** C = (1/rows) Σ_i c_i, c_i = −Σ_a y_ia log softmax(f_i)_a; 0 for no rows. */
-  public static double cost(double[] f, double[] y, int outputs) {
-    return gradient(f, y, outputs, null);
-  }
-
-  /**
-   * Writes d = softmax(f) − y into {@code d} (unless null) and returns the cost C of {@link #cost},
-   * from one set of exponentials.
-   */
-  static double gradient(double[] f, double[] y, int outputs, double[] d) {
-    int rows = f.length / outputs;
-    double total = 0;
-    for (int i = 0; i < rows; i++) {
-      int at = i * outputs;
-      double m = rowMax(f, at, outputs);
-      double s = 0;
-      for (int a = 0; a < outputs; a++) {
-        s += Math.exp(f[at + a] - m);
-      }
-      double logSum = Math.log(s);
-      double c = 0;
-      for (int a = 0; a < outputs; a++) {
-        double shifted = f[at + a] - m;
-        c += y[at + a] * (logSum - shifted);
-        if (d != null) {
-          d[at + a] = Math.exp(shifted) / s - y[at + a];
-        }
-      }
-      total += c;
-    }
-    return rows == 0 ? 0.0 : total / rows;
   }
 
   /** The fraction of rows whose largest logit is at the largest target (the first one on ties); NaN for no rows. */

@@ -4,7 +4,7 @@ package org.sparkntk.solver;
  * A kernel matrix seen only through its products, the seam between the solvers and where the
  * kernel lives: a dense array on the driver ({@link DenseKernelOperator}) or blocks kept on the
  * executors (the distributed backend). The iterative solvers ({@link ConjugateGradient},
- * {@link Lanczos}, {@link OperatorSolver}) use nothing else, as Spark's {@code RowMatrix.computeSVD}
+ * {@link Lanczos}, the {@link Solver}s) use nothing else, as Spark's {@code RowMatrix.computeSVD}
  * hands ARPACK only the product v ↦ AᵀA v.
  *
  * <p>Index conventions are those of {@link KernelProblem}: rows i·k + a for k kernel rows per

@@ -17,7 +17,7 @@ import org.sparkntk.model.ConfigNamed;
  * ≤ 0 and one term is 1: finite for any finite logits (e^{f} itself overflows from f ≈ 710).
  */
 public enum Loss implements ConfigNamed {
-  MSE("mse") {
+  MSE("mse", "MSE", 2.0) {
     @Override
     public double costAndDerivative(double[] f, double[] y, int offset, int outputs, double[] d) {
       double s = 0;
@@ -30,8 +30,25 @@ public enum Loss implements ConfigNamed {
       }
       return 0.5 * s;
     }
+
+    /** (1/N) · ½ Σ over all N·O entries of (f − y)², one running sum in index order. */
+    @Override
+    public double meanCost(double[] f, double[] y, int outputs) {
+      int examples = y.length / outputs;
+      double s = 0;
+      for (int i = 0; i < f.length; i++) {
+        double d = f[i] - y[i];
+        s += d * d;
+      }
+      return examples == 0 ? 0.0 : 0.5 * s / examples;
+    }
+
+    @Override
+    void checkTargets(int outputs, double[] yTrain, double[] yTest) {
+      // any real targets
+    }
   },
-  XENT("xent") {
+  XENT("xent", "cross-entropy", 4.0) {
     @Override
     public double costAndDerivative(double[] f, double[] y, int offset, int outputs, double[] d) {
       double m = Double.NEGATIVE_INFINITY;
@@ -59,13 +76,59 @@ public enum Loss implements ConfigNamed {
       }
       return cost;
     }
+
+    @Override
+    public double meanCost(double[] f, double[] y, int outputs) {
+      int rows = f.length / outputs;
+      return rows == 0 ? 0.0 : costSumAndDerivative(f, y, outputs, null) / rows;
+    }
+
+    /** At least two outputs, and every target row a probability vector. */
+    @Override
+    void checkTargets(int outputs, double[] yTrain, double[] yTest) {
+      if (outputs < 2) {
+        throw new IllegalArgumentException("the cross-entropy needs at least 2 outputs (one per class), got "
+            + outputs);
+      }
+      String train = CrossEntropy.targetError(yTrain, outputs);
+      if (train != null) {
+        throw new IllegalArgumentException("cross-entropy targets: training " + train);
+      }
+      String test = yTest == null ? null : CrossEntropy.targetError(yTest, outputs);
+      if (test != null) {
+        throw new IllegalArgumentException("cross-entropy targets: test " + test);
+      }
+    }
   };
 
   private final String configName;
+  private final String displayName;
+  private final double stableStepFactor;
 
-  Loss(String configName) {
+  Loss(String configName, String displayName, double stableStepFactor) {
     this.configName = configName;
+    this.displayName = displayName;
+    this.stableStepFactor = stableStepFactor;
   }
+
+  /** The name in messages: MSE, cross-entropy. */
+  public String displayName() {
+    return displayName;
+  }
+
+  /**
+   * s in the stable step bound η &lt; s·N/λ_max of kernel gradient descent: 2 for MSE, whose Hessian
+   * in f is I, and 4 for the cross-entropy, whose Hessian blocks have eigenvalues ≤ ½ ({@link StepSize}).
+   */
+  public double stableStepFactor() {
+    return stableStepFactor;
+  }
+
+  /** C = (1/N) Σ_i c(f_i, y_i) over row-major [N × outputs] arrays; 0 for no rows. */
+  public abstract double meanCost(double[] f, double[] y, int outputs);
+
+  /** Refuses targets the loss is not defined for (training, and test when not null). */
+  abstract void checkTargets(int outputs, double[] yTrain, double[] yTest);
 
   /**
    * c(f, y) of one example whose O outputs start at {@code offset} of {@code f} and {@code y}; when
@@ -75,13 +138,21 @@ public enum Loss implements ConfigNamed {
 
   /** Σ_i c(f_i, y_i) over the examples of row-major [examples × outputs] arrays, in row order. */
   public double costSum(double[] f, double[] y, int outputs) {
+    return costSumAndDerivative(f, y, outputs, null);
+  }
+
+  /**
+   * {@link #costSum}, and when {@code d} is not null ∂c/∂f of every example written to {@code d}:
+   * the direction of a kernel gradient step.
+   */
+  public double costSumAndDerivative(double[] f, double[] y, int outputs, double[] d) {
     if (f.length != y.length || outputs <= 0 || f.length % outputs != 0) {
       throw new IllegalArgumentException("outputs have " + f.length + " values and targets " + y.length
           + ", both must be examples × " + outputs);
     }
     double s = 0;
     for (int offset = 0; offset < f.length; offset += outputs) {
-      s += costAndDerivative(f, y, offset, outputs, null);
+      s += costAndDerivative(f, y, offset, outputs, d);
     }
     return s;
   }

@@ -1,7 +1,7 @@
 package org.sparkntk.solver;
 
 /**
- * Where a kernel regression by PCG ({@link OperatorSolver#regression(double, RegressionCheckpoint)})
+ * Where a kernel regression by PCG ({@link FitContext#withCheckpoint})
  * keeps what it has paid for, so that a run restarted after its driver died continues instead of
  * starting over: the Nyström basis (one product with r columns) and the iterate X.
  *

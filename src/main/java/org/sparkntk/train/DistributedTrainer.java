@@ -27,7 +27,7 @@ import org.sparkntk.solver.Loss;
  * order in η the outputs then move by −(η/N) Σ_i Θ_t(x, x_i) d_t(x_i), kernel gradient descent with the
  * NTK at θ_t (Jacot et al. 2018, §3); as the widths grow Θ_t stays close to Θ_0 and the trajectory
  * approaches kernel gradient descent with Θ_0 (Lee et al. 2019), which is what comparing this trainer
- * with {@link org.sparkntk.solver.KernelSolver#steps} measures.
+ * with the kernel gradient descent of {@code solver.type = steps} measures.
  *
  * <p>Each step is one Spark job: θ_t is broadcast, every partition sums Σ_i c_i and Σ_i ∇_θ c_i over its
  * row blocks ({@link NetworkGradient}, GEMMs per block), {@code treeAggregate} adds the partition sums,
@@ -89,7 +89,7 @@ public final class DistributedTrainer {
   /**
    * Runs {@code steps} full-batch gradient-descent steps of size η from {@code initial}, recording the
    * outputs and costs at the steps listed in {@code recordAt} (values outside 0 … steps are ignored,
-   * duplicates merged, as {@link org.sparkntk.solver.KernelSolver#steps} does).
+   * duplicates merged, as the kernel gradient descent of {@code solver.type = steps} does).
    *
    * @param train  row blocks of the training rows, labels [rows × O] required (cached here if not already)
    * @param test   row blocks of test rows to record outputs on, or null; labels optional

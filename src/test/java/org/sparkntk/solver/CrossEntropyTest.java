@@ -20,7 +20,7 @@ import org.sparkntk.kernel.GramMatrix;
  * stable softmax.
  *
  * <p>Kernels are K = A Aᵀ + δI with A ~ N(0, 1/p), [N·k × p], p > N·k (λ(K) roughly in [δ, 5]), the
- * cross kernel B Aᵀ, as in KernelSolverTest.
+ * cross kernel B Aᵀ, as in DenseSolversTest.
  */
 class CrossEntropyTest {
   private static final int N = 12;
@@ -44,8 +44,8 @@ class CrossEntropyTest {
           yTest, outputs);
     }
 
-    KernelSolver solver() {
-      return new KernelSolver(problem(), Loss.XENT);
+    DenseFits solver() {
+      return new DenseFits(problem(), Loss.XENT);
     }
   }
 
@@ -110,10 +110,10 @@ class CrossEntropyTest {
     double[] y = {0, 0, 1, 0, 0, 1};
     double c0 = 2e4 + Math.log1p(e1);
     double c1 = Math.log1p(2 * e2);
-    double cost = CrossEntropy.cost(f, y, O);
+    double cost = Loss.XENT.meanCost(f, y, O);
     assertEquals((c0 + c1) / 2, cost, 4 * Math.ulp(c0));
     double[] d = new double[f.length];
-    assertEquals(cost, CrossEntropy.gradient(f, y, O, d));
+    assertEquals(2 * cost, Loss.XENT.costSumAndDerivative(f, y, O, d));
     for (int i = 0; i < f.length; i++) {
       assertEquals(expectedP[i] - y[i], d[i], 1e-15, "d = p − y at " + i);
     }
@@ -192,7 +192,7 @@ class CrossEntropyTest {
   @EnumSource(Layout.class)
   void xentStepsMatchDirectLoopsOnTrainingAndTestRows(Layout layout) {
     Case c = randomCase(layout, O, 101 + layout.ordinal());
-    double lambdaMax = KernelSolver.largestEigenvalue(c.k, c.size);
+    double lambdaMax = StepSize.largestEigenvalue(c.k, c.size);
     double lr = 0.6 * 4.0 * N / lambdaMax;
     int steps = 30;
     FitResult fit = c.solver().steps(lr, steps, new int[] {0, 1, 10, 30});
@@ -227,16 +227,16 @@ class CrossEntropyTest {
   @EnumSource(Layout.class)
   void guardRefusesStepsJustAboveFourNOverLambdaMaxAndAutoRuns(Layout layout) {
     Case c = randomCase(layout, O, 201 + layout.ordinal());
-    double lambdaMax = KernelSolver.largestEigenvalue(c.k, c.size);
+    double lambdaMax = StepSize.largestEigenvalue(c.k, c.size);
     double bound = 4.0 * N / lambdaMax;
-    assertEquals(bound, KernelSolver.stableLearningRateBound(Loss.XENT, N, lambdaMax));
-    KernelSolver solver = c.solver();
-    KernelSolver.DivergentStepException e = assertThrows(KernelSolver.DivergentStepException.class,
+    assertEquals(bound, StepSize.stableBound(Loss.XENT, N, lambdaMax));
+    DenseFits solver = c.solver();
+    StepSize.DivergentStepException e = assertThrows(StepSize.DivergentStepException.class,
         () -> solver.steps(1.01 * bound, 10, new int[] {10}));
     assertTrue(e.getMessage().contains("4N/λ_max") && e.getMessage().contains(String.format("%.6g", bound)),
         e.getMessage());
     // Just below the bound (and well above the MSE bound 2N/λ_max) the cost never rises (descent
-    // lemma, KernelSolver's class doc); rounding allows 1e-14 relative per step.
+    // lemma, StepSize's class doc); rounding allows 1e-14 relative per step.
     int[] everyStep = java.util.stream.IntStream.rangeClosed(0, 50).toArray();
     List<Snapshot> below = solver.steps(0.99 * bound, 50, everyStep).snapshots();
     for (int t = 1; t <= 50; t++) {
@@ -263,7 +263,7 @@ class CrossEntropyTest {
   void theBoundIsTightForSoftTargets() {
     Case base = randomCase(Layout.TRACE, 2, 301);
     double[] eigen = topEigenvector(base.k, N);
-    double lambdaMax = KernelSolver.largestEigenvalue(base.k, N);
+    double lambdaMax = StepSize.largestEigenvalue(base.k, N);
     double bound = 4.0 * N / lambdaMax;
     Random r = new Random(302);
     double eps = 1e-4;
@@ -328,7 +328,7 @@ class CrossEntropyTest {
     y[2 * O + 1] = 0.0;
     y[2 * O + 2] = 0.0;
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new KernelSolver(new Case(c.layout, O, c.size, c.k, c.kx, c.f0, y, c.g0, c.yTest).problem(), Loss.XENT));
+        () -> new DenseFits(new Case(c.layout, O, c.size, c.k, c.kx, c.f0, y, c.g0, c.yTest).problem(), Loss.XENT));
     assertTrue(e.getMessage().contains("training row 3 has targets (0.9, 0.0, 0.0), which sum to 0.9"), e.getMessage());
 
     double[] yTest = c.yTest.clone();
@@ -336,18 +336,18 @@ class CrossEntropyTest {
     yTest[1] = -0.5;
     yTest[2] = 0.0;
     e = assertThrows(IllegalArgumentException.class,
-        () -> new KernelSolver(new Case(c.layout, O, c.size, c.k, c.kx, c.f0, c.y, c.g0, yTest).problem(), Loss.XENT));
+        () -> new DenseFits(new Case(c.layout, O, c.size, c.k, c.kx, c.f0, c.y, c.g0, yTest).problem(), Loss.XENT));
     assertTrue(e.getMessage().contains("test row 1 has targets (1.5, -0.5, 0.0), a negative value"), e.getMessage());
 
     // within 1e-9 of 1 is accepted, 1e-8 off is not
     double[] nearlyOne = c.y.clone();
     nearlyOne[0] += 5e-10;
-    new KernelSolver(new Case(c.layout, O, c.size, c.k, c.kx, c.f0, nearlyOne, c.g0, c.yTest).problem(), Loss.XENT);
+    new DenseFits(new Case(c.layout, O, c.size, c.k, c.kx, c.f0, nearlyOne, c.g0, c.yTest).problem(), Loss.XENT);
     nearlyOne[0] += 1e-8;
-    assertThrows(IllegalArgumentException.class, () -> new KernelSolver(
+    assertThrows(IllegalArgumentException.class, () -> new DenseFits(
         new Case(c.layout, O, c.size, c.k, c.kx, c.f0, nearlyOne, c.g0, c.yTest).problem(), Loss.XENT));
 
-    KernelSolver solver = c.solver();
+    DenseFits solver = c.solver();
     e = assertThrows(IllegalArgumentException.class, () -> solver.flow(new double[] {1.0}));
     assertTrue(e.getMessage().contains("the xent cost has none"), e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> solver.regression(0.0));
@@ -355,7 +355,7 @@ class CrossEntropyTest {
     Case single = randomCase(Layout.TRACE, 1, 502);
     double[] ones = new double[N];
     java.util.Arrays.fill(ones, 1.0);
-    e = assertThrows(IllegalArgumentException.class, () -> new KernelSolver(
+    e = assertThrows(IllegalArgumentException.class, () -> new DenseFits(
         new Case(Layout.TRACE, 1, single.size, single.k, single.kx, single.f0, ones, single.g0, null).problem(),
         Loss.XENT));
     assertTrue(e.getMessage().contains("at least 2 outputs"), e.getMessage());

@@ -78,24 +78,24 @@ class DualCoefficientsTest {
   @Test
   void stepsMse() {
     KernelProblem p = problem(1);
-    assertDualForm(p, new KernelSolver(p).steps(Double.NaN, 200, new int[] {0, 200}));
+    assertDualForm(p, new DenseFits(p).steps(Double.NaN, 200, new int[] {0, 200}));
   }
 
   @Test
   void stepsCrossEntropy() {
     KernelProblem p = problem(2);
-    assertDualForm(p, new KernelSolver(p, Loss.XENT).steps(Double.NaN, 200, new int[] {0, 200}));
+    assertDualForm(p, new DenseFits(p, Loss.XENT).steps(Double.NaN, 200, new int[] {0, 200}));
   }
 
   @Test
   void flowAtTheLastTime() {
     KernelProblem p = problem(3);
-    assertDualForm(p, new KernelSolver(p).flow(new double[] {5.0, 0.0, 40.0}));
+    assertDualForm(p, new DenseFits(p).flow(new double[] {5.0, 0.0, 40.0}));
   }
 
   @Test
   void regressionWithRidge() {
     KernelProblem p = problem(4);
-    assertDualForm(p, new KernelSolver(p).regression(1e-3));
+    assertDualForm(p, new DenseFits(p).regression(1e-3));
   }
 }

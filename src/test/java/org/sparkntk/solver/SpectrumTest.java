@@ -94,7 +94,7 @@ class SpectrumTest {
 
   /**
    * λ_0 against the power iteration, an unrelated algorithm that stops when the Rayleigh quotient
-   * moves by < 1e-10 relative; with λ₁/λ₀ < 0.98 the remaining error is below ~3e-9 (KernelSolverTest),
+   * moves by < 1e-10 relative; with λ₁/λ₀ < 0.98 the remaining error is below ~3e-9 (DenseSolversTest),
    * inside 1e-8.
    */
   @Test
@@ -102,7 +102,7 @@ class SpectrumTest {
     for (long seed = 1; seed <= 3; seed++) {
       double[] k = lowRankKernel(seed);
       Spectrum s = Spectrum.of(k, N);
-      double power = KernelSolver.largestEigenvalue(k, N);
+      double power = StepSize.largestEigenvalue(k, N);
       assertEquals(s.largest(), power, 1e-8 * s.largest(), "seed " + seed);
       assertEquals(s.values()[0], s.largest());
     }
@@ -147,7 +147,7 @@ class SpectrumTest {
   /**
    * The use the projections are for: under MSE steps each projected residual decays as
    * (1 − ηλ_k/N)^t. Kernel with a ridge 0.5 on the diagonal (λ ≥ 0.5), η = 0.5 · 2N/λ_max,
-   * 30 steps; rounding as in KernelSolverTest.eachEigenmodeDecaysGeometrically, ≲ 1e-11·‖r_0‖.
+   * 30 steps; rounding as in DenseSolversTest.eachEigenmodeDecaysGeometrically, ≲ 1e-11·‖r_0‖.
    */
   @Test
   void projectedMseResidualsDecayAsPredicted() {
@@ -164,7 +164,7 @@ class SpectrumTest {
     }
     KernelProblem problem = new KernelProblem(new GramMatrix(N, N, 1, k), null, f0, y, null, null, 2);
     Spectrum s = Spectrum.of(k, N);
-    FitResult fit = new KernelSolver(problem).steps(Double.NaN, 30, new int[] {0, 30});
+    FitResult fit = new DenseFits(problem).steps(Double.NaN, 30, new int[] {0, 30});
     double lr = fit.learningRate();
     double[] p0 = s.project(minus(fit.snapshots().get(0).trainPredictions(), y), 5);
     double[] pt = s.project(minus(fit.last().trainPredictions(), y), 5);
@@ -195,7 +195,7 @@ class SpectrumTest {
       y[i] = r.nextGaussian();
     }
     KernelProblem problem = new KernelProblem(new GramMatrix(N, N, 1, k), null, f0, y, null, null, 1);
-    KernelSolver solver = new KernelSolver(problem);
+    DenseFits solver = new DenseFits(problem);
     double[] times = {0.0, 3.0, 50.0};
     FitResult own = solver.flow(times);
     FitResult shared = solver.flow(times, Spectrum.of(k, N));

@@ -38,15 +38,15 @@ class StepsProgressTest {
     capture.start();
     logger.addAppender(capture, Level.INFO, null);
     context.updateLoggers();
-    long interval = KernelSolver.progressIntervalNanos;
-    KernelSolver.progressIntervalNanos = 0;
+    long interval = StepsSolver.progressIntervalNanos;
+    StepsSolver.progressIntervalNanos = 0;
     try {
       // Θ = diag(2, 1) on two examples, one output.
       KernelProblem problem = new KernelProblem(new GramMatrix(2, 2, 1, new double[] {2, 0, 0, 1}), null,
           new double[] {0, 0}, new double[] {1, -1}, null, null, 1);
-      new KernelSolver(problem).steps(0.1, 100_000, new int[] {0, 100_000});
+      new DenseFits(problem).steps(0.1, 100_000, new int[] {0, 100_000});
     } finally {
-      KernelSolver.progressIntervalNanos = interval;
+      StepsSolver.progressIntervalNanos = interval;
       logger.removeAppender(capture.getName());
       context.updateLoggers();
       capture.stop();

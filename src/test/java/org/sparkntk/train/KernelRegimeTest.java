@@ -19,9 +19,11 @@ import org.sparkntk.model.Activation;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Parameterization;
+import org.sparkntk.solver.FitContext;
+import org.sparkntk.solver.FitRequest;
 import org.sparkntk.solver.KernelProblem;
-import org.sparkntk.solver.KernelSolver;
 import org.sparkntk.solver.Loss;
+import org.sparkntk.solver.StepSize;
 
 /**
  * Issue 5's test of the trainer: for a wide network and a small step, the outputs of gradient descent
@@ -72,12 +74,12 @@ class KernelRegimeTest {
         StructuredNtk ntk = new StructuredNtk(mlp, KernelOutputs.FULL, Precision.FLOAT64);
         StructuredNtk.FactorBlock factors = ntk.prepare(x, N);
         GramMatrix theta0 = new GramMatrix(N * O, N * O, O, ntk.block(factors, factors));
-        double bound = KernelSolver.stableLearningRateBound(N, KernelSolver.largestEigenvalue(theta0.data(), N * O));
+        double bound = StepSize.stableBound(N, StepSize.largestEigenvalue(theta0.data(), N * O));
         assertTrue(LR < 0.25 * bound, "η must be small: η = " + LR + ", stability bound 2N/λ_max = " + bound);
 
         double[] f0 = mlp.outputs(x, N);
-        double[] kernel = new KernelSolver(new KernelProblem(theta0, null, f0, y, null, null, O))
-            .steps(LR, STEPS, new int[] {STEPS}).last().trainPredictions();
+        double[] kernel = FitContext.dense(new KernelProblem(theta0, null, f0, y, null, null, O),
+            FitRequest.steps(Loss.MSE, LR, STEPS, new int[] {STEPS})).fit().last().trainPredictions();
         double[] network = DistributedTrainer.train(sc, blocks, null, mlp, Loss.MSE, LR, STEPS, new int[] {STEPS})
             .trainOutputs()[0];
         rmse[w] += rms(network, kernel) / SEEDS.length;

@@ -28,7 +28,7 @@ import org.sparkntk.linalg.Lapack;
  * roughly in [δ, 5]: condition numbers stay below ~50 and the rounding bounds quoted at each
  * tolerance (a few n·ε·cond) are far below the tolerances used. The cross kernel is B Aᵀ.
  */
-class KernelSolverTest {
+class DenseSolversTest {
   /** Training examples N, test examples M, outputs O. */
   private static final int N = 12;
   private static final int M = 5;
@@ -54,8 +54,8 @@ class KernelSolverTest {
       return l[l.length - 1];
     }
 
-    KernelSolver solver() {
-      return new KernelSolver(problem);
+    DenseFits solver() {
+      return new DenseFits(problem);
     }
   }
 
@@ -170,13 +170,13 @@ class KernelSolverTest {
   void stepsWithoutTestRowsOrTestLabels() {
     Case c = randomCase(Layout.TRACE, 5, 0.2);
     KernelProblem noTest = new KernelProblem(c.problem.train(), null, c.f0, c.y, null, null, O);
-    FitResult fit = new KernelSolver(noTest).steps(0.5 * 2 * N / c.lambdaMax(), 3, new int[] {3});
+    FitResult fit = new DenseFits(noTest).steps(0.5 * 2 * N / c.lambdaMax(), 3, new int[] {3});
     assertNull(fit.last().testPredictions());
     assertTrue(Double.isNaN(fit.last().testLoss()));
     assertClose(naiveSteps(c, 0.5 * 2 * N / c.lambdaMax(), 3)[0], fit.last().trainPredictions(), 1e-12, "train");
 
     KernelProblem unlabeled = new KernelProblem(c.problem.train(), c.problem.cross(), c.f0, c.y, c.g0, null, O);
-    Snapshot s = new KernelSolver(unlabeled).steps(0.5 * 2 * N / c.lambdaMax(), 3, new int[] {3}).last();
+    Snapshot s = new DenseFits(unlabeled).steps(0.5 * 2 * N / c.lambdaMax(), 3, new int[] {3}).last();
     assertClose(naiveSteps(c, 0.5 * 2 * N / c.lambdaMax(), 3)[1], s.testPredictions(), 1e-12, "test");
     assertTrue(Double.isNaN(s.testLoss()), "no test labels: no test loss");
   }
@@ -225,13 +225,13 @@ class KernelSolverTest {
     Case c = randomCase(layout, 31 + layout.ordinal(), 0.2);
     // The bound uses the number of training examples N, also for a full kernel of size N·O.
     double bound = 2.0 * N / c.lambdaMax();
-    KernelSolver solver = c.solver();
+    DenseFits solver = c.solver();
 
-    KernelSolver.DivergentStepException e = assertThrows(KernelSolver.DivergentStepException.class,
+    StepSize.DivergentStepException e = assertThrows(StepSize.DivergentStepException.class,
         () -> solver.steps(bound * (1 + 1e-6), 10, new int[] {10}));
     assertTrue(e.getMessage().contains(String.format("%.6g", bound)), e.getMessage());
     assertTrue(e.getMessage().contains("solver.lr"), e.getMessage());
-    assertThrows(KernelSolver.DivergentStepException.class, () -> solver.steps(3 * bound, 10, new int[] {10}));
+    assertThrows(StepSize.DivergentStepException.class, () -> solver.steps(3 * bound, 10, new int[] {10}));
 
     // Power iteration is accurate to ~1e-9 relative, so 1e-6 below the bound is accepted — and
     // is indeed stable: the residual does not grow (|1 − ηλ/N| < 1 for every mode).
@@ -273,18 +273,18 @@ class KernelSolverTest {
       }
       double[] values = Lapack.get().symmetricEigen(k, n).values();
       double expected = values[n - 1];
-      assertEquals(expected, KernelSolver.largestEigenvalue(k, n), 1e-8 * expected, "n = " + n + " trial " + trial);
+      assertEquals(expected, StepSize.largestEigenvalue(k, n), 1e-8 * expected, "n = " + n + " trial " + trial);
     }
   }
 
   @Test
   void largestEigenvalueEdgeCases() {
-    assertEquals(0.0, KernelSolver.largestEigenvalue(new double[0], 0));
-    assertEquals(0.0, KernelSolver.largestEigenvalue(new double[9], 3));
+    assertEquals(0.0, StepSize.largestEigenvalue(new double[0], 0));
+    assertEquals(0.0, StepSize.largestEigenvalue(new double[9], 3));
     // diag(1, 3, 2): the start vector is not an eigenvector, the answer is exact to rounding.
-    assertEquals(3.0, KernelSolver.largestEigenvalue(new double[] {1, 0, 0, 0, 3, 0, 0, 0, 2}, 3), 1e-9);
+    assertEquals(3.0, StepSize.largestEigenvalue(new double[] {1, 0, 0, 0, 3, 0, 0, 0, 2}, 3), 1e-9);
     assertThrows(ArithmeticException.class,
-        () -> KernelSolver.largestEigenvalue(new double[] {1, Double.NaN, Double.NaN, 1}, 2));
+        () -> StepSize.largestEigenvalue(new double[] {1, Double.NaN, Double.NaN, 1}, 2));
   }
 
   // ------------------------------------------------------------------------------------------

@@ -14,15 +14,15 @@ import org.sparkntk.kernel.GramMatrix;
 import org.sparkntk.linalg.Lapack;
 
 /**
- * The product-only solvers ({@link OperatorSolver}: steps, Lanczos flow, PCG regression; the
- * Lanczos eigenpairs) against the dense direct ones of {@link KernelSolver} and LAPACK on the same
+ * The product-only solvers ({@link FitContext#products}: steps, Lanczos flow, PCG regression;
+ * the Lanczos eigenpairs) against the dense direct ones ({@link FitContext#dense}) and LAPACK on the same
  * kernel, through {@link DenseKernelOperator}.
  *
  * <p>The kernels are Gaussian kernels e^{−‖x − x'‖²/2} of random 3-D points, whose spectrum
  * decays fast like an NTK's (λ_max/λ_min ≈ 1e5 at N = 150 here, before the ridge): the regime
  * where plain CG is slow and the Nyström preconditioner matters.
  */
-class OperatorSolverTest {
+class ProductSolversTest {
   private static final int O = 3;
 
   private record Case(KernelProblem dense, OperatorProblem operators, int k) {}
@@ -81,8 +81,8 @@ class OperatorSolverTest {
     return new Case(dense, OperatorProblem.dense(dense), k);
   }
 
-  private static OperatorSolver.Settings settings(double tol, int rank) {
-    return new OperatorSolver.Settings(tol, 2000, rank, 1e-12, 7);
+  private static SolverSettings settings(double tol, int rank) {
+    return new SolverSettings(tol, 2000, rank, 1e-12, 7);
   }
 
   private static void assertSameFit(FitResult expected, FitResult actual, double rel) {
@@ -104,10 +104,10 @@ class OperatorSolverTest {
     Case c = problem(40, 9, k, 1);
     int[] record = {0, 7, 30, 60};
     // The same η for both: the dense power iteration and Lanczos agree on λ_max only to ~1e-10.
-    double lr = 0.4 * KernelSolver.stableLearningRateBound(40,
-        KernelSolver.largestEigenvalue(c.dense().train().data(), c.dense().train().rows()));
-    FitResult dense = new KernelSolver(c.dense()).steps(lr, 60, record);
-    FitResult iterative = new OperatorSolver(c.operators(), Loss.MSE, settings(1e-8, 0)).steps(lr, 60, record);
+    double lr = 0.4 * StepSize.stableBound(40,
+        StepSize.largestEigenvalue(c.dense().train().data(), c.dense().train().rows()));
+    FitResult dense = new DenseFits(c.dense()).steps(lr, 60, record);
+    FitResult iterative = new ProductFits(c.operators(), Loss.MSE, settings(1e-8, 0)).steps(lr, 60, record);
     // Both sum the same products in a different order (Θ d per step against Θ* Σ d): rounding of
     // ~60 steps × n·ε relative, far below 1e-12 at these sizes.
     assertSameFit(dense, iterative, 1e-12);
@@ -122,8 +122,8 @@ class OperatorSolverTest {
     }
     KernelProblem xent = new KernelProblem(c.dense().train(), c.dense().cross(), c.dense().f0Train(), onehot,
         c.dense().f0Test(), onehotTest, O);
-    FitResult denseXent = new KernelSolver(xent, Loss.XENT).steps(lr, 60, record);
-    FitResult iterativeXent = new OperatorSolver(OperatorProblem.dense(xent), Loss.XENT, settings(1e-8, 0))
+    FitResult denseXent = new DenseFits(xent, Loss.XENT).steps(lr, 60, record);
+    FitResult iterativeXent = new ProductFits(OperatorProblem.dense(xent), Loss.XENT, settings(1e-8, 0))
         .steps(lr, 60, record);
     assertSameFit(denseXent, iterativeXent, 1e-12);
   }
@@ -131,7 +131,7 @@ class OperatorSolverTest {
   @Test
   void autoStepSizeUsesTheLanczosLargestEigenvalue() {
     Case c = problem(50, 5, 1, 2);
-    OperatorSolver solver = new OperatorSolver(c.operators(), Loss.MSE, settings(1e-8, 0));
+    ProductFits solver = new ProductFits(c.operators(), Loss.MSE, settings(1e-8, 0));
     FitResult fit = solver.steps(Double.NaN, 10, new int[] {0, 10});
     double[] l = Lapack.get().symmetricEigen(c.dense().train().data(), 50).values();
     assertEquals(l[49], fit.largestEigenvalue(), 1e-10 * l[49]);
@@ -142,11 +142,11 @@ class OperatorSolverTest {
   @ValueSource(ints = {1, O})
   void flowEqualsTheEigenDecompositionClosedForm(int k) {
     Case c = problem(60, 7, k, 3);
-    double lambda = KernelSolver.largestEigenvalue(c.dense().train().data(), c.dense().train().rows());
+    double lambda = StepSize.largestEigenvalue(c.dense().train().data(), c.dense().train().rows());
     double eta = 60 / lambda;
     double[] times = {0, eta, 10 * eta, 300 * eta, 1e5 * eta};
-    FitResult dense = new KernelSolver(c.dense()).flow(times);
-    FitResult lanczos = new OperatorSolver(c.operators(), Loss.MSE, settings(1e-12, 0)).flow(times);
+    FitResult dense = new DenseFits(c.dense()).flow(times);
+    FitResult lanczos = new ProductFits(c.operators(), Loss.MSE, settings(1e-12, 0)).flow(times);
     assertSameFit(dense, lanczos, 1e-8);
   }
 
@@ -155,14 +155,14 @@ class OperatorSolverTest {
   void regressionEqualsCholeskyWithAndWithoutThePreconditioner(int k) {
     Case c = problem(150, 11, k, 4);
     double ridge = 1e-2;
-    FitResult cholesky = new KernelSolver(c.dense()).regression(ridge);
-    OperatorSolver plain = new OperatorSolver(c.operators(), Loss.MSE, settings(1e-12, 0));
+    FitResult cholesky = new DenseFits(c.dense()).regression(ridge);
+    ProductFits plain = new ProductFits(c.operators(), Loss.MSE, settings(1e-12, 0));
     FitResult plainFit = plain.regression(ridge, null, null);
     // Frangella et al. (Theorem 5.1): a rank a little above the number of eigenvalues above ρ
     // gives κ(P⁻¹(Θ + ρI)) = O(1), so PCG's iteration count no longer depends on the spectrum.
     double[] lambda = Lapack.get().symmetricEigen(c.dense().train().data(), c.dense().train().rows()).values();
     int above = (int) Arrays.stream(lambda).filter(l -> l > ridge).count();
-    OperatorSolver nystrom = new OperatorSolver(c.operators(), Loss.MSE, settings(1e-12, above + 10));
+    ProductFits nystrom = new ProductFits(c.operators(), Loss.MSE, settings(1e-12, above + 10));
     FitResult nystromFit = nystrom.regression(ridge, null, null);
     // Residual 1e-12 and κ(Θ + ρI) ≤ ~3e3 bound the coefficients' relative error by ~3e-9.
     assertSameFit(cholesky, plainFit, 1e-7);
@@ -177,7 +177,7 @@ class OperatorSolverTest {
   void aFullRankNystromPreconditionerIsExact() {
     // r = n: Θ̂ = Θ up to the shift ν, so P⁻¹(Θ + ρI) ≈ (λ̂_n + ρ) I and CG needs one or two iterations.
     Case c = problem(30, 3, 1, 5);
-    OperatorSolver solver = new OperatorSolver(c.operators(), Loss.MSE, settings(1e-10, 30));
+    ProductFits solver = new ProductFits(c.operators(), Loss.MSE, settings(1e-10, 30));
     solver.regression(1e-3, null, null);
     assertTrue((int) solver.diagnostics().get("iterations") <= 3, solver.diagnostics().toString());
   }
@@ -196,8 +196,8 @@ class OperatorSolverTest {
     }
     KernelProblem p = new KernelProblem(new GramMatrix(n, n, 1, theta), null, new double[n],
         SolverArrays.gaussian(r, n, 1.0), null, null, 1);
-    OperatorSolver solver = new OperatorSolver(OperatorProblem.dense(p), Loss.MSE,
-        new OperatorSolver.Settings(1e-10, 200, 0, 1e-12, 1));
+    ProductFits solver = new ProductFits(OperatorProblem.dense(p), Loss.MSE,
+        new SolverSettings(1e-10, 200, 0, 1e-12, 1));
     NotConvergedException e = assertThrows(NotConvergedException.class, () -> solver.regression(0.0, null, null));
     assertTrue(e.getMessage().contains("solver.ridge"), e.getMessage());
   }
@@ -222,8 +222,8 @@ class OperatorSolverTest {
 
   @Test
   void invalidSettingsAreRefused() {
-    assertThrows(IllegalArgumentException.class, () -> new OperatorSolver.Settings(0, 10, 5, 1e-10, 0));
-    assertThrows(IllegalArgumentException.class, () -> new OperatorSolver.Settings(1e-8, 0, 5, 1e-10, 0));
-    assertThrows(IllegalArgumentException.class, () -> new OperatorSolver.Settings(1e-8, 10, -1, 1e-10, 0));
+    assertThrows(IllegalArgumentException.class, () -> new SolverSettings(0, 10, 5, 1e-10, 0));
+    assertThrows(IllegalArgumentException.class, () -> new SolverSettings(1e-8, 0, 5, 1e-10, 0));
+    assertThrows(IllegalArgumentException.class, () -> new SolverSettings(1e-8, 10, -1, 1e-10, 0));
   }
 }

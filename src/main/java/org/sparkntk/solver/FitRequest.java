@@ -1,0 +1,61 @@
+package org.sparkntk.solver;
+
+import java.util.Arrays;
+
+/**
+ * What a fit is asked for, whichever backend runs it: the solver ({@link Solvers}), the loss, and
+ * that solver's parameters (the others are ignored).
+ *
+ * @param type         solver.type, a name registered in {@link Solvers}
+ * @param loss         the cost whose dynamics are fitted
+ * @param learningRate η of the steps, NaN for solver.lr = auto ({@link StepSize})
+ * @param steps        the number of steps, and with {@code times} null the horizon of the flow
+ * @param recordAt     the steps recorded (steps), or whose times η·t are (flow without {@code times})
+ * @param times        the flow's times τ, or null for η·t at {@code recordAt}
+ * @param ridge        ρ of the regression
+ * @param settings     the iterative solvers' tolerances, iteration limits, rank and seed
+ */
+public record FitRequest(String type, Loss loss, double learningRate, int steps, int[] recordAt, double[] times,
+                         double ridge, SolverSettings settings) {
+
+  /** Kernel gradient descent of {@code loss} with η (NaN: auto), recording the steps listed. */
+  public static FitRequest steps(Loss loss, double learningRate, int steps, int[] recordAt) {
+    return new FitRequest(StepsSolver.TYPE, loss, learningRate, steps, recordAt, null, 0.0,
+        SolverSettings.defaults());
+  }
+
+  /** The MSE gradient flow at the times τ. */
+  public static FitRequest flow(double[] times) {
+    return new FitRequest(FlowSolver.TYPE, Loss.MSE, Double.NaN, 0, new int[0], times, 0.0,
+        SolverSettings.defaults());
+  }
+
+  /** Kernel regression with ridge ρ. */
+  public static FitRequest regression(double ridge) {
+    return new FitRequest(RegressionSolver.TYPE, Loss.MSE, Double.NaN, 0, new int[0], null, ridge,
+        SolverSettings.defaults());
+  }
+
+  /** The same request for another loss. */
+  public FitRequest with(Loss newLoss) {
+    return new FitRequest(type, newLoss, learningRate, steps, recordAt, times, ridge, settings);
+  }
+
+  /** The same request with other iterative settings. */
+  public FitRequest with(SolverSettings newSettings) {
+    return new FitRequest(type, loss, learningRate, steps, recordAt, times, ridge, newSettings);
+  }
+
+  /** The recorded steps in 0 … steps, sorted, without duplicates. */
+  int[] recordedSteps() {
+    return Arrays.stream(recordAt).filter(s -> s >= 0 && s <= steps).distinct().sorted().toArray();
+  }
+
+  /** Refuses a loss without a closed form: the flow and the regression solve the MSE dynamics. */
+  void requireMse() {
+    if (loss != Loss.MSE) {
+      throw new IllegalArgumentException(type + " is a closed form of the MSE dynamics; the " + loss.configName()
+          + " cost has none: use discrete steps");
+    }
+  }
+}

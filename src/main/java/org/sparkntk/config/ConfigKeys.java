@@ -161,8 +161,9 @@ public final class ConfigKeys {
       v -> oneOf(v, "memory", "disk", "none"));
 
   public static final ConfigKey<String> SOLVER_TYPE = add("solver.type", "steps", false,
-      "steps, flow or regression",
-      "steps: discrete kernel gradient descent; flow: the closed form at solver.times; regression: t → ∞.",
+      "steps, flow, regression or nystrom",
+      "steps: discrete kernel gradient descent; flow: the closed form at solver.times; regression: t → ∞; "
+          + "nystrom: regression restricted to solver.centers training rows (FALKON), for N beyond the Gram.",
       v -> oneOf(v, Solvers.types()));
   public static final ConfigKey<Loss> SOLVER_LOSS = add("solver.loss", "mse", false, "mse or xent",
       "Cost: mse, C = (1/N) Σ ½‖f − y‖²; xent, the softmax cross-entropy C = (1/N) Σ −Σ_a y_a log softmax(f)_a "
@@ -213,6 +214,13 @@ public final class ConfigKeys {
   public static final ConfigKey<Integer> SOLVER_RANK = add("solver.rank", "500", false, "a positive integer",
       "Rank r of the Nyström preconditioner; best a little above the number of eigenvalues of Θ above the ridge. "
           + "The driver holds N × r numbers for it.", v -> positive(Integer.parseInt(v)));
+  public static final ConfigKey<Integer> SOLVER_CENTERS = add("solver.centers", "2000", false, "a positive integer",
+      "solver.type = nystrom: M, the training rows drawn (without replacement, seeded by model.seed) as Nyström "
+          + "centres; at least N uses every row (exact regression). The driver holds about 4 (M·k)² numbers.",
+      v -> positive(Integer.parseInt(v)));
+  public static final ConfigKey<String> SOLVER_CENTER_SAMPLING = add("solver.centerSampling", "uniform", false,
+      "uniform", "solver.type = nystrom: how the centres are drawn; uniform = M distinct training rows, each "
+          + "equally likely.", v -> oneOf(v, "uniform"));
 
   /** Names are checked against the report registry (report.Reports) by the CLI, before Spark starts. */
   public static final ConfigKey<String> REPORT_TYPE = add("report.type", "none", false,

@@ -140,6 +140,23 @@ public final class Blas {
     blas.dtrsm("R", "U", "N", "N", m, n, 1.0, c, n, b, m);
   }
 
+  /**
+   * Row-major {@code B := op(C)⁻¹ B} for B n×c and C the n×n upper triangular factor in the
+   * column-major layout of {@link Lapack#choleskyUpper} (op(C) = Cᵀ when {@code transpose}): the
+   * solution X of C X = B, or of Cᵀ X = B (dtrsm on the column-major view Bᵀ, from the right).
+   */
+  public void solveUpperRowMajor(boolean transpose, int n, int c, double[] upper, double[] b) {
+    if (upper.length < (long) n * n || b.length < (long) n * c) {
+      throw new IllegalArgumentException("trsm: C needs " + (long) n * n + " and B " + (long) n * c
+          + " entries, got " + upper.length + " and " + b.length);
+    }
+    if (n == 0 || c == 0) {
+      return;
+    }
+    // C X = B ⟺ Xᵀ Cᵀ = Bᵀ, and Cᵀ X = B ⟺ Xᵀ C = Bᵀ, with Bᵀ the column-major c×n view of B.
+    blas.dtrsm("R", "U", transpose ? "N" : "T", "N", c, n, 1.0, upper, n, b, c);
+  }
+
   /** Dot product of the first n entries. */
   public double dot(int n, double[] x, double[] y) {
     if (x.length < n || y.length < n) {

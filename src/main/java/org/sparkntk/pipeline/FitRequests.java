@@ -16,7 +16,7 @@ public final class FitRequests {
     Double lr = config.get(ConfigKeys.SOLVER_LR);
     return new FitRequest(config.get(ConfigKeys.SOLVER_TYPE), config.get(ConfigKeys.SOLVER_LOSS),
         lr == null ? Double.NaN : lr, steps, recordedSteps(config, steps), config.get(ConfigKeys.SOLVER_TIMES),
-        config.get(ConfigKeys.SOLVER_RIDGE), settings(config));
+        config.get(ConfigKeys.SOLVER_RIDGE), config.get(ConfigKeys.SOLVER_CENTERS), settings(config));
   }
 
   /** The iterative solvers' settings; solver.preconditioner = none is rank 0. */

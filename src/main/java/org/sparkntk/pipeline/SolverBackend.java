@@ -88,7 +88,7 @@ public record SolverBackend(boolean distributed, String reason, long driverBytes
     long c = Math.max(1, outputs / k);
     Solver fit = Solvers.of(solver);
     long vectors = 10 * rows * c + (n + m) * outputs * fit.recordedTimes(FitRequests.of(config));
-    long basis = fit.productWorkspace(rows, c, FitRequests.settings(config));
+    long basis = fit.productWorkspace(rows, k, c, FitRequests.of(config));
     if (spectrum) {
       basis = Math.max(basis, rows * (3L * config.get(ConfigKeys.OUTPUT_EIGENVECTORS) + 30));
     }

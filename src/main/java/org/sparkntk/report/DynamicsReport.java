@@ -80,6 +80,11 @@ import org.sparkntk.train.DistributedTrainer;
  * at the narrowest width (so one η serves every width, seed and kernel). Writes dynamics.csv,
  * dynamics.json, dynamics_rmse.png, dynamics_trajectories.png and (mse) dynamics_decay.png, then
  * manifest.json ({@link OutputFiles}, as the job).
+ *
+ * <p>Over 400 lines because the experiment's result types (Run, Width, Measure, Spread, Slopes,
+ * Component, Result, about 100 lines) are defined beside the one report that fills them, as the
+ * statistics over runs (medians, slopes, eigen-decay rates) are; the files are written by
+ * {@link DynamicsFiles}.
  */
 public final class DynamicsReport {
   private static final Logger LOG = LoggerFactory.getLogger(DynamicsReport.class);

@@ -64,6 +64,11 @@ import org.sparkntk.solver.Snapshot;
  * </ul>
  * then manifest.json ({@link OutputFiles}, as the job). The per-mapping job runs get no output.dir
  * and write nothing: the report's manifest lists every file in output.dir that the report produced.
+ *
+ * <p>Over 400 lines because it holds the experiment's two routes side by side, which its results
+ * compare: the job ({@link NtkRun}) for the mappings that are not shift-invariant, and the FFT
+ * operator built from one row of the kernel for those that are; the files are written by
+ * {@link FourierImageFiles}.
  */
 public final class FourierImageReport {
   private static final Logger LOG = LoggerFactory.getLogger(FourierImageReport.class);

@@ -9,15 +9,19 @@ import org.slf4j.LoggerFactory;
 /**
  * One fit: the problem on its backend, the request, and what the solver measured. Built with
  * {@link #dense} when the driver holds the kernels (the direct methods may then use them) or
- * {@link #products} when the kernels are seen only through products; {@link #fit()} runs the
- * requested {@link Solver}.
+ * {@link #products} when the kernels are seen only through products, or {@link #nystrom} with
+ * the kernels against M centres only; {@link #fit()} runs the requested {@link Solver}.
  */
 public final class FitContext {
   private static final Logger LOG = LoggerFactory.getLogger(FitContext.class);
 
   private final OperatorProblem operators;
   private final KernelProblem dense;
+  private final NystromProblem nystrom;
   private final FitRequest request;
+  private final double[] yTrain;
+  private final double[] yTest;
+  private final int outputs;
   private final Map<String, Object> diagnostics = new LinkedHashMap<>();
   private Spectrum spectrum;
   private RegressionCheckpoint checkpoint;
@@ -25,10 +29,14 @@ public final class FitContext {
   private ConjugateGradient.Listener listener;
   private double lambdaMax = Double.NaN;
 
-  private FitContext(OperatorProblem operators, KernelProblem dense, FitRequest request) {
-    request.loss().checkTargets(operators.outputs(), operators.yTrain(), operators.yTest());
+  private FitContext(OperatorProblem operators, KernelProblem dense, NystromProblem nystrom, FitRequest request) {
+    this.yTrain = operators != null ? operators.yTrain() : nystrom.yTrain();
+    this.yTest = operators != null ? operators.yTest() : nystrom.yTest();
+    this.outputs = operators != null ? operators.outputs() : nystrom.outputs();
+    request.loss().checkTargets(outputs, yTrain, yTest);
     this.operators = operators;
     this.dense = dense;
+    this.nystrom = nystrom;
     this.request = request;
   }
 
@@ -37,12 +45,17 @@ public final class FitContext {
    * and every target row (training, and test when labelled) must be a probability vector.
    */
   public static FitContext dense(KernelProblem problem, FitRequest request) {
-    return new FitContext(OperatorProblem.dense(problem), problem, request);
+    return new FitContext(OperatorProblem.dense(problem), problem, null, request);
   }
 
   /** A fit on kernels seen only through products Θ·V (the distributed backend, the FFT operator). */
   public static FitContext products(OperatorProblem problem, FitRequest request) {
-    return new FitContext(problem, null, request);
+    return new FitContext(problem, null, null, request);
+  }
+
+  /** A fit on the kernels against M centres only ({@link NystromSolver}). */
+  public static FitContext nystrom(NystromProblem problem, FitRequest request) {
+    return new FitContext(null, null, problem, request);
   }
 
   /** The training kernel's eigen-decomposition, when the caller has it already (the dense flow reuses it). */
@@ -69,9 +82,22 @@ public final class FitContext {
     return Solvers.of(request.type()).fit(this);
   }
 
-  /** The problem through products only: every solver can run on it. */
+  /**
+   * The problem through products only: every solver but Nyström's runs on it.
+   *
+   * @throws IllegalStateException for a Nyström problem, which has no training kernel
+   */
   public OperatorProblem operators() {
+    if (operators == null) {
+      throw new IllegalStateException("solver.type = " + request.type() + " needs the training kernel Θ(X, X); "
+          + "this fit has only the kernels against the Nyström centres");
+    }
     return operators;
+  }
+
+  /** The kernels against the centres, or null when the fit has the whole training kernel. */
+  public NystromProblem nystrom() {
+    return nystrom;
   }
 
   /** The problem as dense driver arrays, or null when the kernels are seen only through products. */
@@ -112,6 +138,8 @@ public final class FitContext {
     if (Double.isNaN(lambdaMax)) {
       if (dense != null) {
         lambdaMax = StepSize.largestEigenvalue(dense.train().data(), dense.train().rows());
+      } else if (operators == null) {
+        throw new IllegalStateException("λ_max of the training kernel needs the training kernel");
       } else {
         SolverSettings s = request.settings();
         long t0 = System.nanoTime();
@@ -138,7 +166,7 @@ public final class FitContext {
 
   /** The record of f (training) and g (test, or null) at time t ({@link Snapshot#of}). */
   Snapshot snapshot(double t, double[] f, double[] g) {
-    return Snapshot.of(request.loss(), t, f, g, operators.yTrain(), operators.yTest(), operators.outputs());
+    return Snapshot.of(request.loss(), t, f, g, yTrain, yTest, outputs);
   }
 
   /** f_0(X*) + Θ(X*, X) α through the cross kernel's products, or null without test rows; α = 0 needs no product. */

@@ -13,37 +13,44 @@ import java.util.Arrays;
  * @param recordAt     the steps recorded (steps), or whose times η·t are (flow without {@code times})
  * @param times        the flow's times τ, or null for η·t at {@code recordAt}
  * @param ridge        ρ of the regression
+ * @param centers      M, the Nyström centres (0 for the other solvers)
  * @param settings     the iterative solvers' tolerances, iteration limits, rank and seed
  */
 public record FitRequest(String type, Loss loss, double learningRate, int steps, int[] recordAt, double[] times,
-                         double ridge, SolverSettings settings) {
+                         double ridge, int centers, SolverSettings settings) {
 
   /** Kernel gradient descent of {@code loss} with η (NaN: auto), recording the steps listed. */
   public static FitRequest steps(Loss loss, double learningRate, int steps, int[] recordAt) {
-    return new FitRequest(StepsSolver.TYPE, loss, learningRate, steps, recordAt, null, 0.0,
+    return new FitRequest(StepsSolver.TYPE, loss, learningRate, steps, recordAt, null, 0.0, 0,
         SolverSettings.defaults());
   }
 
   /** The MSE gradient flow at the times τ. */
   public static FitRequest flow(double[] times) {
-    return new FitRequest(FlowSolver.TYPE, Loss.MSE, Double.NaN, 0, new int[0], times, 0.0,
+    return new FitRequest(FlowSolver.TYPE, Loss.MSE, Double.NaN, 0, new int[0], times, 0.0, 0,
         SolverSettings.defaults());
   }
 
   /** Kernel regression with ridge ρ. */
   public static FitRequest regression(double ridge) {
-    return new FitRequest(RegressionSolver.TYPE, Loss.MSE, Double.NaN, 0, new int[0], null, ridge,
+    return new FitRequest(RegressionSolver.TYPE, Loss.MSE, Double.NaN, 0, new int[0], null, ridge, 0,
+        SolverSettings.defaults());
+  }
+
+  /** Nyström regression with ridge ρ on M centres. */
+  public static FitRequest nystrom(double ridge, int centers) {
+    return new FitRequest(NystromSolver.TYPE, Loss.MSE, Double.NaN, 0, new int[0], null, ridge, centers,
         SolverSettings.defaults());
   }
 
   /** The same request for another loss. */
   public FitRequest with(Loss newLoss) {
-    return new FitRequest(type, newLoss, learningRate, steps, recordAt, times, ridge, settings);
+    return new FitRequest(type, newLoss, learningRate, steps, recordAt, times, ridge, centers, settings);
   }
 
   /** The same request with other iterative settings. */
   public FitRequest with(SolverSettings newSettings) {
-    return new FitRequest(type, loss, learningRate, steps, recordAt, times, ridge, newSettings);
+    return new FitRequest(type, loss, learningRate, steps, recordAt, times, ridge, centers, newSettings);
   }
 
   /** The recorded steps in 0 … steps, sorted, without duplicates. */

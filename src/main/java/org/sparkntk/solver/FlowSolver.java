@@ -44,7 +44,7 @@ final class FlowSolver implements Solver {
 
   /** The Lanczos bases, about 100 vectors per column. */
   @Override
-  public long productWorkspace(long rows, long columns, SolverSettings settings) {
+  public long productWorkspace(long rows, int k, long columns, FitRequest request) {
     return rows * columns * 100;
   }
 

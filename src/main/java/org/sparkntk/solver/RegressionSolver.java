@@ -38,8 +38,9 @@ final class RegressionSolver implements Solver {
 
   /** The Nyström sketch: three N·k × r matrices while it is built. */
   @Override
-  public long productWorkspace(long rows, long columns, SolverSettings settings) {
-    return settings.rank() > 0 ? 3 * rows * Math.min(rows, settings.rank()) : 0;
+  public long productWorkspace(long rows, int k, long columns, FitRequest request) {
+    int rank = request.settings().rank();
+    return rank > 0 ? 3 * rows * Math.min(rows, rank) : 0;
   }
 
   @Override

@@ -13,6 +13,14 @@ public interface Solver {
   /** The fit, with what it did (iterations, residuals, seconds) put in {@link FitContext#diagnostics()}. */
   FitResult fit(FitContext context);
 
+  /**
+   * Whether the solver works on the training kernel Θ(X, X) (true) or on the kernels against a set
+   * of centres only ({@link NystromSolver}, which never builds Θ(X, X)).
+   */
+  default boolean needsTrainingKernel() {
+    return true;
+  }
+
   /** Dense N·k × N·k copies of the training kernel the driver backend holds at once (the kernel included). */
   int denseTrainCopies();
 
@@ -23,9 +31,9 @@ public interface Solver {
 
   /**
    * Numbers the solver keeps on the driver besides its N·k × c vectors when it runs on products, for
-   * {@code rows} = N·k and {@code columns} = c.
+   * {@code rows} = N·k, k kernel rows per example and {@code columns} = c.
    */
-  default long productWorkspace(long rows, long columns, SolverSettings settings) {
+  default long productWorkspace(long rows, int k, long columns, FitRequest request) {
     return 0;
   }
 

@@ -4,7 +4,8 @@ import java.util.List;
 
 /** The registry of solvers: solver.type names the one a fit runs. A new solver is one class and one entry here. */
 public final class Solvers {
-  private static final List<Solver> ALL = List.of(new StepsSolver(), new FlowSolver(), new RegressionSolver());
+  private static final List<Solver> ALL = List.of(new StepsSolver(), new FlowSolver(), new RegressionSolver(),
+      new NystromSolver());
 
   private Solvers() {}
 

@@ -1,0 +1,13 @@
+package org.sparkntk.solver;
+
+/**
+ * A kernel seen through products on both sides: Θ V and Θᵀ U. Nyström regression needs both for
+ * Θ(X, C), the training rows against the centres ({@link NystromSolver}).
+ */
+public interface TransposableOperator extends KernelOperator {
+  /**
+   * Θᵀ U for the row-major [rows × c] matrix {@code u}: a new row-major [cols × c] array.
+   * {@code u} is not modified.
+   */
+  double[] applyTransposed(double[] u, int c);
+}

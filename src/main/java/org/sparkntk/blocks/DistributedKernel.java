@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 import org.sparkntk.kernel.BlockPlan;
 import org.sparkntk.kernel.KernelBlock;
 import org.sparkntk.model.ConfigNamed;
-import org.sparkntk.solver.KernelOperator;
+import org.sparkntk.solver.TransposableOperator;
 
 /**
  * A kernel whose blocks stay on the executors: the training Gram Θ(X, X) as its upper-triangle
@@ -37,7 +37,7 @@ import org.sparkntk.solver.KernelOperator;
  * checkpoint of output.checkpoint, output.gram's files) the blocks are built in one job first
  * whatever the cache, and with {@code none} and a checkpoint each product reads the block files.
  */
-public final class DistributedKernel implements KernelOperator, AutoCloseable {
+public final class DistributedKernel implements TransposableOperator, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DistributedKernel.class);
 
   /** Where computed blocks are kept ({@code kernel.cache}). */
@@ -203,27 +203,43 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
 
   @Override
   public double[] apply(double[] v, int c) {
-    if (v.length != (long) cols() * c) {
-      throw new IllegalArgumentException("Θ V: V has " + v.length + " entries, expected " + cols() + " × " + c);
+    return product(v, c, false);
+  }
+
+  /**
+   * Θᵀ U, one job as Θ V is: each stored block (I, J) adds Θ_IJᵀ U_I to column block J. The
+   * training Gram is symmetric, so there it is Θ U.
+   */
+  @Override
+  public double[] applyTransposed(double[] u, int c) {
+    return symmetric ? product(u, c, false) : product(u, c, true);
+  }
+
+  private double[] product(double[] v, int c, boolean transposed) {
+    int in = transposed ? rows() : cols();
+    int outRows = transposed ? cols() : rows();
+    if (v.length != (long) in * c) {
+      throw new IllegalArgumentException((transposed ? "Θᵀ U: U" : "Θ V: V") + " has " + v.length
+          + " entries, expected " + in + " × " + c);
     }
-    int group = columnsPerJob(maxResultBytes, rows(), c);
+    int group = columnsPerJob(maxResultBytes, outRows, c);
     products.incrementAndGet();
     if (group >= c) {
-      return applyColumns(v, c);
+      return applyColumns(v, c, transposed);
     }
     // The results of one job with all c columns would exceed spark.driver.maxResultSize (at
     // N = 60,000 a rank-2000 preconditioner's product is 960 MB per partial result): the columns
     // go in groups, each one job. With tens of columns a product is compute-bound, so the extra
     // passes over the blocks cost little.
-    double[] out = new double[rows() * c];
+    double[] out = new double[outRows * c];
     for (int from = 0; from < c; from += group) {
       int width = Math.min(group, c - from);
-      double[] part = new double[cols() * width];
-      for (int i = 0; i < cols(); i++) {
+      double[] part = new double[in * width];
+      for (int i = 0; i < in; i++) {
         System.arraycopy(v, i * c + from, part, i * width, width);
       }
-      double[] result = applyColumns(part, width);
-      for (int i = 0; i < rows(); i++) {
+      double[] result = applyColumns(part, width, transposed);
+      for (int i = 0; i < outRows; i++) {
         System.arraycopy(result, i * width, out, i * c + from, width);
       }
     }
@@ -254,34 +270,39 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
     this.maxResultBytes = bytes;
   }
 
-  private double[] applyColumns(double[] v, int c) {
+  private double[] applyColumns(double[] v, int c, boolean transposed) {
     long t0 = System.nanoTime();
     Broadcast<double[]> shared = sc.broadcast(v);
     BlockPlan rows = rowPlan;
     BlockPlan cols = colPlan;
     int kk = k;
     boolean mirror = symmetric;
-    sc.setJobDescription(String.format("spark-ntk: %s × V (%d columns), product %d", name, c, products.get()));
+    String what = transposed ? name + "ᵀ × U" : name + " × V";
+    sc.setJobDescription(String.format("spark-ntk: %s (%d columns), product %d", what, c, products.get()));
     Map<Integer, double[]> sums;
     // A product over blocks recomputed per product (kernel.cache = none) can take minutes: its
     // progress is logged per block, as the Gram's is.
-    Progress progress = new Progress(sc, String.format("%s × V, product %d", name, products.get()), blockCount());
+    Progress progress = new Progress(sc, String.format("%s, product %d", what, products.get()), blockCount());
     LongAccumulator done = progress.counter();
     try {
-      JavaRDD<HashMap<Integer, double[]>> partials = tiles
-          .map(blocks -> partialProduct(blocks, shared.value(), c, rows, cols, kk, mirror, done));
-      sums = sumsOnDriver(tasks(), rows(), c, maxResultBytes) ? ProductSum.onDriver(sc, partials)
-          : ProductSum.byRowBlock(partials, rowPlan.blockCount());
+      JavaRDD<HashMap<Integer, double[]>> partials = tiles.map(blocks -> transposed
+          ? partialTransposedProduct(blocks, shared.value(), c, rows, cols, kk, done)
+          : partialProduct(blocks, shared.value(), c, rows, cols, kk, mirror, done));
+      BlockPlan outPlan = transposed ? colPlan : rowPlan;
+      int outRows = transposed ? cols() : rows();
+      sums = sumsOnDriver(tasks(), outRows, c, maxResultBytes) ? ProductSum.onDriver(sc, partials)
+          : ProductSum.byRowBlock(partials, outPlan.blockCount());
     } finally {
       progress.close();
       shared.destroy();
     }
-    double[] out = new double[rows() * c];
+    BlockPlan outPlan = transposed ? colPlan : rowPlan;
+    double[] out = new double[(transposed ? cols() : rows()) * c];
     for (Map.Entry<Integer, double[]> e : sums.entrySet()) {
-      int at = Math.toIntExact(rowPlan.start(e.getKey()) * k * c);
+      int at = Math.toIntExact(outPlan.start(e.getKey()) * k * c);
       System.arraycopy(e.getValue(), 0, out, at, e.getValue().length);
     }
-    LOG.debug(String.format("%s × V (%d columns): %.3f s", name, c, (System.nanoTime() - t0) / 1e9));
+    LOG.debug(String.format("%s (%d columns): %.3f s", what, c, (System.nanoTime() - t0) / 1e9));
     return out;
   }
 
@@ -312,6 +333,20 @@ public final class DistributedKernel implements KernelOperator, AutoCloseable {
       int vRowI = Math.toIntExact(rowPlan.start(b.row()) * k);
       int vRowJ = Math.toIntExact(colPlan.start(b.col()) * k);
       b.multiplyInto(v, vRowI, vRowJ, c, outI, outJ, mirrored);
+      done.add(1);
+    }
+    return out;
+  }
+
+  /** One task's terms of Θᵀ U: partial sums of (Θᵀ U)_J for the column blocks its blocks touch. */
+  static HashMap<Integer, double[]> partialTransposedProduct(List<KernelBlock> blocks, double[] u, int c,
+                                                             BlockPlan rowPlan, BlockPlan colPlan, int k,
+                                                             LongAccumulator done) {
+    HashMap<Integer, double[]> out = new HashMap<>();
+    for (KernelBlock b : blocks) {
+      double[] outJ = out.computeIfAbsent(b.col(), j -> new double[colPlan.rows(j) * k * c]);
+      int uRowI = Math.toIntExact(rowPlan.start(b.row()) * k);
+      b.multiplyInto(u, uRowI, 0, c, null, outJ, true);
       done.add(1);
     }
     return out;

@@ -159,6 +159,23 @@ public final class JobConfig implements Serializable {
             + ". A single column of class indices must be one-hot encoded first.");
       }
     }
+    if (get(ConfigKeys.SOLVER_TYPE).equals("nystrom")) {
+      // Nyström regression never builds the training Gram: nothing of it can be written, decomposed or resumed.
+      // (output.checkpoint is true by default: it is refused only when asked for.)
+      for (ConfigKey<Boolean> key : List.of(ConfigKeys.OUTPUT_SPECTRUM, ConfigKeys.OUTPUT_CHECKPOINT)) {
+        if (get(key) && (isSet(key) || key == ConfigKeys.OUTPUT_SPECTRUM)) {
+          throw new ConfigException(key.name() + " = true" + origin(key.name()) + " needs the training Gram, which "
+              + "solver.type = nystrom" + origin(ConfigKeys.SOLVER_TYPE.name()) + " never builds (it uses the "
+              + "kernel against solver.centers rows only): set " + key.name() + " = false or use solver.type = "
+              + "regression");
+        }
+      }
+      if (Boolean.TRUE.equals(get(ConfigKeys.OUTPUT_GRAM))) {
+        throw new ConfigException("output.gram = true" + origin(ConfigKeys.OUTPUT_GRAM.name()) + " writes the "
+            + "training Gram, which solver.type = nystrom" + origin(ConfigKeys.SOLVER_TYPE.name()) + " never "
+            + "builds: set output.gram = false or use solver.type = regression");
+      }
+    }
     if (get(ConfigKeys.OUTPUT_EIGENVECTORS) > 0 && !get(ConfigKeys.OUTPUT_SPECTRUM)) {
       throw new ConfigException("output.eigenvectors = " + get(ConfigKeys.OUTPUT_EIGENVECTORS)
           + origin(ConfigKeys.OUTPUT_EIGENVECTORS.name()) + " needs output.spectrum = true: the eigenvectors come "

@@ -147,7 +147,7 @@ public final class KernelBlock implements Serializable {
    * out_I += Θ_IJ V_J and, when {@code mirror}, out_J += Θ_IJᵀ V_I, with V row-major [· × c] and
    * the block's rows at row {@code vRowI} of V, its columns at row {@code vRowJ}.
    *
-   * @param outI row-major [rows × c]
+   * @param outI row-major [rows × c], or null to compute only the mirror term (Θᵀ U)
    * @param outJ row-major [cols × c], or null without the mirror term
    */
   public void multiplyInto(double[] v, int vRowI, int vRowJ, int c, double[] outI, double[] outJ, boolean mirror) {
@@ -167,14 +167,18 @@ public final class KernelBlock implements Serializable {
       }
       if (c == 1) {
         // One column: GEMV streams the chunk at close to memory speed, GEMM with n = 1 at a third of it.
-        blas.gemv(false, r, cols, 1.0, a, 0, cols, v, vRowJ, 1.0, outI, r0);
+        if (outI != null) {
+          blas.gemv(false, r, cols, 1.0, a, 0, cols, v, vRowJ, 1.0, outI, r0);
+        }
         if (mirror) {
           blas.gemv(true, r, cols, 1.0, a, 0, cols, v, vRowI + r0, 1.0, outJ, 0);
         }
         continue;
       }
       // out_I[r0 : r0 + r] += A_chunk · V_J
-      blas.gemm(false, false, r, c, cols, 1.0, a, 0, cols, v, vRowJ * c, c, 1.0, outI, r0 * c, c);
+      if (outI != null) {
+        blas.gemm(false, false, r, c, cols, 1.0, a, 0, cols, v, vRowJ * c, c, 1.0, outI, r0 * c, c);
+      }
       if (mirror) {
         // out_J += A_chunkᵀ · V_I[r0 : r0 + r]
         blas.gemm(true, false, cols, c, r, 1.0, a, 0, cols, v, (vRowI + r0) * c, c, 1.0, outJ, 0, c);

@@ -10,16 +10,21 @@ import org.slf4j.LoggerFactory;
 import org.sparkntk.blocks.BlockFiles;
 import org.sparkntk.blocks.DistributedGram;
 import org.sparkntk.blocks.DistributedKernel;
+import org.sparkntk.blocks.NystromCenters;
+import org.sparkntk.blocks.SparkGram;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
 import org.sparkntk.data.RowBlock;
 import org.sparkntk.io.PhaseTimer;
 import org.sparkntk.kernel.BlockKernel;
 import org.sparkntk.kernel.BlockPlan;
+import org.sparkntk.kernel.GramMatrix;
 import org.sparkntk.kernel.Precision;
 import org.sparkntk.solver.FitContext;
+import org.sparkntk.solver.FitRequest;
 import org.sparkntk.solver.FitResult;
 import org.sparkntk.solver.Lanczos;
+import org.sparkntk.solver.NystromProblem;
 import org.sparkntk.solver.OperatorProblem;
 import org.sparkntk.solver.SolverSettings;
 import org.sparkntk.solver.Solvers;
@@ -73,6 +78,10 @@ public final class DistributedSolve {
     DistributedKernel.Cache cache = DistributedKernel.Cache.fromConfig(config.get(ConfigKeys.KERNEL_CACHE));
     Precision precision = config.get(ConfigKeys.KERNEL_PRECISION);
     String solverType = config.get(ConfigKeys.SOLVER_TYPE);
+    if (!Solvers.of(solverType).needsTrainingKernel()) {
+      return nystrom(sc, config, kernel, trainBlocks, trainPlan, testBlocks, testPlan, f0Train, yTrain, f0Test, yTest,
+          outputs, timer, cache, precision);
+    }
     Map<String, Object> diagnostics = new LinkedHashMap<>();
     try (DistributedKernel train = timer.time("training Gram (kept on the executors)", () -> DistributedGram.distributed(
             sc, trainBlocks, trainPlan, null, trainPlan, kernel, precision, cache, "training Gram",
@@ -105,6 +114,49 @@ public final class DistributedSolve {
       diagnostics.put("kernelCache", cache.configName());
       diagnostics.put("storagePrecision", precision.configName());
       return new Outcome(fit, spectrum, diagnostics, Built.of(train), Built.of(cross));
+    }
+  }
+
+  /**
+   * Nyström regression ({@code solver.type = nystrom}): M = solver.centers training rows drawn
+   * uniformly (seeded by model.seed) are the centres; Θ(X, C) stays on the executors per
+   * kernel.cache, Θ(C, C) comes to the driver (M·k × M·k), and Θ(X*, C) is computed inside the
+   * one product that predicts. The training Gram is never built.
+   */
+  private static Outcome nystrom(JavaSparkContext sc, JobConfig config, BlockKernel<?> kernel,
+                                 JavaRDD<RowBlock> trainBlocks, BlockPlan trainPlan, JavaRDD<RowBlock> testBlocks,
+                                 BlockPlan testPlan, double[] f0Train, double[] yTrain, double[] f0Test,
+                                 double[] yTest, int outputs, PhaseTimer timer, DistributedKernel.Cache cache,
+                                 Precision precision) {
+    FitRequest request = FitRequests.of(config);
+    int n = Math.toIntExact(trainPlan.totalRows());
+    long[] centers = NystromCenters.uniform(n, request.centers(), config.get(ConfigKeys.MODEL_SEED));
+    BlockPlan centerPlan = new BlockPlan(centers.length, trainPlan.blockSize());
+    JavaRDD<RowBlock> centerBlocks = timer.time("Nyström centres (" + centers.length + " of " + n + " rows)",
+        () -> NystromCenters.rows(sc, trainBlocks, centers, centerPlan).cache());
+    Map<String, Object> diagnostics = new LinkedHashMap<>();
+    GramMatrix centerGram = timer.time("centres' kernel Θ(C, C)",
+        () -> SparkGram.symmetric(sc, centerBlocks, centerPlan, kernel, "centres' kernel"));
+    try (DistributedKernel trainCenters = timer.time("Θ(X, C) (kept on the executors)",
+            () -> DistributedGram.distributed(sc, trainBlocks, trainPlan, centerBlocks, centerPlan, kernel, precision,
+                cache, "Θ(X, C)"));
+         DistributedKernel testCenters = testBlocks == null ? null : timer.time("Θ(X*, C)",
+             () -> DistributedGram.distributed(sc, testBlocks, testPlan, centerBlocks, centerPlan, kernel, precision,
+                 DistributedKernel.Cache.NONE, "Θ(X*, C)"))) {
+      LOG.info(trainCenters.describe());
+      NystromProblem problem = new NystromProblem(trainCenters, centerGram, testCenters, f0Train, yTrain, f0Test,
+          yTest, outputs);
+      FitContext fitContext = FitContext.nystrom(problem, request);
+      FitResult fit = timer.time("solver (nystrom, " + centers.length + " centres)", fitContext::fit);
+      diagnostics.putAll(fitContext.diagnostics());
+      diagnostics.put("centerSampling", config.get(ConfigKeys.SOLVER_CENTER_SAMPLING));
+      diagnostics.put("trainCentersProducts", trainCenters.products());
+      diagnostics.put("trainCentersStoredBytes", trainCenters.storedBytes());
+      diagnostics.put("kernelCache", cache.configName());
+      diagnostics.put("storagePrecision", precision.configName());
+      return new Outcome(fit, null, diagnostics, Built.of(trainCenters), Built.of(testCenters));
+    } finally {
+      centerBlocks.unpersist(false);
     }
   }
 

@@ -38,6 +38,7 @@ import org.sparkntk.solver.FitContext;
 import org.sparkntk.solver.FitResult;
 import org.sparkntk.solver.KernelProblem;
 import org.sparkntk.solver.Loss;
+import org.sparkntk.solver.Solvers;
 import org.sparkntk.solver.Spectrum;
 
 /**
@@ -145,7 +146,7 @@ public final class NtkJob {
     }
     int blockSize = JobComponents.blockSize(config, kernel, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
     SizeGuard.blocks(n, m, blockSize, config.get(ConfigKeys.KERNEL_BLOCK_SIZE) != null);
-    if (!solverType.equals("regression")) {
+    if (!solverType.equals("regression") && !solverType.equals("nystrom")) {
       SizeGuard.records(config.get(ConfigKeys.SOLVER_STEPS), config.get(ConfigKeys.SOLVER_RECORD_EVERY), n, m,
           labels.size(), SizeGuard.driverModelLimit());
     }
@@ -259,7 +260,10 @@ public final class NtkJob {
                                        SolverBackend backend, PhaseTimer timer) {
     Path outputDir = localDir(out);
     String outputLocation = out == null ? null : out.location();
-    boolean checkpoint = out != null && config.get(ConfigKeys.OUTPUT_CHECKPOINT);
+    // Nyström regression builds no training Gram, so it has no Gram blocks to checkpoint (JobConfig refuses
+    // an explicit output.checkpoint = true with it).
+    boolean checkpoint = out != null && config.get(ConfigKeys.OUTPUT_CHECKPOINT)
+        && Solvers.of(config.get(ConfigKeys.SOLVER_TYPE)).needsTrainingKernel();
     boolean gram = out != null && Boolean.TRUE.equals(config.get(ConfigKeys.OUTPUT_GRAM));
     DistributedSolve.Files files = !checkpoint && !gram ? DistributedSolve.Files.NONE
         : timer.time("checkpoint", () -> {

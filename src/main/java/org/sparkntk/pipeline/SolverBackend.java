@@ -36,6 +36,16 @@ public record SolverBackend(boolean distributed, String reason, long driverBytes
     long distributed = distributedDriverBytes(config, n, m, k, outputs, solver, spectrum);
     String figures = String.format("dense kernels and workspace %s, limit %s (kernel.maxDriverBytes)",
         DriverMemory.human(dense), DriverMemory.human(limit));
+    if (!Solvers.of(solver).needsTrainingKernel()) {
+      // Nyström regression never builds the training Gram: Θ(X, C) stays on the executors.
+      if (asked.equals("driver")) {
+        throw new ConfigException("solver.type = " + solver + " keeps the kernel against its centres on the "
+            + "executors and has no driver backend: set solver.backend = auto or distributed");
+      }
+      checkDistributed(distributed, limit, n, k);
+      return new SolverBackend(true, "solver.type = " + solver + ": Θ(X, C) on the executors, the centres' "
+          + "factors on the driver, about " + DriverMemory.human(distributed), distributed);
+    }
     switch (asked) {
       case "driver" -> {
         if (dense > limit) {

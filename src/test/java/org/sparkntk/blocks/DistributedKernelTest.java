@@ -67,8 +67,13 @@ class DistributedKernelTest {
         double[] v = random(gram.cols() * columns, columns);
         assertClose(dense(gram, v, columns), theta.apply(v, columns), 1e-13);
         assertClose(dense(cross, v, columns), thetaStar.apply(v, columns), 1e-13);
+        // Θ(X*, X)ᵀ U, each block's term added to its column block (what Nyström regression needs)
+        double[] u = random(cross.rows() * columns, columns + 10);
+        assertClose(denseTransposed(cross, u, columns), thetaStar.applyTransposed(u, columns), 1e-13);
+        double[] w = random(gram.rows() * columns, columns + 20);
+        assertClose(dense(gram, w, columns), theta.applyTransposed(w, columns), 1e-13); // Θ(X, X) is symmetric
       }
-      assertEquals(2, theta.products());
+      assertEquals(4, theta.products());
       assertEquals(c == DistributedKernel.Cache.NONE, theta.storedBytes() == 0);
       // Under a result limit that fits two columns per job, a 5-column product runs as three jobs
       // of 2, 2 and 1 columns and still equals the dense product (one product counted).
@@ -79,7 +84,11 @@ class DistributedKernelTest {
       theta.limitResultBytes(limit);
       double[] v = random(gram.cols() * 5, 5);
       assertClose(dense(gram, v, 5), theta.apply(v, 5), 1e-13);
-      assertEquals(3, theta.products());
+      assertEquals(5, theta.products());
+      // the transposed product under the same limit, over the cross kernel's column blocks
+      thetaStar.limitResultBytes(limit);
+      double[] u = random(cross.rows() * 5, 6);
+      assertClose(denseTransposed(cross, u, 5), thetaStar.applyTransposed(u, 5), 1e-13);
     }
   }
 
@@ -116,6 +125,12 @@ class DistributedKernelTest {
   static double[] dense(GramMatrix m, double[] v, int c) {
     double[] out = new double[m.rows() * c];
     Blas.get().gemm(m.rows(), c, m.cols(), 1.0, m.data(), v, 0.0, out);
+    return out;
+  }
+
+  static double[] denseTransposed(GramMatrix m, double[] u, int c) {
+    double[] out = new double[m.cols() * c];
+    Blas.get().gemm(true, false, m.cols(), c, m.rows(), 1.0, m.data(), 0, m.cols(), u, 0, c, 0.0, out, 0, c);
     return out;
   }
 

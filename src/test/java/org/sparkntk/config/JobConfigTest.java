@@ -145,7 +145,7 @@ class JobConfigTest {
       "model.seed       | 1.5    | an integer",
       "solver.lr        | -1     | a positive number or auto",
       "solver.lr        | fast   | a positive number or auto",
-      "solver.type      | sgd    | steps, flow or regression",
+      "solver.type      | sgd    | steps, flow, regression or nystrom",
       "solver.steps     | -1     | an integer ≥ 0",
       "solver.times     | 1,-2   | times ≥ 0",
       "kernel.outputs   | diag   | trace or full",

@@ -72,6 +72,7 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
   private final IntParam maxIter;
   private final Param<String> preconditioner;
   private final IntParam rank;
+  private final IntParam centers;
 
   protected NtkEstimator(String uid) {
     this.uid = uid;
@@ -148,12 +149,16 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
         accepts(ConfigKeys.SOLVER_PRECONDITIONER));
     rank = new IntParam(this, "rank", "rank of the Nyström preconditioner, > 0 (solver.rank; default: "
         + ConfigKeys.SOLVER_RANK.defaultValue() + ")", accepts(ConfigKeys.SOLVER_RANK));
+    centers = new IntParam(this, "centers", "solverType = nystrom: the training rows drawn as Nyström centres, > 0; "
+        + "the model keeps only them (solver.centers; default: " + ConfigKeys.SOLVER_CENTERS.defaultValue() + ")",
+        accepts(ConfigKeys.SOLVER_CENTERS));
     setDefault(backend, ConfigKeys.SOLVER_BACKEND.defaultValue());
     setDefault(kernelCache, ConfigKeys.KERNEL_CACHE.defaultValue());
     setDefault(tol, Double.parseDouble(ConfigKeys.SOLVER_TOL.defaultValue()));
     setDefault(maxIter, Integer.parseInt(ConfigKeys.SOLVER_MAX_ITER.defaultValue()));
     setDefault(preconditioner, ConfigKeys.SOLVER_PRECONDITIONER.defaultValue());
     setDefault(rank, Integer.parseInt(ConfigKeys.SOLVER_RANK.defaultValue()));
+    setDefault(centers, Integer.parseInt(ConfigKeys.SOLVER_CENTERS.defaultValue()));
     setDefault(featuresCol, "features");
     setDefault(labelCol, "label");
     setDefault(predictionCol, "prediction");
@@ -261,18 +266,21 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
   public IntParam maxIter() { return maxIter; }
   public Param<String> preconditioner() { return preconditioner; }
   public IntParam rank() { return rank; }
+  public IntParam centers() { return centers; }
   public String getBackend() { return getOrDefault(backend); }
   public String getKernelCache() { return getOrDefault(kernelCache); }
   public double getTol() { return (Double) getOrDefault(tol); }
   public int getMaxIter() { return (Integer) getOrDefault(maxIter); }
   public String getPreconditioner() { return getOrDefault(preconditioner); }
   public int getRank() { return (Integer) getOrDefault(rank); }
+  public int getCenters() { return (Integer) getOrDefault(centers); }
   public E setBackend(String v) { set(backend, v); return self(); }
   public E setKernelCache(String v) { set(kernelCache, v); return self(); }
   public E setTol(double v) { set(tol, v); return self(); }
   public E setMaxIter(int v) { set(maxIter, v); return self(); }
   public E setPreconditioner(String v) { set(preconditioner, v); return self(); }
   public E setRank(int v) { set(rank, v); return self(); }
+  public E setCenters(int v) { set(centers, v); return self(); }
 
   public E setFeaturesCol(String v) { set(featuresCol, v); return self(); }
   public E setLabelCol(String v) { set(labelCol, v); return self(); }
@@ -336,6 +344,7 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
     s.put("solver.maxIter", Integer.toString(getMaxIter()));
     s.put("solver.preconditioner", getPreconditioner());
     s.put("solver.rank", Integer.toString(getRank()));
+    s.put("solver.centers", Integer.toString(getCenters()));
     return s;
   }
 
@@ -362,7 +371,10 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
         throw new IllegalStateException("expected a network, got " + run.model().describe());
       }
       // The same reading order as the job's rows (DataReader numbers the rows of the same cached data).
-      List<Row> rows = cached.select(getFeaturesCol()).collectAsList();
+      List<Row> all = cached.select(getFeaturesCol()).collectAsList();
+      // Nyström regression's coefficients are those of its centres: the model keeps only their rows, O(M).
+      List<Row> rows = run.centers() == null ? all
+          : Arrays.stream(run.centers()).mapToObj(i -> all.get(Math.toIntExact(i))).toList();
       int d = ((Vector) rows.get(0).get(0)).size();
       double[] x = new double[rows.size() * d];
       for (int i = 0; i < rows.size(); i++) {

@@ -44,9 +44,10 @@ public final class DistributedSolve {
    * @param fit         the solver's result
    * @param spectrum    the top eigenpairs with output.spectrum, else null
    * @param diagnostics what the solver and the kernels did, for metrics.json
+   * @param centers     the Nyström centres (training rows, ascending) for solver.type = nystrom, else null
    */
   record Outcome(FitResult fit, Lanczos.Eigenpairs spectrum, Map<String, Object> diagnostics, Built train,
-                 Built cross) {}
+                 Built cross, long[] centers) {}
 
   /**
    * The files the kernels and the solver write besides the outputs (any may be null):
@@ -113,7 +114,7 @@ public final class DistributedSolve {
       }
       diagnostics.put("kernelCache", cache.configName());
       diagnostics.put("storagePrecision", precision.configName());
-      return new Outcome(fit, spectrum, diagnostics, Built.of(train), Built.of(cross));
+      return new Outcome(fit, spectrum, diagnostics, Built.of(train), Built.of(cross), null);
     }
   }
 
@@ -154,7 +155,7 @@ public final class DistributedSolve {
       diagnostics.put("trainCentersStoredBytes", trainCenters.storedBytes());
       diagnostics.put("kernelCache", cache.configName());
       diagnostics.put("storagePrecision", precision.configName());
-      return new Outcome(fit, null, diagnostics, Built.of(trainCenters), Built.of(testCenters));
+      return new Outcome(fit, null, diagnostics, Built.of(trainCenters), Built.of(testCenters), centers);
     } finally {
       centerBlocks.unpersist(false);
     }

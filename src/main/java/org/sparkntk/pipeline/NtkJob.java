@@ -244,7 +244,7 @@ public final class NtkJob {
       }
     }
     return new NtkRun(model, mapping, trainGram, crossGram, fit, metrics, outputDir, spectrum, null,
-        outputLocation);
+        outputLocation, null);
   }
 
   /**
@@ -327,7 +327,7 @@ public final class NtkJob {
       }
     }
     return new NtkRun(model, mapping, null, null, fit, metrics, outputDir, null, outcome.spectrum(),
-        outputLocation);
+        outputLocation, outcome.centers());
   }
 
   /** The training (and test) cost, and accuracy for class targets, at the start and the end. */

@@ -26,10 +26,12 @@ import org.sparkntk.solver.Spectrum;
  *                   with output.spectrum = true, else null
  * @param output     output.dir as given (a local path or a URI such as {@code hdfs://…}), or null when none
  *                   was asked for
+ * @param centers    solver.type = nystrom: the training rows (0-based, ascending) that are the centres, whose
+ *                   coefficients the fit holds; else null
  */
 public record NtkRun(Model model, InputMapping mapping, GramMatrix trainGram, GramMatrix crossGram, FitResult fit,
                      ObjectNode metrics, Path outputDir, Spectrum spectrum, Lanczos.Eigenpairs topEigenpairs,
-                     String output) {
+                     String output, long[] centers) {
 
   /** Whether the Gram stayed on the executors (the distributed backend): trainGram and crossGram are then null. */
   public boolean distributed() {

@@ -79,8 +79,9 @@ public record SolverBackend(boolean distributed, String reason, long driverBytes
     if (need > limit) {
       throw new ConfigException(String.format("even the distributed backend needs about %s on the driver for "
           + "%d training rows × %d kernel rows per example (vectors of length N·k, the Nyström preconditioner's "
-          + "N·k × solver.rank, the Lanczos basis); the limit is %s (kernel.maxDriverBytes). Lower solver.rank or "
-          + "output.eigenvectors, or give the driver more memory.", DriverMemory.human(need), n, k,
+          + "N·k × solver.rank, the Lanczos basis, Nyström regression's (M·k)² factors); the limit is %s "
+          + "(kernel.maxDriverBytes). Lower solver.rank, solver.centers or output.eigenvectors, or give the driver "
+          + "more memory.", DriverMemory.human(need), n, k,
           DriverMemory.human(limit)));
     }
   }

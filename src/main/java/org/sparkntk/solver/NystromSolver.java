@@ -52,7 +52,7 @@ final class NystromSolver implements Solver {
    */
   @Override
   public long productWorkspace(long rows, int k, long columns, FitRequest request) {
-    long m = (long) request.centers() * k;
+    long m = Math.min(request.centers(), rows / k) * k;
     return 4 * m * m + 10 * m * columns;
   }
 

@@ -261,6 +261,39 @@ class NtkPipelineTest {
     assertClose(scorer.scores(x, 10, scorer.prepareTraining()), scorer.scores(x, 10, null), 0, "prepared per chunk");
   }
 
+  /**
+   * Nyström regression through the ML API: with every training row a centre it predicts what exact
+   * regression does (to 1e-7: solver.tol 1e-11 on the preconditioned system, whose attainable
+   * accuracy the triangular factors of Θ(C, C) bound); with 12 centres the fitted model keeps
+   * their 12 rows only, O(M), and saves and loads to the same predictions.
+   */
+  @Test
+  void nystromKeepsItsCentresOnly() throws java.io.IOException {
+    NtkRegressor exact = new NtkRegressor().setLabelCol("y").setHidden(32).setSolverType("regression")
+        .setRidge(1e-2).setSeed(5).setBackend("driver");
+    NtkRegressor everyRow = exact.copy(new org.apache.spark.ml.param.ParamMap()).setSolverType("nystrom")
+        .setBackend("auto").setCenters(100_000).setTol(1e-11);
+    double[] a = column(new Pipeline().setStages(new PipelineStage[] {ASSEMBLER, exact}).fit(train)
+        .transform(test), "prediction");
+    double[] b = column(new Pipeline().setStages(new PipelineStage[] {ASSEMBLER, everyRow}).fit(train)
+        .transform(test), "prediction");
+    assertClose(a, b, 1e-7, "Nyström with every row a centre against exact regression");
+
+    NtkRegressionModel twelve = everyRow.copy(new org.apache.spark.ml.param.ParamMap()).setCenters(12)
+        .fit(ASSEMBLER.transform(train));
+    assertEquals(12 * twelve.dual().inputs(), twelve.dual().trainFeatures().length);
+    double[] before = column(twelve.transform(ASSEMBLER.transform(test)), "prediction");
+    String saved = dir.resolve("nystrom-model").toString();
+    twelve.write().save(saved);
+    assertClose(before, column(NtkRegressionModel.load(saved).transform(ASSEMBLER.transform(test)), "prediction"), 0,
+        "loaded Nyström model");
+    double gap = 0;
+    for (int i = 0; i < a.length; i++) {
+      gap = Math.max(gap, Math.abs(a[i] - before[i]));
+    }
+    assertTrue(gap > 1e-6, "12 centres should not reproduce exact regression");
+  }
+
   @Test
   void saveAndLoadGiveIdenticalPredictions() throws java.io.IOException {
     NtkRegressor ntk = new NtkRegressor().setLabelCol("y").setKernelType("empirical").setHidden(32)

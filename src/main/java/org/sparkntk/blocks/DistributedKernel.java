@@ -212,7 +212,7 @@ public final class DistributedKernel implements TransposableOperator, AutoClosea
    */
   @Override
   public double[] applyTransposed(double[] u, int c) {
-    return symmetric ? product(u, c, false) : product(u, c, true);
+    return product(u, c, !symmetric);
   }
 
   private double[] product(double[] v, int c, boolean transposed) {

@@ -47,13 +47,13 @@ final class NystromSolver implements Solver {
   }
 
   /**
-   * Θ(C, C), and at the peak three more M·k × M·k matrices (the jittered copy and T, then T and
-   * (N/M) T Tᵀ + ρI and A), plus the CG vectors of M·k × c.
+   * Θ(C, C), T (factored in place from a copy of it) and A (likewise from (N/M) T Tᵀ + ρI): three
+   * M·k × M·k matrices, plus the CG vectors of M·k × c.
    */
   @Override
   public long productWorkspace(long rows, int k, long columns, FitRequest request) {
     long m = Math.min(request.centers(), rows / k) * k;
-    return 4 * m * m + 10 * m * columns;
+    return 3 * m * m + 10 * m * columns;
   }
 
   @Override
@@ -96,14 +96,18 @@ final class NystromSolver implements Solver {
     for (int i = 0; i < m; i++) {
       kmm[i * m + i] += jitter;
     }
-    double[] t = lapack.choleskyUpper(kmm, m);
-    // T Tᵀ: the column-major upper T is the row-major lower Tᵀ =: L, and T Tᵀ = Lᵀ L.
-    double[] ttt = new double[m * m];
-    blas.gemm(true, false, m, m, m, ratio, t, 0, m, t, 0, m, 0.0, ttt, 0, m);
-    for (int i = 0; i < m; i++) {
-      ttt[i * m + i] += ridge;
+    // In place, so that the driver holds Θ(C, C), T and A at most: three (M·k)² arrays.
+    double[] t = lapack.choleskyUpperOverwriting(kmm, m);
+    // (N/M) T Tᵀ + ρI, its upper triangle (all dpotrf reads) by dlauum on a copy of T.
+    double[] ttt = t.clone();
+    lapack.upperTimesTransposeOverwriting(ttt, m);
+    for (int col = 0; col < m; col++) {
+      for (int row = 0; row <= col; row++) {
+        ttt[col * m + row] *= ratio;
+      }
+      ttt[col * m + col] += ridge;
     }
-    double[] a = lapack.choleskyUpper(ttt, m);
+    double[] a = lapack.choleskyUpperOverwriting(ttt, m);
     double factorSeconds = (System.nanoTime() - t0) / 1e9;
     LOG.info(String.format("Nyström preconditioner: Cholesky factors of order %d in %.2f s (jitter %.3g)", m,
         factorSeconds, jitter));

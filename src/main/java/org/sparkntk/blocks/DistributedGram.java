@@ -68,9 +68,43 @@ public final class DistributedGram {
                                                                        String phase, BlockFiles checkpoint,
                                                                        BlockFiles export) {
     boolean symmetric = rightBlocks == null;
-    int k = kernel.rowsPerExample();
     TilePlan tiles = SparkGram.tilePlan(leftPlan, rightPlan, symmetric, kernel, sc.defaultParallelism(),
         TaskMemory.budgetBytes(sc));
+    return distributed(sc, leftBlocks, leftPlan, rightBlocks, rightPlan, kernel, precision, cache, phase, checkpoint,
+        export, tiles);
+  }
+
+  /**
+   * The kernel of rows against centres, Θ(X, C), kept on the executors as
+   * {@link #distributed(JavaSparkContext, JavaRDD, BlockPlan, JavaRDD, BlockPlan, BlockKernel, Precision,
+   * DistributedKernel.Cache, String)} keeps a cross kernel, in tiles of whole block rows, so that
+   * Θᵀ(Θ V) is one job ({@link DistributedKernel#normalProduct}).
+   */
+  public static <F extends Serializable> DistributedKernel againstCenters(JavaSparkContext sc,
+                                                                          JavaRDD<RowBlock> rowBlocks,
+                                                                          BlockPlan rowPlan,
+                                                                          JavaRDD<RowBlock> centerBlocks,
+                                                                          BlockPlan centerPlan, BlockKernel<F> kernel,
+                                                                          Precision precision,
+                                                                          DistributedKernel.Cache cache,
+                                                                          String phase) {
+    TilePlan tiles = SparkGram.wholeRowTilePlan(rowPlan, centerPlan, kernel, sc.defaultParallelism(),
+        TaskMemory.budgetBytes(sc));
+    return distributed(sc, rowBlocks, rowPlan, centerBlocks, centerPlan, kernel, precision, cache, phase, null, null,
+        tiles);
+  }
+
+  private static <F extends Serializable> DistributedKernel distributed(JavaSparkContext sc,
+                                                                        JavaRDD<RowBlock> leftBlocks,
+                                                                        BlockPlan leftPlan,
+                                                                        JavaRDD<RowBlock> rightBlocks,
+                                                                        BlockPlan rightPlan, BlockKernel<F> kernel,
+                                                                        Precision precision,
+                                                                        DistributedKernel.Cache cache, String phase,
+                                                                        BlockFiles checkpoint, BlockFiles export,
+                                                                        TilePlan tiles) {
+    boolean symmetric = rightBlocks == null;
+    int k = kernel.rowsPerExample();
     HashSet<BlockKey> openTiles = new HashSet<>();
     long pairs = 0;
     for (int i = 0; i < leftPlan.blockCount(); i++) {
@@ -95,7 +129,8 @@ public final class DistributedGram {
     if (!build) {
       JavaRDD<List<KernelBlock>> computed = grouped.map(tile -> tileKernelBlocks(tile._2(), tiles, tile._1(),
           leftPlan, rightPlan, kernel, precision, null, Set.of(), null, done, null, null));
-      return new DistributedKernel(sc, computed, leftPlan, rightPlan, k, symmetric, cache, phase, 0, 0, 0, List.of());
+      return new DistributedKernel(sc, computed, leftPlan, rightPlan, k, symmetric, tiles.wholeRows(), cache, phase,
+          0, 0, 0, List.of());
     }
 
     // One listing by the driver; the set goes to the tasks as a broadcast (up to 100,000 keys).
@@ -150,8 +185,8 @@ public final class DistributedGram {
             precision, null, Set.of(), null, done, null, null));
       }
     }
-    return new DistributedKernel(sc, products, leftPlan, rightPlan, k, symmetric, cache, phase, storedBytes,
-        resumed, computed, files);
+    return new DistributedKernel(sc, products, leftPlan, rightPlan, k, symmetric, tiles.wholeRows(), cache, phase,
+        storedBytes, resumed, computed, files);
   }
 
   /**

@@ -1,5 +1,6 @@
 package org.sparkntk.blocks;
 
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -74,6 +75,8 @@ public final class DistributedKernel implements TransposableOperator, AutoClosea
   private final BlockPlan colPlan;
   private final int k;
   private final boolean symmetric;
+  /** Every tile holds whole block rows, so Θᵀ(Θ V) is one job ({@link #normalProduct}). */
+  private final boolean wholeRows;
   private final Cache cache;
   private final String name;
   private final AtomicLong products = new AtomicLong();
@@ -85,14 +88,15 @@ public final class DistributedKernel implements TransposableOperator, AutoClosea
   private long maxResultBytes;
 
   DistributedKernel(JavaSparkContext sc, JavaRDD<List<KernelBlock>> tiles, BlockPlan rowPlan, BlockPlan colPlan,
-                    int k, boolean symmetric, Cache cache, String name, long storedBytes, long resumedBlocks,
-                    long computedBlocks, List<BlockFiles.Written> exported) {
+                    int k, boolean symmetric, boolean wholeRows, Cache cache, String name, long storedBytes,
+                    long resumedBlocks, long computedBlocks, List<BlockFiles.Written> exported) {
     this.sc = sc;
     this.tiles = tiles;
     this.rowPlan = rowPlan;
     this.colPlan = colPlan;
     this.k = k;
     this.symmetric = symmetric;
+    this.wholeRows = wholeRows;
     this.cache = cache;
     this.name = name;
     this.storedBytes = storedBytes;
@@ -201,9 +205,29 @@ public final class DistributedKernel implements TransposableOperator, AutoClosea
         where[0] / 1048576.0, where[1] / 1048576.0);
   }
 
+  /** Which product a job computes. */
+  private enum Product {
+    /** Θ V: each block adds Θ_IJ V_J (and Θ_IJᵀ V_I in the mirrored triangle) to row block I (J). */
+    DIRECT,
+    /** Θᵀ U: each block adds Θ_IJᵀ U_I to column block J. */
+    TRANSPOSED,
+    /** Θᵀ(Θ V), whole-row tiles: each row block's W_I = Σ_J Θ_IJ V_J, then Θ_IJᵀ W_I to column block J. */
+    NORMAL
+  }
+
   @Override
   public double[] apply(double[] v, int c) {
-    return product(v, c, false);
+    return product(v, c, Product.DIRECT);
+  }
+
+  /**
+   * Θᵀ(Θ V) in one job when every tile holds whole block rows ({@link DistributedGram#againstCenters}):
+   * each task forms its row blocks' Θ_I V and adds Θ_Iᵀ(Θ_I V), reading each stored block once per
+   * product instead of twice; otherwise the two products.
+   */
+  @Override
+  public double[] normalProduct(double[] v, int c) {
+    return wholeRows ? product(v, c, Product.NORMAL) : TransposableOperator.super.normalProduct(v, c);
   }
 
   /**
@@ -212,12 +236,13 @@ public final class DistributedKernel implements TransposableOperator, AutoClosea
    */
   @Override
   public double[] applyTransposed(double[] u, int c) {
-    return product(u, c, !symmetric);
+    return product(u, c, symmetric ? Product.DIRECT : Product.TRANSPOSED);
   }
 
-  private double[] product(double[] v, int c, boolean transposed) {
+  private double[] product(double[] v, int c, Product kind) {
+    boolean transposed = kind == Product.TRANSPOSED;
     int in = transposed ? rows() : cols();
-    int outRows = transposed ? cols() : rows();
+    int outRows = kind == Product.DIRECT ? rows() : cols();
     if (v.length != (long) in * c) {
       throw new IllegalArgumentException((transposed ? "Θᵀ U: U" : "Θ V: V") + " has " + v.length
           + " entries, expected " + in + " × " + c);
@@ -225,7 +250,7 @@ public final class DistributedKernel implements TransposableOperator, AutoClosea
     int group = columnsPerJob(maxResultBytes, outRows, c);
     products.incrementAndGet();
     if (group >= c) {
-      return applyColumns(v, c, transposed);
+      return applyColumns(v, c, kind);
     }
     // The results of one job with all c columns would exceed spark.driver.maxResultSize (at
     // N = 60,000 a rank-2000 preconditioner's product is 960 MB per partial result): the columns
@@ -238,7 +263,7 @@ public final class DistributedKernel implements TransposableOperator, AutoClosea
       for (int i = 0; i < in; i++) {
         System.arraycopy(v, i * c + from, part, i * width, width);
       }
-      double[] result = applyColumns(part, width, transposed);
+      double[] result = applyColumns(part, width, kind);
       for (int i = 0; i < outRows; i++) {
         System.arraycopy(result, i * width, out, i * c + from, width);
       }
@@ -270,14 +295,18 @@ public final class DistributedKernel implements TransposableOperator, AutoClosea
     this.maxResultBytes = bytes;
   }
 
-  private double[] applyColumns(double[] v, int c, boolean transposed) {
+  private double[] applyColumns(double[] v, int c, Product kind) {
     long t0 = System.nanoTime();
     Broadcast<double[]> shared = sc.broadcast(v);
     BlockPlan rows = rowPlan;
     BlockPlan cols = colPlan;
     int kk = k;
     boolean mirror = symmetric;
-    String what = transposed ? name + "ᵀ × U" : name + " × V";
+    String what = switch (kind) {
+      case DIRECT -> name + " × V";
+      case TRANSPOSED -> name + "ᵀ × U";
+      case NORMAL -> name + "ᵀ × " + name + " × V";
+    };
     sc.setJobDescription(String.format("spark-ntk: %s (%d columns), product %d", what, c, products.get()));
     Map<Integer, double[]> sums;
     // A product over blocks recomputed per product (kernel.cache = none) can take minutes: its
@@ -285,19 +314,21 @@ public final class DistributedKernel implements TransposableOperator, AutoClosea
     Progress progress = new Progress(sc, String.format("%s, product %d", what, products.get()), blockCount());
     LongAccumulator done = progress.counter();
     try {
-      JavaRDD<HashMap<Integer, double[]>> partials = tiles.map(blocks -> transposed
-          ? partialTransposedProduct(blocks, shared.value(), c, rows, cols, kk, done)
-          : partialProduct(blocks, shared.value(), c, rows, cols, kk, mirror, done));
-      BlockPlan outPlan = transposed ? colPlan : rowPlan;
-      int outRows = transposed ? cols() : rows();
+      JavaRDD<HashMap<Integer, double[]>> partials = tiles.map(blocks -> switch (kind) {
+        case DIRECT -> partialProduct(blocks, shared.value(), c, rows, cols, kk, mirror, done);
+        case TRANSPOSED -> partialTransposedProduct(blocks, shared.value(), c, rows, cols, kk, done);
+        case NORMAL -> partialNormalProduct(blocks, shared.value(), c, rows, cols, kk, done);
+      });
+      BlockPlan outPlan = kind == Product.DIRECT ? rowPlan : colPlan;
+      int outRows = kind == Product.DIRECT ? rows() : cols();
       sums = sumsOnDriver(tasks(), outRows, c, maxResultBytes) ? ProductSum.onDriver(sc, partials)
           : ProductSum.byRowBlock(partials, outPlan.blockCount());
     } finally {
       progress.close();
       shared.destroy();
     }
-    BlockPlan outPlan = transposed ? colPlan : rowPlan;
-    double[] out = new double[(transposed ? cols() : rows()) * c];
+    BlockPlan outPlan = kind == Product.DIRECT ? rowPlan : colPlan;
+    double[] out = new double[(kind == Product.DIRECT ? rows() : cols()) * c];
     for (Map.Entry<Integer, double[]> e : sums.entrySet()) {
       int at = Math.toIntExact(outPlan.start(e.getKey()) * k * c);
       System.arraycopy(e.getValue(), 0, out, at, e.getValue().length);
@@ -348,6 +379,32 @@ public final class DistributedKernel implements TransposableOperator, AutoClosea
       int uRowI = Math.toIntExact(rowPlan.start(b.row()) * k);
       b.multiplyInto(u, uRowI, 0, c, null, outJ, true);
       done.add(1);
+    }
+    return out;
+  }
+
+  /**
+   * One task's terms of Θᵀ(Θ V) over whole block rows: for each of its row blocks I,
+   * W_I = Σ_J Θ_IJ V_J, then partial sums of Σ_I Θ_IJᵀ W_I per column block J.
+   */
+  static HashMap<Integer, double[]> partialNormalProduct(List<KernelBlock> blocks, double[] v, int c,
+                                                         BlockPlan rowPlan, BlockPlan colPlan, int k,
+                                                         LongAccumulator done) {
+    TreeMap<Integer, List<KernelBlock>> byRow = new TreeMap<>();
+    for (KernelBlock b : blocks) {
+      byRow.computeIfAbsent(b.row(), i -> new ArrayList<>()).add(b);
+    }
+    HashMap<Integer, double[]> out = new HashMap<>();
+    for (Map.Entry<Integer, List<KernelBlock>> row : byRow.entrySet()) {
+      double[] w = new double[rowPlan.rows(row.getKey()) * k * c];
+      for (KernelBlock b : row.getValue()) {
+        b.multiplyInto(v, 0, Math.toIntExact(colPlan.start(b.col()) * k), c, w, null, false);
+      }
+      for (KernelBlock b : row.getValue()) {
+        double[] outJ = out.computeIfAbsent(b.col(), j -> new double[colPlan.rows(j) * k * c]);
+        b.multiplyInto(w, 0, 0, c, null, outJ, true);
+        done.add(1);
+      }
     }
     return out;
   }

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.apache.spark.HashPartitioner;
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -13,7 +15,7 @@ import scala.Tuple2;
 
 /**
  * The centres of Nyström regression: which training rows they are, and those rows as row blocks
- * of their own, so that the kernels against them, Θ(X, C) and Θ(X*, C), are built by
+ * of their own (built on the executors), so that the kernels against them, Θ(X, C) and Θ(X*, C), are built by
  * {@link DistributedGram} as any cross kernel is, and Θ(C, C) by {@link SparkGram}.
  */
 public final class NystromCenters {
@@ -48,47 +50,51 @@ public final class NystromCenters {
 
   /**
    * The rows at {@code indices} (ascending) of {@code blocks}, as the row blocks of
-   * {@code centerPlan} (one row per index, in index order). The driver holds the M rows' features
-   * and labels once, O(M·d).
+   * {@code centerPlan} (centre p is row p of the plan, in index order). The rows move from the
+   * training blocks to the centre blocks by one shuffle on the executors; the driver holds only
+   * the M indices.
    */
   public static JavaRDD<RowBlock> rows(JavaSparkContext sc, JavaRDD<RowBlock> blocks, long[] indices,
                                        BlockPlan centerPlan) {
     Broadcast<long[]> wanted = sc.broadcast(indices);
-    List<Tuple2<Long, double[][]>> picked = blocks.flatMap(b -> {
+    JavaPairRDD<Integer, Tuple2<Integer, double[][]>> picked = blocks.flatMapToPair(b -> {
       long[] all = wanted.value();
-      List<Tuple2<Long, double[][]>> rows = new ArrayList<>();
+      List<Tuple2<Integer, Tuple2<Integer, double[][]>>> rows = new ArrayList<>();
       int inputs = b.rows() == 0 ? 0 : b.features().length / b.rows();
       int labels = b.rows() == 0 ? 0 : b.labels().length / b.rows();
       int from = Arrays.binarySearch(all, b.start());
-      for (int at = from >= 0 ? from : -from - 1; at < all.length && all[at] < b.start() + b.rows(); at++) {
-        int r = (int) (all[at] - b.start());
-        rows.add(new Tuple2<>(all[at], new double[][] {
+      for (int p = from >= 0 ? from : -from - 1; p < all.length && all[p] < b.start() + b.rows(); p++) {
+        int r = (int) (all[p] - b.start());
+        rows.add(new Tuple2<>(centerPlan.blockOf(p), new Tuple2<>(p, new double[][] {
             Arrays.copyOfRange(b.features(), r * inputs, (r + 1) * inputs),
-            Arrays.copyOfRange(b.labels(), r * labels, (r + 1) * labels)}));
+            Arrays.copyOfRange(b.labels(), r * labels, (r + 1) * labels)})));
       }
       return rows.iterator();
-    }).collect();
-    wanted.destroy();
-    List<Tuple2<Long, double[][]>> sorted = new ArrayList<>(picked);
-    sorted.sort((a, b) -> Long.compare(a._1(), b._1()));
-    if (sorted.size() != indices.length) {
-      throw new IllegalStateException("found " + sorted.size() + " of the " + indices.length + " centre rows");
-    }
-    int inputs = sorted.isEmpty() ? 0 : sorted.get(0)._2()[0].length;
-    int labels = sorted.isEmpty() ? 0 : sorted.get(0)._2()[1].length;
-    List<RowBlock> out = new ArrayList<>();
-    for (int block = 0; block < centerPlan.blockCount(); block++) {
+    });
+    int partitions = Math.max(1, Math.min(centerPlan.blockCount(), sc.defaultParallelism()));
+    return picked.groupByKey(new HashPartitioner(partitions)).map(g -> {
+      int block = g._1();
       int start = Math.toIntExact(centerPlan.start(block));
       int count = centerPlan.rows(block);
-      double[] x = new double[count * inputs];
-      double[] y = new double[count * labels];
-      for (int i = 0; i < count; i++) {
-        double[][] row = sorted.get(start + i)._2();
-        System.arraycopy(row[0], 0, x, i * inputs, inputs);
-        System.arraycopy(row[1], 0, y, i * labels, labels);
+      double[] x = null;
+      double[] y = null;
+      int seen = 0;
+      for (Tuple2<Integer, double[][]> row : g._2()) {
+        double[] features = row._2()[0];
+        double[] labels = row._2()[1];
+        if (x == null) {
+          x = new double[count * features.length];
+          y = new double[count * labels.length];
+        }
+        int i = row._1() - start;
+        System.arraycopy(features, 0, x, i * features.length, features.length);
+        System.arraycopy(labels, 0, y, i * labels.length, labels.length);
+        seen++;
       }
-      out.add(new RowBlock(block, start, count, x, y));
-    }
-    return sc.parallelize(out, Math.max(1, Math.min(out.size(), sc.defaultParallelism())));
+      if (seen != count) {
+        throw new IllegalStateException("centre block " + block + " received " + seen + " of its " + count + " rows");
+      }
+      return new RowBlock(block, start, count, x, y);
+    });
   }
 }

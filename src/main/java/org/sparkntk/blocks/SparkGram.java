@@ -68,6 +68,13 @@ public final class SparkGram {
     return kernel.preparedBytes(Math.max(leftPlan.blockSize(), rightPlan.blockSize()));
   }
 
+  /** {@link TilePlan#wholeRows} for these plans and kernel. */
+  static TilePlan wholeRowTilePlan(BlockPlan leftPlan, BlockPlan rightPlan, BlockKernel<?> kernel, int cores,
+                                   long taskBudget) {
+    return TilePlan.wholeRows(leftPlan.blockCount(), rightPlan.blockCount(), preparedBlockBytes(leftPlan, rightPlan,
+        kernel), outputBlockBytes(leftPlan, rightPlan, kernel), taskBudget, cores);
+  }
+
   static TilePlan tilePlan(BlockPlan leftPlan, BlockPlan rightPlan, boolean symmetric, BlockKernel<?> kernel,
                                    int cores, long taskBudget) {
     return TilePlan.choose(leftPlan.blockCount(), rightPlan.blockCount(), symmetric,

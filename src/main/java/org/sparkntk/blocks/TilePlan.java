@@ -45,6 +45,29 @@ record TilePlan(int rowBlocks, int colBlocks, int rowTile, int colTile, boolean 
   }
 
   /**
+   * Tiles of whole block rows (every column block), for a cross kernel whose products need each
+   * row's complete Θ_I: as many row blocks per tile as the budget allows, at least one, and no more
+   * than leave two tasks per core.
+   */
+  static TilePlan wholeRows(int rowBlocks, int colBlocks, long blockBytes, long outputBytes, long budget, int cores) {
+    int t = rowBlocks;
+    while (t > 1) {
+      TilePlan plan = new TilePlan(rowBlocks, colBlocks, t, colBlocks, false);
+      long working = (long) (t + colBlocks) * blockBytes + (long) t * colBlocks * outputBytes;
+      if (working <= budget && plan.tiles() >= 2L * cores) {
+        return plan;
+      }
+      t--;
+    }
+    return new TilePlan(rowBlocks, colBlocks, 1, colBlocks, false);
+  }
+
+  /** Whether every tile holds whole block rows (all column blocks). */
+  boolean wholeRows() {
+    return !symmetric && colTile >= colBlocks;
+  }
+
+  /**
    * @param blockBytes    prepared bytes of one block
    * @param outputBytes   bytes of one kernel block
    * @param budget        bytes one task may hold

@@ -139,8 +139,8 @@ public final class DistributedSolve {
     GramMatrix centerGram = timer.time("centres' kernel Θ(C, C)",
         () -> SparkGram.symmetric(sc, centerBlocks, centerPlan, kernel, "centres' kernel"));
     try (DistributedKernel trainCenters = timer.time("Θ(X, C) (kept on the executors)",
-            () -> DistributedGram.distributed(sc, trainBlocks, trainPlan, centerBlocks, centerPlan, kernel, precision,
-                cache, "Θ(X, C)"));
+            () -> DistributedGram.againstCenters(sc, trainBlocks, trainPlan, centerBlocks, centerPlan, kernel,
+                precision, cache, "Θ(X, C)"));
          DistributedKernel testCenters = testBlocks == null ? null : timer.time("Θ(X*, C)",
              () -> DistributedGram.distributed(sc, testBlocks, testPlan, centerBlocks, centerPlan, kernel, precision,
                  DistributedKernel.Cache.NONE, "Θ(X*, C)"))) {

@@ -58,6 +58,23 @@ public record FitRequest(String type, Loss loss, double learningRate, int steps,
     return Arrays.stream(recordAt).filter(s -> s >= 0 && s <= steps).distinct().sorted().toArray();
   }
 
+  /** ρ, refused unless finite and ≥ 0. */
+  double checkedRidge() {
+    if (!(ridge >= 0) || Double.isInfinite(ridge)) {
+      throw new IllegalArgumentException("solver.ridge must be finite and ≥ 0, got " + ridge);
+    }
+    return ridge;
+  }
+
+  /** Y − f_0 elementwise: the residual the regressions fit. */
+  static double[] residual(double[] y, double[] f0) {
+    double[] r = new double[y.length];
+    for (int i = 0; i < r.length; i++) {
+      r[i] = y[i] - f0[i];
+    }
+    return r;
+  }
+
   /** Refuses a loss without a closed form: the flow and the regression solve the MSE dynamics. */
   void requireMse() {
     if (loss != Loss.MSE) {

@@ -145,10 +145,7 @@ final class FlowSolver implements Solver {
     SolverSettings settings = context.request().settings();
     int c = problem.columns();
     int examples = problem.trainExamples();
-    double[] r = new double[problem.f0Train().length];
-    for (int i = 0; i < r.length; i++) {
-      r[i] = problem.yTrain()[i] - problem.f0Train()[i];
-    }
+    double[] r = FitRequest.residual(problem.yTrain(), problem.f0Train());
     // For each τ: g(λ) = 1 − e^{−τλ/N} (training outputs, at most 1) and φ(λ) = g(λ)/λ (coefficients,
     // at most τ/N, its limit at λ = 0; eigenvalues ≤ 0 appear only through rounding and are clamped).
     List<DoubleUnaryOperator> functions = new ArrayList<>();

@@ -24,8 +24,9 @@ import org.sparkntk.linalg.Lapack;
  * <pre>
  *   W β = Bᵀ Θ(X, C)ᵀ r,   W = Bᵀ H B = A⁻ᵀ (T⁻ᵀ Θ(X, C)ᵀ Θ(X, C) T⁻¹ + ρ I) A⁻¹,   α = B β,
  * </pre>
- * whose eigenvalues cluster near 1: FALKON's 10–25 iterations. Each iteration is one product with
- * Θ(X, C) and one with its transpose, O(N·M·c) flops; the driver holds the M×M factors and
+ * whose eigenvalues cluster near 1: FALKON's 10–25 iterations. Each iteration is one product
+ * Θ(X, C)ᵀ(Θ(X, C) V) ({@link TransposableOperator#normalProduct}, one pass over the stored
+ * blocks on the distributed backend), O(N·M·c) flops; the driver holds the M×M factors and
  * vectors of N·c and M·c. The jitter δ = {@value #JITTER} · tr K keeps T defined when centres
  * coincide or the kernel has low rank, as FALKON's ε·M·I does.
  */
@@ -74,10 +75,7 @@ final class NystromSolver implements Solver {
     if (problem == null) {
       throw new IllegalArgumentException("solver.type = nystrom needs the kernels against its centres (solver.centers)");
     }
-    double ridge = request.ridge();
-    if (!(ridge >= 0) || Double.isInfinite(ridge)) {
-      throw new IllegalArgumentException("solver.ridge must be finite and ≥ 0, got " + ridge);
-    }
+    double ridge = request.checkedRidge();
     Blas blas = Blas.get();
     Lapack lapack = Lapack.get();
     SolverSettings settings = request.settings();
@@ -112,12 +110,8 @@ final class NystromSolver implements Solver {
     LOG.info(String.format("Nyström preconditioner: Cholesky factors of order %d in %.2f s (jitter %.3g)", m,
         factorSeconds, jitter));
 
-    double[] r = new double[problem.f0Train().length];
-    for (int i = 0; i < r.length; i++) {
-      r[i] = problem.yTrain()[i] - problem.f0Train()[i];
-    }
-    // b = A⁻ᵀ T⁻ᵀ Θ(X, C)ᵀ r
-    double[] b = knm.applyTransposed(r, c);
+    // b = A⁻ᵀ T⁻ᵀ Θ(X, C)ᵀ (Y − f_0)
+    double[] b = knm.applyTransposed(FitRequest.residual(problem.yTrain(), problem.f0Train()), c);
     blas.solveUpperRowMajor(true, m, c, t, b);
     blas.solveUpperRowMajor(true, m, c, a, b);
 
@@ -145,7 +139,7 @@ final class NystromSolver implements Solver {
         blas.solveUpperRowMajor(false, m, columns, a, u);
         double[] z = u.clone();
         blas.solveUpperRowMajor(false, m, columns, t, z);
-        double[] p = knm.applyTransposed(knm.apply(z, columns), columns);
+        double[] p = knm.normalProduct(z, columns);
         blas.solveUpperRowMajor(true, m, columns, t, p);
         for (int i = 0; i < p.length; i++) {
           p[i] += ridge * u[i];

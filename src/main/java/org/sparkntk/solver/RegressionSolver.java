@@ -52,10 +52,7 @@ final class RegressionSolver implements Solver {
   public FitResult fit(FitContext context) {
     FitRequest request = context.request();
     request.requireMse();
-    double ridge = request.ridge();
-    if (!(ridge >= 0) || Double.isInfinite(ridge)) {
-      throw new IllegalArgumentException("solver.ridge must be finite and ≥ 0, got " + ridge);
-    }
+    double ridge = request.checkedRidge();
     return context.dense() != null ? cholesky(context, ridge) : conjugateGradients(context, ridge);
   }
 
@@ -68,10 +65,7 @@ final class RegressionSolver implements Solver {
     for (int i = 0; i < n; i++) {
       a[i * n + i] += ridge;
     }
-    double[] rhs = new double[n * c];
-    for (int i = 0; i < rhs.length; i++) {
-      rhs[i] = problem.yTrain()[i] - problem.f0Train()[i];
-    }
+    double[] rhs = FitRequest.residual(problem.yTrain(), problem.f0Train());
     double[] alpha = Lapack.get().choleskySolveOverwriting(a, n, rhs, c);
     double[] f = problem.f0Train().clone();
     blas.gemm(n, c, n, 1.0, problem.train().data(), alpha, 1.0, f);
@@ -91,10 +85,7 @@ final class RegressionSolver implements Solver {
     RegressionCheckpoint checkpoint = context.checkpoint();
     var diagnostics = context.diagnostics();
     int c = problem.columns();
-    double[] b = new double[problem.f0Train().length];
-    for (int i = 0; i < b.length; i++) {
-      b[i] = problem.yTrain()[i] - problem.f0Train()[i];
-    }
+    double[] b = FitRequest.residual(problem.yTrain(), problem.f0Train());
     int n = problem.kernelSize();
     Preconditioner p = Preconditioner.NONE;
     if (settings.rank() > 0) {

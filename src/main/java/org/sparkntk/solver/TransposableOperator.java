@@ -10,4 +10,9 @@ public interface TransposableOperator extends KernelOperator {
    * {@code u} is not modified.
    */
   double[] applyTransposed(double[] u, int c);
+
+  /** Θᵀ(Θ V), [cols × c]: by default the two products; an implementation may do it in one pass. */
+  default double[] normalProduct(double[] v, int c) {
+    return applyTransposed(apply(v, c), c);
+  }
 }

@@ -92,6 +92,40 @@ class DistributedKernelTest {
     }
   }
 
+  /**
+   * The kernel against centres in whole-row tiles: Θᵀ(Θ V) in one job equals the two dense
+   * products, also when the columns go in groups under a result limit, and Θ V, Θᵀ U as well.
+   */
+  @ParameterizedTest
+  @CsvSource({"1, 5, trace, memory", "3, 4, full, none", "2, 37, trace, disk"})
+  void theNormalProductIsOneJobOverWholeRows(int partitions, int blockSize, String outputs, String cache) {
+    BlockKernel<?> kernel = new StructuredNtk(SparkGramTest.MLP, KernelOutputs.fromConfig(outputs),
+        Precision.FLOAT64);
+    BlockPlan rows = new BlockPlan(SparkGramTest.N, blockSize);
+    BlockPlan centers = new BlockPlan(SparkGramTest.M, blockSize);
+    JavaRDD<RowBlock> rowBlocks = RowBlocks.of(SparkGramTest.labeled(SparkGramTest.trainX, SparkGramTest.N,
+        partitions), rows);
+    JavaRDD<RowBlock> centerBlocks = RowBlocks.of(SparkGramTest.labeled(SparkGramTest.testX, SparkGramTest.M,
+        partitions), centers);
+    GramMatrix knm = SparkGram.cross(sc, rowBlocks, rows, centerBlocks, centers, kernel, "dense K_nm");
+    try (DistributedKernel k = DistributedGram.againstCenters(sc, rowBlocks, rows, centerBlocks, centers, kernel,
+        Precision.FLOAT64, DistributedKernel.Cache.fromConfig(cache), "K_nm")) {
+      for (int columns : new int[] {1, 4}) {
+        double[] v = random(knm.cols() * columns, 30 + columns);
+        double[] expected = denseTransposed(knm, dense(knm, v, columns), columns);
+        long before = k.products();
+        assertClose(expected, k.normalProduct(v, columns), 1e-13);
+        assertEquals(before + 1, k.products(), "one product, one job");
+        assertClose(dense(knm, v, columns), k.apply(v, columns), 1e-13);
+        double[] u = random(knm.rows() * columns, 40 + columns);
+        assertClose(denseTransposed(knm, u, columns), k.applyTransposed(u, columns), 1e-13);
+      }
+      k.limitResultBytes(2L * 2 * knm.cols() * 8);
+      double[] v = random(knm.cols() * 5, 50);
+      assertClose(denseTransposed(knm, dense(knm, v, 5), 5), k.normalProduct(v, 5), 1e-13);
+    }
+  }
+
   @Test
   void float32BlocksAccumulateInFloat64() {
     BlockKernel<?> kernel = new StructuredNtk(SparkGramTest.MLP, KernelOutputs.TRACE, Precision.FLOAT64);

@@ -216,7 +216,7 @@ public final class ConfigKeys {
           + "The driver holds N × r numbers for it.", v -> positive(Integer.parseInt(v)));
   public static final ConfigKey<Integer> SOLVER_CENTERS = add("solver.centers", "2000", false, "a positive integer",
       "solver.type = nystrom: M, the training rows drawn (without replacement, seeded by model.seed) as Nyström "
-          + "centres; at least N uses every row (exact regression). The driver holds about 3 (M·k)² numbers.",
+          + "centres; at least N uses every row (exact regression). The driver holds about 2 (M·k)² numbers.",
       v -> positive(Integer.parseInt(v)));
   public static final ConfigKey<String> SOLVER_CENTER_SAMPLING = add("solver.centerSampling", "uniform", false,
       "uniform", "solver.type = nystrom: how the centres are drawn; uniform = M distinct training rows, each "

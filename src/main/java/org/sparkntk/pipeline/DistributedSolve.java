@@ -147,7 +147,8 @@ public final class DistributedSolve {
       LOG.info(trainCenters.describe());
       NystromProblem problem = new NystromProblem(trainCenters, centerGram, testCenters, f0Train, yTrain, f0Test,
           yTest, outputs);
-      FitContext fitContext = FitContext.nystrom(problem, request);
+      // Θ(C, C) is read by the solver only: it may become the Cholesky factor in place.
+      FitContext fitContext = FitContext.nystrom(problem, request).overwritingCenterGram();
       FitResult fit = timer.time("solver (nystrom, " + centers.length + " centres)", fitContext::fit);
       diagnostics.putAll(fitContext.diagnostics());
       diagnostics.put("centerSampling", config.get(ConfigKeys.SOLVER_CENTER_SAMPLING));

@@ -27,6 +27,7 @@ public final class FitContext {
   private RegressionCheckpoint checkpoint;
   private double[] start;
   private ConjugateGradient.Listener listener;
+  private boolean overwriteCenterGram;
   private double lambdaMax = Double.NaN;
 
   private FitContext(OperatorProblem operators, KernelProblem dense, NystromProblem nystrom, FitRequest request) {
@@ -75,6 +76,20 @@ public final class FitContext {
     this.start = x0;
     this.listener = iterationListener;
     return this;
+  }
+
+  /**
+   * Lets Nyström regression factor Θ(C, C) in its own array, overwriting it, when nothing else
+   * reads that array afterwards: it saves one (M·k)² copy on the driver.
+   */
+  public FitContext overwritingCenterGram() {
+    this.overwriteCenterGram = true;
+    return this;
+  }
+
+  /** Whether {@link #overwritingCenterGram} was asked for. */
+  boolean mayOverwriteCenterGram() {
+    return overwriteCenterGram;
   }
 
   /** Runs the requested solver. */

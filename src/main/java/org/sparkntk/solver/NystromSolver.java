@@ -48,13 +48,14 @@ final class NystromSolver implements Solver {
   }
 
   /**
-   * Θ(C, C), T (factored in place from a copy of it) and A (likewise from (N/M) T Tᵀ + ρI): three
-   * M·k × M·k matrices, plus the CG vectors of M·k × c.
+   * The job lets the solver factor Θ(C, C) in place ({@link FitContext#overwritingCenterGram}): T
+   * and A (factored in place from (N/M) T Tᵀ + ρI), two M·k × M·k matrices, which is also the
+   * peak of assembling Θ(C, C) from its blocks; plus the CG vectors of M·k × c.
    */
   @Override
   public long productWorkspace(long rows, int k, long columns, FitRequest request) {
     long m = Math.min(request.centers(), rows / k) * k;
-    return 3 * m * m + 10 * m * columns;
+    return 2 * m * m + 10 * m * columns;
   }
 
   @Override
@@ -85,7 +86,8 @@ final class NystromSolver implements Solver {
     double ratio = (double) problem.trainExamples() / problem.centers();
 
     long t0 = System.nanoTime();
-    double[] kmm = problem.centerGram().data().clone();
+    double[] centerGram = problem.centerGram().data();
+    double[] kmm = context.mayOverwriteCenterGram() ? centerGram : centerGram.clone();
     double trace = 0;
     for (int i = 0; i < m; i++) {
       trace += kmm[i * m + i];
@@ -94,7 +96,8 @@ final class NystromSolver implements Solver {
     for (int i = 0; i < m; i++) {
       kmm[i * m + i] += jitter;
     }
-    // In place, so that the driver holds Θ(C, C), T and A at most: three (M·k)² arrays.
+    // In place, so that the driver holds T and A, two (M·k)² arrays, when Θ(C, C) may be overwritten
+    // (three when it must be kept).
     double[] t = lapack.choleskyUpperOverwriting(kmm, m);
     // (N/M) T Tᵀ + ρI, its upper triangle (all dpotrf reads) by dlauum on a copy of T.
     double[] ttt = t.clone();

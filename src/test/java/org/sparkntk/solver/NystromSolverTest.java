@@ -1,11 +1,14 @@
 package org.sparkntk.solver;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.sparkntk.solver.SolverArrays.assertClose;
 import static org.sparkntk.solver.SolverArrays.gaussian;
 
+import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -215,6 +218,22 @@ class NystromSolverTest {
     System.out.printf("Nyström CG to 1e-10: FALKON's preconditioner %d iterations, none %d%n", falkon,
         plain.iterations());
     assertTrue(falkon * 3 <= plain.iterations(), "FALKON " + falkon + " iterations, plain CG " + plain.iterations());
+  }
+
+  /** Factoring Θ(C, C) in its own array gives the same bits, and does overwrite it. */
+  @Test
+  void factoringInPlaceGivesTheSameFit() {
+    int[] centers = {1, 4, 9, 16, 25, 36, 49, 64};
+    NystromProblem kept = problem(centers, 1, 15).problem();
+    NystromProblem consumed = problem(centers, 1, 15).problem();
+    double[] before = consumed.centerGram().data().clone();
+    FitRequest request = FitRequest.nystrom(1e-2, centers.length).with(new SolverSettings(1e-10, 500, 0, 1e-10, 1));
+    FitResult a = FitContext.nystrom(kept, request).fit();
+    FitResult b = FitContext.nystrom(consumed, request).overwritingCenterGram().fit();
+    assertArrayEquals(a.coefficients(), b.coefficients());
+    assertArrayEquals(a.last().testPredictions(), b.last().testPredictions());
+    assertFalse(Arrays.equals(before, consumed.centerGram().data()), "Θ(C, C) should now hold its factor");
+    assertArrayEquals(before, kept.centerGram().data());
   }
 
   @Test

@@ -157,7 +157,8 @@ public final class ConfigKeys {
       "Distributed backend: where the Gram's blocks stay. memory = executor memory, spilling to executor disks; "
           + "disk = executor disks; none = nothing stored, every product recomputes the blocks (for a Gram larger "
           + "than the cluster's memory and disk; with output.checkpoint the blocks are written once to "
-          + "output.dir/checkpoint/ and the products read them there). Blocks are stored in kernel.precision.",
+          + "output.dir/checkpoint/ and the products read them there). Blocks are stored in kernel.precision. "
+          + "With kernel.type = empirical, none is the matrix-free operator: Θ V = J(Jᵀ V), nothing stored.",
       v -> oneOf(v, "memory", "disk", "none"));
 
   public static final ConfigKey<String> SOLVER_TYPE = add("solver.type", "steps", false,

@@ -2,6 +2,7 @@ package org.sparkntk.kernel;
 
 import org.sparkntk.kernel.analytic.AnalyticNtk;
 import org.sparkntk.kernel.empirical.ExplicitNtk;
+import org.sparkntk.kernel.empirical.JacobianProducts;
 import org.sparkntk.kernel.empirical.MonteCarloNtk;
 import org.sparkntk.kernel.empirical.StructuredNtk;
 import org.sparkntk.kernel.features.RandomFeaturesKernel;
@@ -54,6 +55,14 @@ public final class Kernels {
   public static BlockKernel<?> empirical(KernelSpec spec, Mlp mlp) {
     return spec.method().equals("jacobian") ? new ExplicitNtk(mlp, spec.outputs())
         : new StructuredNtk(mlp, spec.outputs(), spec.precision());
+  }
+
+  /**
+   * The empirical NTK of {@code mlp} applied without forming it (Θ V = J(Jᵀ V), spec's outputs),
+   * for the matrix-free distributed operator.
+   */
+  public static JacobianProducts matrixFree(KernelSpec spec, Mlp mlp) {
+    return new JacobianProducts(mlp, spec.outputs());
   }
 
   /** The infinite-width NTK of {@code arch}, with spec's outputs and quadrature (the reports' Θ_∞). */

@@ -228,6 +228,97 @@ public final class Mlp implements Model {
    */
   public record ForwardPass(int rows, double[][] activations, double[][] preActivations, double[] outputs) {}
 
+  /**
+   * Σ_i J(x_i)ᵀ g_i, the vector–Jacobian product over a block of rows (one backward pass), with
+   * J(x) = ∂f(x)/∂θ of {@link org.sparkntk.jacobian.ExplicitJacobian} and g row-major [rows × O]:
+   * G_{L−1} = g, G_{l−1} = (s_l G_l W_l) ∘ φ'(Z_l); the W_l block is c_W(l) G_lᵀ A_l and the b_l
+   * block c_b Σ_i (G_l)_i. Returns θ's layout ({@link #parameters()}), added into {@code into}
+   * when it is not null.
+   */
+  public double[] vjp(ForwardPass fw, double[] g, double[] into) {
+    int rows = fw.rows();
+    int o = architecture.outputs();
+    if (g.length != (long) rows * o) {
+      throw new IllegalArgumentException("cotangents have " + g.length + " values, expected rows × outputs = "
+          + rows + " × " + o);
+    }
+    double[] out = into != null ? into : new double[parameterArrayLength(architecture)];
+    Blas blas = Blas.get();
+    Parameterization param = architecture.parameterization();
+    double cb = param.biasGradientScale(architecture.sigmaB());
+    Activation phi = architecture.activation();
+    double[] grad = g;
+    for (int l = architecture.depth() - 1; l >= 0; l--) {
+      int in = architecture.width(l);
+      int width = architecture.width(l + 1);
+      int offset = (int) architecture.weightOffset(l);
+      blas.gemm(true, false, width, in, rows, param.weightGradientScale(architecture.sigmaW(), in), grad, 0, width,
+          fw.activations()[l], 0, in, 1.0, out, offset, in);
+      int bias = offset + width * in;
+      for (int i = 0; i < rows; i++) {
+        for (int j = 0; j < width; j++) {
+          out[bias + j] += cb * grad[i * width + j];
+        }
+      }
+      if (l == 0) {
+        break;
+      }
+      double[] previous = new double[rows * in];
+      blas.gemm(rows, in, width, architecture.forwardWeightScale(l), grad, weights[l], 0.0, previous);
+      double[] z = fw.preActivations()[l];
+      for (int k = 0; k < previous.length; k++) {
+        previous[k] *= phi.derivative(z[k]);
+      }
+      grad = previous;
+    }
+    return out;
+  }
+
+  /**
+   * J(x_i) u for every row of the block, the Jacobian–vector product (one forward-mode pass), with
+   * u in θ's layout: dZ_{l+1} = c_W(l) A_l dW_lᵀ + c_b 1 db_lᵀ + s_l dA_l W_lᵀ, dA_l = φ'(Z_l) ∘ dZ_l,
+   * dA_0 = 0. Returns row-major [rows × O].
+   */
+  public double[] jvp(ForwardPass fw, double[] u) {
+    if (u.length != architecture.parameterCount()) {
+      throw new IllegalArgumentException("a tangent of " + u.length + " values for P = "
+          + architecture.parameterCount() + " parameters");
+    }
+    int rows = fw.rows();
+    Blas blas = Blas.get();
+    Parameterization param = architecture.parameterization();
+    double cb = param.biasGradientScale(architecture.sigmaB());
+    Activation phi = architecture.activation();
+    double[] dA = null;
+    for (int l = 0; ; l++) {
+      int in = architecture.width(l);
+      int width = architecture.width(l + 1);
+      int offset = (int) architecture.weightOffset(l);
+      int bias = offset + width * in;
+      double[] dZ = new double[rows * width];
+      for (int i = 0; i < rows; i++) {
+        for (int j = 0; j < width; j++) {
+          dZ[i * width + j] = cb * u[bias + j];
+        }
+      }
+      // c_W A_l dW_lᵀ, dW_l = u[offset …] row-major [width × in]
+      blas.gemm(false, true, rows, width, in, param.weightGradientScale(architecture.sigmaW(), in),
+          fw.activations()[l], 0, in, u, offset, in, 1.0, dZ, 0, width);
+      if (dA != null) {
+        blas.gemm(false, true, rows, width, in, architecture.forwardWeightScale(l), dA, 0, in, weights[l], 0, in,
+            1.0, dZ, 0, width);
+      }
+      if (l == architecture.depth() - 1) {
+        return dZ;
+      }
+      double[] z = fw.preActivations()[l + 1];
+      for (int k = 0; k < dZ.length; k++) {
+        dZ[k] *= phi.derivative(z[k]);
+      }
+      dA = dZ;
+    }
+  }
+
   /** One forward pass keeping every layer's input and pre-activation (what back-propagation needs). */
   public ForwardPass forwardPass(double[] x, int rows) {
     return forward(x, rows, true);

@@ -10,6 +10,7 @@ import org.slf4j.LoggerFactory;
 import org.sparkntk.blocks.BlockFiles;
 import org.sparkntk.blocks.DistributedGram;
 import org.sparkntk.blocks.DistributedKernel;
+import org.sparkntk.blocks.MatrixFreeKernel;
 import org.sparkntk.blocks.NystromCenters;
 import org.sparkntk.blocks.SparkGram;
 import org.sparkntk.config.ConfigKeys;
@@ -19,10 +20,15 @@ import org.sparkntk.io.PhaseTimer;
 import org.sparkntk.kernel.BlockKernel;
 import org.sparkntk.kernel.BlockPlan;
 import org.sparkntk.kernel.GramMatrix;
+import org.sparkntk.kernel.Kernels;
 import org.sparkntk.kernel.Precision;
+import org.sparkntk.kernel.empirical.JacobianProducts;
+import org.sparkntk.model.Mlp;
+import org.sparkntk.model.Model;
 import org.sparkntk.solver.FitContext;
 import org.sparkntk.solver.FitRequest;
 import org.sparkntk.solver.FitResult;
+import org.sparkntk.solver.KernelOperator;
 import org.sparkntk.solver.Lanczos;
 import org.sparkntk.solver.NystromProblem;
 import org.sparkntk.solver.OperatorProblem;
@@ -70,18 +76,43 @@ public final class DistributedSolve {
                      BlockPlan trainPlan, JavaRDD<RowBlock> testBlocks, BlockPlan testPlan, double[] f0Train,
                      double[] yTrain, double[] f0Test, double[] yTest, int outputs, PhaseTimer timer) {
     return run(sc, config, kernel, trainBlocks, trainPlan, testBlocks, testPlan, f0Train, yTrain, f0Test, yTest,
-        outputs, timer, Files.NONE);
+        outputs, timer, Files.NONE, null);
   }
 
+  /**
+   * @param matrixFree the empirical NTK's Jacobian products when kernel.cache = none and
+   *                   kernel.type = empirical ({@link #matrixFree(JobConfig, Model)}), else null: the
+   *                   kernels are then applied through them and never stored or recomputed as blocks
+   */
   static Outcome run(JavaSparkContext sc, JobConfig config, BlockKernel<?> kernel, JavaRDD<RowBlock> trainBlocks,
                      BlockPlan trainPlan, JavaRDD<RowBlock> testBlocks, BlockPlan testPlan, double[] f0Train,
-                     double[] yTrain, double[] f0Test, double[] yTest, int outputs, PhaseTimer timer, Files files) {
+                     double[] yTrain, double[] f0Test, double[] yTest, int outputs, PhaseTimer timer, Files files,
+                     JacobianProducts matrixFree) {
     DistributedKernel.Cache cache = DistributedKernel.Cache.fromConfig(config.get(ConfigKeys.KERNEL_CACHE));
     Precision precision = config.get(ConfigKeys.KERNEL_PRECISION);
     String solverType = config.get(ConfigKeys.SOLVER_TYPE);
     if (!Solvers.of(solverType).needsTrainingKernel()) {
       return nystrom(sc, config, kernel, trainBlocks, trainPlan, testBlocks, testPlan, f0Train, yTrain, f0Test, yTest,
           outputs, timer, cache, precision);
+    }
+    if (matrixFree != null) {
+      MatrixFreeKernel train = new MatrixFreeKernel(sc, trainBlocks, trainPlan, trainBlocks, trainPlan, matrixFree,
+          "training NTK");
+      MatrixFreeKernel cross = testBlocks == null ? null : new MatrixFreeKernel(sc, testBlocks, testPlan, trainBlocks,
+          trainPlan, matrixFree, "cross NTK");
+      LOG.info(train.describe());
+      OperatorProblem problem = new OperatorProblem(train, cross, f0Train, yTrain, f0Test, yTest, outputs);
+      Map<String, Object> diagnostics = new LinkedHashMap<>();
+      FitContext fitContext = FitContext.products(problem, FitRequests.of(config));
+      Lanczos.Eigenpairs spectrum = spectrum(config, timer, train, fitContext.request().settings(), diagnostics);
+      FitResult fit = timer.time("solver (" + solverType + ", matrix-free)", fitContext::fit);
+      diagnostics.putAll(fitContext.diagnostics());
+      diagnostics.put("trainingGramProducts", train.products());
+      if (cross != null) {
+        diagnostics.put("crossKernelProducts", cross.products());
+      }
+      diagnostics.put("kernelCache", "none (matrix-free: Θ V = J(Jᵀ V))");
+      return new Outcome(fit, spectrum, diagnostics, null, null, null);
     }
     Map<String, Object> diagnostics = new LinkedHashMap<>();
     try (DistributedKernel train = timer.time("training Gram (kept on the executors)", () -> DistributedGram.distributed(
@@ -96,14 +127,7 @@ public final class DistributedSolve {
       }
       OperatorProblem problem = new OperatorProblem(train, cross, f0Train, yTrain, f0Test, yTest, outputs);
       FitContext fitContext = FitContext.products(problem, FitRequests.of(config)).withCheckpoint(files.pcg());
-      Lanczos.Eigenpairs spectrum = null;
-      if (config.get(ConfigKeys.OUTPUT_SPECTRUM)) {
-        int k = config.get(ConfigKeys.OUTPUT_EIGENVECTORS);
-        SolverSettings s = fitContext.request().settings();
-        spectrum = timer.time("spectrum (Lanczos, top " + k + ")",
-            () -> Lanczos.largest(train, k, s.eigenTolerance(), s.maxIter(), s.seed(), true));
-        diagnostics.put("spectrumLanczosSteps", spectrum.steps());
-      }
+      Lanczos.Eigenpairs spectrum = spectrum(config, timer, train, fitContext.request().settings(), diagnostics);
       FitResult fit = timer.time("solver (" + solverType + ", distributed)", fitContext::fit);
       diagnostics.putAll(fitContext.diagnostics());
       diagnostics.put("trainingGramProducts", train.products());
@@ -116,6 +140,30 @@ public final class DistributedSolve {
       diagnostics.put("storagePrecision", precision.configName());
       return new Outcome(fit, spectrum, diagnostics, Built.of(train), Built.of(cross), null);
     }
+  }
+
+  /** The top output.eigenvectors eigenpairs by Lanczos with output.spectrum, else null. */
+  private static Lanczos.Eigenpairs spectrum(JobConfig config, PhaseTimer timer, KernelOperator train,
+                                            SolverSettings s, Map<String, Object> diagnostics) {
+    if (!config.get(ConfigKeys.OUTPUT_SPECTRUM)) {
+      return null;
+    }
+    int k = config.get(ConfigKeys.OUTPUT_EIGENVECTORS);
+    Lanczos.Eigenpairs spectrum = timer.time("spectrum (Lanczos, top " + k + ")",
+        () -> Lanczos.largest(train, k, s.eigenTolerance(), s.maxIter(), s.seed(), true));
+    diagnostics.put("spectrumLanczosSteps", spectrum.steps());
+    return spectrum;
+  }
+
+  /**
+   * The empirical NTK's Jacobian products for the matrix-free operator: kernel.cache = none with
+   * kernel.type = empirical (and no output.gram, whose blocks need the Gram), else null.
+   */
+  static JacobianProducts matrixFree(JobConfig config, Model model) {
+    boolean free = config.get(ConfigKeys.KERNEL_CACHE).equals("none")
+        && config.get(ConfigKeys.KERNEL_TYPE).equals("empirical")
+        && !Boolean.TRUE.equals(config.get(ConfigKeys.OUTPUT_GRAM)) && model instanceof Mlp;
+    return free ? Kernels.matrixFree(config.kernelSpec(), (Mlp) model) : null;
   }
 
   /**

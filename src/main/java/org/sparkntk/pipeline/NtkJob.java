@@ -31,6 +31,7 @@ import org.sparkntk.io.PhaseTimer;
 import org.sparkntk.kernel.BlockKernel;
 import org.sparkntk.kernel.BlockPlan;
 import org.sparkntk.kernel.GramMatrix;
+import org.sparkntk.kernel.empirical.JacobianProducts;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Model;
 import org.sparkntk.solver.CrossEntropy;
@@ -262,8 +263,10 @@ public final class NtkJob {
     String outputLocation = out == null ? null : out.location();
     // Nyström regression builds no training Gram, so it has no Gram blocks to checkpoint (JobConfig refuses
     // an explicit output.checkpoint = true with it).
+    // The matrix-free empirical operator (kernel.cache = none) stores no blocks either.
+    JacobianProducts matrixFree = DistributedSolve.matrixFree(config, model);
     boolean checkpoint = out != null && config.get(ConfigKeys.OUTPUT_CHECKPOINT)
-        && Solvers.of(config.get(ConfigKeys.SOLVER_TYPE)).needsTrainingKernel();
+        && Solvers.of(config.get(ConfigKeys.SOLVER_TYPE)).needsTrainingKernel() && matrixFree == null;
     boolean gram = out != null && Boolean.TRUE.equals(config.get(ConfigKeys.OUTPUT_GRAM));
     DistributedSolve.Files files = !checkpoint && !gram ? DistributedSolve.Files.NONE
         : timer.time("checkpoint", () -> {
@@ -276,7 +279,7 @@ public final class NtkJob {
           }
         });
     DistributedSolve.Outcome outcome = DistributedSolve.run(sc, config, kernel, trainBlocks, trainPlan, testBlocks,
-        testPlan, f0Train, yTrain, f0Test, yTest, model.outputs(), timer, files);
+        testPlan, f0Train, yTrain, f0Test, yTest, model.outputs(), timer, files, matrixFree);
     trainBlocks.unpersist(false);
     if (testBlocks != null) {
       testBlocks.unpersist(false);

@@ -148,6 +148,32 @@ class DistributedBackendJobTest {
     }
   }
 
+  /**
+   * kernel.cache = none with the empirical kernel is the matrix-free operator (Θ V = J(Jᵀ V), no
+   * block stored or recomputed): regression, the flow and the top eigenvalues equal those over the
+   * stored Gram (kernel.cache = memory) to the solvers' tolerances, 1e-8 for the solutions and
+   * 1e-10 for the eigenvalues (Lanczos to 1e-10 residual on both).
+   */
+  @Test
+  void theMatrixFreeEmpiricalKernelEqualsTheStoredOne() {
+    String[] common = {"kernel.outputs=trace", "kernel.type=empirical", "solver.backend=distributed",
+        "solver.tol=1e-12", "output.spectrum=true", "output.eigenvectors=3"};
+    String[] regression = concat(common, "solver.type=regression", "solver.ridge=1e-2");
+    NtkRun stored = run(conf, "free-stored", concat(regression, "kernel.cache=memory"));
+    NtkRun free = run(conf, "free", concat(regression, "kernel.cache=none"));
+    assertSamePredictions(stored, free, 1e-8);
+    double[] a = stored.topEigenpairs().values();
+    double[] b = free.topEigenpairs().values();
+    for (int i = 0; i < 3; i++) {
+      assertEquals(a[i], b[i], 1e-10 * a[0], "eigenvalue " + i);
+    }
+    assertTrue(free.metrics().get("solver").get("kernelCache").asText().startsWith("none (matrix-free"),
+        free.metrics().get("solver").toString());
+    String[] flow = concat(common, "solver.type=flow", "solver.times=0,0.5,5,50");
+    assertSamePredictions(run(conf, "free-flow-stored", concat(flow, "kernel.cache=memory")),
+        run(conf, "free-flow", concat(flow, "kernel.cache=none")), 1e-8);
+  }
+
   @Test
   void crossEntropyStepsEqualTheDriverBackend() {
     String[] steps = {"kernel.outputs=full", "solver.lr=2", "solver.steps=20", "solver.recordEvery=10"};

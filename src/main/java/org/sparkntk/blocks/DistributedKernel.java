@@ -1,6 +1,5 @@
 package org.sparkntk.blocks;
 
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -315,9 +314,9 @@ public final class DistributedKernel implements TransposableOperator, AutoClosea
     LongAccumulator done = progress.counter();
     try {
       JavaRDD<HashMap<Integer, double[]>> partials = tiles.map(blocks -> switch (kind) {
-        case DIRECT -> partialProduct(blocks, shared.value(), c, rows, cols, kk, mirror, done);
-        case TRANSPOSED -> partialTransposedProduct(blocks, shared.value(), c, rows, cols, kk, done);
-        case NORMAL -> partialNormalProduct(blocks, shared.value(), c, rows, cols, kk, done);
+        case DIRECT -> TileProducts.direct(blocks, shared.value(), c, rows, cols, kk, mirror, done);
+        case TRANSPOSED -> TileProducts.transposed(blocks, shared.value(), c, rows, cols, kk, done);
+        case NORMAL -> TileProducts.normal(blocks, shared.value(), c, rows, cols, kk, done);
       });
       BlockPlan outPlan = kind == Product.DIRECT ? rowPlan : colPlan;
       int outRows = kind == Product.DIRECT ? rows() : cols();
@@ -351,62 +350,6 @@ public final class DistributedKernel implements TransposableOperator, AutoClosea
   static boolean sumsOnDriver(int tasks, int rows, int c, long maxResultBytes) {
     double bytes = (double) tasks * rows * c * 8;
     return bytes <= DIRECT_REDUCTION_BYTES && (maxResultBytes <= 0 || bytes <= maxResultBytes / 2.0);
-  }
-
-  /** One task's terms: partial sums of (Θ V)_I for the row blocks its blocks touch. */
-  static HashMap<Integer, double[]> partialProduct(List<KernelBlock> blocks, double[] v, int c, BlockPlan rowPlan,
-                                                   BlockPlan colPlan, int k, boolean mirror, LongAccumulator done) {
-    HashMap<Integer, double[]> out = new HashMap<>();
-    for (KernelBlock b : blocks) {
-      double[] outI = out.computeIfAbsent(b.row(), i -> new double[rowPlan.rows(i) * k * c]);
-      boolean mirrored = mirror && b.row() != b.col();
-      double[] outJ = mirrored ? out.computeIfAbsent(b.col(), j -> new double[rowPlan.rows(j) * k * c]) : null;
-      int vRowI = Math.toIntExact(rowPlan.start(b.row()) * k);
-      int vRowJ = Math.toIntExact(colPlan.start(b.col()) * k);
-      b.multiplyInto(v, vRowI, vRowJ, c, outI, outJ, mirrored);
-      done.add(1);
-    }
-    return out;
-  }
-
-  /** One task's terms of Θᵀ U: partial sums of (Θᵀ U)_J for the column blocks its blocks touch. */
-  static HashMap<Integer, double[]> partialTransposedProduct(List<KernelBlock> blocks, double[] u, int c,
-                                                             BlockPlan rowPlan, BlockPlan colPlan, int k,
-                                                             LongAccumulator done) {
-    HashMap<Integer, double[]> out = new HashMap<>();
-    for (KernelBlock b : blocks) {
-      double[] outJ = out.computeIfAbsent(b.col(), j -> new double[colPlan.rows(j) * k * c]);
-      int uRowI = Math.toIntExact(rowPlan.start(b.row()) * k);
-      b.multiplyInto(u, uRowI, 0, c, null, outJ, true);
-      done.add(1);
-    }
-    return out;
-  }
-
-  /**
-   * One task's terms of Θᵀ(Θ V) over whole block rows: for each of its row blocks I,
-   * W_I = Σ_J Θ_IJ V_J, then partial sums of Σ_I Θ_IJᵀ W_I per column block J.
-   */
-  static HashMap<Integer, double[]> partialNormalProduct(List<KernelBlock> blocks, double[] v, int c,
-                                                         BlockPlan rowPlan, BlockPlan colPlan, int k,
-                                                         LongAccumulator done) {
-    TreeMap<Integer, List<KernelBlock>> byRow = new TreeMap<>();
-    for (KernelBlock b : blocks) {
-      byRow.computeIfAbsent(b.row(), i -> new ArrayList<>()).add(b);
-    }
-    HashMap<Integer, double[]> out = new HashMap<>();
-    for (Map.Entry<Integer, List<KernelBlock>> row : byRow.entrySet()) {
-      double[] w = new double[rowPlan.rows(row.getKey()) * k * c];
-      for (KernelBlock b : row.getValue()) {
-        b.multiplyInto(v, 0, Math.toIntExact(colPlan.start(b.col()) * k), c, w, null, false);
-      }
-      for (KernelBlock b : row.getValue()) {
-        double[] outJ = out.computeIfAbsent(b.col(), j -> new double[colPlan.rows(j) * k * c]);
-        b.multiplyInto(w, 0, 0, c, null, outJ, true);
-        done.add(1);
-      }
-    }
-    return out;
   }
 
   /** Releases the stored blocks. */

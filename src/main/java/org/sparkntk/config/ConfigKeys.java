@@ -47,6 +47,10 @@ public final class ConfigKeys {
       "a positive integer or all",
       "Use only the first this many rows of data.train (in reading order): a subset for a quick run or a scaling "
           + "study. all: every row.", v -> v.trim().equalsIgnoreCase("all") ? null : positive(Long.parseLong(v)));
+  public static final ConfigKey<String> DATA_AUGMENT = add("data.augment", "none", false, "none or shifts",
+      "shifts: each square image of data.train (s² features, row-major) also enters shifted by one pixel in the 8 "
+          + "directions, zero-filled: 9 training rows per image, generated on the executors (after data.trainRows, "
+          + "before data.standardize).", v -> oneOf(v, "none", "shifts"));
   public static final ConfigKey<Boolean> DATA_STANDARDIZE = add("data.standardize", "false", false, "true or false",
       "Standardise every feature column to mean 0 and variance 1 with the training rows' mean and standard "
           + "deviation (applied to the test rows too); a constant column becomes 0.", ConfigKeys::bool);

@@ -19,6 +19,7 @@ import org.sparkntk.blocks.TaskMemory;
 import org.sparkntk.config.ConfigException;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
+import org.sparkntk.data.Augmentation;
 import org.sparkntk.data.DataException;
 import org.sparkntk.data.DataReader;
 import org.sparkntk.data.LabeledData;
@@ -109,8 +110,9 @@ public final class NtkJob {
     List<String> labels = config.labels();
     int maxFeatures = config.get(ConfigKeys.DATA_MAX_FEATURES);
     Long trainRows = config.get(ConfigKeys.DATA_TRAIN_ROWS);
-    LabeledData rawTrain = timer.time("read training data",
+    LabeledData read = timer.time("read training data",
         () -> DataReader.firstRows(DataReader.examples(trainName, trainDs, labels, true, maxFeatures), trainRows));
+    LabeledData rawTrain = config.get(ConfigKeys.DATA_AUGMENT).equals("shifts") ? Augmentation.shifts(read) : read;
     LabeledData rawTest = testDs == null ? null : timer.time("read test data",
         () -> DataReader.examples(testName, testDs, labels, false, maxFeatures));
     if (rawTest != null && rawTest.featureCount() != rawTrain.featureCount()) {

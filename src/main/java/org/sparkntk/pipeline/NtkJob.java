@@ -148,7 +148,13 @@ public final class NtkJob {
           + " kernel rows per example)");
     }
     int blockSize = JobComponents.blockSize(config, kernel, n, sc.defaultParallelism(), TaskMemory.budgetBytes(sc));
-    SizeGuard.blocks(n, m, blockSize, config.get(ConfigKeys.KERNEL_BLOCK_SIZE) != null);
+    if (Solvers.of(solverType).needsTrainingKernel()) {
+      SizeGuard.blocks(n, m, blockSize, config.get(ConfigKeys.KERNEL_BLOCK_SIZE) != null);
+    } else {
+      // Nyström regression builds the (N + M*) × M kernels against its centres only.
+      SizeGuard.centerBlocks(n, m, Math.min(n, config.get(ConfigKeys.SOLVER_CENTERS)), blockSize,
+          config.get(ConfigKeys.KERNEL_BLOCK_SIZE) != null);
+    }
     if (!solverType.equals("regression") && !solverType.equals("nystrom")) {
       SizeGuard.records(config.get(ConfigKeys.SOLVER_STEPS), config.get(ConfigKeys.SOLVER_RECORD_EVERY), n, m,
           labels.size(), SizeGuard.driverModelLimit());

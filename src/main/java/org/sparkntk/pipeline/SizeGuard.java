@@ -1,6 +1,7 @@
 package org.sparkntk.pipeline;
 
 import java.util.Arrays;
+import java.util.function.IntToLongFunction;
 import org.sparkntk.config.ConfigException;
 import org.sparkntk.config.ConfigKeys;
 import org.sparkntk.config.JobConfig;
@@ -213,12 +214,24 @@ public final class SizeGuard {
    * stays within it. {@code set}: whether kernel.blockSize was given (else it was chosen by auto).
    */
   static void blocks(int n, int m, int blockSize, boolean set) {
-    long count = blockCount(n, m, blockSize);
+    refuseAbove(n, m, blockSize, set, b -> blockCount(n, m, b));
+  }
+
+  /**
+   * {@link #blocks} for Nyström regression, whose kernels are Θ(X, C) and Θ(X*, C) against
+   * {@code centers} rows: (⌈N/b⌉ + ⌈T/b⌉)·⌈M/b⌉ blocks for T test rows.
+   */
+  static void centerBlocks(int n, int m, int centers, int blockSize, boolean set) {
+    refuseAbove(n, m, blockSize, set, b -> ((n + b - 1L) / b + (m + b - 1L) / b) * ((centers + b - 1L) / b));
+  }
+
+  private static void refuseAbove(int n, int m, int blockSize, boolean set, IntToLongFunction blocks) {
+    long count = blocks.applyAsLong(blockSize);
     if (count <= MAX_BLOCKS) {
       return;
     }
     int smallest = blockSize;
-    while (blockCount(n, m, smallest) > MAX_BLOCKS) {
+    while (blocks.applyAsLong(smallest) > MAX_BLOCKS) {
       smallest++;
     }
     String rows = n + " training" + (m > 0 ? " and " + m + " test" : "") + " rows";

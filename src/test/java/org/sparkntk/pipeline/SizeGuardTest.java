@@ -67,6 +67,24 @@ class SizeGuardTest {
     assertTrue(auto.getMessage().contains("the automatic kernel.blockSize = 16"), auto.getMessage());
   }
 
+  /**
+   * Nyström regression builds only the kernels against its centres: 540,000 training and 10,000
+   * test rows against 10,000 centres in blocks of 1024 are (528 + 10) × 10 = 5,380 blocks, where
+   * the whole Gram's plan would be 139,656 and refused; 1,000,000 rows against 200,000 centres in
+   * blocks of 256 are refused with the smallest sufficient size.
+   */
+  @Test
+  void nystromCountsOnlyTheBlocksAgainstItsCentres() {
+    assertThrows(ConfigException.class, () -> SizeGuard.blocks(540_000, 10_000, 1024, false));
+    assertDoesNotThrow(() -> SizeGuard.centerBlocks(540_000, 10_000, 10_000, 1024, false));
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> SizeGuard.centerBlocks(1_000_000, 0, 200_000, 256, true));
+    assertTrue(e.getMessage().contains("kernel.blockSize = 256 cuts 1000000 training rows into 3055274 Gram blocks"),
+        e.getMessage());
+    // ⌈10⁶/1419⌉ · ⌈2·10⁵/1419⌉ = 705 · 141 = 99,405 ≤ 100,000; with 1418: 706 · 142 = 100,252
+    assertTrue(e.getMessage().contains("Set kernel.blockSize ≥ 1419"), e.getMessage());
+  }
+
   @Test
   void recordedSnapshotsAndCirclePointsAreBoundedByTheDriverHeap() {
     ConfigException steps = assertThrows(ConfigException.class,

@@ -16,6 +16,7 @@ import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Model;
 import org.sparkntk.model.RandomFeatures;
+import org.sparkntk.solver.Solvers;
 
 /**
  * What a job is built from, read from its keys: the input mapping (input.*), the model (model.*,
@@ -161,15 +162,24 @@ public final class JobComponents {
     return Mlp.initialise(config.architecture(inputs, hidden, outputs), config.get(ConfigKeys.MODEL_SEED));
   }
 
-  /** kernel.blockSize, or the automatic rule ({@link BlockPlan#autoBlockSize}); either is checked by the size guard. */
+  /**
+   * kernel.blockSize, or the automatic rule ({@link BlockPlan#autoBlockSize}); either is checked by
+   * the size guard against the training Gram's blocks, unless the solver never builds that Gram
+   * (Nyström regression, whose blocks against the centres the job checks).
+   */
   public static int blockSize(JobConfig config, BlockKernel<?> kernel, int rows, int parallelism, long taskBudget) {
+    boolean gram = Solvers.of(config.get(ConfigKeys.SOLVER_TYPE)).needsTrainingKernel();
     Integer set = config.get(ConfigKeys.KERNEL_BLOCK_SIZE);
     if (set != null) {
-      SizeGuard.blocks(rows, 0, set, true);
+      if (gram) {
+        SizeGuard.blocks(rows, 0, set, true);
+      }
       return set;
     }
     int b = BlockPlan.autoBlockSize(kernel, rows, parallelism, taskBudget);
-    SizeGuard.blocks(rows, 0, b, false);
+    if (gram) {
+      SizeGuard.blocks(rows, 0, b, false);
+    }
     return b;
   }
 }

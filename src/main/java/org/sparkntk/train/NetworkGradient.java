@@ -1,8 +1,6 @@
 package org.sparkntk.train;
 
 import java.io.Serializable;
-import org.sparkntk.linalg.Blas;
-import org.sparkntk.model.Activation;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.Mlp;
 import org.sparkntk.model.Parameterization;
@@ -67,36 +65,8 @@ public final class NetworkGradient implements Serializable {
     for (int offset = 0; offset < g.length; offset += o) {
       cost += loss.costAndDerivative(outputs, targets, offset, o, g);
     }
-    double[] gradient = sum.gradientForUpdate();
-    Blas blas = Blas.get();
-    Parameterization param = arch.parameterization();
-    double cb = param.biasGradientScale(arch.sigmaB());
-    Activation phi = arch.activation();
-    for (int l = arch.depth() - 1; l >= 0; l--) {
-      int in = arch.width(l);
-      int out = arch.width(l + 1);
-      int offset = (int) arch.weightOffset(l);
-      // ∂/∂θ_W += c_W Gᵀ A_l: [out × in], row-major at the offset of W_l
-      blas.gemm(true, false, out, in, rows, param.weightGradientScale(arch.sigmaW(), in), g, 0, out,
-          fw.activations()[l], 0, in, 1.0, gradient, offset, in);
-      int bias = offset + out * in;
-      for (int i = 0; i < rows; i++) {
-        for (int j = 0; j < out; j++) {
-          gradient[bias + j] += cb * g[i * out + j];
-        }
-      }
-      if (l == 0) {
-        break;
-      }
-      // G_{l−1} = (s_l G W_l) ∘ φ'(z_l): [rows × in]
-      double[] previous = new double[rows * in];
-      blas.gemm(rows, in, out, arch.forwardWeightScale(l), g, mlp.weight(l), 0.0, previous);
-      double[] z = fw.preActivations()[l];
-      for (int k = 0; k < previous.length; k++) {
-        previous[k] *= phi.derivative(z[k]);
-      }
-      g = previous;
-    }
+    // Σ_i ∇_θ c_i = Σ_i J(x_i)ᵀ g_i, added into the running sum by the backward pass of the class comment.
+    mlp.vjp(fw, g, sum.gradientForUpdate());
     sum.addRows(rows, cost);
   }
 

@@ -44,7 +44,10 @@ import org.sparkntk.solver.Spectrum;
  *       output.spectrum = true;</li>
  *   <li>{@code model/}: the network and its input mapping, in the saved model format (network models
  *       only: a random-features model is a pure function of the settings metrics.json records, and the
- *       m → ∞ Gaussian mapping has no finite network).</li>
+ *       m → ∞ Gaussian mapping has no finite network);</li>
+ *   <li>{@code centers.npy} (int64 [M]: the 0-based training rows that are the centres, ascending) and
+ *       {@code centers_alpha.npy} (float64 [M·k × c], the coefficients α, row-major) when solver.type =
+ *       nystrom: the fitted function is f(x*) = f_0(x*) + Θ(x*, X_C) α.</li>
  * </ul>
  * Each file is written under a temporary name and renamed; metrics.json comes after the others and
  * {@link Manifest manifest.json}, which lists every file with its size and SHA-256, last: a directory
@@ -59,9 +62,18 @@ public final class JobOutputs {
    */
   public static final List<String> FILES = List.of("model", "predictions_train.csv", "predictions_test.csv",
       "gram.npy", "cross.npy", "gram", "cross", "spectrum.npy", "spectrum.csv", "spectrum.png", "eigenvectors.npy",
-      GramCheckpoint.DIR);
+      GramCheckpoint.DIR, Centers.ROWS_FILE, Centers.ALPHA_FILE);
 
   private JobOutputs() {}
+
+  /**
+   * The centres of a Nyström fit: the training rows X_C (0-based indices, ascending) and k, the
+   * kernel rows per example, which splits the fit's α [M·k × c] into its rows and columns.
+   */
+  public record Centers(long[] rows, int rowsPerExample) {
+    public static final String ROWS_FILE = "centers.npy";
+    public static final String ALPHA_FILE = "centers_alpha.npy";
+  }
 
   public static ObjectNode metrics(JobConfig config, SparkSession spark, Model model, BlockKernel<?> kernel,
                                    BlockPlan plan, int n, int m, FitResult fit, PhaseTimer timer) {
@@ -224,12 +236,14 @@ public final class JobOutputs {
   /**
    * Writes every output: the network to model/ with its input mapping (only for a network with a
    * finite mapping; otherwise model/ is removed, not left stale), the spectrum files when
-   * {@code spectrum} is not null (output.spectrum = true), then metrics.json, and manifest.json
-   * ({@link OutputFiles#finish}) last.
+   * {@code spectrum} is not null (output.spectrum = true), the centres and their α when
+   * {@code centers} is not null (solver.type = nystrom; otherwise a previous run's are removed, as
+   * model/ is), then metrics.json, and manifest.json ({@link OutputFiles#finish}) last.
    */
   public static void write(OutputFiles out, JobConfig config, Model model, InputMapping mapping, List<String> labels,
                            GramMatrix trainGram, GramMatrix crossGram, double[] yTrain, double[] yTest, FitResult fit,
-                           Spectrum spectrum, Lanczos.Eigenpairs topEigenpairs, ObjectNode metrics, PhaseTimer timer)
+                           Spectrum spectrum, Lanczos.Eigenpairs topEigenpairs, Centers centers, ObjectNode metrics,
+                           PhaseTimer timer)
       throws IOException {
     timer.time("write outputs", () -> {
       try {
@@ -248,6 +262,13 @@ public final class JobOutputs {
         if (topEigenpairs != null) {
           writeTopEigenpairs(out, topEigenpairs);
         }
+        if (centers != null) {
+          writeCenters(out, centers, fit.coefficients());
+        } else {
+          // a previous Nyström run's centres, which are not this run's model
+          out.delete(Centers.ROWS_FILE);
+          out.delete(Centers.ALPHA_FILE);
+        }
         if (Boolean.TRUE.equals(config.get(ConfigKeys.OUTPUT_GRAM)) && trainGram != null) {
           out.write("gram.npy", f -> Npy.write(f, trainGram.data(), trainGram.rows(), trainGram.cols()));
           if (crossGram != null) {
@@ -265,6 +286,19 @@ public final class JobOutputs {
     }
     out.write("metrics.json", f -> JSON.writeValue(f.toFile(), metrics));
     out.finish();
+  }
+
+  /**
+   * {@code centers.npy} (int64 [M]) and {@code centers_alpha.npy} (float64 [M·k × c], c = |α| / (M·k):
+   * O columns for a trace kernel, 1 for a full one, as the solver's right-hand side).
+   */
+  public static void writeCenters(OutputFiles out, Centers centers, double[] alpha) throws IOException {
+    int rows = Math.multiplyExact(centers.rows().length, centers.rowsPerExample());
+    if (rows == 0 || alpha.length % rows != 0) {
+      throw new IllegalArgumentException("α has " + alpha.length + " entries, not a multiple of M·k = " + rows);
+    }
+    out.write(Centers.ROWS_FILE, f -> Npy.write(f, centers.rows(), centers.rows().length));
+    out.write(Centers.ALPHA_FILE, f -> Npy.write(f, alpha, rows, alpha.length / rows));
   }
 
   /**

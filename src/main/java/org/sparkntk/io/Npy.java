@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
 
 /**
  * NumPy {@code .npy} files of float64 little-endian C-order arrays, the format every array output
- * uses ({@code np.load} reads it). Format: NEP 1, "A simple file format for NumPy arrays".
+ * uses ({@code np.load} reads it), and int64 ones for row indices (written only). Format: NEP 1,
+ * "A simple file format for NumPy arrays".
  *
  * <p>Reading is defensive: only {@code '<f8'}, C order, non-negative shape, and a file whose size
  * is exactly header + 8 × product(shape), checked before any allocation; object (pickled) arrays
@@ -64,10 +65,20 @@ public final class Npy {
     writeFully(ch, body);
   }
 
+  /** Writes {@code data} with the given shape as a version 1.0 {@code <i8} (int64 little-endian) file. */
+  public static void write(Path file, long[] data, long... shape) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE,
+        StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+      writeFully(ch, ByteBuffer.wrap(bytes(data, shape)));
+    }
+  }
+
   /** The dtype of float64 little-endian entries. */
   public static final String FLOAT64 = "<f8";
   /** The dtype of float32 little-endian entries (kernel blocks stored in kernel.precision = float32). */
   public static final String FLOAT32 = "<f4";
+  /** The dtype of int64 little-endian entries (row indices, such as the Nyström centres). */
+  public static final String INT64 = "<i8";
 
   /**
    * The complete .npy bytes (header and data) of {@code data} as {@code <f4}: a float32 kernel
@@ -91,6 +102,17 @@ public final class Npy {
         .order(ByteOrder.LITTLE_ENDIAN);
     buf.put(head);
     buf.asDoubleBuffer().put(data);
+    return buf.array();
+  }
+
+  /** The complete .npy bytes (header and data) of {@code data} as {@code <i8}. */
+  public static byte[] bytes(long[] data, long... shape) {
+    checkCount("int64 array", data.length, shape);
+    byte[] head = header(INT64, shape);
+    ByteBuffer buf = ByteBuffer.allocate(Math.addExact(head.length, Math.multiplyExact(8, data.length)))
+        .order(ByteOrder.LITTLE_ENDIAN);
+    buf.put(head);
+    buf.asLongBuffer().put(data);
     return buf.array();
   }
 

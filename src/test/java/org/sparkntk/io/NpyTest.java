@@ -119,6 +119,39 @@ class NpyTest {
     assertEquals(3, a.dim(1));
   }
 
+  /**
+   * int64 arrays (the Nyström centres' row indices) as np.save writes them: the '<i8' header
+   * padded to 64 bytes, then each value's 8 bytes least significant first, here spelled out by
+   * shifts rather than through a ByteBuffer.
+   */
+  @Test
+  void writesInt64Arrays() throws IOException {
+    long[] values = {0, 1, 52, -2, Long.MAX_VALUE, Long.MIN_VALUE, 0x0102_0304_0506_0708L};
+    byte[] payload = new byte[8 * values.length];
+    for (int i = 0; i < values.length; i++) {
+      for (int b = 0; b < 8; b++) {
+        payload[8 * i + b] = (byte) (values[i] >>> (8 * b));
+      }
+    }
+    byte[] expected = npy("{'descr': '<i8', 'fortran_order': False, 'shape': (7,), }", payload);
+    assertArrayEquals(expected, Npy.bytes(values, values.length));
+    Path file = dir.resolve("rows.npy");
+    Npy.write(file, values, values.length);
+    assertArrayEquals(expected, Files.readAllBytes(file));
+    assertEquals(0, (expected.length - payload.length) % 64, "data must start at a multiple of 64");
+    assertArrayEquals(new byte[] {8, 7, 6, 5, 4, 3, 2, 1},
+        Arrays.copyOfRange(expected, expected.length - 8, expected.length));
+
+    long[] grid = {1, 2, 3, 4, 5, 6};
+    byte[] twoD = Npy.bytes(grid, 2, 3);
+    String header = new String(twoD, 10, twoD.length - 10 - 48, StandardCharsets.US_ASCII);
+    assertTrue(header.startsWith("{'descr': '<i8', 'fortran_order': False, 'shape': (2, 3), }"), header);
+    assertEquals(6, ByteBuffer.wrap(twoD, twoD.length - 8, 8).order(ByteOrder.LITTLE_ENDIAN).getLong());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Npy.write(dir.resolve("bad.npy"), grid, 4));
+    assertTrue(e.getMessage().contains("[4]") && e.getMessage().contains("6"), e.getMessage());
+  }
+
   @Test
   void readsVersion2Headers() throws IOException {
     // Version 2.0: 4-byte header length.

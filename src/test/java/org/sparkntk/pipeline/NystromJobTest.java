@@ -1,13 +1,19 @@
 package org.sparkntk.pipeline;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -16,6 +22,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.sparkntk.blocks.NystromCenters;
 import org.sparkntk.config.ConfigException;
+import org.sparkntk.io.Manifest;
+import org.sparkntk.io.Npy;
 import org.sparkntk.kernel.GramMatrix;
 import org.sparkntk.linalg.Matrices;
 import org.sparkntk.solver.DenseKernelOperator;
@@ -30,7 +38,9 @@ import org.sparkntk.solver.SolverSettings;
  * drawn on Spark, Θ(X, C) kept on the executors and its products both ways, against the same
  * Nyström problem formed from the dense kernels of a driver-backend run (the columns of Θ(X, X)
  * and Θ(X*, X) at the centres) and against exact regression when every row is a centre. The data
- * and job file are {@link DistributedBackendJobTest}'s.
+ * and job file are {@link DistributedBackendJobTest}'s. The centres and α the job records
+ * (centers.npy, centers_alpha.npy) are those drawn from model.seed and give the job's predictions,
+ * and a rerun writes them byte for byte again.
  */
 class NystromJobTest {
   @TempDir
@@ -77,13 +87,24 @@ class NystromJobTest {
    * formed densely. The two routes' kernels agree to rounding only (Θ(C, C) comes from the centres'
    * own block plan, Θ(X, C)'s products sum in another order), and the Nyström normal equations
    * amplify that by about κ(Θ(C, C)): up to 3e-9 measured for the smooth analytic kernel on
-   * three features, hence 1e-8 (solver.tol 1e-12 on both).
+   * three features, hence 1e-8 (solver.tol 1e-12 on both). The recorded centres are exactly those
+   * drawn from model.seed, and the recorded α with the dense Θ(X*, X) at those columns gives the
+   * job's test predictions, f(X*) = f_0(X*) + Θ(X*, X_C) α: the same α on both sides, so only the
+   * two routes' Θ(X*, C) differ, by rounding (measured ≤ 2e-15), hence 1e-12.
    */
   @ParameterizedTest
-  @CsvSource({"trace, analytic, memory, 7", "full, empirical, none, 16", "trace, empirical, disk, 5"})
-  void theJobEqualsTheDenseNystromProblem(String outputs, String type, String cache, int blockSize) {
-    String[] common = {"kernel.outputs=" + outputs, "kernel.type=" + type, "kernel.blockSize=" + blockSize,
-        "solver.ridge=1e-2", "solver.tol=1e-12"};
+  @CsvSource({"trace, analytic, memory, 7", "full, empirical, none, 16", "trace, empirical, disk, 5",
+      "full, montecarlo, memory, 9", "trace, randomfeatures, none, 6"})
+  void theJobEqualsTheDenseNystromProblem(String outputs, String type, String cache, int blockSize)
+      throws IOException {
+    List<String> settings = new ArrayList<>(List.of("kernel.outputs=" + outputs, "kernel.type=" + type,
+        "kernel.blockSize=" + blockSize, "solver.ridge=1e-2", "solver.tol=1e-12"));
+    switch (type) {
+      case "montecarlo" -> settings.add("kernel.samples=2");
+      case "randomfeatures" -> settings.add("kernel.features=40");
+      default -> { }
+    }
+    String[] common = settings.toArray(new String[0]);
     String tag = outputs + "-" + type;
     NtkRun dense = run("ny-dense-" + tag, DistributedBackendJobTest.concat(common, "solver.type=regression",
         "solver.backend=driver"));
@@ -110,6 +131,81 @@ class NystromJobTest {
     // fewer centres than rows: a different predictor from exact regression
     double gap = Matrices.maxRelativeDifference(job.fit().last().testPredictions(), exact.last().testPredictions());
     assertTrue(gap > 1e-4, "20 of 53 centres should not reproduce exact regression, differ by " + gap);
+
+    Path out = dir.resolve("ny-job-" + tag);
+    assertArrayEquals(centers, int64s(out.resolve("centers.npy")));
+    Npy.Array alpha = Npy.read(out.resolve("centers_alpha.npy"));
+    int columns = 2 / k; // O = 2 outputs: [M, O] for a trace kernel, [M·O, 1] for a full one
+    assertArrayEquals(new long[] {20L * k, columns}, alpha.shape());
+    assertArrayEquals(job.fit().coefficients(), alpha.data());
+    double[] f = exact.snapshots().get(0).testPredictions().clone();
+    double[] predicted = times(ktm, alpha.data(), columns);
+    for (int i = 0; i < f.length; i++) {
+      f[i] += predicted[i];
+    }
+    double fromAlpha = Matrices.maxRelativeDifference(f, job.fit().last().testPredictions());
+    assertTrue(fromAlpha <= 1e-12, "f_0(X*) + Θ(X*, X_C) α differs from the job's test outputs by " + fromAlpha);
+  }
+
+  /**
+   * A rerun of the same job into a new output.dir writes the same predictions, centres and α byte
+   * for byte (the centres come from model.seed, every product adds its partial sums in task
+   * order). A later run that is not nystrom, into the first directory, removes both centre files,
+   * which would otherwise sit beside its own model, and its manifest verifies.
+   */
+  @Test
+  void theRecordedCentresAreReproducibleAndNotLeftBehind() throws IOException {
+    String[] nystrom = {"kernel.outputs=trace", "kernel.type=analytic", "solver.type=nystrom", "solver.centers=20",
+        "solver.ridge=1e-2", "solver.tol=1e-12"};
+    run("ny-repeat-1", nystrom);
+    run("ny-repeat-2", nystrom);
+    Path first = dir.resolve("ny-repeat-1");
+    Path second = dir.resolve("ny-repeat-2");
+    for (String file : new String[] {"predictions_test.csv", "centers.npy", "centers_alpha.npy"}) {
+      assertArrayEquals(Files.readAllBytes(first.resolve(file)), Files.readAllBytes(second.resolve(file)),
+          file + " differs between two runs of the same job");
+    }
+    assertTrue(Manifest.paths(first).containsAll(List.of("centers.npy", "centers_alpha.npy")));
+
+    run("ny-repeat-1", "kernel.outputs=trace", "kernel.type=analytic", "solver.type=regression",
+        "solver.backend=distributed", "solver.ridge=1e-2", "solver.tol=1e-12", "output.overwrite=true");
+    assertFalse(Files.exists(first.resolve("centers.npy")), "a regression run left the centres of a Nyström run");
+    assertFalse(Files.exists(first.resolve("centers_alpha.npy")));
+    List<String> listed = Manifest.verify(first).stream().map(Manifest.Entry::path).toList();
+    assertTrue(listed.contains("predictions_test.csv") && !listed.contains("centers.npy"), listed.toString());
+  }
+
+  @Test
+  void refusesNoCentres() {
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> run("ny-no-centres", "solver.type=nystrom", "solver.centers=0"));
+    assertTrue(e.getMessage().contains("solver.centers"), e.getMessage());
+  }
+
+  /** The values of a one-dimensional int64 .npy file, its header checked: '<i8', C order, its length. */
+  private static long[] int64s(Path file) throws IOException {
+    byte[] bytes = Files.readAllBytes(file);
+    int headerLength = ByteBuffer.wrap(bytes, 8, 2).order(ByteOrder.LITTLE_ENDIAN).getShort() & 0xffff;
+    String header = new String(bytes, 10, headerLength, StandardCharsets.US_ASCII);
+    long[] values = new long[(bytes.length - 10 - headerLength) / 8];
+    ByteBuffer.wrap(bytes, 10 + headerLength, 8 * values.length).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer()
+        .get(values);
+    assertTrue(header.startsWith("{'descr': '<i8', 'fortran_order': False, 'shape': (" + values.length + ",), }"),
+        header);
+    return values;
+  }
+
+  /** G A for a dense G and A row-major [G.cols() × columns]. */
+  private static double[] times(GramMatrix g, double[] a, int columns) {
+    double[] out = new double[g.rows() * columns];
+    for (int i = 0; i < g.rows(); i++) {
+      for (int j = 0; j < g.cols(); j++) {
+        for (int c = 0; c < columns; c++) {
+          out[i * columns + c] += g.data()[i * g.cols() + j] * a[j * columns + c];
+        }
+      }
+    }
+    return out;
   }
 
   /** solver.centers ≥ N: every row is a centre, and Nyström regression is exact regression. */

@@ -17,13 +17,24 @@ import scala.Tuple2;
 
 /**
  * The empirical NTK Θ(X_left, X_right) as an operator that stores nothing: a product Θ V is two
- * Spark jobs over the row blocks. The first sums every right block's vector–Jacobian products
- * J_Iᵀ V_I ({@link JacobianProducts#transposedInto}) into [passes × P] numbers, added in task order
- * as the stored products' partial sums are ({@link ProductSum#onDriver}), so a product gives the
- * same bits on every run; the second broadcasts them and each left block computes its rows of
- * J (JᵀV) ({@link JacobianProducts#apply}). Cost per product: a forward and passes backward
- * passes over the right rows, a forward and passes forward-mode passes over the left rows,
- * O((N_left + N_right)·P·passes) flops; the driver holds V, Θ V and passes × P numbers.
+ * Spark jobs over the row blocks.
+ * <ol>
+ *   <li>Jᵀ V: the right row blocks in one group of consecutive blocks per core
+ *       ({@link ConsecutiveGroups}); each task adds its blocks' vector–Jacobian products
+ *       J_Iᵀ V_I ({@link JacobianProducts#transposedInto}) into one [passes × P] sum, and the tasks'
+ *       sums are added in task order, on the driver ({@link ProductSum#onDriver}) or, when they
+ *       exceed 256 MiB together, per 8 MiB piece on the reducers of one shuffle
+ *       ({@link ProductSum#byRowBlock}). A product gives the same bits on every run with the same
+ *       parallelism.</li>
+ *   <li>J (Jᵀ V): the sums are broadcast and each left block computes its rows
+ *       ({@link JacobianProducts#apply}).</li>
+ * </ol>
+ * Cost per product: a forward and passes backward passes over the right rows, a forward and
+ * passes forward-mode passes over the left rows, O((N_left + N_right)·P·passes) flops. Moved per
+ * product: V and the passes × P sums broadcast to every executor, G × passes × P partial sums
+ * from the G tasks. The driver holds V, Θ V and at most 2 × passes × P numbers plus 256 MiB
+ * ({@link #driverBytes}); columns go in groups when one job's sums would pass half of
+ * spark.driver.maxResultSize.
  */
 public final class MatrixFreeKernel implements KernelOperator {
   private final JavaSparkContext sc;
@@ -34,6 +45,12 @@ public final class MatrixFreeKernel implements KernelOperator {
   private final JacobianProducts products;
   private final String name;
   private final AtomicLong count = new AtomicLong();
+  /** The right row blocks, consecutive blocks per partition: one partial Jᵀ V sum per core, not per block. */
+  private final JavaRDD<RowBlock> groupedRight;
+  /** spark.driver.maxResultSize in bytes (0: no limit). */
+  private long maxResultBytes;
+  /** Doubles per piece of a Jᵀ V sum on the shuffle route (8 MiB). */
+  static final int CHUNK = 1 << 20;
 
   /** Θ(X_left, X_right); {@code right} may be {@code left} (the training kernel). */
   public MatrixFreeKernel(JavaSparkContext sc, JavaRDD<RowBlock> left, BlockPlan leftPlan, JavaRDD<RowBlock> right,
@@ -45,6 +62,8 @@ public final class MatrixFreeKernel implements KernelOperator {
     this.rightPlan = rightPlan;
     this.products = products;
     this.name = name;
+    this.groupedRight = ConsecutiveGroups.of(right, Math.max(1, sc.defaultParallelism()));
+    this.maxResultBytes = sc.getConf().getSizeAsBytes("spark.driver.maxResultSize", "1g");
   }
 
   @Override
@@ -68,15 +87,72 @@ public final class MatrixFreeKernel implements KernelOperator {
       throw new IllegalArgumentException("Θ V: V has " + v.length + " entries, expected " + cols() + " × " + c);
     }
     count.incrementAndGet();
+    int group = columnsPerJob(c);
+    if (group >= c) {
+      return applyColumns(v, c);
+    }
+    // Jᵀ V of all c columns would not fit half of spark.driver.maxResultSize: the columns go in
+    // groups, each one pair of jobs (a product costs the same passes either way).
+    int in = cols();
+    int outRows = rows();
+    double[] out = new double[outRows * c];
+    for (int from = 0; from < c; from += group) {
+      int width = Math.min(group, c - from);
+      double[] part = new double[in * width];
+      for (int i = 0; i < in; i++) {
+        System.arraycopy(v, i * c + from, part, i * width, width);
+      }
+      double[] result = applyColumns(part, width);
+      for (int i = 0; i < outRows; i++) {
+        System.arraycopy(result, i * width, out, i * c + from, width);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Columns per pair of jobs so that the passes × P sums of Jᵀ V stay within half of
+   * spark.driver.maxResultSize (0: no limit), the most the driver may receive of one job.
+   */
+  int columnsPerJob(int c) {
+    long perColumn = 8L * products.passes(1) * products.parameters();
+    if (maxResultBytes <= 0) {
+      return c;
+    }
+    if (perColumn > maxResultBytes / 2) {
+      throw new IllegalStateException(String.format("the matrix-free NTK's Jᵀ V needs %d × P = %d × %d numbers "
+          + "(%.1f MiB) per column on the driver, more than half of spark.driver.maxResultSize (%.1f MiB): raise "
+          + "spark.driver.maxResultSize, or store the Gram instead (kernel.cache = memory or disk)",
+          products.passes(1), products.passes(1), products.parameters(), perColumn / 1048576.0,
+          maxResultBytes / 1048576.0));
+    }
+    return (int) Math.max(1, Math.min(c, maxResultBytes / 2 / perColumn));
+  }
+
+  /** For tests: a smaller spark.driver.maxResultSize than the session's. */
+  void limitResultBytes(long bytes) {
+    this.maxResultBytes = bytes;
+  }
+
+  /** Tasks of the Jᵀ V job: the row blocks in consecutive groups. */
+  int transposedTasks() {
+    return groupedRight.getNumPartitions();
+  }
+
+  private double[] applyColumns(double[] v, int c) {
     int k = products.rowsPerExample();
     int size = Math.multiplyExact(products.passes(c), products.parameters());
+    int chunks = (size + CHUNK - 1) / CHUNK;
     JacobianProducts jp = products;
     sc.setJobDescription(String.format("spark-ntk: %s × V (%d columns, matrix-free), product %d: Jᵀ V", name, c,
         count.get()));
     Broadcast<double[]> shared = sc.broadcast(v);
-    double[] sums;
+    double[] sums = new double[size];
     try {
-      JavaRDD<HashMap<Integer, double[]>> partials = right.mapPartitions((Iterator<RowBlock> blocks) -> {
+      // Each task adds the terms of its consecutive row blocks in block order, and the tasks' sums
+      // are added in task order (on the driver, or per chunk on the reducers): the same bits on
+      // every run with the same parallelism.
+      JavaRDD<HashMap<Integer, double[]>> partials = groupedRight.mapPartitions((Iterator<RowBlock> blocks) -> {
         double[] into = null;
         while (blocks.hasNext()) {
           RowBlock b = blocks.next();
@@ -87,14 +163,19 @@ public final class MatrixFreeKernel implements KernelOperator {
           }
           jp.transposedInto(b.features(), b.rows(), rowsOfV, c, into);
         }
-        HashMap<Integer, double[]> one = new HashMap<>();
+        HashMap<Integer, double[]> byChunk = new HashMap<>();
         if (into != null) {
-          one.put(0, into);
+          for (int chunk = 0; chunk < chunks; chunk++) {
+            byChunk.put(chunk, Arrays.copyOfRange(into, chunk * CHUNK, Math.min(size, (chunk + 1) * CHUNK)));
+          }
         }
-        return List.of(one).iterator();
+        return List.of(byChunk).iterator();
       });
-      Map<Integer, double[]> summed = ProductSum.onDriver(sc, partials);
-      sums = summed.getOrDefault(0, new double[size]);
+      Map<Integer, double[]> summed = DistributedKernel.sumsOnDriver(transposedTasks(), size, 1, maxResultBytes)
+          ? ProductSum.onDriver(sc, partials) : ProductSum.byRowBlock(partials, chunks);
+      for (Map.Entry<Integer, double[]> e : summed.entrySet()) {
+        System.arraycopy(e.getValue(), 0, sums, e.getKey() * CHUNK, e.getValue().length);
+      }
     } finally {
       shared.destroy();
     }
@@ -113,6 +194,15 @@ public final class MatrixFreeKernel implements KernelOperator {
       System.arraycopy(part._2(), 0, out, Math.toIntExact(part._1() * k * c), part._2().length);
     }
     return out;
+  }
+
+  /**
+   * What a product with c columns holds on the driver, in bytes: the passes × P sums of Jᵀ V
+   * (of one column group), their broadcast copy, and on the direct route the task results that
+   * arrive before their predecessors, which {@link DistributedKernel#sumsOnDriver} bounds by 256 MiB.
+   */
+  public static long driverBytes(JacobianProducts products, int c) {
+    return 2L * 8 * products.passes(c) * products.parameters() + DistributedKernel.DIRECT_REDUCTION_BYTES;
   }
 
   @Override

@@ -13,6 +13,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sparkntk.blocks.MatrixFreeKernel;
 import org.sparkntk.blocks.RowBlocks;
 import org.sparkntk.blocks.SparkGram;
 import org.sparkntk.blocks.TaskMemory;
@@ -136,8 +137,10 @@ public final class NtkJob {
     int m = test == null ? 0 : Math.toIntExact(test.count());
     String solverType = config.get(ConfigKeys.SOLVER_TYPE);
     boolean spectrumWanted = config.get(ConfigKeys.OUTPUT_SPECTRUM);
+    JacobianProducts matrixFree = DistributedSolve.matrixFree(config, model);
     SolverBackend backend = SolverBackend.choose(config, n, m, kernel.rowsPerExample(), labels.size(), solverType,
-        spectrumWanted);
+        spectrumWanted, matrixFree == null || !Solvers.of(solverType).needsTrainingKernel() ? 0
+            : MatrixFreeKernel.driverBytes(matrixFree, Math.max(1, labels.size() / kernel.rowsPerExample())));
     int eigenvectors = config.get(ConfigKeys.OUTPUT_EIGENVECTORS);
     if (backend.distributed()) {
       checkDistributedOutputs(config, spectrumWanted, eigenvectors);
@@ -245,7 +248,7 @@ public final class NtkJob {
     if (out != null) {
       try {
         JobOutputs.write(out, config, model, mapping, labels, trainGram, crossGram, yTrain, yTest, fit, spectrum,
-            null, metrics, timer);
+            null, null, metrics, timer);
         // The outputs are complete (manifest.json written): the blocks are no longer needed.
         out.delete(GramCheckpoint.DIR);
       } catch (IOException e) {
@@ -327,8 +330,10 @@ public final class NtkJob {
                 outcome.cross(), m, n, k, trainPlan.blockSize(), false);
           }
         }
+        JobOutputs.Centers centers = outcome.centers() == null ? null
+            : new JobOutputs.Centers(outcome.centers(), kernel.rowsPerExample());
         JobOutputs.write(out, config, model, mapping, labels, null, null, yTrain, yTest, fit, null,
-            outcome.spectrum(), metrics, timer);
+            outcome.spectrum(), centers, metrics, timer);
         if (checkpoint) {
           // The outputs are complete (manifest.json written): the blocks and the iterate are no longer needed.
           out.delete(GramCheckpoint.DIR);

@@ -29,11 +29,21 @@ public record SolverBackend(boolean distributed, String reason, long driverBytes
 
   public static SolverBackend choose(JobConfig config, long n, long m, int k, int outputs, String solver,
                               boolean spectrum) {
+    return choose(config, n, m, k, outputs, solver, spectrum, 0);
+  }
+
+  /**
+   * {@link #choose(JobConfig, long, long, int, int, String, boolean)} for a distributed operator that
+   * holds {@code operatorBytes} of its own on the driver per product (the matrix-free NTK's Jᵀ V
+   * sums, {@link org.sparkntk.blocks.MatrixFreeKernel#driverBytes}).
+   */
+  public static SolverBackend choose(JobConfig config, long n, long m, int k, int outputs, String solver,
+                                     boolean spectrum, long operatorBytes) {
     String asked = config.get(ConfigKeys.SOLVER_BACKEND);
     Long limitOrNull = config.get(ConfigKeys.KERNEL_MAX_DRIVER_BYTES);
     long limit = limitOrNull != null ? limitOrNull : DriverMemory.defaultLimit();
     long dense = DriverMemory.estimateBytes(n, m, k, solver, spectrum);
-    long distributed = distributedDriverBytes(config, n, m, k, outputs, solver, spectrum);
+    long distributed = distributedDriverBytes(config, n, m, k, outputs, solver, spectrum) + operatorBytes;
     String figures = String.format("dense kernels and workspace %s, limit %s (kernel.maxDriverBytes)",
         DriverMemory.human(dense), DriverMemory.human(limit));
     if (!Solvers.of(solver).needsTrainingKernel()) {

@@ -1,6 +1,7 @@
 package org.sparkntk.ml;
 
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +30,7 @@ import org.sparkntk.model.Mlp;
 import org.sparkntk.pipeline.NtkJob;
 import org.sparkntk.pipeline.NtkRun;
 import scala.Function1;
+import scala.Tuple2;
 
 /**
  * The parameters shared by {@link NtkRegressor} and {@link NtkClassifier}: each maps to one job key
@@ -370,11 +372,21 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
       if (!(run.model() instanceof Mlp network)) {
         throw new IllegalStateException("expected a network, got " + run.model().describe());
       }
-      // The same reading order as the job's rows (DataReader numbers the rows of the same cached data).
-      List<Row> all = cached.select(getFeaturesCol()).collectAsList();
-      // Nyström regression's coefficients are those of its centres: the model keeps only their rows, O(M).
-      List<Row> rows = run.centers() == null ? all
-          : Arrays.stream(run.centers()).mapToObj(i -> all.get(Math.toIntExact(i))).toList();
+      // The same reading order as the job's rows (DataReader numbers the rows of the same cached data
+      // by zipWithIndex). Nyström regression's coefficients are those of its centres: only their rows,
+      // O(M), are selected on the executors and reach the driver.
+      List<Row> rows;
+      if (run.centers() == null) {
+        rows = cached.select(getFeaturesCol()).collectAsList();
+      } else {
+        long[] centres = run.centers(); // ascending
+        rows = cached.select(getFeaturesCol()).javaRDD().zipWithIndex()
+            .filter(t -> Arrays.binarySearch(centres, t._2()) >= 0)
+            .collect().stream().sorted(Comparator.comparingLong(Tuple2::_2)).map(Tuple2::_1).toList();
+        if (rows.size() != centres.length) {
+          throw new IllegalStateException("found " + rows.size() + " of the " + centres.length + " centre rows");
+        }
+      }
       int d = ((Vector) rows.get(0).get(0)).size();
       double[] x = new double[rows.size() * d];
       for (int i = 0; i < rows.size(); i++) {

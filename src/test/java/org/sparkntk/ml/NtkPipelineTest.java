@@ -1,5 +1,6 @@
 package org.sparkntk.ml;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -8,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -282,6 +284,15 @@ class NtkPipelineTest {
     NtkRegressionModel twelve = everyRow.copy(new org.apache.spark.ml.param.ParamMap()).setCenters(12)
         .fit(ASSEMBLER.transform(train));
     assertEquals(12 * twelve.dual().inputs(), twelve.dual().trainFeatures().length);
+    // the kept rows are the centres the job drew (model.seed = 5), in order
+    List<Row> assembled = ASSEMBLER.transform(train).select("features").collectAsList();
+    long[] centres = org.sparkntk.blocks.NystromCenters.uniform(assembled.size(), 12, 5);
+    int d = twelve.dual().inputs();
+    for (int c = 0; c < centres.length; c++) {
+      double[] expected = ((Vector) assembled.get((int) centres[c]).get(0)).toArray();
+      double[] kept = Arrays.copyOfRange(twelve.dual().trainFeatures(), c * d, (c + 1) * d);
+      assertArrayEquals(expected, kept, "centre " + c + " (training row " + centres[c] + ")");
+    }
     double[] before = column(twelve.transform(ASSEMBLER.transform(test)), "prediction");
     String saved = dir.resolve("nystrom-model").toString();
     twelve.write().save(saved);

@@ -142,7 +142,11 @@ public final class MatrixFreeKernel implements KernelOperator {
   private double[] applyColumns(double[] v, int c) {
     int k = products.rowsPerExample();
     int size = Math.multiplyExact(products.passes(c), products.parameters());
-    int chunks = (size + CHUNK - 1) / CHUNK;
+    // On the driver the sums arrive whole; through the shuffle in pieces of CHUNK, so that a reducer
+    // adds a piece at a time.
+    boolean direct = DistributedKernel.sumsOnDriver(transposedTasks(), size, 1, maxResultBytes);
+    int piece = direct ? size : CHUNK;
+    int pieces = direct ? 1 : (size + CHUNK - 1) / CHUNK;
     JacobianProducts jp = products;
     sc.setJobDescription(String.format("spark-ntk: %s × V (%d columns, matrix-free), product %d: Jᵀ V", name, c,
         count.get()));
@@ -150,7 +154,7 @@ public final class MatrixFreeKernel implements KernelOperator {
     double[] sums = new double[size];
     try {
       // Each task adds the terms of its consecutive row blocks in block order, and the tasks' sums
-      // are added in task order (on the driver, or per chunk on the reducers): the same bits on
+      // are added in task order (on the driver, or per piece on the reducers): the same bits on
       // every run with the same parallelism.
       JavaRDD<HashMap<Integer, double[]>> partials = groupedRight.mapPartitions((Iterator<RowBlock> blocks) -> {
         double[] into = null;
@@ -163,18 +167,20 @@ public final class MatrixFreeKernel implements KernelOperator {
           }
           jp.transposedInto(b.features(), b.rows(), rowsOfV, c, into);
         }
-        HashMap<Integer, double[]> byChunk = new HashMap<>();
-        if (into != null) {
-          for (int chunk = 0; chunk < chunks; chunk++) {
-            byChunk.put(chunk, Arrays.copyOfRange(into, chunk * CHUNK, Math.min(size, (chunk + 1) * CHUNK)));
+        HashMap<Integer, double[]> byPiece = new HashMap<>();
+        if (into != null && pieces == 1) {
+          byPiece.put(0, into);
+        } else if (into != null) {
+          for (int at = 0; at < pieces; at++) {
+            byPiece.put(at, Arrays.copyOfRange(into, at * piece, Math.min(size, (at + 1) * piece)));
           }
         }
-        return List.of(byChunk).iterator();
+        return List.of(byPiece).iterator();
       });
-      Map<Integer, double[]> summed = DistributedKernel.sumsOnDriver(transposedTasks(), size, 1, maxResultBytes)
-          ? ProductSum.onDriver(sc, partials) : ProductSum.byRowBlock(partials, chunks);
+      Map<Integer, double[]> summed = direct ? ProductSum.onDriver(sc, partials)
+          : ProductSum.byRowBlock(partials, pieces);
       for (Map.Entry<Integer, double[]> e : summed.entrySet()) {
-        System.arraycopy(e.getValue(), 0, sums, e.getKey() * CHUNK, e.getValue().length);
+        System.arraycopy(e.getValue(), 0, sums, e.getKey() * piece, e.getValue().length);
       }
     } finally {
       shared.destroy();

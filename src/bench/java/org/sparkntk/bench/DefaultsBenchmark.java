@@ -23,6 +23,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.sparkntk.config.JobConfig;
 import org.sparkntk.data.IdxFiles;
+import org.sparkntk.io.Plots;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.ml.NtkClassifier;
 import org.sparkntk.model.Mlp;
@@ -52,7 +53,10 @@ import org.sparkntk.solver.Loss;
  * <p>{@code --cell} runs instead the notebook cell of docs/ML-API.md (the default analytic classifier, 3000
  * training images) through the Spark ML pipeline and prints its accuracy.
  *
- * <pre>scripts/defaults-benchmark [N …]
+ * <p>{@code --plot F} also draws test accuracy against r for the default network's two kernels, per N
+ * and f_0, to the PNG file F.
+ *
+ * <pre>scripts/defaults-benchmark [--plot F] [N …]
  * scripts/defaults-benchmark --cell</pre>
  */
 public final class DefaultsBenchmark {
@@ -87,8 +91,18 @@ public final class DefaultsBenchmark {
       }
       return;
     }
-    int[] sizes = args.length == 0 ? new int[] {3000, 10_000}
-        : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
+    Path plot = null;
+    List<Integer> sizeList = new ArrayList<>();
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--plot")) {
+        plot = Path.of(args[++i]);
+      } else {
+        sizeList.add(Integer.parseInt(args[i]));
+      }
+    }
+    int[] sizes = sizeList.isEmpty() ? new int[] {3000, 10_000} : sizeList.stream().mapToInt(i -> i).toArray();
+    // test accuracy against r of the default network's two kernels, per N and f_0, for the figure
+    List<Plots.Series> curves = new ArrayList<>();
     List<Variant> variants = List.of(
         new Variant("analytic, σ_w = 1, σ_b = 0.1", Map.of("kernel.type", "analytic")),
         new Variant("analytic, σ_w = √2, σ_b = 0", Map.of("kernel.type", "analytic",
@@ -144,13 +158,22 @@ public final class DefaultsBenchmark {
             KernelProblem problem = new KernelProblem(run.trainGram(), run.crossGram(), f0Train, yTrain, f0Test,
                 yTest, CLASSES);
             StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "| %d | %s | %s |", n, v.label(), f0));
+            List<double[]> points = new ArrayList<>();
             for (double r : RELATIVE_RIDGES) {
               if (n > MAX_STEPS_N && r < LARGE_N_MIN_RIDGE) {
                 row.append(" – |");
                 continue;
               }
               FitResult fit = FitContext.dense(problem, FitRequest.regression(r * trace / n)).fit();
-              row.append(String.format(Locale.ROOT, " %.4f |", accuracy(fit.last().testPredictions(), yt)));
+              double accuracy = accuracy(fit.last().testPredictions(), yt);
+              row.append(String.format(Locale.ROOT, " %.4f |", accuracy));
+              points.add(new double[] {r, accuracy});
+            }
+            if (LARGE_N_VARIANTS.contains(v.label())) {
+              curves.add(new Plots.Series(String.format(Locale.ROOT, "N = %d, %s, f_0 = %s", n,
+                  v.label().substring(0, v.label().indexOf(',')), f0),
+                  points.stream().mapToDouble(p -> p[0]).toArray(), points.stream().mapToDouble(p -> p[1]).toArray(),
+                  true));
             }
             if (n <= MAX_STEPS_N && v == variants.get(0) && f0.equals("zero")) {
               // Steps on the training rows only; the test predictions from the dual form f_0 + Θ(X*, X) α at the
@@ -180,6 +203,13 @@ public final class DefaultsBenchmark {
         + STEPS + " steps at solver.lr = auto (N ≤ " + MAX_STEPS_N + ")");
     System.out.println();
     table.forEach(System.out::println);
+    if (plot != null) {
+      Plots.xy("Fashion-MNIST test accuracy of kernel regression, 784 → 512 → 512 → 10 ReLU, σ_w = 1, σ_b = 0.1",
+          "relative ridge r (ρ = r · tr(Θ)/N)", "test accuracy (10,000 images)", true, false,
+          curves.toArray(new Plots.Series[0])).write(plot);
+      System.out.println();
+      System.out.println("Figure: " + plot);
+    }
   }
 
   /**

@@ -248,26 +248,11 @@ public final class DistributedKernel implements TransposableOperator, AutoClosea
     }
     int group = columnsPerJob(maxResultBytes, outRows, c);
     products.incrementAndGet();
-    if (group >= c) {
-      return applyColumns(v, c, kind);
-    }
-    // The results of one job with all c columns would exceed spark.driver.maxResultSize (at
-    // N = 60,000 a rank-2000 preconditioner's product is 960 MB per partial result): the columns
+    // When the results of one job with all c columns would exceed spark.driver.maxResultSize (at
+    // N = 60,000 a rank-2000 preconditioner's product is 960 MB per partial result), the columns
     // go in groups, each one job. With tens of columns a product is compute-bound, so the extra
     // passes over the blocks cost little.
-    double[] out = new double[outRows * c];
-    for (int from = 0; from < c; from += group) {
-      int width = Math.min(group, c - from);
-      double[] part = new double[in * width];
-      for (int i = 0; i < in; i++) {
-        System.arraycopy(v, i * c + from, part, i * width, width);
-      }
-      double[] result = applyColumns(part, width, kind);
-      for (int i = 0; i < outRows; i++) {
-        System.arraycopy(result, i * width, out, i * c + from, width);
-      }
-    }
-    return out;
+    return ColumnGroups.apply(v, in, outRows, c, group, (part, width) -> applyColumns(part, width, kind));
   }
 
   /**

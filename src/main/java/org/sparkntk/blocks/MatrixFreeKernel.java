@@ -87,27 +87,9 @@ public final class MatrixFreeKernel implements KernelOperator {
       throw new IllegalArgumentException("Θ V: V has " + v.length + " entries, expected " + cols() + " × " + c);
     }
     count.incrementAndGet();
-    int group = columnsPerJob(c);
-    if (group >= c) {
-      return applyColumns(v, c);
-    }
-    // Jᵀ V of all c columns would not fit half of spark.driver.maxResultSize: the columns go in
-    // groups, each one pair of jobs (a product costs the same passes either way).
-    int in = cols();
-    int outRows = rows();
-    double[] out = new double[outRows * c];
-    for (int from = 0; from < c; from += group) {
-      int width = Math.min(group, c - from);
-      double[] part = new double[in * width];
-      for (int i = 0; i < in; i++) {
-        System.arraycopy(v, i * c + from, part, i * width, width);
-      }
-      double[] result = applyColumns(part, width);
-      for (int i = 0; i < outRows; i++) {
-        System.arraycopy(result, i * width, out, i * c + from, width);
-      }
-    }
-    return out;
+    // When Jᵀ V of all c columns would not fit half of spark.driver.maxResultSize, the columns go
+    // in groups, each one pair of jobs (a product costs the same passes either way).
+    return ColumnGroups.apply(v, cols(), rows(), c, columnsPerJob(c), this::applyColumns);
   }
 
   /**

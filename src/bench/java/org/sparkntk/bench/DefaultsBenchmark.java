@@ -53,8 +53,8 @@ import org.sparkntk.solver.Loss;
  * <p>{@code --cell} runs instead the notebook cell of docs/ML-API.md (the default analytic classifier, 3000
  * training images) through the Spark ML pipeline and prints its accuracy.
  *
- * <p>{@code --plot F} also draws test accuracy against r for the default network's two kernels, per N
- * and f_0, to the PNG file F.
+ * <p>{@code --plot F} also draws the test error (1 − accuracy) against r for the default network's two
+ * kernels, per N and f_0, to the PNG file F.
  *
  * <pre>scripts/defaults-benchmark [--plot F] [N …]
  * scripts/defaults-benchmark --cell</pre>
@@ -101,7 +101,7 @@ public final class DefaultsBenchmark {
       }
     }
     int[] sizes = sizeList.isEmpty() ? new int[] {3000, 10_000} : sizeList.stream().mapToInt(i -> i).toArray();
-    // test accuracy against r of the default network's two kernels, per N and f_0, for the figure
+    // test error against r of the default network's two kernels, per N and f_0, for the figure
     List<Plots.Series> curves = new ArrayList<>();
     List<Variant> variants = List.of(
         new Variant("analytic, σ_w = 1, σ_b = 0.1", Map.of("kernel.type", "analytic")),
@@ -170,10 +170,12 @@ public final class DefaultsBenchmark {
               points.add(new double[] {r, accuracy});
             }
             if (LARGE_N_VARIANTS.contains(v.label())) {
+              // one colour per N and kernel; f_0 = network as a line, f_0 = 0 as points on it
+              int colour = 2 * Arrays.stream(sizes).boxed().toList().indexOf(n) + LARGE_N_VARIANTS.indexOf(v.label());
               curves.add(new Plots.Series(String.format(Locale.ROOT, "N = %d, %s, f_0 = %s", n,
-                  v.label().substring(0, v.label().indexOf(',')), f0),
-                  points.stream().mapToDouble(p -> p[0]).toArray(), points.stream().mapToDouble(p -> p[1]).toArray(),
-                  true));
+                  v.label().substring(0, v.label().indexOf(',')), f0.equals("zero") ? "0" : f0),
+                  points.stream().mapToDouble(p -> p[0]).toArray(),
+                  points.stream().mapToDouble(p -> 1 - p[1]).toArray(), f0.equals("network"), colour));
             }
             if (n <= MAX_STEPS_N && v == variants.get(0) && f0.equals("zero")) {
               // Steps on the training rows only; the test predictions from the dual form f_0 + Θ(X*, X) α at the
@@ -204,8 +206,8 @@ public final class DefaultsBenchmark {
     System.out.println();
     table.forEach(System.out::println);
     if (plot != null) {
-      Plots.xy("Fashion-MNIST test accuracy of kernel regression, 784 → 512 → 512 → 10 ReLU, σ_w = 1, σ_b = 0.1",
-          "relative ridge r (ρ = r · tr(Θ)/N)", "test accuracy (10,000 images)", true, false,
+      Plots.xy("Fashion-MNIST, kernel regression, 784 → 512 → 512 → 10 ReLU, σ_w = 1, σ_b = 0.1",
+          "relative ridge r (ρ = r · tr(Θ)/N)", "test error (10,000 images)", true, true,
           curves.toArray(new Plots.Series[0])).write(plot);
       System.out.println();
       System.out.println("Figure: " + plot);

@@ -30,11 +30,11 @@ import org.sparkntk.solver.Loss;
  * with the kernel gradient descent of {@code solver.type = steps} measures.
  *
  * <p>Each step is one Spark job: θ_t is broadcast, every partition sums Σ_i c_i and Σ_i ∇_θ c_i over its
- * row blocks ({@link NetworkGradient}, GEMMs per block), {@code treeAggregate} adds the partition sums,
- * and the driver updates θ. Recording the outputs at a requested step adds one job per data set
- * (training, test). The row blocks do not depend on the partitioning, so neither do the per-block
- * sums; only the order in which partition sums are added does, which changes results by rounding
- * (relative differences of order 1e-15 per step).
+ * row blocks ({@link NetworkGradient}, GEMMs per block), {@link PartitionOrderSum} adds the partition sums,
+ * in partition order, and the driver updates θ. Recording the outputs at a requested step adds one job per
+ * data set (training, test). The row blocks do not depend on the partitioning, so neither do the
+ * per-block sums; only the grouping of blocks into partitions does, which changes results by rounding
+ * (relative differences of order 1e-15 per step). With the same partitioning a rerun gives the same bits.
  *
  * <p>Divergence guard: when C(θ_t) or its gradient is not finite (or θ_T is not), training stops with a
  * {@link DivergenceException} naming the step and the cost.
@@ -101,12 +101,11 @@ public final class DistributedTrainer {
 
   /**
    * {@link #train} of several networks at once (e.g. one per initialisation seed), sharing each step's
-   * Spark job: θ_t of every network is broadcast together and one {@code treeAggregate} pass over the
-   * row blocks sums each network's cost and gradient into its own {@link GradientSum}, so the job
-   * scheduling, the pass over the cached blocks and each recording job are paid once per step instead of
-   * once per network. Each network's per-block sums are those it gets when trained alone; only the
-   * order in which the driver adds the partition sums (the order the tasks finish, as for {@link #train}
-   * itself) can differ, so its trajectory is the one {@link #train} gives it to rounding.
+   * Spark job: θ_t of every network is broadcast together and one pass over the row blocks sums each
+   * network's cost and gradient into its own {@link GradientSum}, so the job scheduling, the pass over
+   * the cached blocks and each recording job are paid once per step instead of once per network. Each
+   * network's sums are added in the same order as when it is trained alone, so its trajectory is the
+   * one {@link #train} gives it.
    *
    * @param initials networks with the same numbers of inputs and outputs; their results in the same order
    */
@@ -204,21 +203,21 @@ public final class DistributedTrainer {
           for (int j = 0; j < k; j++) {
             zero[j] = new GradientSum(p[j]);
           }
-          GradientSum[] sums = train.treeAggregate(zero,
-              (acc, block) -> {
-                Mlp[] nets = current.value();
-                for (int j = 0; j < nets.length; j++) {
-                  new NetworkGradient(nets[j], loss).accumulate(block.features(), block.labels(), block.rows(),
-                      acc[j]);
-                }
-                return acc;
-              },
-              (a, b) -> {
-                for (int j = 0; j < a.length; j++) {
-                  a[j].add(b[j]);
-                }
-                return a;
-              });
+          GradientSum[] sums = PartitionOrderSum.of(sc, train.mapPartitions(blocks -> {
+            Mlp[] nets = current.value();
+            GradientSum[] acc = new GradientSum[nets.length];
+            for (int j = 0; j < nets.length; j++) {
+              acc[j] = new GradientSum(p[j]);
+            }
+            while (blocks.hasNext()) {
+              RowBlock block = blocks.next();
+              for (int j = 0; j < nets.length; j++) {
+                new NetworkGradient(nets[j], loss).accumulate(block.features(), block.labels(), block.rows(),
+                    acc[j]);
+              }
+            }
+            return List.<GradientSum[]>of(acc).iterator();
+          }), zero);
           Mlp[] updated = new Mlp[k];
           for (int j = 0; j < k; j++) {
             GradientSum sum = sums[j];

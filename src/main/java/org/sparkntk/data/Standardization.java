@@ -1,6 +1,9 @@
 package org.sparkntk.data;
 
 import java.io.Serializable;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 
 /**
@@ -21,21 +24,28 @@ public record Standardization(double[] mean, double[] scale) implements Serializ
   public static Standardization fit(LabeledData train) {
     int d = train.featureCount();
     double[] shift = train.examples().first().features().clone();
-    double[][] sums = train.examples().treeAggregate(new double[2][d], (acc, e) -> {
-      double[] x = e.features();
-      for (int j = 0; j < d; j++) {
-        double v = x[j] - shift[j];
-        acc[0][j] += v;
-        acc[1][j] += v * v;
+    // One pair of shifted sums per partition, added on the driver in partition order (collect keeps
+    // it): treeAggregate would add them in the order the tasks finish, and μ, σ, and every
+    // standardised value after them, would differ in the last bits between runs.
+    List<double[][]> perPartition = train.examples().mapPartitions((Iterator<Example> rows) -> {
+      double[][] acc = new double[2][d];
+      while (rows.hasNext()) {
+        double[] x = rows.next().features();
+        for (int j = 0; j < d; j++) {
+          double v = x[j] - shift[j];
+          acc[0][j] += v;
+          acc[1][j] += v * v;
+        }
       }
-      return acc;
-    }, (a, b) -> {
+      return Collections.singletonList(acc).iterator();
+    }).collect();
+    double[][] sums = new double[2][d];
+    for (double[][] part : perPartition) {
       for (int j = 0; j < d; j++) {
-        a[0][j] += b[0][j];
-        a[1][j] += b[1][j];
+        sums[0][j] += part[0][j];
+        sums[1][j] += part[1][j];
       }
-      return a;
-    });
+    }
     double n = train.count();
     double[] mean = new double[d];
     double[] scale = new double[d];

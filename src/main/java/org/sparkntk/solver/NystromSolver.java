@@ -35,8 +35,6 @@ final class NystromSolver implements Solver {
   /** δ = JITTER · tr Θ(C, C) added to the diagonal before its Cholesky factorisation. */
   static final double JITTER = 1e-13;
   private static final Logger LOG = LoggerFactory.getLogger(NystromSolver.class);
-  /** CG logs its residual at most this often. */
-  private static final long PROGRESS_NANOS = 10_000_000_000L;
 
   @Override
   public String type() {
@@ -165,16 +163,8 @@ final class NystromSolver implements Solver {
       }
     };
     long t1 = System.nanoTime();
-    long[] lastLog = {t1};
-    // A product over Θ(X, C) of 10⁵–10⁶ rows takes seconds: the residual is logged every 10 s or so.
-    ConjugateGradient.Listener progress = (iteration, x, residual) -> {
-      long now = System.nanoTime();
-      if (now - lastLog[0] >= PROGRESS_NANOS) {
-        lastLog[0] = now;
-        LOG.info(String.format("Nyström CG iteration %d: relative residual %.3g (solver.tol %.3g), %.1f s", iteration,
-            residual, settings.tol(), (now - t1) / 1e9));
-      }
-    };
+    // A product over Θ(X, C) of 10⁵–10⁶ rows takes seconds.
+    ResidualLog progress = new ResidualLog(LOG, "Nyström CG", settings.tol());
     ConjugateGradient.Result cg = ConjugateGradient.solve(w, 0.0, b, c, Preconditioner.NONE, settings.tol(),
         settings.maxIter(), null, progress);
     double seconds = (System.nanoTime() - t1) / 1e9;

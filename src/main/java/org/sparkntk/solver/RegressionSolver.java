@@ -22,8 +22,6 @@ import org.sparkntk.linalg.Lapack;
 final class RegressionSolver implements Solver {
   static final String TYPE = "regression";
   private static final Logger LOG = LoggerFactory.getLogger(RegressionSolver.class);
-  /** PCG logs its residual at most this often (a product on a large Gram takes seconds). */
-  private static final long PROGRESS_NANOS = 10_000_000_000L;
 
   @Override
   public String type() {
@@ -123,15 +121,10 @@ final class RegressionSolver implements Solver {
     }
     int offset = base;
     long t0 = System.nanoTime();
-    long[] lastLog = {t0};
+    ResidualLog log = new ResidualLog(LOG, "PCG", settings.tol());
     ConjugateGradient.Listener listener = context.listener();
     ConjugateGradient.Listener progress = (iteration, x, residual) -> {
-      long now = System.nanoTime();
-      if (now - lastLog[0] >= PROGRESS_NANOS) {
-        lastLog[0] = now;
-        LOG.info(String.format("PCG iteration %d: relative residual %.3g (solver.tol %.3g), %.1f s", iteration,
-            residual, settings.tol(), (now - t0) / 1e9));
-      }
+      log.iteration(iteration, x, residual);
       if (listener != null) {
         listener.iteration(iteration, x, residual);
       }

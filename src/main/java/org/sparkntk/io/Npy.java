@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -85,34 +86,28 @@ public final class Npy {
    * block as the executors store it.
    */
   public static byte[] bytes(float[] data, long... shape) {
-    checkCount("float32 array", data.length, shape);
-    byte[] head = header(FLOAT32, shape);
-    ByteBuffer buf = ByteBuffer.allocate(Math.addExact(head.length, Math.multiplyExact(4, data.length)))
-        .order(ByteOrder.LITTLE_ENDIAN);
-    buf.put(head);
-    buf.asFloatBuffer().put(data);
-    return buf.array();
+    return bytes(FLOAT32, "float32 array", 4, data.length, shape, buf -> buf.asFloatBuffer().put(data));
   }
 
   /** The complete .npy bytes (header and data) of {@code data} as {@code <f8}. */
   public static byte[] bytes(double[] data, long... shape) {
-    checkCount("float64 array", data.length, shape);
-    byte[] head = header(FLOAT64, shape);
-    ByteBuffer buf = ByteBuffer.allocate(Math.addExact(head.length, Math.multiplyExact(8, data.length)))
-        .order(ByteOrder.LITTLE_ENDIAN);
-    buf.put(head);
-    buf.asDoubleBuffer().put(data);
-    return buf.array();
+    return bytes(FLOAT64, "float64 array", 8, data.length, shape, buf -> buf.asDoubleBuffer().put(data));
   }
 
   /** The complete .npy bytes (header and data) of {@code data} as {@code <i8}. */
   public static byte[] bytes(long[] data, long... shape) {
-    checkCount("int64 array", data.length, shape);
-    byte[] head = header(INT64, shape);
-    ByteBuffer buf = ByteBuffer.allocate(Math.addExact(head.length, Math.multiplyExact(8, data.length)))
+    return bytes(INT64, "int64 array", 8, data.length, shape, buf -> buf.asLongBuffer().put(data));
+  }
+
+  /** The header of {@code descr} and {@code shape}, then {@code length} entries of {@code size} bytes each. */
+  private static byte[] bytes(String descr, String name, int size, int length, long[] shape,
+                              Consumer<ByteBuffer> body) {
+    checkCount(name, length, shape);
+    byte[] head = header(descr, shape);
+    ByteBuffer buf = ByteBuffer.allocate(Math.addExact(head.length, Math.multiplyExact(size, length)))
         .order(ByteOrder.LITTLE_ENDIAN);
     buf.put(head);
-    buf.asLongBuffer().put(data);
+    body.accept(buf);
     return buf.array();
   }
 

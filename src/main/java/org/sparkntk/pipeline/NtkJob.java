@@ -201,7 +201,7 @@ public final class NtkJob {
     if (backend.distributed()) {
       return runDistributed(spark, sc, config, out, model, mapping, kernel, labels,
           trainBlocks, trainPlan,
-          testBlocks, testPlan, yTrain, f0Train, f0Test, yTest, n, m, backend, timer);
+          testBlocks, testPlan, yTrain, f0Train, f0Test, yTest, n, m, backend, matrixFree, timer);
     }
 
     GramCheckpoint[] checkpoints = out == null || !config.get(ConfigKeys.OUTPUT_CHECKPOINT) ? null
@@ -263,19 +263,19 @@ public final class NtkJob {
    * The distributed backend ({@link DistributedSolve}): the kernels stay on the executors, the
    * solver uses products only, and the outputs are those of the driver backend without the dense
    * gram.npy / cross.npy (refused up front) and with the top eigenpairs as the spectrum.
+   * {@code matrixFree}: the empirical NTK's Jacobian products when it runs matrix-free, else null.
    */
   private static NtkRun runDistributed(SparkSession spark, JavaSparkContext sc, JobConfig config, OutputFiles out,
                                        Model model, InputMapping mapping, BlockKernel<?> kernel,
                                        List<String> labels, JavaRDD<RowBlock> trainBlocks, BlockPlan trainPlan,
                                        JavaRDD<RowBlock> testBlocks, BlockPlan testPlan, double[] yTrain,
                                        double[] f0Train, double[] f0Test, double[] yTest, int n, int m,
-                                       SolverBackend backend, PhaseTimer timer) {
+                                       SolverBackend backend, JacobianProducts matrixFree, PhaseTimer timer) {
     Path outputDir = localDir(out);
     String outputLocation = out == null ? null : out.location();
     // Nyström regression builds no training Gram, so it has no Gram blocks to checkpoint (JobConfig refuses
     // an explicit output.checkpoint = true with it).
-    // The matrix-free empirical operator (kernel.cache = none) stores no blocks either.
-    JacobianProducts matrixFree = DistributedSolve.matrixFree(config, model);
+    // The matrix-free empirical operator (kernel.cache = none; matrixFree not null) stores no blocks either.
     boolean checkpoint = out != null && config.get(ConfigKeys.OUTPUT_CHECKPOINT)
         && Solvers.of(config.get(ConfigKeys.SOLVER_TYPE)).needsTrainingKernel() && matrixFree == null;
     boolean gram = out != null && Boolean.TRUE.equals(config.get(ConfigKeys.OUTPUT_GRAM));

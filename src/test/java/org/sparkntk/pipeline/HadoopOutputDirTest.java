@@ -104,8 +104,12 @@ class HadoopOutputDirTest {
    * order: compared to that relative tolerance).
    */
   static void assertSameFiles(Path expected, Path actual, double predictionsRelative) throws IOException {
-    Map<String, byte[]> a = tree(expected);
-    Map<String, byte[]> b = tree(actual);
+    assertSameFiles(tree(expected), tree(actual), predictionsRelative);
+  }
+
+  /** {@link #assertSameFiles(Path, Path, double)} of two trees already read (one from HDFS: HdfsOutputDirTest). */
+  static void assertSameFiles(Map<String, byte[]> a, Map<String, byte[]> b, double predictionsRelative)
+      throws IOException {
     assertEquals(a.keySet(), b.keySet());
     for (String name : a.keySet()) {
       if (name.equals("metrics.json") && predictionsRelative > 0) {

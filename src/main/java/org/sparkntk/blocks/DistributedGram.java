@@ -68,8 +68,9 @@ public final class DistributedGram {
                                                                        String phase, BlockFiles checkpoint,
                                                                        BlockFiles export) {
     boolean symmetric = rightBlocks == null;
+    // The blocks stay on the executors: no task result bounds the tiles.
     TilePlan tiles = SparkGram.tilePlan(leftPlan, rightPlan, symmetric, kernel, sc.defaultParallelism(),
-        TaskMemory.budgetBytes(sc));
+        TaskMemory.budgetBytes(sc), Long.MAX_VALUE);
     return distributed(sc, leftBlocks, leftPlan, rightBlocks, rightPlan, kernel, precision, cache, phase, checkpoint,
         export, tiles);
   }

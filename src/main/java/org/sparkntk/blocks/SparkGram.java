@@ -8,7 +8,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.spark.Partitioner;
+import org.apache.spark.SparkConf;
 import org.apache.spark.SimpleFutureAction;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -46,10 +50,10 @@ public final class SparkGram {
   public record Cost(long tasks, long taskBytes, long shuffleBytes) {}
 
   public static Cost cost(BlockPlan leftPlan, BlockPlan rightPlan, boolean symmetric, BlockKernel<?> kernel,
-                          int cores, long taskBudget) {
+                          int cores, long taskBudget, long taskResultBytes) {
     long outputBytes = outputBlockBytes(leftPlan, rightPlan, kernel);
     long blockBytes = preparedBlockBytes(leftPlan, rightPlan, kernel);
-    TilePlan tiles = tilePlan(leftPlan, rightPlan, symmetric, kernel, cores, taskBudget);
+    TilePlan tiles = tilePlan(leftPlan, rightPlan, symmetric, kernel, cores, taskBudget, taskResultBytes);
     long taskBytes = (long) (tiles.rowTile() + tiles.colTile()) * blockBytes
         + (long) tiles.rowTile() * tiles.colTile() * outputBytes;
     long shuffle = kernel.preparedBytes(1) * (leftPlan.totalRows() * (symmetric ? tiles.rowTiles() : tiles.colTiles())
@@ -75,11 +79,33 @@ public final class SparkGram {
         kernel), outputBlockBytes(leftPlan, rightPlan, kernel), taskBudget, cores);
   }
 
+  /**
+   * The tiles of a Gram: see {@link TilePlan#choose}. {@code taskResultBytes} bounds the kernel
+   * blocks one task sends to the driver ({@link #taskResultBytes}; Long.MAX_VALUE when they stay on
+   * the executors).
+   */
   static TilePlan tilePlan(BlockPlan leftPlan, BlockPlan rightPlan, boolean symmetric, BlockKernel<?> kernel,
-                                   int cores, long taskBudget) {
+                           int cores, long taskBudget, long taskResultBytes) {
     return TilePlan.choose(leftPlan.blockCount(), rightPlan.blockCount(), symmetric,
         preparedBlockBytes(leftPlan, rightPlan, kernel), outputBlockBytes(leftPlan, rightPlan, kernel), taskBudget,
-        cores);
+        taskResultBytes, cores);
+  }
+
+  /**
+   * The largest result one tile task may send to the driver: three quarters of
+   * spark.network.maxRemoteBlockSizeFetchToMem (default 200 MiB), and at most half of
+   * spark.driver.maxResultSize. A task's result larger than about a megabyte is kept in its
+   * executor's block manager and fetched by the driver, and a fetch above that setting is streamed
+   * to a temporary file on the driver's disk and read back. With tiles of 6 × 6 blocks of 8 MiB
+   * (the tile plan before this bound, N = 16384) every result took that detour, and the analytic
+   * Gram spent most of its time there: about 25 s for 2.4 s of GEMMs. Smaller tiles ship each
+   * prepared block to more tiles, which costs far less.
+   */
+  public static long taskResultBytes(SparkConf conf) {
+    long toMemory = conf.getSizeAsBytes("spark.network.maxRemoteBlockSizeFetchToMem", "200m");
+    long maxResult = conf.getSizeAsBytes("spark.driver.maxResultSize", "1g");
+    long bound = toMemory / 4 * 3;
+    return maxResult > 0 ? Math.min(bound, maxResult / 2) : bound;
   }
 
   /** A prepared block on its way to a tile: which side it serves and its block number. */
@@ -127,7 +153,7 @@ public final class SparkGram {
     int nr = rightPlan.blockCount();
     long outputBytes = outputBlockBytes(leftPlan, rightPlan, kernel);
     TilePlan tiles = tilePlan(leftPlan, rightPlan, symmetric, kernel, sc.defaultParallelism(),
-        TaskMemory.budgetBytes(sc));
+        TaskMemory.budgetBytes(sc), taskResultBytes(sc.getConf()));
     int rows = Math.toIntExact(leftPlan.totalRows() * k);
     int cols = Math.toIntExact(rightPlan.totalRows() * k);
     double[] dense = new double[Math.multiplyExact(rows, cols)];
@@ -296,9 +322,16 @@ public final class SparkGram {
   /**
    * Runs the tiles of {@code open} and places each tile's blocks (and, for the symmetric Gram,
    * their mirror images) in the dense result as the tile's task finishes, saving them to
-   * {@code store} if there is one. The tiles are split into jobs whose results
-   * stay under half of spark.driver.maxResultSize, and all jobs are submitted at once, so every
-   * task runs in parallel and the driver holds only results not yet placed.
+   * {@code store} if there is one. The tiles are split into jobs whose results stay under half of
+   * spark.driver.maxResultSize, and all jobs are submitted at once, so every task runs in
+   * parallel.
+   *
+   * <p>The calling thread places the blocks. Spark calls a job's result handler on its scheduler
+   * thread, and placing a tile there (copying and mirroring hundreds of MiB into the dense array,
+   * writing checkpoint files) stopped the scheduler from launching tasks or taking in results
+   * meanwhile. The handler only hands the result over, through a queue of {@value #PENDING_TILES}
+   * tiles, so that the driver holds at most that many tiles' blocks not yet placed beside the
+   * results Spark is fetching.
    */
   private static void collectInto(JavaSparkContext sc, JavaRDD<List<Tuple2<BlockKey, double[]>>> computed,
                                   TilePlan tiles, Set<BlockKey> open, long outputBytes, BlockPlan rowPlan,
@@ -316,20 +349,20 @@ public final class SparkGram {
               }
               return all;
             };
-    scala.Function2<Object, ArrayList<Tuple2<BlockKey, double[]>>, BoxedUnit> placeAll =
-        (partition, blocks) -> {
-          for (Tuple2<BlockKey, double[]> t : blocks) {
-            place(t._1(), t._2(), rowPlan, colPlan, k, dense, ld, mirror);
-            if (store != null) {
-              try {
-                store.save(t._1().row(), t._1().col(), t._2());
-              } catch (IOException e) {
-                throw new UncheckedIOException("saving Gram block " + t._1() + " failed: " + e.getMessage(), e);
-              }
-            }
-          }
-          return BoxedUnit.UNIT;
-        };
+    ArrayBlockingQueue<ArrayList<Tuple2<BlockKey, double[]>>> finished = new ArrayBlockingQueue<>(PENDING_TILES);
+    AtomicBoolean abandoned = new AtomicBoolean();
+    scala.Function2<Object, ArrayList<Tuple2<BlockKey, double[]>>, BoxedUnit> handOver = (partition, blocks) -> {
+      try {
+        // Waits while the queue is full, unless the placing thread has given up (a failed job).
+        boolean handed = false;
+        while (!handed && !abandoned.get()) {
+          handed = finished.offer(blocks, 100, TimeUnit.MILLISECONDS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return BoxedUnit.UNIT;
+    };
     List<SimpleFutureAction<BoxedUnit>> jobs = new ArrayList<>();
     List<Object> group = new ArrayList<>();
     long groupBytes = 0;
@@ -338,7 +371,7 @@ public final class SparkGram {
       boolean last = n == todo.size();
       if (!group.isEmpty() && (last || groupBytes + tileBytes > perJob)) {
         jobs.add(sc.sc().submitJob(computed.rdd(), gather,
-            CollectionConverters.asScala(new ArrayList<>(group)).toSeq(), placeAll,
+            CollectionConverters.asScala(new ArrayList<>(group)).toSeq(), handOver,
             (scala.Function0<BoxedUnit>) () -> BoxedUnit.UNIT));
         group.clear();
         groupBytes = 0;
@@ -349,14 +382,44 @@ public final class SparkGram {
       }
     }
     try {
+      for (int placed = 0; placed < todo.size(); ) {
+        ArrayList<Tuple2<BlockKey, double[]>> blocks = finished.poll(200, TimeUnit.MILLISECONDS);
+        if (blocks == null) {
+          // A failed job hands over no more results: its failure is thrown here.
+          for (var job : jobs) {
+            if (job.isCompleted()) {
+              job.get();
+            }
+          }
+          continue;
+        }
+        for (Tuple2<BlockKey, double[]> t : blocks) {
+          place(t._1(), t._2(), rowPlan, colPlan, k, dense, ld, mirror);
+          if (store != null) {
+            try {
+              store.save(t._1().row(), t._1().col(), t._2());
+            } catch (IOException e) {
+              throw new UncheckedIOException("saving Gram block " + t._1() + " failed: " + e.getMessage(), e);
+            }
+          }
+        }
+        placed++;
+      }
       for (var job : jobs) {
         job.get();
       }
     } catch (Exception e) {
+      abandoned.set(true);
       jobs.forEach(j -> j.cancel());
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
       throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
     }
   }
+
+  /** Finished tiles the driver holds before placing them (see {@link #collectInto}). */
+  static final int PENDING_TILES = 2;
 
   private static void place(BlockKey key, double[] b, BlockPlan rowPlan, BlockPlan colPlan, int k, double[] dense,
                             int ld, boolean mirror) {

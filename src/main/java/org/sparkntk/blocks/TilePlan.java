@@ -71,15 +71,18 @@ record TilePlan(int rowBlocks, int colBlocks, int rowTile, int colTile, boolean 
    * @param blockBytes    prepared bytes of one block
    * @param outputBytes   bytes of one kernel block
    * @param budget        bytes one task may hold
+   * @param maxResult     bytes of kernel blocks one task may send to the driver (Long.MAX_VALUE when
+   *                      the blocks stay on the executors)
    * @param cores         task slots of the cluster
    */
   static TilePlan choose(int rowBlocks, int colBlocks, boolean symmetric, long blockBytes, long outputBytes,
-                         long budget, int cores) {
+                         long budget, long maxResult, int cores) {
     int t = Math.max(rowBlocks, colBlocks);
     while (t > 1) {
       TilePlan plan = new TilePlan(rowBlocks, colBlocks, Math.min(t, rowBlocks), Math.min(t, colBlocks), symmetric);
       long working = 2L * t * blockBytes + (long) t * t * outputBytes;
-      if (working <= budget && plan.tiles() >= 2L * cores) {
+      long result = (long) plan.rowTile() * plan.colTile() * outputBytes;
+      if (working <= budget && result <= maxResult && plan.tiles() >= 2L * cores) {
         return plan;
       }
       t--;

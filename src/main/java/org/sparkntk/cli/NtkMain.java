@@ -135,6 +135,16 @@ public final class NtkMain {
     return !path.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*") || path.startsWith("file:");
   }
 
+  /**
+   * spark.network.maxRemoteBlockSizeFetchToMem of an embedded run: just under Spark's 2 GiB limit.
+   * A dense Gram's tile task sends up to 512 MiB of blocks to the driver; above this setting
+   * (200 MiB by default) the driver streams such a result to a temporary file and reads it back.
+   * Embedded, the result is in the same JVM already, so the detour only costs: the analytic Gram of
+   * N = 16384 took 11.7 s with 136 MiB tiles under the default and 7.3 s with 302 MiB tiles fetched
+   * to memory (docs/BENCHMARKS.md). On a cluster the default stands unless the job sets it.
+   */
+  static final String EMBEDDED_FETCH_TO_MEMORY = "2047m";
+
   static SparkSession session(JobConfig config, boolean embedded) {
     SparkSession.Builder builder = SparkSession.builder();
     sessionSettings(config, embedded).forEach(builder::config);
@@ -143,8 +153,8 @@ public final class NtkMain {
 
   /**
    * The Spark settings of the session the CLI starts: its name, and for an embedded run (which
-   * serves nobody else) local[*] with the driver and block manager bound to loopback and the UI
-   * off; then the job's spark.* keys, as given.
+   * serves nobody else) local[*] with the driver and block manager bound to loopback, the UI off
+   * and {@link #EMBEDDED_FETCH_TO_MEMORY}; then the job's spark.* keys, as given.
    */
   static Map<String, String> sessionSettings(JobConfig config, boolean embedded) {
     Map<String, String> settings = new LinkedHashMap<>();
@@ -154,6 +164,7 @@ public final class NtkMain {
       settings.put("spark.driver.host", "127.0.0.1");
       settings.put("spark.driver.bindAddress", "127.0.0.1");
       settings.put("spark.ui.enabled", "false");
+      settings.put("spark.network.maxRemoteBlockSizeFetchToMem", EMBEDDED_FETCH_TO_MEMORY);
     }
     settings.putAll(config.sparkSettings());
     return settings;

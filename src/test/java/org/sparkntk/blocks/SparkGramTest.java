@@ -194,6 +194,99 @@ class SparkGramTest {
     assertEquals(2, crossPartial.saves);
   }
 
+  /** A kernel whose block (I, J) with I + J = 5 throws, as a failing task would. */
+  record FailingKernel(StructuredNtk inner) implements BlockKernel<StructuredNtk.FactorBlock> {
+    @Override
+    public StructuredNtk.FactorBlock prepare(double[] x, int rows) {
+      return inner.prepare(x, rows);
+    }
+
+    @Override
+    public int rows(StructuredNtk.FactorBlock prepared) {
+      return inner.rows(prepared);
+    }
+
+    @Override
+    public int rowsPerExample() {
+      return inner.rowsPerExample();
+    }
+
+    @Override
+    public double[] block(StructuredNtk.FactorBlock left, StructuredNtk.FactorBlock right) {
+      if (inner.rows(left) + inner.rows(right) == 7) {
+        throw new IllegalStateException("block of 2 + 5 rows refused on purpose");
+      }
+      return inner.block(left, right);
+    }
+
+    @Override
+    public long preparedBytes(int rows) {
+      return inner.preparedBytes(rows);
+    }
+
+    @Override
+    public double blockFlops(int leftRows, int rightRows) {
+      return inner.blockFlops(leftRows, rightRows);
+    }
+
+    @Override
+    public String describe() {
+      return "failing " + inner.describe();
+    }
+  }
+
+  /**
+   * The driver places finished tiles on its own thread while Spark runs the rest: a task that
+   * fails, or a block the store cannot save, fails the Gram with its cause instead of leaving the
+   * driver waiting for results that will not come. The session still computes Grams afterwards.
+   */
+  @org.junit.jupiter.api.Test
+  @org.junit.jupiter.api.Timeout(120)
+  void aFailedTaskOrStoreFailsTheGramWithItsCause() {
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    // 7 rows in blocks of 5: a block of 5 rows and one of 2, and only the pair (0, 1) has 2 + 5 rows
+    BlockPlan plan = new BlockPlan(7, 5);
+    var train = RowBlocks.of(labeled(trainX, 7, 2), plan);
+    StructuredNtk structured = new StructuredNtk(MLP, KernelOutputs.TRACE, Precision.FLOAT64);
+    Exception failed = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+        () -> SparkGram.symmetric(sc, train, plan, new FailingKernel(structured), "failing Gram"));
+    assertTrue(causes(failed).contains("refused on purpose"), causes(failed));
+
+    BlockStore broken = new BlockStore() {
+      @Override
+      public boolean has(int row, int col) {
+        return false;
+      }
+
+      @Override
+      public double[] load(int row, int col) {
+        throw new AssertionError("nothing is stored");
+      }
+
+      @Override
+      public void save(int row, int col, double[] block) throws java.io.IOException {
+        throw new java.io.IOException("disk full, on purpose");
+      }
+    };
+    Exception unsaved = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+        () -> SparkGram.symmetric(sc, train, plan, structured, "unsaved Gram", broken));
+    assertTrue(causes(unsaved).contains("disk full, on purpose"), causes(unsaved));
+
+    double[] first7 = java.util.Arrays.copyOf(trainX, 7 * 3);
+    double[] expected = reference(first7, 7, first7, 7, KernelOutputs.TRACE);
+    double rel = Matrices.maxRelativeDifference(SparkGram.symmetric(sc, train, plan, structured, "after").data(),
+        expected);
+    assertTrue(rel < 1e-13, "Gram after the failures differs from J Jᵀ by " + rel);
+  }
+
+  static String causes(Throwable t) {
+    StringBuilder all = new StringBuilder();
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      all.append(c).append(" | ");
+    }
+    return all.toString();
+  }
+
   /** Rows of every output follow the input order: labels come back in row order. */
   @ParameterizedTest
   @CsvSource({"1", "4"})

@@ -14,7 +14,8 @@ class TilePlanTest {
   void staysInBudgetAndCoversEveryBlockPairOnce(int rows, int cols, boolean symmetric, long blockMiB,
                                                   long outputMiB, long budgetMiB, int cores) {
     long mib = 1L << 20;
-    TilePlan plan = TilePlan.choose(rows, cols, symmetric, blockMiB * mib, outputMiB * mib, budgetMiB * mib, cores);
+    TilePlan plan = TilePlan.choose(rows, cols, symmetric, blockMiB * mib, outputMiB * mib, budgetMiB * mib,
+        Long.MAX_VALUE, cores);
     long working = (long) (plan.rowTile() + plan.colTile()) * blockMiB + (long) plan.rowTile() * plan.colTile()
         * outputMiB;
     assertTrue(plan.rowTile() == 1 || working <= budgetMiB, "working set " + working + " MiB");
@@ -46,5 +47,33 @@ class TilePlanTest {
         assertEquals(1, seen[i][j], "block (" + i + ", " + j + ")");
       }
     }
+  }
+
+  /**
+   * A dense Gram's tiles send at most the result bound to the driver (SparkGram.taskResultBytes:
+   * three quarters of spark.network.maxRemoteBlockSizeFetchToMem, at most half of
+   * spark.driver.maxResultSize), unless a single block is larger.
+   */
+  @ParameterizedTest
+  @CsvSource({"16, 8, 150", "16, 8, 512", "40, 2, 64", "8, 300, 100"})
+  void aTileSendsAtMostTheResultBound(int blocks, long outputMiB, long boundMiB) {
+    long mib = 1L << 20;
+    TilePlan plan = TilePlan.choose(blocks, blocks, true, mib, outputMiB * mib, 1L << 40, boundMiB * mib, 2);
+    long result = (long) plan.rowTile() * plan.colTile() * outputMiB;
+    assertTrue(plan.rowTile() == 1 || result <= boundMiB, plan + " sends " + result + " MiB");
+    // the largest tiles within the bound: one more block per side would pass it (or leave a core idle)
+    int bigger = plan.rowTile() + 1;
+    assertTrue(plan.rowTile() >= blocks || (long) bigger * bigger * outputMiB > boundMiB
+        || new TilePlan(blocks, blocks, bigger, bigger, true).tiles() < 4, plan + " could have taken larger tiles");
+  }
+
+  @org.junit.jupiter.api.Test
+  void theResultBoundFollowsTheSettings() {
+    org.apache.spark.SparkConf conf = new org.apache.spark.SparkConf(false);
+    assertEquals(200L * (1 << 20) / 4 * 3, SparkGram.taskResultBytes(conf), "defaults: 200m fetched to memory, 1g results");
+    conf.set("spark.network.maxRemoteBlockSizeFetchToMem", "2047m");
+    assertEquals(512L << 20, SparkGram.taskResultBytes(conf), "at most half of spark.driver.maxResultSize");
+    conf.set("spark.driver.maxResultSize", "0");
+    assertEquals(2047L * (1 << 20) / 4 * 3, SparkGram.taskResultBytes(conf), "no result limit");
   }
 }

@@ -35,10 +35,13 @@ class SecurityTest {
     assertEquals("127.0.0.1", embedded.get("spark.driver.host"));
     assertEquals("127.0.0.1", embedded.get("spark.driver.bindAddress"));
     assertEquals("false", embedded.get("spark.ui.enabled"));
+    // a Gram tile's result is fetched to memory, not through a temporary file (NtkMain.EMBEDDED_FETCH_TO_MEMORY)
+    assertEquals("2047m", embedded.get("spark.network.maxRemoteBlockSizeFetchToMem"));
     assertEquals("1g", embedded.get("spark.executor.memory"), "spark.* keys are passed on");
     // Under spark-submit the cluster's settings are left alone.
     Map<String, String> submitted = NtkMain.sessionSettings(config, false);
-    for (String key : List.of("spark.master", "spark.driver.host", "spark.driver.bindAddress", "spark.ui.enabled")) {
+    for (String key : List.of("spark.master", "spark.driver.host", "spark.driver.bindAddress", "spark.ui.enabled",
+        "spark.network.maxRemoteBlockSizeFetchToMem")) {
       assertFalse(submitted.containsKey(key), key);
     }
   }

@@ -85,6 +85,15 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
   private final GaussHermite rule;
   /** The Gaussian Fourier-feature mapping's m → ∞ limit applied to the raw inputs, or null. */
   private final InputMapping inputLimit;
+  /**
+   * The piecewise-linear activations' constants of {@link #abRelu}, computed once rather than per
+   * entry and layer (NaN for other activations): the slope α, (1 − α)²/(2π), (1 + α²)/2 and
+   * (1 + α)²/4.
+   */
+  private final double alpha;
+  private final double kink;
+  private final double diagonalSlope;
+  private final double orthogonalSlope;
 
   /** The NTK ({@code ntk = true}) or NNGP kernel with the default quadrature. */
   public AnalyticNtk(Architecture arch, KernelOutputs outputs, boolean ntk) {
@@ -131,6 +140,14 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
     this.ntk = ntk;
     this.rule = hasClosedForm(arch.activation()) || quadraturePoints == ADAPTIVE_QUADRATURE ? null
         : GaussHermite.of(quadraturePoints);
+    Activation.Kind kind = arch.activation().kind();
+    boolean piecewiseLinear = kind == Activation.Kind.RELU || kind == Activation.Kind.LEAKY_RELU
+        || kind == Activation.Kind.ABS;
+    double a = piecewiseLinear ? arch.activation().negativeSlope() : Double.NaN;
+    this.alpha = a;
+    this.kink = (1.0 - a) * (1.0 - a) / (2.0 * Math.PI);
+    this.diagonalSlope = 0.5 * (1.0 + a * a);
+    this.orthogonalSlope = 0.25 * (1.0 + a) * (1.0 + a);
   }
 
   static boolean hasClosedForm(Activation a) {
@@ -290,9 +307,9 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
         double det = 1.0 + 2.0 * (v1 + v2) + 4.0 * gap(v1, v2, r);
         double root = Math.sqrt(det);
         // atan2 rather than arcsin even where both are well conditioned: on JDK 17 Math.asin (a JNI
-        // call into fdlibm) measured 175 ns against 40 ns for Math.atan2, and the kernel calls one
-        // per entry and layer
-        out[0] = (2.0 / Math.PI) * Math.atan2(2.0 * r, root);
+        // call into fdlibm) measured 175 ns against 40 ns for Math.atan2, and Atan.atan2 is faster
+        // still; the kernel calls one per entry and layer
+        out[0] = (2.0 / Math.PI) * Atan.atan2(2.0 * r, root);
         out[1] = (4.0 / Math.PI) / root;
       }
       case GELU -> gelu(v1, v2, r, gap(v1, v2, r), out);
@@ -384,9 +401,7 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
    * convention for φ'(0) (relu'(0) = abs'(0) = 0, leaky'(0) = α) and E[φ'(v)] = (1 + α)/2, or φ'(0)
    * again if v ≡ 0 too.
    */
-  private static void abRelu(Activation act, double v1, double v2, double norm, double r, double gap,
-                             double[] out) {
-    double alpha = act.negativeSlope();
+  private void abRelu(Activation act, double v1, double v2, double norm, double r, double gap, double[] out) {
     if (norm == 0.0) {
       double d0 = act.derivative(0.0);
       out[0] = 0.0;
@@ -394,24 +409,22 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
       return;
     }
     double s = Math.sqrt(gap);
-    double kink = (1.0 - alpha) * (1.0 - alpha) / (2.0 * Math.PI);
     if (r >= s) {
-      double theta = Math.atan2(s, r);
-      double slope = 0.5 * (1.0 + alpha * alpha) - kink * theta;
+      double theta = Atan.atan2(s, r);
+      double slope = diagonalSlope - kink * theta;
       out[0] = kink * s + slope * r;
       out[1] = slope;
     } else if (-r >= s) {
-      double phi = Math.atan2(s, -r);
+      double phi = Atan.atan2(s, -r);
       // s(1 − φ cot φ) with tan φ = s/|k12|: for tan²φ = gap/k12² ≤ 1/16 by the series in tan²φ
       double z = gap / (r * r);
       double g = z <= 0.0625 ? oneMinusAtanRatio(z) : oneMinusPhiCot(phi);
       out[0] = kink * (s * g) + alpha * r;
       out[1] = alpha + kink * phi;
     } else {
-      // |ρ| < 1/√2: ψ = arcsin ρ = atan2(k12, s), well conditioned here; atan2 because Math.asin
-      // costs four times as much on JDK 17 (see expectations, ERF)
-      double psi = Math.atan2(r, s);
-      double slope = 0.25 * (1.0 + alpha) * (1.0 + alpha) + kink * psi;
+      // |ρ| < 1/√2: ψ = arcsin ρ = atan2(k12, s), well conditioned here (atan2 rather than asin: see Atan)
+      double psi = Atan.atan2(r, s);
+      double slope = orthogonalSlope + kink * psi;
       out[0] = kink * s + slope * r;
       out[1] = slope;
     }
@@ -441,7 +454,7 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
       // no cancellation for q ≥ 0; for q < 0 with |q| < Δ the term q/4 dominates the two small
       // positive ones
       // β = arcsin(q/√P₁) = atan2(q, Δ) (atan2 for speed, see expectations, ERF)
-      double beta = Math.atan2(q, delta);
+      double beta = Atan.atan2(q, delta);
       out[0] = 0.25 * q + (q * q + p * delta2) / (2.0 * Math.PI * p1 * delta) + q * beta / (2.0 * Math.PI);
       out[1] = 0.25 + beta / (2.0 * Math.PI) + q / (2.0 * Math.PI * delta) * inner;
       return;
@@ -450,7 +463,7 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
     // B = atan(w)/w, and (q² + PΔ²)/(P₁Δ) = Δ·A, A = 1 − (P₁ − P − q²/Δ²)/P₁ = 1 − ((P₁−P)Δ² − q²)/(P₁Δ²):
     // Σ̂ = Δ((1 − B) − (1 − A))/(2π), where the large terms q/4, qβ/(2π) and Δ·A no longer cancel
     // (relu-like cancellation for large variances near ρ = −1).
-    double gamma = Math.atan2(delta, -q);
+    double gamma = Atan.atan2(delta, -q);
     double oneMinusB = z <= 0.0625 ? oneMinusAtanRatio(z) : oneMinusPhiCot(gamma);
     double oneMinusA = (sum * delta2 - q * q) / (p1 * delta2);
     out[0] = delta * (oneMinusB - oneMinusA) / (2.0 * Math.PI);

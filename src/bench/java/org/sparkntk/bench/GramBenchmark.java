@@ -85,6 +85,9 @@ public final class GramBenchmark {
   public static void main(String[] args) throws Exception {
     boolean quick = Arrays.asList(args).contains("--quick");
     boolean analyticOnly = Arrays.asList(args).contains("--analytic");
+    // the pipeline's own rows (issue targets): the structured Gram at N = 16384 without the peers
+    // and float32, then the analytic rows
+    boolean pipeline = Arrays.asList(args).contains("--pipeline");
     int[] sizes = quick ? new int[] {1024, 4096} : new int[] {1024, 4096, 16384};
     int[] widths = {256, 1024};
     int[] outputs = {1, 10};
@@ -92,16 +95,21 @@ public final class GramBenchmark {
     Files.createDirectories(work);
     SparkSession spark = SparkSession.builder().master("local[*]").appName("spark-ntk benchmark")
         .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        // as the CLI's embedded run sets it (NtkMain.sessionSettings)
+        .config("spark.network.maxRemoteBlockSizeFetchToMem", "2047m").getOrCreate();
     try {
       GramBenchmark b = new GramBenchmark(spark, work);
       b.warmUp();
       b.machineLimits();
-      if (!analyticOnly) {
+      if (pipeline) {
+        b.gram(16384, 1024, 1, false);
+        b.gram(16384, 256, 10, false);
+      } else if (!analyticOnly) {
         for (int width : widths) {
           for (int o : outputs) {
             for (int n : sizes) {
-              b.gram(n, width, o);
+              b.gram(n, width, o, true);
             }
           }
         }
@@ -182,7 +190,8 @@ public final class GramBenchmark {
 
   // ---------------------------------------------------------------- one size
 
-  void gram(int n, int width, int o) throws Exception {
+  /** The structured Gram at N rows, and with {@code peers} its float32 run and the peers. */
+  void gram(int n, int width, int o, boolean peers) throws Exception {
     Architecture arch = Architecture.of(INPUTS, new int[] {width, width}, o, Activation.RELU, Parameterization.NTK,
         1.0, 0.1);
     Mlp mlp = Mlp.initialise(arch, 42);
@@ -190,7 +199,7 @@ public final class GramBenchmark {
     BlockKernel<?> structured = Kernels.empirical(DEFAULT_KERNEL, mlp);
     int blockSize = blockSize(structured, n);
     SparkGram.Cost cost = SparkGram.cost(new BlockPlan(n, blockSize), new BlockPlan(n, blockSize), true, structured,
-        cores, TaskMemory.budgetBytes(sc));
+        cores, TaskMemory.budgetBytes(sc), SparkGram.taskResultBytes(sc.getConf()));
     if (cost.shuffleBytes() > MAX_SHUFFLE_BYTES) {
       row("structured Gram (Spark, float64)", str(n), str(width), str(o), str(arch.parameterCount()), "skipped", "",
           "", "", "", String.format(Locale.ROOT, "its shuffle would move %.0f GiB on one disk",
@@ -211,6 +220,9 @@ public final class GramBenchmark {
         fmt(flops / seconds / 1e9), pct(flops / seconds / 1e9 / limit), "1", mib(driverPeak) + " / " + mib(taskBytes),
         String.format(Locale.ROOT, "DGEMM just before: %.1f GFLOP/s; block %d, %d tasks, shuffle %.2f GiB", limit,
             blockSize, cost.tasks(), cost.shuffleBytes() / (double) (1L << 30)));
+    if (!peers) {
+      return;
+    }
 
     BlockKernel<?> s32 = Kernels.empirical(DEFAULT_KERNEL.withRoute("structured", Precision.FLOAT32), mlp);
     double sLimit = gemmRate(Math.min(blockSize, 1024), width, true, cores);
@@ -453,9 +465,15 @@ public final class GramBenchmark {
         pct(flops / gemmSeconds / 1e9 / limit), "", "", String.format(Locale.ROOT, "%d features; DGEMM just before: "
             + "%.1f GFLOP/s", INPUTS, limit));
     BlockKernel<?> kernel = Kernels.limit(DEFAULT_KERNEL, arch);
+    resetPeaks();
     timed(time, () -> sparkGram(kernel, x, n, blockSize));
+    long driverPeak = heapPeak();
+    // The issue's yardstick: the GEMM of the same flops at the DGEMM rate measured just before.
+    double bareGemm = flops / (limit * 1e9);
     row("analytic NTK, relu, 3 layers (Spark)", str(n), "∞", "1", "", fmtS(time[0]), "", "",
-        ratio(time[0], gemmSeconds) + " of X Xᵀ", "", "closed-form arc-cosine recursion, float64");
+        ratio(time[0], gemmSeconds) + " of X Xᵀ", mib(driverPeak) + " / Gram " + mib(8L * n * n),
+        String.format(Locale.ROOT, "closed-form arc-cosine recursion, float64; %.1f× the bare GEMM time of its "
+            + "X Xᵀ flops (%.2f s)", time[0] / bareGemm, bareGemm));
   }
 
   // ---------------------------------------------------------------- helpers

@@ -153,8 +153,9 @@ public final class NtkMain {
 
   /**
    * The Spark settings of the session the CLI starts: its name, and for an embedded run (which
-   * serves nobody else) local[*] with the driver and block manager bound to loopback, the UI off
-   * and {@link #EMBEDDED_FETCH_TO_MEMORY}; then the job's spark.* keys, as given.
+   * serves nobody else) local[*] with the driver and block manager bound to loopback and the UI
+   * off; then the job's spark.* keys, as given; then, if the master is still local[…] (one JVM),
+   * {@link #EMBEDDED_FETCH_TO_MEMORY} unless the job set it.
    */
   static Map<String, String> sessionSettings(JobConfig config, boolean embedded) {
     Map<String, String> settings = new LinkedHashMap<>();
@@ -164,9 +165,14 @@ public final class NtkMain {
       settings.put("spark.driver.host", "127.0.0.1");
       settings.put("spark.driver.bindAddress", "127.0.0.1");
       settings.put("spark.ui.enabled", "false");
-      settings.put("spark.network.maxRemoteBlockSizeFetchToMem", EMBEDDED_FETCH_TO_MEMORY);
     }
     settings.putAll(config.sparkSettings());
+    // Only where driver and executors are one JVM: an executor refuses to start when its Netty
+    // direct memory (its heap size by default) is below this setting, and local-cluster[…] or a
+    // master URL given as a key start separate executors.
+    if (embedded && settings.get("spark.master").matches("local(\\[.*])?")) {
+      settings.putIfAbsent("spark.network.maxRemoteBlockSizeFetchToMem", EMBEDDED_FETCH_TO_MEMORY);
+    }
     return settings;
   }
 

@@ -38,6 +38,12 @@ class SecurityTest {
     // a Gram tile's result is fetched to memory, not through a temporary file (NtkMain.EMBEDDED_FETCH_TO_MEMORY)
     assertEquals("2047m", embedded.get("spark.network.maxRemoteBlockSizeFetchToMem"));
     assertEquals("1g", embedded.get("spark.executor.memory"), "spark.* keys are passed on");
+    // with separate executor JVMs (local-cluster), whose Netty direct memory must exceed it, it is not set
+    Map<String, String> localCluster = NtkMain.sessionSettings(
+        JobConfig.of(Map.of("data.label", "y", "spark.master", "local-cluster[2,1,1024]")), true);
+    assertFalse(localCluster.containsKey("spark.network.maxRemoteBlockSizeFetchToMem"));
+    assertEquals("2047m", NtkMain.sessionSettings(JobConfig.of(Map.of("data.label", "y", "spark.master", "local[2]")),
+        true).get("spark.network.maxRemoteBlockSizeFetchToMem"));
     // Under spark-submit the cluster's settings are left alone.
     Map<String, String> submitted = NtkMain.sessionSettings(config, false);
     for (String key : List.of("spark.master", "spark.driver.host", "spark.driver.bindAddress", "spark.ui.enabled",

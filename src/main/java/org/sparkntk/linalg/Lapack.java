@@ -101,6 +101,69 @@ public final class Lapack {
   }
 
   /**
+   * Solves (A + shift·I) X = B for symmetric A (n×n, positive definite once shifted) and row-major B
+   * (n×nrhs) by Cholesky, in A's own array and without a copy of it: A is as it was when this
+   * returns or throws, bit for bit.
+   *
+   * <p>dpotrf("U") on an n×n array reads and overwrites only the upper triangle in column-major
+   * order, which is the lower triangle and the diagonal in row-major order; the strict upper
+   * triangle in row-major order is left alone. Since A is symmetric that triangle still holds all
+   * of A but its diagonal, so the diagonal is saved (n numbers) and, after the solve, A is rebuilt
+   * by mirroring the untouched triangle over the factor. This saves the n×n copy that
+   * {@link #choleskySolve} makes: 3.2 GB at n = 20,000.
+   *
+   * @throws NotPositiveDefiniteException when the factorisation breaks down (A restored first)
+   */
+  public double[] shiftedCholeskySolveRestoring(double[] a, int n, double shift, double[] b, int nrhs) {
+    requireSquare("dpotrf", a, n);
+    if (b.length != (long) n * nrhs) {
+      throw new IllegalArgumentException("dpotrs: right-hand side has " + b.length
+          + " entries, expected n × nrhs = " + n + " × " + nrhs);
+    }
+    if (n == 0) {
+      return new double[0];
+    }
+    double[] diagonal = new double[n];
+    for (int i = 0; i < n; i++) {
+      diagonal[i] = a[i * n + i];
+      a[i * n + i] += shift;
+    }
+    try {
+      intW info = new intW(0);
+      lapack.dpotrf("U", n, a, n, info);
+      checkArgumentInfo("dpotrf", info.val);
+      if (info.val > 0) {
+        throw new NotPositiveDefiniteException(n, info.val);
+      }
+      // dpotrs wants B column-major (n×nrhs): that is the transpose of our row-major storage.
+      double[] x = Matrices.transpose(b, n, nrhs);
+      lapack.dpotrs("U", n, nrhs, a, n, x, n, info);
+      checkArgumentInfo("dpotrs", info.val);
+      return Matrices.transpose(x, nrhs, n);
+    } finally {
+      restoreLowerFromUpper(a, n, diagonal);
+    }
+  }
+
+  /** Row-major: a[r][c] = a[c][r] for r > c, in 64×64 tiles so that both sides stay in cache; the diagonal from {@code diagonal}. */
+  private static void restoreLowerFromUpper(double[] a, int n, double[] diagonal) {
+    for (int r0 = 0; r0 < n; r0 += 64) {
+      for (int c0 = 0; c0 <= r0; c0 += 64) {
+        int rEnd = Math.min(n, r0 + 64);
+        int cEnd = Math.min(n, c0 + 64);
+        for (int r = r0; r < rEnd; r++) {
+          for (int c = c0; c < Math.min(cEnd, r); c++) {
+            a[r * n + c] = a[c * n + r];
+          }
+        }
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      a[i * n + i] = diagonal[i];
+    }
+  }
+
+  /**
    * Replaces the column-major m×n matrix {@code a} (m ≥ n) by the n orthonormal columns Q of its
    * thin QR factorisation (LAPACK dgeqrf + dorgqr).
    */

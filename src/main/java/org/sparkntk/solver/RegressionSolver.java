@@ -28,10 +28,10 @@ final class RegressionSolver implements Solver {
     return TYPE;
   }
 
-  /** K and its Cholesky factor. */
+  /** K, factored in place and restored (Lapack.shiftedCholeskySolveRestoring). */
   @Override
   public int denseTrainCopies() {
-    return 2;
+    return 1;
   }
 
   /** The Nyström sketch: three N·k × r matrices while it is built. */
@@ -59,12 +59,9 @@ final class RegressionSolver implements Solver {
     Blas blas = Blas.get();
     int n = problem.kernelSize();
     int c = problem.columns();
-    double[] a = problem.train().data().clone();
-    for (int i = 0; i < n; i++) {
-      a[i * n + i] += ridge;
-    }
     double[] rhs = FitRequest.residual(problem.yTrain(), problem.f0Train());
-    double[] alpha = Lapack.get().choleskySolveOverwriting(a, n, rhs, c);
+    // factored in the Gram's own array and restored afterwards: no second N×N copy on the driver
+    double[] alpha = Lapack.get().shiftedCholeskySolveRestoring(problem.train().data(), n, ridge, rhs, c);
     double[] f = problem.f0Train().clone();
     blas.gemm(n, c, n, 1.0, problem.train().data(), alpha, 1.0, f);
     double[] g = null;

@@ -1,6 +1,7 @@
 package org.sparkntk.linalg;
 
 import dev.ludovic.netlib.lapack.LAPACK;
+import java.util.Arrays;
 import org.netlib.util.intW;
 
 /**
@@ -107,10 +108,13 @@ public final class Lapack {
    *
    * <p>dpotrf("U") on an n×n array reads and overwrites only the upper triangle in column-major
    * order, which is the lower triangle and the diagonal in row-major order; the strict upper
-   * triangle in row-major order is left alone. Since A is symmetric that triangle still holds all
-   * of A but its diagonal, so the diagonal is saved (n numbers) and, after the solve, A is rebuilt
-   * by mirroring the untouched triangle over the factor. This saves the n×n copy that
-   * {@link #choleskySolve} makes: 3.2 GB at n = 20,000.
+   * triangle in row-major order is left alone. For a symmetric A that triangle holds all of A but
+   * its diagonal, so A is rebuilt by mirroring it over the factor and putting back the saved
+   * diagonal. A kernel is symmetric only up to rounding, though: a diagonal block computed by a GEMM
+   * can differ from its own transpose in the last bit. The entries of the overwritten triangle that
+   * differ from their mirror image are therefore saved too (12 bytes each, at most n²/16 of them,
+   * an eighth of a copy; beyond that A is copied whole instead). This saves the n×n copy {@link #choleskySolve} makes (3.2 GB at
+   * n = 20,000) while giving the same solution to the bit.
    *
    * @throws NotPositiveDefiniteException when the factorisation breaks down (A restored first)
    */
@@ -123,9 +127,15 @@ public final class Lapack {
     if (n == 0) {
       return new double[0];
     }
-    double[] diagonal = new double[n];
+    Asymmetry saved = Asymmetry.of(a, n, (long) n * n / 16);
+    if (saved == null) {
+      double[] shifted = a.clone();
+      for (int i = 0; i < n; i++) {
+        shifted[i * n + i] += shift;
+      }
+      return choleskySolveOverwriting(shifted, n, b, nrhs);
+    }
     for (int i = 0; i < n; i++) {
-      diagonal[i] = a[i * n + i];
       a[i * n + i] += shift;
     }
     try {
@@ -141,25 +151,69 @@ public final class Lapack {
       checkArgumentInfo("dpotrs", info.val);
       return Matrices.transpose(x, nrhs, n);
     } finally {
-      restoreLowerFromUpper(a, n, diagonal);
+      saved.restore(a, n);
     }
   }
 
-  /** Row-major: a[r][c] = a[c][r] for r > c, in 64×64 tiles so that both sides stay in cache; the diagonal from {@code diagonal}. */
-  private static void restoreLowerFromUpper(double[] a, int n, double[] diagonal) {
-    for (int r0 = 0; r0 < n; r0 += 64) {
-      for (int c0 = 0; c0 <= r0; c0 += 64) {
-        int rEnd = Math.min(n, r0 + 64);
-        int cEnd = Math.min(n, c0 + 64);
-        for (int r = r0; r < rEnd; r++) {
-          for (int c = c0; c < Math.min(cEnd, r); c++) {
-            a[r * n + c] = a[c * n + r];
+  /**
+   * What the row-major lower triangle and diagonal of a nearly symmetric matrix hold beyond the
+   * mirror image of its strict upper triangle: the diagonal, and the row-major index and value of
+   * each strictly lower entry that differs from its mirror.
+   */
+  private record Asymmetry(double[] diagonal, int[] at, double[] values) {
+    /** The record of {@code a}, or null when more than {@code limit} entries differ from their mirror. */
+    static Asymmetry of(double[] a, int n, long limit) {
+      double[] diagonal = new double[n];
+      for (int i = 0; i < n; i++) {
+        diagonal[i] = a[i * n + i];
+      }
+      int count = 0;
+      int[] at = new int[16];
+      double[] values = new double[16];
+      for (int r0 = 0; r0 < n; r0 += 64) {
+        for (int c0 = 0; c0 <= r0; c0 += 64) {
+          int rEnd = Math.min(n, r0 + 64);
+          int cEnd = Math.min(n, c0 + 64);
+          for (int r = r0; r < rEnd; r++) {
+            for (int c = c0; c < Math.min(cEnd, r); c++) {
+              double v = a[r * n + c];
+              if (Double.doubleToRawLongBits(v) != Double.doubleToRawLongBits(a[c * n + r])) {
+                if (count >= limit) {
+                  return null;
+                }
+                if (count == at.length) {
+                  at = Arrays.copyOf(at, 2 * count);
+                  values = Arrays.copyOf(values, 2 * count);
+                }
+                at[count] = r * n + c;
+                values[count++] = v;
+              }
+            }
           }
         }
       }
+      return new Asymmetry(diagonal, Arrays.copyOf(at, count), Arrays.copyOf(values, count));
     }
-    for (int i = 0; i < n; i++) {
-      a[i * n + i] = diagonal[i];
+
+    /** Rebuilds the row-major lower triangle and diagonal of {@code a} from its strict upper triangle and this record. */
+    void restore(double[] a, int n) {
+      for (int r0 = 0; r0 < n; r0 += 64) {
+        for (int c0 = 0; c0 <= r0; c0 += 64) {
+          int rEnd = Math.min(n, r0 + 64);
+          int cEnd = Math.min(n, c0 + 64);
+          for (int r = r0; r < rEnd; r++) {
+            for (int c = c0; c < Math.min(cEnd, r); c++) {
+              a[r * n + c] = a[c * n + r];
+            }
+          }
+        }
+      }
+      for (int i = 0; i < n; i++) {
+        a[i * n + i] = diagonal[i];
+      }
+      for (int e = 0; e < values.length; e++) {
+        a[at[e]] = values[e];
+      }
     }
   }
 

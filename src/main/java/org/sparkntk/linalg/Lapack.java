@@ -120,13 +120,6 @@ public final class Lapack {
    */
   public double[] shiftedCholeskySolveRestoring(double[] a, int n, double shift, double[] b, int nrhs) {
     requireSquare("dpotrf", a, n);
-    if (b.length != (long) n * nrhs) {
-      throw new IllegalArgumentException("dpotrs: right-hand side has " + b.length
-          + " entries, expected n × nrhs = " + n + " × " + nrhs);
-    }
-    if (n == 0) {
-      return new double[0];
-    }
     Asymmetry saved = Asymmetry.of(a, n, (long) n * n / 16);
     if (saved == null) {
       double[] shifted = a.clone();
@@ -139,17 +132,7 @@ public final class Lapack {
       a[i * n + i] += shift;
     }
     try {
-      intW info = new intW(0);
-      lapack.dpotrf("U", n, a, n, info);
-      checkArgumentInfo("dpotrf", info.val);
-      if (info.val > 0) {
-        throw new NotPositiveDefiniteException(n, info.val);
-      }
-      // dpotrs wants B column-major (n×nrhs): that is the transpose of our row-major storage.
-      double[] x = Matrices.transpose(b, n, nrhs);
-      lapack.dpotrs("U", n, nrhs, a, n, x, n, info);
-      checkArgumentInfo("dpotrs", info.val);
-      return Matrices.transpose(x, nrhs, n);
+      return choleskySolveOverwriting(a, n, b, nrhs);
     } finally {
       saved.restore(a, n);
     }

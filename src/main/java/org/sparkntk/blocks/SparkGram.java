@@ -97,9 +97,10 @@ public final class SparkGram {
    * spark.driver.maxResultSize. A task's result larger than about a megabyte is kept in its
    * executor's block manager and fetched by the driver, and a fetch above that setting is streamed
    * to a temporary file on the driver's disk and read back. With tiles of 6 × 6 blocks of 8 MiB
-   * (the tile plan before this bound, N = 16384) every result took that detour, and the analytic
-   * Gram spent most of its time there: about 25 s for 2.4 s of GEMMs. Smaller tiles ship each
-   * prepared block to more tiles, which costs far less.
+   * (the tile plan before this bound, N = 16384) every large result took that detour: 3.5–6 s per
+   * task between the end of its run and its result on the driver (docs/BENCHMARKS.md, "Where the
+   * dense Gram's time goes"). Smaller tiles ship each prepared block to more tiles (more shuffle),
+   * the price of staying in memory; embedded runs raise the setting instead (NtkMain).
    */
   public static long taskResultBytes(SparkConf conf) {
     long toMemory = conf.getSizeAsBytes("spark.network.maxRemoteBlockSizeFetchToMem", "200m");

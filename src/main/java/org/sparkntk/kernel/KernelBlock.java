@@ -144,6 +144,21 @@ public final class KernelBlock implements Serializable {
   }
 
   /**
+   * One float64 buffer per task thread for widening a float32 chunk: a product over a float32 Gram
+   * allocated a new one per block (270 MB per product at N = 32768), only to discard it.
+   */
+  private static final ThreadLocal<double[]> WIDENED = new ThreadLocal<>();
+
+  private static double[] widenBuffer(int length) {
+    double[] buffer = WIDENED.get();
+    if (buffer == null || buffer.length < length) {
+      buffer = new double[length];
+      WIDENED.set(buffer);
+    }
+    return buffer;
+  }
+
+  /**
    * out_I += Θ_IJ V_J and, when {@code mirror}, out_J += Θ_IJᵀ V_I, with V row-major [· × c] and
    * the block's rows at row {@code vRowI} of V, its columns at row {@code vRowJ}.
    *
@@ -152,7 +167,7 @@ public final class KernelBlock implements Serializable {
    */
   public void multiplyInto(double[] v, int vRowI, int vRowJ, int c, double[] outI, double[] outJ, boolean mirror) {
     Blas blas = Blas.get();
-    double[] widened = f64 != null ? null : new double[Math.min(chunkRows, rows) * cols];
+    double[] widened = f64 != null ? null : widenBuffer(Math.min(chunkRows, rows) * cols);
     for (int chunk = 0, r0 = 0; r0 < rows; chunk++, r0 += chunkRows) {
       int r = Math.min(chunkRows, rows - r0);
       double[] a;

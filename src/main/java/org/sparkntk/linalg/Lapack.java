@@ -180,17 +180,7 @@ public final class Lapack {
 
     /** Rebuilds the row-major lower triangle and diagonal of {@code a} from its strict upper triangle and this record. */
     void restore(double[] a, int n) {
-      for (int r0 = 0; r0 < n; r0 += 64) {
-        for (int c0 = 0; c0 <= r0; c0 += 64) {
-          int rEnd = Math.min(n, r0 + 64);
-          int cEnd = Math.min(n, c0 + 64);
-          for (int r = r0; r < rEnd; r++) {
-            for (int c = c0; c < Math.min(cEnd, r); c++) {
-              a[r * n + c] = a[c * n + r];
-            }
-          }
-        }
-      }
+      Matrices.mirrorUpper(a, n);
       for (int i = 0; i < n; i++) {
         a[i * n + i] = diagonal[i];
       }

@@ -15,11 +15,21 @@ public final class Matrices {
     return t;
   }
 
-  /** Copies the upper triangle of the row-major n×n matrix into its lower triangle. */
+  /**
+   * Copies the upper triangle of the row-major n×n matrix into its lower triangle, in 64×64 tiles
+   * so that both the rows read and the columns written stay in cache (for a 20,000² Gram a column
+   * written entry by entry touches a new cache line per entry).
+   */
   public static void mirrorUpper(double[] a, int n) {
-    for (int i = 0; i < n; i++) {
-      for (int j = i + 1; j < n; j++) {
-        a[j * n + i] = a[i * n + j];
+    for (int r0 = 0; r0 < n; r0 += 64) {
+      for (int c0 = 0; c0 <= r0; c0 += 64) {
+        int rEnd = Math.min(n, r0 + 64);
+        int cEnd = Math.min(n, c0 + 64);
+        for (int r = r0; r < rEnd; r++) {
+          for (int c = c0; c < Math.min(cEnd, r); c++) {
+            a[r * n + c] = a[c * n + r];
+          }
+        }
       }
     }
   }

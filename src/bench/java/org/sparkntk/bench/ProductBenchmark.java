@@ -17,19 +17,28 @@ import org.sparkntk.blocks.SparkGram;
 import org.sparkntk.data.RowBlock;
 import org.sparkntk.kernel.BlockPlan;
 import org.sparkntk.kernel.Precision;
+import org.sparkntk.linalg.BlockProducts;
 
 /**
  * The product benchmark of docs/BENCHMARKS.md: one run prints one table of the distributed
  * backend's product Θ·V over stored float64 and float32 blocks, for c = 1 and c = 10 columns, as
  * bytes of stored blocks read per second against the machine's memory bandwidth measured in the
  * same run by a STREAM-like triad a = b + s·c on every core (McCalpin's STREAM counts 24 bytes per
- * element of the triad).
+ * element of the triad). The triad is measured again right before each row's products and that
+ * row's ratio uses it: on the benchmark's virtual machine the bandwidth moved by 1.5× within
+ * minutes (the host's other tenants), and a triad taken once at the start made the ratios of
+ * later rows drift with it.
  *
  * <p>A product's floor is the larger of (bytes of the stored blocks) / (memory bandwidth), as it
  * reads every block once, and 2N²c flops / (the DGEMM rate measured in the same run): with c = 10
  * columns a float64 entry takes 40 flops per 8 bytes read, which on two cores is compute-bound.
  * The kernel's values do not matter for its speed, so the blocks are those of a cheap linear kernel
  * x·x' on 16 random features (what is measured is the product, not the Gram).
+ *
+ * <p>Each row times both routes of a block's product ({@code KernelBlock.multiplyInto}): the
+ * peer, two BLAS calls per chunk of rows (GEMV for c = 1, GEMM otherwise, the second reading the
+ * chunk again from cache), and the one-pass route on the Vector API ({@code BlockProducts}),
+ * product by product alternately.
  *
  * <pre>scripts/benchmark --products [N …]   (default N = 16384 32768)</pre>
  */
@@ -44,11 +53,15 @@ public final class ProductBenchmark {
         : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
     SparkSession spark = SparkSession.builder().master("local[*]").appName("spark-ntk product benchmark")
         .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        // Storage and execution share 80 % of the heap instead of Spark's 60 %, so that the
+        // float64 Gram of N = 60000 (14.6 GB) stays in memory in 85 % of 24 GiB: with 60 % a
+        // sixth of it went to disk and its products measured the disk.
+        .config("spark.memory.fraction", "0.8").getOrCreate();
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     int cores = sc.defaultParallelism();
     try {
-      double triad = triadBytesPerSecond(cores);
+      Triad triad = new Triad(cores);
       // GramBenchmark.gemmRate: the sum over threads of each one's best single-threaded DGEMM, in GFLOP/s.
       double gemm = GramBenchmark.gemmRate(GEMM_SIZE, GEMM_SIZE, false, cores) * 1e9;
       List<String> rows = new ArrayList<>();
@@ -60,21 +73,24 @@ public final class ProductBenchmark {
         }
       }
       System.out.println();
-      System.out.printf(Locale.ROOT, "Memory bandwidth (triad a = b + s·c, %d threads, best of %d): %.2f GB/s%n",
-          cores, REPEATS, triad / 1e9);
+      System.out.printf(Locale.ROOT, "Memory bandwidth: triad a = b + s·c over 3 × %d MiB, %d threads, best of %d, "
+          + "measured before each row's products%n", Triad.LENGTH * 8 >> 20, cores, REPEATS);
       System.out.printf(Locale.ROOT, "DGEMM (%d × %d, one single-threaded call per thread, %d threads, best of %d): "
-          + "%.1f GFLOP/s%n%n", GEMM_SIZE, GEMM_SIZE, cores, REPEATS, gemm / 1e9);
-      System.out.println("| N | blocks | c | stored bytes | seconds per product (median of " + REPEATS
-          + ") | read GB/s | / triad | floor s = max(bytes / triad, 2N²c / DGEMM) | floor / product |");
-      System.out.println("|---|---|---|---|---|---|---|---|---|");
+          + "%.1f GFLOP/s%n", GEMM_SIZE, GEMM_SIZE, cores, REPEATS, gemm / 1e9);
+      System.out.printf(Locale.ROOT, "Block products: BLAS (two GEMVs, or GEMMs for c > 1, per chunk of rows) "
+          + "against %s, alternately, median of %d each%n%n", BlockProducts.describe(), REPEATS);
+      System.out.println("| N | blocks | c | stored bytes | s per product, BLAS | s per product, one pass | BLAS / one "
+          + "pass | read GB/s (one pass) | triad GB/s | / triad | floor s = max(bytes / triad, 2N²c / DGEMM) "
+          + "| floor / product |");
+      System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
       rows.forEach(System.out::println);
     } finally {
       spark.stop();
     }
   }
 
-  private static List<String> products(JavaSparkContext sc, int n, Precision precision, double triad,
-                                       double gemm) {
+  private static List<String> products(JavaSparkContext sc, int n, Precision precision, Triad triad,
+                                       double gemm) throws Exception {
     Random r = new Random(n);
     BlockPlan plan = new BlockPlan(n, 1024);
     List<RowBlock> blocks = new ArrayList<>();
@@ -89,24 +105,34 @@ public final class ProductBenchmark {
         DistributedKernel.Cache.MEMORY, "benchmark Gram N = " + n + " " + precision.configName())) {
       for (int c : new int[] {1, 10}) {
         double[] v = r.doubles((long) n * c, -1, 1).toArray();
-        theta.apply(v, c); // warm-up
-        double[] seconds = new double[REPEATS];
-        for (int i = 0; i < REPEATS; i++) {
-          long t0 = System.nanoTime();
+        double bandwidth = triad.measure();
+        // The two routes alternately, product by product, each after one unmeasured product, so
+        // that both see the same state of the machine.
+        double[][] seconds = new double[2][REPEATS];
+        for (int route = 0; route < 2; route++) {
+          BlockProducts.preferBlas(route == 0);
           theta.apply(v, c);
-          seconds[i] = (System.nanoTime() - t0) / 1e9;
         }
-        Arrays.sort(seconds);
-        double median = seconds[REPEATS / 2];
-        double rate = theta.storedBytes() / median;
+        for (int i = 0; i < REPEATS; i++) {
+          for (int route = 0; route < 2; route++) {
+            BlockProducts.preferBlas(route == 0);
+            long t0 = System.nanoTime();
+            theta.apply(v, c);
+            seconds[route][i] = (System.nanoTime() - t0) / 1e9;
+          }
+        }
+        BlockProducts.preferBlas(false);
+        double blas = median(seconds[0]);
+        double onePass = median(seconds[1]);
+        double rate = theta.storedBytes() / onePass;
         // A product reads every stored block once and does 2 multiply-adds per entry and column
         // of the full Gram (Θ_IJ V_J and Θ_IJᵀ V_I for the stored upper triangle): 2N²c flops.
-        double floor = Math.max(theta.storedBytes() / triad, 2.0 * n * n * c / gemm);
+        double floor = Math.max(theta.storedBytes() / bandwidth, 2.0 * n * n * c / gemm);
         long[] where = theta.storageNow();
         out.add(String.format(Locale.ROOT, "| %d | %d %s | %d | %.2f GB (%.2f GB in memory, %.2f GB on disk) | %.3f "
-            + "| %.2f | %.2f | %.3f | %.2f |", n, plan.upperTrianglePairs(), precision.configName(), c,
-            theta.storedBytes() / 1e9, where[0] / 1e9, where[1] / 1e9, median, rate / 1e9, rate / triad, floor,
-            floor / median));
+            + "| %.3f | %.2f | %.2f | %.2f | %.2f | %.3f | %.2f |", n, plan.upperTrianglePairs(),
+            precision.configName(), c, theta.storedBytes() / 1e9, where[0] / 1e9, where[1] / 1e9, blas, onePass,
+            blas / onePass, rate / 1e9, bandwidth / 1e9, rate / bandwidth, floor, floor / onePass));
       }
     }
     return out;
@@ -114,43 +140,66 @@ public final class ProductBenchmark {
 
   private static final int GEMM_SIZE = 2048;
 
-  /** Bytes per second of a[i] = b[i] + s·c[i] over 3 × 64 Mi doubles split across {@code threads}. */
+  private static double median(double[] seconds) {
+    double[] sorted = seconds.clone();
+    Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
+  }
+
+  /** Bytes per second of a[i] = b[i] + s·c[i] over 3 × 32 Mi doubles split across {@code threads}. */
   static double triadBytesPerSecond(int threads) throws Exception {
-    int n = 1 << 26;
-    double[] a = new double[n];
-    double[] b = new double[n];
-    double[] c = new double[n];
-    Arrays.fill(b, 1.0);
-    Arrays.fill(c, 2.0);
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    double best = 0;
-    try {
-      for (int rep = 0; rep < REPEATS + 1; rep++) {
-        long t0 = System.nanoTime();
-        List<Future<?>> parts = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-          int from = (int) ((long) n * t / threads);
-          int to = (int) ((long) n * (t + 1) / threads);
-          parts.add(pool.submit(() -> {
-            for (int i = from; i < to; i++) {
-              a[i] = b[i] + 3.0 * c[i];
-            }
-          }));
+    return new Triad(threads).measure();
+  }
+
+  /**
+   * A STREAM-like triad a[i] = b[i] + s·c[i] on every thread, its arrays (3 × 256 MiB, far beyond
+   * any cache) allocated and touched once, so that each measurement times the memory only.
+   */
+  static final class Triad {
+    static final int LENGTH = 1 << 25;
+    private final int threads;
+    private final double[] a = new double[LENGTH];
+    private final double[] b = new double[LENGTH];
+    private final double[] c = new double[LENGTH];
+
+    Triad(int threads) {
+      this.threads = threads;
+      Arrays.fill(b, 1.0);
+      Arrays.fill(c, 2.0);
+    }
+
+    /** Bytes per second, the best of {@value #REPEATS} after one unmeasured pass. */
+    double measure() throws Exception {
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      double best = 0;
+      try {
+        for (int rep = 0; rep < REPEATS + 1; rep++) {
+          long t0 = System.nanoTime();
+          List<Future<?>> parts = new ArrayList<>();
+          for (int t = 0; t < threads; t++) {
+            int from = (int) ((long) LENGTH * t / threads);
+            int to = (int) ((long) LENGTH * (t + 1) / threads);
+            parts.add(pool.submit(() -> {
+              for (int i = from; i < to; i++) {
+                a[i] = b[i] + 3.0 * c[i];
+              }
+            }));
+          }
+          for (Future<?> f : parts) {
+            f.get();
+          }
+          double rate = 24.0 * LENGTH / ((System.nanoTime() - t0) / 1e9);
+          if (rep > 0) {
+            best = Math.max(best, rate);
+          }
         }
-        for (Future<?> f : parts) {
-          f.get();
-        }
-        double rate = 24.0 * n / ((System.nanoTime() - t0) / 1e9);
-        if (rep > 0) {
-          best = Math.max(best, rate);
-        }
+      } finally {
+        pool.shutdown();
       }
-    } finally {
-      pool.shutdown();
+      if (a[LENGTH / 2] != 7.0) {
+        throw new IllegalStateException("triad result " + a[LENGTH / 2]);
+      }
+      return best;
     }
-    if (a[n / 2] != 7.0) {
-      throw new IllegalStateException("triad result " + a[n / 2]);
-    }
-    return best;
   }
 }

@@ -19,6 +19,7 @@ import org.sparkntk.io.Manifest;
 import org.sparkntk.io.OutputFiles;
 import org.sparkntk.io.OutputStore;
 import org.sparkntk.linalg.Blas;
+import org.sparkntk.linalg.BlockProducts;
 import org.sparkntk.linalg.Lapack;
 import org.sparkntk.report.Report;
 import org.sparkntk.report.Reports;
@@ -54,7 +55,7 @@ public final class NtkMain {
     }
     System.err.println("spark-ntk: BLAS " + Blas.get().implementation() + (Blas.get().isNative() ? " (native)"
         : " (pure Java: install a native BLAS such as Debian's libopenblas0 for speed)")
-        + ", LAPACK " + Lapack.get().implementation()
+        + ", LAPACK " + Lapack.get().implementation() + ", block products " + BlockProducts.describe()
         + (System.getenv("OPENBLAS_CORETYPE") == null ? "" : ", OPENBLAS_CORETYPE " + System.getenv("OPENBLAS_CORETYPE")));
     boolean embedded = System.getProperty("spark.master") == null;
     // Stop only a session this call started: a caller's (a test's, a notebook's) is left running.

@@ -23,6 +23,7 @@ import org.sparkntk.kernel.BlockKernel;
 import org.sparkntk.kernel.BlockPlan;
 import org.sparkntk.kernel.GramMatrix;
 import org.sparkntk.linalg.Blas;
+import org.sparkntk.linalg.BlockProducts;
 import org.sparkntk.linalg.Lapack;
 import org.sparkntk.model.InputMapping;
 import org.sparkntk.model.Mlp;
@@ -100,6 +101,7 @@ public final class JobOutputs {
     la.put("blas", Blas.get().implementation());
     la.put("blasNative", Blas.get().isNative());
     la.put("lapack", Lapack.get().implementation());
+    la.put("blockProducts", BlockProducts.describe());
     // The driver's OpenBLAS kernel set when chosen through the environment (scripts/openblas-coretype.sh).
     if (System.getenv("OPENBLAS_CORETYPE") != null) {
       la.put("openblasCoretype", System.getenv("OPENBLAS_CORETYPE"));

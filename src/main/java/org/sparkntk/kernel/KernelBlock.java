@@ -3,6 +3,7 @@ package org.sparkntk.kernel;
 import java.io.Serializable;
 import java.util.Arrays;
 import org.sparkntk.linalg.Blas;
+import org.sparkntk.linalg.BlockProducts;
 
 /**
  * One kernel block Θ_IJ kept where it was computed, in float64 or float32 (half the storage;
@@ -166,6 +167,101 @@ public final class KernelBlock implements Serializable {
    * @param outJ row-major [cols × c], or null without the mirror term
    */
   public void multiplyInto(double[] v, int vRowI, int vRowJ, int c, double[] outI, double[] outJ, boolean mirror) {
+    if (BlockProducts.onePass()) {
+      multiplyInOnePass(v, vRowI, vRowJ, c, outI, outJ, mirror);
+    } else {
+      multiplyByBlas(v, vRowI, vRowJ, c, outI, outJ, mirror);
+    }
+  }
+
+  /**
+   * {@link #multiplyInto} by {@link BlockProducts}: both terms in one pass over each chunk. With
+   * c columns, each column is one pass over the chunk, which stays in cache after the first:
+   * V's columns are gathered into contiguous arrays first, and the results added into out_I and
+   * out_J at the end.
+   */
+  void multiplyInOnePass(double[] v, int vRowI, int vRowJ, int c, double[] outI, double[] outJ, boolean mirror) {
+    double[] termsJ = mirror ? outJ : null;
+    if (c == 1) {
+      for (int chunk = 0, r0 = 0; r0 < rows; chunk++, r0 += chunkRows) {
+        int r = Math.min(chunkRows, rows - r0);
+        if (f64 != null) {
+          BlockProducts.accumulate(f64[chunk], 0, r, cols, v, vRowJ, v, vRowI + r0, outI, r0, termsJ, 0);
+        } else {
+          BlockProducts.accumulate(f32[chunk], 0, r, cols, v, vRowJ, v, vRowI + r0, outI, r0, termsJ, 0);
+        }
+      }
+      return;
+    }
+    // Column-major scratch: V_J's columns, V_I's columns, and the two terms' columns.
+    double[] scratch = columnScratch(c * (2 * rows + 2 * cols));
+    int vJAt = 0;
+    int vIAt = c * cols;
+    int outIAt = vIAt + c * rows;
+    int outJAt = outIAt + c * rows;
+    Arrays.fill(scratch, outIAt, outJAt + c * cols, 0.0);
+    // V_J only for the direct term and V_I only for the mirror term: Θᵀ U passes a U with the
+    // block's rows only.
+    if (outI != null) {
+      for (int j = 0; j < cols; j++) {
+        for (int k = 0; k < c; k++) {
+          scratch[vJAt + k * cols + j] = v[(vRowJ + j) * c + k];
+        }
+      }
+    }
+    if (mirror) {
+      for (int i = 0; i < rows; i++) {
+        for (int k = 0; k < c; k++) {
+          scratch[vIAt + k * rows + i] = v[(vRowI + i) * c + k];
+        }
+      }
+    }
+    double[] termsI = outI != null ? scratch : null;
+    double[] termsJc = mirror ? scratch : null;
+    for (int chunk = 0, r0 = 0; r0 < rows; chunk++, r0 += chunkRows) {
+      int r = Math.min(chunkRows, rows - r0);
+      for (int k = 0; k < c; k++) {
+        int vJ = vJAt + k * cols;
+        int vI = vIAt + k * rows + r0;
+        int oI = outIAt + k * rows + r0;
+        int oJ = outJAt + k * cols;
+        if (f64 != null) {
+          BlockProducts.accumulate(f64[chunk], 0, r, cols, scratch, vJ, scratch, vI, termsI, oI, termsJc, oJ);
+        } else {
+          BlockProducts.accumulate(f32[chunk], 0, r, cols, scratch, vJ, scratch, vI, termsI, oI, termsJc, oJ);
+        }
+      }
+    }
+    if (outI != null) {
+      for (int i = 0; i < rows; i++) {
+        for (int k = 0; k < c; k++) {
+          outI[i * c + k] += scratch[outIAt + k * rows + i];
+        }
+      }
+    }
+    if (mirror) {
+      for (int j = 0; j < cols; j++) {
+        for (int k = 0; k < c; k++) {
+          outJ[j * c + k] += scratch[outJAt + k * cols + j];
+        }
+      }
+    }
+  }
+
+  /** One scratch array per task thread for {@link #multiplyInOnePass}'s columns. */
+  private static final ThreadLocal<double[]> COLUMNS = new ThreadLocal<>();
+
+  private static double[] columnScratch(int length) {
+    double[] buffer = COLUMNS.get();
+    if (buffer == null || buffer.length < length) {
+      buffer = new double[length];
+      COLUMNS.set(buffer);
+    }
+    return buffer;
+  }
+
+  /** {@link #multiplyInto} by two BLAS calls per chunk: the route without the Vector API. */
+  void multiplyByBlas(double[] v, int vRowI, int vRowJ, int c, double[] outI, double[] outJ, boolean mirror) {
     Blas blas = Blas.get();
     double[] widened = f64 != null ? null : widenBuffer(Math.min(chunkRows, rows) * cols);
     for (int chunk = 0, r0 = 0; r0 < rows; chunk++, r0 += chunkRows) {

@@ -143,6 +143,9 @@ class NtkMainTest {
     assertEquals(saved.architecture().parameterCount(), metrics.path("P").asLong());
     assertEquals(2, metrics.path("O").asInt());
     assertFalse(metrics.path("linearAlgebra").path("blas").asText().isEmpty());
+    // The tests' JVM has the module jdk.incubator.vector (BlockProductsTest).
+    assertTrue(metrics.path("linearAlgebra").path("blockProducts").asText().startsWith("one pass, Vector API"),
+        metrics.path("linearAlgebra").toString());
     JsonNode losses = metrics.path("solver").path("losses");
     double first = losses.get(0).path("trainLoss").asDouble();
     double last = losses.get(losses.size() - 1).path("trainLoss").asDouble();

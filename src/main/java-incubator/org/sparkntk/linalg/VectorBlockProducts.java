@@ -1,0 +1,267 @@
+package org.sparkntk.linalg;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The Vector API path of {@link BlockProducts}, loaded only in a JVM that has the module
+ * jdk.incubator.vector. Its source root is compiled apart from src/main/java and before it
+ * (pom.xml): javac warns on every compilation that reads an incubator module, and the main
+ * compilation turns warnings into errors.
+ *
+ * <p>Both terms of a block's product are formed in one pass over its rows, four rows at a time:
+ * each loaded vector of A[i, j..j+L) is multiplied into the row's dot product with v_J and into
+ * out_J[j..j+L) with v_I[i]. The dot products are kept as vectors of L partial sums and added up
+ * lane by lane in a fixed order at the end of the row, not by {@code reduceLanes}, whose order is
+ * unspecified for floating point and may differ between the interpreted and the compiled code. So
+ * a call gives the same bits before and after C2 compiles it, and on every run on the same
+ * vector width.
+ */
+final class VectorBlockProducts {
+  /** Bits of the JVM's widest vectors (the preferred species: 512 with AVX-512, 256 with AVX2). */
+  private static final int PREFERRED_BITS = DoubleVector.SPECIES_PREFERRED.vectorBitSize();
+  private static final VectorSpecies<Double> DOUBLES =
+      PREFERRED_BITS >= 512 ? DoubleVector.SPECIES_512 : DoubleVector.SPECIES_256;
+  // As many float lanes as double lanes (half the width): F2D keeps the lane count, so part 0 of
+  // the conversion is the whole result.
+  private static final VectorSpecies<Float> FLOATS =
+      PREFERRED_BITS >= 512 ? FloatVector.SPECIES_256 : FloatVector.SPECIES_128;
+  private static final int LANES = DOUBLES.length();
+
+  private VectorBlockProducts() {}
+
+  /**
+   * Whether the JVM's vectors are 256 bits or wider (AVX2, AVX-512). Narrower ones (SSE only, a
+   * virtual machine's default CPU model, say) run the Vector API as plain Java, far slower than
+   * BLAS.
+   */
+  static boolean worthwhile() {
+    return PREFERRED_BITS >= 256;
+  }
+
+  /** Bits of the vectors the pass uses. */
+  static int bits() {
+    return DOUBLES.vectorBitSize();
+  }
+
+  /** Doubles per vector, for tests: a row's tail of fewer entries is added in scalar code. */
+  static int lanes() {
+    return LANES;
+  }
+
+  /** See {@link BlockProducts#accumulate(double[], int, int, int, double[], int, double[], int, double[], int, double[], int)}. */
+  static void accumulate(double[] a, int offset, int rows, int cols, double[] vJ, int vJOffset, double[] vI,
+                         int vIOffset, double[] outI, int outIOffset, double[] outJ, int outJOffset) {
+    double[] partial = new double[LANES];
+    int bound = DOUBLES.loopBound(cols);
+    int i = 0;
+    if (outI != null && outJ != null) {
+      for (; i + 4 <= rows; i += 4) {
+        int a0 = offset + i * cols;
+        int a1 = a0 + cols;
+        int a2 = a1 + cols;
+        int a3 = a2 + cols;
+        double w0 = vI[vIOffset + i];
+        DoubleVector u0 = DoubleVector.broadcast(DOUBLES, w0);
+        double w1 = vI[vIOffset + i + 1];
+        DoubleVector u1 = DoubleVector.broadcast(DOUBLES, w1);
+        double w2 = vI[vIOffset + i + 2];
+        DoubleVector u2 = DoubleVector.broadcast(DOUBLES, w2);
+        double w3 = vI[vIOffset + i + 3];
+        DoubleVector u3 = DoubleVector.broadcast(DOUBLES, w3);
+        DoubleVector s0 = DoubleVector.zero(DOUBLES);
+        DoubleVector s1 = s0;
+        DoubleVector s2 = s0;
+        DoubleVector s3 = s0;
+        int j = 0;
+        for (; j < bound; j += LANES) {
+          DoubleVector x = DoubleVector.fromArray(DOUBLES, vJ, vJOffset + j);
+          DoubleVector r0 = DoubleVector.fromArray(DOUBLES, a, a0 + j);
+          DoubleVector r1 = DoubleVector.fromArray(DOUBLES, a, a1 + j);
+          DoubleVector r2 = DoubleVector.fromArray(DOUBLES, a, a2 + j);
+          DoubleVector r3 = DoubleVector.fromArray(DOUBLES, a, a3 + j);
+          s0 = r0.fma(x, s0);
+          s1 = r1.fma(x, s1);
+          s2 = r2.fma(x, s2);
+          s3 = r3.fma(x, s3);
+          DoubleVector o = DoubleVector.fromArray(DOUBLES, outJ, outJOffset + j);
+          o = r0.fma(u0, o);
+          o = r1.fma(u1, o);
+          o = r2.fma(u2, o);
+          o = r3.fma(u3, o);
+          o.intoArray(outJ, outJOffset + j);
+        }
+        double t0 = 0;
+        double t1 = 0;
+        double t2 = 0;
+        double t3 = 0;
+        for (; j < cols; j++) {
+          double x = vJ[vJOffset + j];
+          double e0 = a[a0 + j];
+          double e1 = a[a1 + j];
+          double e2 = a[a2 + j];
+          double e3 = a[a3 + j];
+          t0 = Math.fma(e0, x, t0);
+          t1 = Math.fma(e1, x, t1);
+          t2 = Math.fma(e2, x, t2);
+          t3 = Math.fma(e3, x, t3);
+          double o = outJ[outJOffset + j];
+          o = Math.fma(e0, w0, o);
+          o = Math.fma(e1, w1, o);
+          o = Math.fma(e2, w2, o);
+          o = Math.fma(e3, w3, o);
+          outJ[outJOffset + j] = o;
+        }
+        outI[outIOffset + i] += sum(s0, partial) + t0;
+        outI[outIOffset + i + 1] += sum(s1, partial) + t1;
+        outI[outIOffset + i + 2] += sum(s2, partial) + t2;
+        outI[outIOffset + i + 3] += sum(s3, partial) + t3;
+      }
+    }
+    for (; i < rows; i++) {
+      int row = offset + i * cols;
+      double w = outJ != null ? vI[vIOffset + i] : 0;
+      DoubleVector u = DoubleVector.broadcast(DOUBLES, w);
+      DoubleVector s = DoubleVector.zero(DOUBLES);
+      int j = 0;
+      for (; j < bound; j += LANES) {
+        DoubleVector r = DoubleVector.fromArray(DOUBLES, a, row + j);
+        if (outI != null) {
+          s = r.fma(DoubleVector.fromArray(DOUBLES, vJ, vJOffset + j), s);
+        }
+        if (outJ != null) {
+          r.fma(u, DoubleVector.fromArray(DOUBLES, outJ, outJOffset + j)).intoArray(outJ, outJOffset + j);
+        }
+      }
+      double t = 0;
+      for (; j < cols; j++) {
+        double e = a[row + j];
+        if (outI != null) {
+          t = Math.fma(e, vJ[vJOffset + j], t);
+        }
+        if (outJ != null) {
+          outJ[outJOffset + j] = Math.fma(e, w, outJ[outJOffset + j]);
+        }
+      }
+      if (outI != null) {
+        outI[outIOffset + i] += sum(s, partial) + t;
+      }
+    }
+  }
+
+  /** The same for float32 entries, each widened to float64 in a register (exactly). */
+  static void accumulate(float[] a, int offset, int rows, int cols, double[] vJ, int vJOffset, double[] vI,
+                         int vIOffset, double[] outI, int outIOffset, double[] outJ, int outJOffset) {
+    double[] partial = new double[LANES];
+    int bound = DOUBLES.loopBound(cols);
+    int i = 0;
+    if (outI != null && outJ != null) {
+      for (; i + 4 <= rows; i += 4) {
+        int a0 = offset + i * cols;
+        int a1 = a0 + cols;
+        int a2 = a1 + cols;
+        int a3 = a2 + cols;
+        double w0 = vI[vIOffset + i];
+        DoubleVector u0 = DoubleVector.broadcast(DOUBLES, w0);
+        double w1 = vI[vIOffset + i + 1];
+        DoubleVector u1 = DoubleVector.broadcast(DOUBLES, w1);
+        double w2 = vI[vIOffset + i + 2];
+        DoubleVector u2 = DoubleVector.broadcast(DOUBLES, w2);
+        double w3 = vI[vIOffset + i + 3];
+        DoubleVector u3 = DoubleVector.broadcast(DOUBLES, w3);
+        DoubleVector s0 = DoubleVector.zero(DOUBLES);
+        DoubleVector s1 = s0;
+        DoubleVector s2 = s0;
+        DoubleVector s3 = s0;
+        int j = 0;
+        for (; j < bound; j += LANES) {
+          DoubleVector x = DoubleVector.fromArray(DOUBLES, vJ, vJOffset + j);
+          DoubleVector r0 = widened(a, a0 + j);
+          DoubleVector r1 = widened(a, a1 + j);
+          DoubleVector r2 = widened(a, a2 + j);
+          DoubleVector r3 = widened(a, a3 + j);
+          s0 = r0.fma(x, s0);
+          s1 = r1.fma(x, s1);
+          s2 = r2.fma(x, s2);
+          s3 = r3.fma(x, s3);
+          DoubleVector o = DoubleVector.fromArray(DOUBLES, outJ, outJOffset + j);
+          o = r0.fma(u0, o);
+          o = r1.fma(u1, o);
+          o = r2.fma(u2, o);
+          o = r3.fma(u3, o);
+          o.intoArray(outJ, outJOffset + j);
+        }
+        double t0 = 0;
+        double t1 = 0;
+        double t2 = 0;
+        double t3 = 0;
+        for (; j < cols; j++) {
+          double x = vJ[vJOffset + j];
+          double e0 = a[a0 + j];
+          double e1 = a[a1 + j];
+          double e2 = a[a2 + j];
+          double e3 = a[a3 + j];
+          t0 = Math.fma(e0, x, t0);
+          t1 = Math.fma(e1, x, t1);
+          t2 = Math.fma(e2, x, t2);
+          t3 = Math.fma(e3, x, t3);
+          double o = outJ[outJOffset + j];
+          o = Math.fma(e0, w0, o);
+          o = Math.fma(e1, w1, o);
+          o = Math.fma(e2, w2, o);
+          o = Math.fma(e3, w3, o);
+          outJ[outJOffset + j] = o;
+        }
+        outI[outIOffset + i] += sum(s0, partial) + t0;
+        outI[outIOffset + i + 1] += sum(s1, partial) + t1;
+        outI[outIOffset + i + 2] += sum(s2, partial) + t2;
+        outI[outIOffset + i + 3] += sum(s3, partial) + t3;
+      }
+    }
+    for (; i < rows; i++) {
+      int row = offset + i * cols;
+      double w = outJ != null ? vI[vIOffset + i] : 0;
+      DoubleVector u = DoubleVector.broadcast(DOUBLES, w);
+      DoubleVector s = DoubleVector.zero(DOUBLES);
+      int j = 0;
+      for (; j < bound; j += LANES) {
+        DoubleVector r = widened(a, row + j);
+        if (outI != null) {
+          s = r.fma(DoubleVector.fromArray(DOUBLES, vJ, vJOffset + j), s);
+        }
+        if (outJ != null) {
+          r.fma(u, DoubleVector.fromArray(DOUBLES, outJ, outJOffset + j)).intoArray(outJ, outJOffset + j);
+        }
+      }
+      double t = 0;
+      for (; j < cols; j++) {
+        double e = a[row + j];
+        if (outI != null) {
+          t = Math.fma(e, vJ[vJOffset + j], t);
+        }
+        if (outJ != null) {
+          outJ[outJOffset + j] = Math.fma(e, w, outJ[outJOffset + j]);
+        }
+      }
+      if (outI != null) {
+        outI[outIOffset + i] += sum(s, partial) + t;
+      }
+    }
+  }
+
+  private static DoubleVector widened(float[] a, int at) {
+    return (DoubleVector) FloatVector.fromArray(FLOATS, a, at).convertShape(VectorOperators.F2D, DOUBLES, 0);
+  }
+
+  /** The lanes of {@code s} added in lane order. */
+  private static double sum(DoubleVector s, double[] partial) {
+    s.intoArray(partial, 0);
+    double total = 0;
+    for (double p : partial) {
+      total += p;
+    }
+    return total;
+  }
+}

@@ -1,0 +1,123 @@
+package org.sparkntk.linalg;
+
+import java.util.Objects;
+
+/**
+ * Both terms of a stored kernel block's product in one pass over its rows, for one column of V:
+ * <pre>
+ *   out_I[i] += Σ_j A[i, j] v_J[j]      (skipped when out_I is null)
+ *   out_J[j] += Σ_i A[i, j] v_I[i]      (skipped when out_J is null)
+ * </pre>
+ * with A row-major, {@code rows × cols} from {@code offset}. A product over stored blocks reads
+ * each block from memory once (Adlam et al. 2023, §3, for products by blocks), so its speed is the
+ * speed at which this pass streams A.
+ *
+ * <p>Two BLAS GEMVs per chunk of rows (the fallback, in {@code KernelBlock}) stream float64 at
+ * 20 GB/s per core on the benchmark machine, the second one reading the chunk again from cache,
+ * and float32 only after a widening copy, at 5–6 GB/s. One pass with the JDK's Vector API
+ * (incubator module jdk.incubator.vector; this project's spark.jvm.flags and Spark 4's launcher
+ * pass {@code --add-modules=jdk.incubator.vector}) multiplies each loaded vector of A into both
+ * terms and widens float32 in registers: measured 25 GB/s per core for float64 and 20 GB/s for
+ * float32 (docs/BENCHMARKS.md). Without the module, or on CPUs whose vectors are narrower than
+ * 256 bits, {@link #VECTORISED} is false and neither {@code VectorBlockProducts} nor any class of
+ * the Vector API is loaded: the JVM resolves a class at the first call into it, and the static
+ * initializer below calls into it only when the module is there.
+ *
+ * <p>The two routes add in different orders, so they agree to rounding, not to the bit; each one
+ * gives the same bits on every run with the same vector width.
+ */
+public final class BlockProducts {
+  /** Whether the Vector API path is taken; the system property {@value #SWITCH}=false turns it off. */
+  public static final boolean VECTORISED = vectorModulePresent() && Boolean.parseBoolean(
+      System.getProperty(BlockProducts.SWITCH, "true")) && VectorBlockProducts.worthwhile();
+
+  /** The system property that turns the Vector API path off (for comparisons and as a way out). */
+  public static final String SWITCH = "org.sparkntk.vectorProducts";
+
+  /** Whether products take the Vector API path now: {@link #VECTORISED} unless a benchmark chose BLAS. */
+  private static volatile boolean onePass = VECTORISED;
+
+  /**
+   * Whether block products take this one-pass route in this JVM now. {@link #VECTORISED} unless
+   * {@link #preferBlas} turned it off.
+   */
+  public static boolean onePass() {
+    return onePass;
+  }
+
+  /**
+   * Makes this JVM's block products take the BLAS route ({@code true}) or this one where available
+   * ({@code false}): for the product benchmark, which times both routes in one run, alternately.
+   */
+  public static void preferBlas(boolean blas) {
+    onePass = VECTORISED && !blas;
+  }
+
+  private BlockProducts() {}
+
+  /**
+   * The route this JVM takes, for the log and metrics.json: executors decide for themselves, so on a
+   * cluster this is the driver's (in an embedded run, the same JVM's).
+   */
+  public static String describe() {
+    if (onePass) {
+      return "one pass, Vector API, " + VectorBlockProducts.bits() + "-bit vectors";
+    }
+    if (VECTORISED) {
+      return "BLAS (chosen by the caller)";
+    }
+    if (!vectorModulePresent()) {
+      return "BLAS (no module jdk.incubator.vector in this JVM)";
+    }
+    if (!Boolean.parseBoolean(System.getProperty(SWITCH, "true"))) {
+      return "BLAS (" + SWITCH + "=false)";
+    }
+    return "BLAS (vectors narrower than 256 bits)";
+  }
+
+  /** Whether the JVM was started with the module jdk.incubator.vector. */
+  static boolean vectorModulePresent() {
+    return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+  }
+
+  /**
+   * The pass over float64 entries. Only when {@link #VECTORISED}.
+   *
+   * @param vJ   v_J from {@code vJOffset}, {@code cols} entries
+   * @param vI   v_I from {@code vIOffset}, {@code rows} entries (read only when {@code outJ} is set)
+   * @param outI out_I from {@code outIOffset}, {@code rows} entries, or null
+   * @param outJ out_J from {@code outJOffset}, {@code cols} entries, or null
+   */
+  public static void accumulate(double[] a, int offset, int rows, int cols, double[] vJ, int vJOffset, double[] vI,
+                                int vIOffset, double[] outI, int outIOffset, double[] outJ, int outJOffset) {
+    Objects.checkFromIndexSize(offset, rows * cols, a.length);
+    check(rows, cols, vJ, vJOffset, vI, vIOffset, outI, outIOffset, outJ, outJOffset);
+    VectorBlockProducts.accumulate(a, offset, rows, cols, vJ, vJOffset, vI, vIOffset, outI, outIOffset, outJ,
+        outJOffset);
+  }
+
+  /** The same pass over float32 entries, each widened to float64 exactly. Only when {@link #VECTORISED}. */
+  public static void accumulate(float[] a, int offset, int rows, int cols, double[] vJ, int vJOffset, double[] vI,
+                                int vIOffset, double[] outI, int outIOffset, double[] outJ, int outJOffset) {
+    Objects.checkFromIndexSize(offset, rows * cols, a.length);
+    check(rows, cols, vJ, vJOffset, vI, vIOffset, outI, outIOffset, outJ, outJOffset);
+    VectorBlockProducts.accumulate(a, offset, rows, cols, vJ, vJOffset, vI, vIOffset, outI, outIOffset, outJ,
+        outJOffset);
+  }
+
+  /** Every range is checked before the first write, so a call out of range changes nothing. */
+  private static void check(int rows, int cols, double[] vJ, int vJOffset, double[] vI, int vIOffset, double[] outI,
+                            int outIOffset, double[] outJ, int outJOffset) {
+    if (!VECTORISED) {
+      throw new IllegalStateException("the Vector API path is off in this JVM; use the BLAS route");
+    }
+    if (outI != null) {
+      Objects.checkFromIndexSize(vJOffset, cols, vJ.length);
+      Objects.checkFromIndexSize(outIOffset, rows, outI.length);
+    }
+    if (outJ != null) {
+      Objects.checkFromIndexSize(vIOffset, rows, vI.length);
+      Objects.checkFromIndexSize(outJOffset, cols, outJ.length);
+    }
+  }
+}

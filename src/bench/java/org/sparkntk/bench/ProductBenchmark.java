@@ -38,7 +38,8 @@ import org.sparkntk.linalg.BlockProducts;
  * <p>Each row times both routes of a block's product ({@code KernelBlock.multiplyInto}): the
  * peer, two BLAS calls per chunk of rows (GEMV for c = 1, GEMM otherwise, the second reading the
  * chunk again from cache), and the one-pass route on the Vector API ({@code BlockProducts}),
- * product by product alternately.
+ * product by product alternately, and sets the one pass against itself alone: the same kernel on
+ * every core outside Spark, over chunks of the row's precision, measured before each row.
  *
  * <pre>scripts/benchmark --products [N …]   (default N = 16384 32768)</pre>
  */
@@ -62,12 +63,13 @@ public final class ProductBenchmark {
     int cores = sc.defaultParallelism();
     try {
       Triad triad = new Triad(cores);
+      PassAlone alone = BlockProducts.VECTORISED ? new PassAlone(cores) : null;
       // GramBenchmark.gemmRate: the sum over threads of each one's best single-threaded DGEMM, in GFLOP/s.
       double gemm = GramBenchmark.gemmRate(GEMM_SIZE, GEMM_SIZE, false, cores) * 1e9;
       List<String> rows = new ArrayList<>();
       for (int n : sizes) {
         for (Precision p : new Precision[] {Precision.FLOAT32, Precision.FLOAT64}) {
-          List<String> measured = products(sc, n, p, triad, gemm);
+          List<String> measured = products(sc, n, p, triad, alone, gemm);
           measured.forEach(row -> System.err.println("product benchmark: " + row));
           rows.addAll(measured);
         }
@@ -78,11 +80,14 @@ public final class ProductBenchmark {
       System.out.printf(Locale.ROOT, "DGEMM (%d × %d, one single-threaded call per thread, %d threads, best of %d): "
           + "%.1f GFLOP/s%n", GEMM_SIZE, GEMM_SIZE, cores, REPEATS, gemm / 1e9);
       System.out.printf(Locale.ROOT, "Block products: BLAS (two GEMVs, or GEMMs for c > 1, per chunk of rows) "
-          + "against %s, alternately, median of %d each%n%n", BlockProducts.describe(), REPEATS);
+          + "against %s, alternately, median of %d each%n", BlockProducts.describe(), REPEATS);
+      System.out.printf(Locale.ROOT, "Pass alone: the one-pass kernel outside Spark on %d threads, each over %d MiB of "
+          + "1024-column chunks of the row's precision, measured before each row's products%n%n",
+          cores, PassAlone.BYTES >> 20);
       System.out.println("| N | blocks | c | stored bytes | s per product, BLAS | s per product, one pass | BLAS / one "
-          + "pass | read GB/s (one pass) | triad GB/s | / triad | floor s = max(bytes / triad, 2N²c / DGEMM) "
-          + "| floor / product |");
-      System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
+          + "pass | read GB/s (one pass) | pass alone GB/s | / pass alone | triad GB/s | / triad "
+          + "| floor s = max(bytes / triad, 2N²c / DGEMM) | floor / product |");
+      System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
       rows.forEach(System.out::println);
     } finally {
       spark.stop();
@@ -90,7 +95,7 @@ public final class ProductBenchmark {
   }
 
   private static List<String> products(JavaSparkContext sc, int n, Precision precision, Triad triad,
-                                       double gemm) throws Exception {
+                                       PassAlone alone, double gemm) throws Exception {
     Random r = new Random(n);
     BlockPlan plan = new BlockPlan(n, 1024);
     List<RowBlock> blocks = new ArrayList<>();
@@ -106,6 +111,7 @@ public final class ProductBenchmark {
       for (int c : new int[] {1, 10}) {
         double[] v = r.doubles((long) n * c, -1, 1).toArray();
         double bandwidth = triad.measure();
+        double passAlone = alone == null ? Double.NaN : alone.measure(precision == Precision.FLOAT32, c);
         // The two routes alternately, product by product, each after one unmeasured product, so
         // that both see the same state of the machine.
         double[][] seconds = new double[2][REPEATS];
@@ -130,9 +136,10 @@ public final class ProductBenchmark {
         double floor = Math.max(theta.storedBytes() / bandwidth, 2.0 * n * n * c / gemm);
         long[] where = theta.storageNow();
         out.add(String.format(Locale.ROOT, "| %d | %d %s | %d | %.2f GB (%.2f GB in memory, %.2f GB on disk) | %.3f "
-            + "| %.3f | %.2f | %.2f | %.2f | %.2f | %.3f | %.2f |", n, plan.upperTrianglePairs(),
+            + "| %.3f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.3f | %.2f |", n, plan.upperTrianglePairs(),
             precision.configName(), c, theta.storedBytes() / 1e9, where[0] / 1e9, where[1] / 1e9, blas, onePass,
-            blas / onePass, rate / 1e9, bandwidth / 1e9, rate / bandwidth, floor, floor / onePass));
+            blas / onePass, rate / 1e9, passAlone / 1e9, rate / passAlone, bandwidth / 1e9, rate / bandwidth, floor,
+            floor / onePass));
       }
     }
     return out;
@@ -146,17 +153,94 @@ public final class ProductBenchmark {
     return sorted[sorted.length / 2];
   }
 
-  /** Bytes per second of a[i] = b[i] + s·c[i] over 3 × 32 Mi doubles split across {@code threads}. */
+  /** Bytes per second of a[i] = b[i] + s·c[i] over 3 × 16 Mi doubles split across {@code threads}. */
   static double triadBytesPerSecond(int threads) throws Exception {
     return new Triad(threads).measure();
   }
 
   /**
-   * A STREAM-like triad a[i] = b[i] + s·c[i] on every thread, its arrays (3 × 256 MiB, far beyond
+   * The machine's own limit for the product's inner loop: {@link BlockProducts#accumulate} over
+   * chunks shaped as a stored block's (32 rows of 1024 columns), on every thread at once, outside
+   * Spark, in bytes of entries read per second. A product over stored blocks can at best match it;
+   * what it loses against it is Spark's (the tasks, V's broadcast, the partial sums) and the tail.
+   */
+  static final class PassAlone {
+    static final int BYTES = 64 << 20;
+    private static final int ROWS = 32;
+    private static final int COLS = 1024;
+    private final int threads;
+    private final double[][][] f64;
+    private final float[][][] f32;
+
+    PassAlone(int threads) {
+      this.threads = threads;
+      int chunks64 = BYTES / (ROWS * COLS * Double.BYTES);
+      int chunks32 = BYTES / (ROWS * COLS * Float.BYTES);
+      f64 = new double[threads][chunks64][ROWS * COLS];
+      f32 = new float[threads][chunks32][ROWS * COLS];
+      Random r = new Random(7);
+      for (int t = 0; t < threads; t++) {
+        for (double[] chunk : f64[t]) {
+          Arrays.setAll(chunk, i -> r.nextDouble());
+        }
+        for (float[] chunk : f32[t]) {
+          for (int i = 0; i < chunk.length; i++) {
+            chunk[i] = r.nextFloat();
+          }
+        }
+      }
+    }
+
+    /** Bytes per second with c columns (c passes over each chunk), the best of {@value #REPEATS}. */
+    double measure(boolean float32, int c) throws Exception {
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      double best = 0;
+      try {
+        for (int rep = 0; rep < REPEATS + 1; rep++) {
+          long t0 = System.nanoTime();
+          List<Future<?>> parts = new ArrayList<>();
+          for (int t = 0; t < threads; t++) {
+            int thread = t;
+            parts.add(pool.submit(() -> pass(thread, float32, c)));
+          }
+          for (Future<?> f : parts) {
+            f.get();
+          }
+          double rate = (double) threads * BYTES / ((System.nanoTime() - t0) / 1e9);
+          if (rep > 0) {
+            best = Math.max(best, rate);
+          }
+        }
+      } finally {
+        pool.shutdown();
+      }
+      return best;
+    }
+
+    private void pass(int thread, boolean float32, int c) {
+      double[] v = new double[COLS + ROWS];
+      Arrays.fill(v, 0.5);
+      double[] outI = new double[ROWS];
+      double[] outJ = new double[COLS];
+      int chunks = float32 ? f32[thread].length : f64[thread].length;
+      for (int chunk = 0; chunk < chunks; chunk++) {
+        for (int k = 0; k < c; k++) {
+          if (float32) {
+            BlockProducts.accumulate(f32[thread][chunk], 0, ROWS, COLS, v, 0, v, COLS, outI, 0, outJ, 0);
+          } else {
+            BlockProducts.accumulate(f64[thread][chunk], 0, ROWS, COLS, v, 0, v, COLS, outI, 0, outJ, 0);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * A STREAM-like triad a[i] = b[i] + s·c[i] on every thread, its arrays (3 × 128 MiB, far beyond
    * any cache) allocated and touched once, so that each measurement times the memory only.
    */
   static final class Triad {
-    static final int LENGTH = 1 << 25;
+    static final int LENGTH = 1 << 24;
     private final int threads;
     private final double[] a = new double[LENGTH];
     private final double[] b = new double[LENGTH];

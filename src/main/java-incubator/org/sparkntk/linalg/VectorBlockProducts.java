@@ -18,6 +18,11 @@ import jdk.incubator.vector.VectorSpecies;
  * unspecified for floating point and may differ between the interpreted and the compiled code. So
  * a call gives the same bits before and after C2 compiles it, and on every run on the same
  * vector width.
+ *
+ * <p>The float64 and float32 passes are the same code but for how a vector of A is loaded. A
+ * shared body would take the load as a function called in the innermost loop, which C2 inlines
+ * only while a single kind of block has been seen there, and the Vector API is slow plain Java
+ * wherever it is not inlined.
  */
 final class VectorBlockProducts {
   /** Bits of the JVM's widest vectors (the preferred species: 512 with AVX-512, 256 with AVX2). */

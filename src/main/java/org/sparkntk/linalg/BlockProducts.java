@@ -13,12 +13,13 @@ import java.util.Objects;
  * speed at which this pass streams A.
  *
  * <p>Two BLAS GEMVs per chunk of rows (the fallback, in {@code KernelBlock}) stream float64 at
- * 20 GB/s per core on the benchmark machine, the second one reading the chunk again from cache,
- * and float32 only after a widening copy, at 5–6 GB/s. One pass with the JDK's Vector API
- * (incubator module jdk.incubator.vector; this project's spark.jvm.flags and Spark 4's launcher
- * pass {@code --add-modules=jdk.incubator.vector}) multiplies each loaded vector of A into both
- * terms and widens float32 in registers: measured 25 GB/s per core for float64 and 20 GB/s for
- * float32 (docs/BENCHMARKS.md). Without the module, or on CPUs whose vectors are narrower than
+ * 18–21 GB/s on one core of the benchmark machine, the second one reading the chunk again from
+ * cache, and float32 only after a widening copy, at about 6 GB/s. One pass with the JDK's Vector
+ * API (incubator module jdk.incubator.vector; this project's spark.jvm.flags and Spark 4's
+ * launcher pass {@code --add-modules=jdk.incubator.vector}) multiplies each loaded vector of A
+ * into both terms and widens float32 in registers: measured 18–25 GB/s on one core for float64
+ * and 11–17 GB/s for float32, two to three times as many float32 entries per second
+ * (docs/BENCHMARKS.md, "One pass per block"). Without the module, or on CPUs whose vectors are narrower than
  * 256 bits, {@link #VECTORISED} is false and neither {@code VectorBlockProducts} nor any class of
  * the Vector API is loaded: the JVM resolves a class at the first call into it, and the static
  * initializer below calls into it only when the module is there.
@@ -92,8 +93,13 @@ public final class BlockProducts {
                                 int vIOffset, double[] outI, int outIOffset, double[] outJ, int outJOffset) {
     Objects.checkFromIndexSize(offset, rows * cols, a.length);
     check(rows, cols, vJ, vJOffset, vI, vIOffset, outI, outIOffset, outJ, outJOffset);
-    VectorBlockProducts.accumulate(a, offset, rows, cols, vJ, vJOffset, vI, vIOffset, outI, outIOffset, outJ,
-        outJOffset);
+    if (outI != null && outJ != null) {
+      VectorBlockProducts.both(a, offset, rows, cols, vJ, vJOffset, vI, vIOffset, outI, outIOffset, outJ, outJOffset);
+    } else if (outI != null) {
+      VectorBlockProducts.direct(a, offset, rows, cols, vJ, vJOffset, outI, outIOffset);
+    } else if (outJ != null) {
+      VectorBlockProducts.mirror(a, offset, rows, cols, vI, vIOffset, outJ, outJOffset);
+    }
   }
 
   /** The same pass over float32 entries, each widened to float64 exactly. Only when {@link #VECTORISED}. */
@@ -101,8 +107,13 @@ public final class BlockProducts {
                                 int vIOffset, double[] outI, int outIOffset, double[] outJ, int outJOffset) {
     Objects.checkFromIndexSize(offset, rows * cols, a.length);
     check(rows, cols, vJ, vJOffset, vI, vIOffset, outI, outIOffset, outJ, outJOffset);
-    VectorBlockProducts.accumulate(a, offset, rows, cols, vJ, vJOffset, vI, vIOffset, outI, outIOffset, outJ,
-        outJOffset);
+    if (outI != null && outJ != null) {
+      VectorBlockProducts.both(a, offset, rows, cols, vJ, vJOffset, vI, vIOffset, outI, outIOffset, outJ, outJOffset);
+    } else if (outI != null) {
+      VectorBlockProducts.direct(a, offset, rows, cols, vJ, vJOffset, outI, outIOffset);
+    } else if (outJ != null) {
+      VectorBlockProducts.mirror(a, offset, rows, cols, vI, vIOffset, outJ, outJOffset);
+    }
   }
 
   /** Every range is checked before the first write, so a call out of range changes nothing. */

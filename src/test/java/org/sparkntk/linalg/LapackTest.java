@@ -1,6 +1,7 @@
 package org.sparkntk.linalg;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -101,5 +102,62 @@ class LapackTest {
       shifted[i * n + i] += 0.25;
     }
     assertArrayEquals(Lapack.get().choleskySolve(shifted, n, b, 2), x, "solution against a solve on a copy");
+  }
+
+  /**
+   * The blocked factorisation by panels across threads against LAPACK's dpotrf on the same SPD
+   * matrix (X Xᵀ/d + I, condition number below 10): both are backward stable, so the factors agree
+   * to a small multiple of n·ε (Higham, "Accuracy and Stability of Numerical Algorithms", 2nd ed.,
+   * Thm 10.3); the strict lower triangle (column-major) is untouched by both. Orders that are and
+   * are not multiples of the panel, one panel, and more threads than a panel's slices need.
+   */
+  @ParameterizedTest
+  @CsvSource({"700, 64, 2", "640, 64, 3", "50, 64, 2", "257, 16, 5"})
+  void theBlockedFactorEqualsLapacks(int n, int panel, int threads) {
+    double[] a = spd(n, new Random(n + panel));
+    double[] byLapack = a.clone();
+    double[] blocked = a.clone();
+    Lapack lapack = Lapack.get();
+    assertEquals(0, lapack.factorUpperByLapack(byLapack, n));
+    assertEquals(0, lapack.factorUpperBlocked(blocked, n, panel, threads));
+    double tolerance = 64 * n * Math.ulp(1.0);
+    for (int col = 0; col < n; col++) {
+      for (int row = 0; row < n; row++) {
+        int at = col * n + row;
+        if (row <= col) {
+          assertEquals(byLapack[at], blocked[at], tolerance * Math.sqrt(a[col * n + col]),
+              "C[" + row + ", " + col + "]");
+        } else {
+          assertEquals(Double.doubleToRawLongBits(a[at]), Double.doubleToRawLongBits(blocked[at]),
+              "strict lower triangle, (" + row + ", " + col + ")");
+        }
+      }
+    }
+  }
+
+  /** A leading minor that is not positive definite is reported with the same order as dpotrf's. */
+  @ParameterizedTest
+  @CsvSource({"300, 64, 0", "300, 64, 130", "300, 64, 128", "300, 64, 299"})
+  void theBlockedFactorReportsTheSameMinorAsLapack(int n, int panel, int singularAt) {
+    double[] a = spd(n, new Random(singularAt));
+    // A negative diagonal entry at singularAt: its pivot is negative whatever came before, so the
+    // leading minor of order singularAt + 1 is the first that is not positive definite.
+    a[singularAt * n + singularAt] = -1.0;
+    int byLapack = Lapack.get().factorUpperByLapack(a.clone(), n);
+    int blocked = Lapack.get().factorUpperBlocked(a.clone(), n, panel, 2);
+    assertEquals(singularAt + 1, byLapack);
+    assertEquals(byLapack, blocked);
+  }
+
+  /** X Xᵀ / d + I for X n×d with d = 2n: symmetric positive definite and well conditioned. */
+  private static double[] spd(int n, Random r) {
+    int d = 2 * n;
+    double[] x = r.doubles((long) n * d, -1, 1).toArray();
+    double[] a = new double[n * n];
+    Blas.get().gemmNT(n, n, d, 1.0 / d, x, x, 0.0, a);
+    for (int i = 0; i < n; i++) {
+      a[i * n + i] += 1.0;
+    }
+    return a;
   }
 }

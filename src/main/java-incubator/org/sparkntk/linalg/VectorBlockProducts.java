@@ -54,11 +54,6 @@ final class VectorBlockProducts {
     return DOUBLES.vectorBitSize();
   }
 
-  /** Doubles per vector, for tests: a row's tail of fewer entries is added in scalar code. */
-  static int lanes() {
-    return LANES;
-  }
-
   /** Both terms: out_I += A v_J and out_J += Aᵀ v_I, four rows at a time. */
   static void both(double[] a, int offset, int rows, int cols, double[] vJ, int vJOffset, double[] vI, int vIOffset,
                    double[] outI, int outIOffset, double[] outJ, int outJOffset) {

@@ -302,6 +302,9 @@ public final class Lapack {
   /** Columns per panel of the blocked factorisation. */
   static final int PANEL = 256;
 
+  /** Fewest columns of a panel one thread's triangular solve takes. */
+  static final int MIN_SLICE = 32;
+
   /**
    * Threads for the blocked factorisation: the cores when BLAS runs one thread per call (this
    * project's runs set OPENBLAS_NUM_THREADS=1 for Spark's tasks, and the same setting holds for
@@ -355,7 +358,7 @@ public final class Lapack {
    */
   int factorUpperBlocked(double[] a, int n, int panel, int threads) {
     BLAS blas = BLAS.getInstance();
-    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(threads, panel / MIN_SLICE)), r -> {
       Thread t = new Thread(r, "spark-ntk-cholesky");
       t.setDaemon(true);
       return t;
@@ -367,7 +370,8 @@ public final class Lapack {
         int b = Math.min(panel, n - k);
         if (k > 0) {
           int rows = k;
-          int slices = Math.min(threads, b);
+          // At least MIN_SLICE columns per call: narrower triangular solves run far below GEMM's rate.
+          int slices = Math.max(1, Math.min(threads, b / MIN_SLICE));
           List<Future<?>> parts = new ArrayList<>();
           for (int t = 0; t < slices; t++) {
             int from = k + b * t / slices;

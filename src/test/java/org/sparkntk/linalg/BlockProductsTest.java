@@ -60,27 +60,29 @@ class BlockProductsTest {
     }
     double[] vJ = r.doubles(cols, -1, 1).toArray();
     double[] vI = r.doubles(rows, -1, 1).toArray();
-    double[] firstI = null;
-    double[] firstJ = null;
-    double[] firstI32 = null;
-    double[] firstJ32 = null;
+    // Per case (both terms, direct alone, mirror alone) and precision: out_I then out_J.
+    double[][] first = null;
     for (int call = 0; call < 3000; call++) {
-      double[] outI = new double[rows];
-      double[] outJ = new double[cols];
-      BlockProducts.accumulate(a, 0, rows, cols, vJ, 0, vI, 0, outI, 0, outJ, 0);
-      double[] outI32 = new double[rows];
-      double[] outJ32 = new double[cols];
-      BlockProducts.accumulate(a32, 0, rows, cols, vJ, 0, vI, 0, outI32, 0, outJ32, 0);
+      double[][] out = new double[12][];
+      for (int precision = 0; precision < 2; precision++) {
+        for (int terms = 0; terms < 3; terms++) {
+          double[] outI = terms == 2 ? null : new double[rows];
+          double[] outJ = terms == 1 ? null : new double[cols];
+          if (precision == 0) {
+            BlockProducts.accumulate(a, 0, rows, cols, vJ, 0, vI, 0, outI, 0, outJ, 0);
+          } else {
+            BlockProducts.accumulate(a32, 0, rows, cols, vJ, 0, vI, 0, outI, 0, outJ, 0);
+          }
+          out[6 * precision + 2 * terms] = outI;
+          out[6 * precision + 2 * terms + 1] = outJ;
+        }
+      }
       if (call == 0) {
-        firstI = outI;
-        firstJ = outJ;
-        firstI32 = outI32;
-        firstJ32 = outJ32;
+        first = out;
       } else {
-        assertArrayEquals(firstI, outI, "call " + call);
-        assertArrayEquals(firstJ, outJ, "call " + call);
-        assertArrayEquals(firstI32, outI32, "call " + call + ", float32");
-        assertArrayEquals(firstJ32, outJ32, "call " + call + ", float32");
+        for (int k = 0; k < out.length; k++) {
+          assertArrayEquals(first[k], out[k], "call " + call + ", result " + k);
+        }
       }
     }
   }

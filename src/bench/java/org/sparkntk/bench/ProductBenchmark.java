@@ -8,6 +8,7 @@ import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.IntConsumer;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -159,6 +160,35 @@ public final class ProductBenchmark {
   }
 
   /**
+   * The best of {@value #REPEATS} rates, after one unmeasured run, of {@code bytes} moved by
+   * {@code work} run for every thread index at once.
+   */
+  static double bestRate(int threads, double bytes, IntConsumer work) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    double best = 0;
+    try {
+      for (int rep = 0; rep < REPEATS + 1; rep++) {
+        long t0 = System.nanoTime();
+        List<Future<?>> parts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+          int thread = t;
+          parts.add(pool.submit(() -> work.accept(thread)));
+        }
+        for (Future<?> f : parts) {
+          f.get();
+        }
+        double rate = bytes / ((System.nanoTime() - t0) / 1e9);
+        if (rep > 0) {
+          best = Math.max(best, rate);
+        }
+      }
+    } finally {
+      pool.shutdown();
+    }
+    return best;
+  }
+
+  /**
    * The machine's own limit for the product's inner loop: {@link BlockProducts#accumulate} over
    * chunks shaped as a stored block's (32 rows of 1024 columns), on every thread at once, outside
    * Spark, in bytes of entries read per second. A product over stored blocks can at best match it;
@@ -193,28 +223,7 @@ public final class ProductBenchmark {
 
     /** Bytes per second with c columns (c passes over each chunk), the best of {@value #REPEATS}. */
     double measure(boolean float32, int c) throws Exception {
-      ExecutorService pool = Executors.newFixedThreadPool(threads);
-      double best = 0;
-      try {
-        for (int rep = 0; rep < REPEATS + 1; rep++) {
-          long t0 = System.nanoTime();
-          List<Future<?>> parts = new ArrayList<>();
-          for (int t = 0; t < threads; t++) {
-            int thread = t;
-            parts.add(pool.submit(() -> pass(thread, float32, c)));
-          }
-          for (Future<?> f : parts) {
-            f.get();
-          }
-          double rate = (double) threads * BYTES / ((System.nanoTime() - t0) / 1e9);
-          if (rep > 0) {
-            best = Math.max(best, rate);
-          }
-        }
-      } finally {
-        pool.shutdown();
-      }
-      return best;
+      return bestRate(threads, (double) threads * BYTES, thread -> pass(thread, float32, c));
     }
 
     private void pass(int thread, boolean float32, int c) {
@@ -254,32 +263,13 @@ public final class ProductBenchmark {
 
     /** Bytes per second, the best of {@value #REPEATS} after one unmeasured pass. */
     double measure() throws Exception {
-      ExecutorService pool = Executors.newFixedThreadPool(threads);
-      double best = 0;
-      try {
-        for (int rep = 0; rep < REPEATS + 1; rep++) {
-          long t0 = System.nanoTime();
-          List<Future<?>> parts = new ArrayList<>();
-          for (int t = 0; t < threads; t++) {
-            int from = (int) ((long) LENGTH * t / threads);
-            int to = (int) ((long) LENGTH * (t + 1) / threads);
-            parts.add(pool.submit(() -> {
-              for (int i = from; i < to; i++) {
-                a[i] = b[i] + 3.0 * c[i];
-              }
-            }));
-          }
-          for (Future<?> f : parts) {
-            f.get();
-          }
-          double rate = 24.0 * LENGTH / ((System.nanoTime() - t0) / 1e9);
-          if (rep > 0) {
-            best = Math.max(best, rate);
-          }
+      double best = bestRate(threads, 24.0 * LENGTH, t -> {
+        int from = (int) ((long) LENGTH * t / threads);
+        int to = (int) ((long) LENGTH * (t + 1) / threads);
+        for (int i = from; i < to; i++) {
+          a[i] = b[i] + 3.0 * c[i];
         }
-      } finally {
-        pool.shutdown();
-      }
+      });
       if (a[LENGTH / 2] != 7.0) {
         throw new IllegalStateException("triad result " + a[LENGTH / 2]);
       }

@@ -340,9 +340,9 @@ public final class Lapack {
   }
 
   /**
-   * The same factorisation by panels of {@code panel} columns, left-looking (Golub &amp; Van Loan,
-   * "Matrix Computations", 4th ed., §4.2.8, written for the upper factor): for the panel J of
-   * columns k … k + b − 1, with C's first k rows and columns final,
+   * The same factorisation by panels of {@code panel} columns, left-looking (the block Cholesky
+   * of Golub &amp; Van Loan, "Matrix Computations", 4th ed., §4.2, written for the upper factor):
+   * for the panel J of columns k … k + b − 1, with C's first k rows and columns final,
    * <pre>
    *   C[0:k, J] = C[0:k, 0:k]⁻ᵀ A[0:k, J]                       (dtrsm, n³/3 flops in all)
    *   C[J, J]   = chol(A[J, J] − C[0:k, J]ᵀ C[0:k, J])            (dsyrk and dpotrf on b × b)

@@ -26,8 +26,8 @@ import org.sparkntk.linalg.BlockProducts;
  * bytes of stored blocks read per second against the machine's memory bandwidth measured in the
  * same run by a STREAM-like triad a = b + s·c on every core (McCalpin's STREAM counts 24 bytes per
  * element of the triad). The triad is measured again right before each row's products and that
- * row's ratio uses it: on the benchmark's virtual machine the bandwidth moved by 1.5× within
- * minutes (the host's other tenants), and a triad taken once at the start made the ratios of
+ * row's ratio uses it: on the benchmark's virtual machine the bandwidth moved by up to 2× within
+ * minutes, and a triad taken once at the start made the ratios of
  * later rows drift with it.
  *
  * <p>A product's floor is the larger of (bytes of the stored blocks) / (memory bandwidth), as it

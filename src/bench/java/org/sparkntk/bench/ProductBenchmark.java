@@ -27,8 +27,7 @@ import org.sparkntk.linalg.BlockProducts;
  * same run by a STREAM-like triad a = b + s·c on every core (McCalpin's STREAM counts 24 bytes per
  * element of the triad). The triad is measured again right before each row's products and that
  * row's ratio uses it: on the benchmark's virtual machine the bandwidth moved by up to 2× within
- * minutes, and a triad taken once at the start made the ratios of
- * later rows drift with it.
+ * minutes, and a triad taken once at the start made the ratios of later rows drift with it.
  *
  * <p>A product's floor is the larger of (bytes of the stored blocks) / (memory bandwidth), as it
  * reads every block once, and 2N²c flops / (the DGEMM rate measured in the same run): with c = 10

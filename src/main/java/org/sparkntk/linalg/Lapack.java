@@ -124,20 +124,16 @@ public final class Lapack {
   public double[] shiftedCholeskySolveRestoring(double[] a, int n, double shift, double[] b, int nrhs) {
     requireSquare("dpotrf", a, n);
     Asymmetry saved = Asymmetry.of(a, n, (long) n * n / 16);
-    if (saved == null) {
-      double[] shifted = a.clone();
-      for (int i = 0; i < n; i++) {
-        shifted[i * n + i] += shift;
-      }
-      return choleskySolveOverwriting(shifted, n, b, nrhs);
-    }
+    double[] shifted = saved == null ? a.clone() : a;
     for (int i = 0; i < n; i++) {
-      a[i * n + i] += shift;
+      shifted[i * n + i] += shift;
     }
     try {
-      return choleskySolveOverwriting(a, n, b, nrhs);
+      return choleskySolveOverwriting(shifted, n, b, nrhs);
     } finally {
-      saved.restore(a, n);
+      if (saved != null) {
+        saved.restore(a, n);
+      }
     }
   }
 

@@ -191,6 +191,7 @@ public final class KernelBlock implements Serializable {
   void multiplyInOnePass(double[] v, int vRowI, int vRowJ, int c, double[] outI, double[] outJ, boolean mirror) {
     double[] termsJ = mirror ? outJ : null;
     if (c == 1) {
+      // V's column and the terms are contiguous already: no gathering.
       for (int chunk = 0, r0 = 0; r0 < rows; chunk++, r0 += chunkRows) {
         int r = Math.min(chunkRows, rows - r0);
         if (f64 != null) {
@@ -224,8 +225,8 @@ public final class KernelBlock implements Serializable {
         }
       }
     }
-    double[] termsI = outI != null ? scratch : null;
-    double[] termsJc = mirror ? scratch : null;
+    double[] scratchI = outI != null ? scratch : null;
+    double[] scratchJ = mirror ? scratch : null;
     for (int chunk = 0, r0 = 0; r0 < rows; chunk++, r0 += chunkRows) {
       int r = Math.min(chunkRows, rows - r0);
       for (int k = 0; k < c; k++) {
@@ -234,9 +235,9 @@ public final class KernelBlock implements Serializable {
         int oI = outIAt + k * rows + r0;
         int oJ = outJAt + k * cols;
         if (f64 != null) {
-          BlockProducts.accumulate(f64[chunk], 0, r, cols, scratch, vJ, scratch, vI, termsI, oI, termsJc, oJ);
+          BlockProducts.accumulate(f64[chunk], 0, r, cols, scratch, vJ, scratch, vI, scratchI, oI, scratchJ, oJ);
         } else {
-          BlockProducts.accumulate(f32[chunk], 0, r, cols, scratch, vJ, scratch, vI, termsI, oI, termsJc, oJ);
+          BlockProducts.accumulate(f32[chunk], 0, r, cols, scratch, vJ, scratch, vI, scratchI, oI, scratchJ, oJ);
         }
       }
     }

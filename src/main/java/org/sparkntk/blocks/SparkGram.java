@@ -34,9 +34,10 @@ import scala.runtime.BoxedUnit;
  * The distributed Gram. Executors prepare each row block once (per-sample Jacobians, layer
  * factors…); prepared blocks are shuffled to the tiles that need them ({@link TilePlan}); each
  * task computes the kernel blocks of one tile, block pair by block pair. For the symmetric
- * training Gram only blocks (I, J) with I ≤ J are computed and the driver mirrors them. The
- * driver places each tile's blocks in the dense result as the tile's task finishes. Rows of the
- * result follow the row indices of the input.
+ * training Gram only blocks (I, J) with I ≤ J are computed and mirrored. The driver places each
+ * tile's blocks in the dense result as the tile's task finishes; a task running in the driver's
+ * own JVM places them itself as it computes them ({@link DriverPlacement}). Rows of the result
+ * follow the row indices of the input.
  */
 public final class SparkGram {
   private static final Logger LOG = LoggerFactory.getLogger(SparkGram.class);
@@ -202,16 +203,19 @@ public final class SparkGram {
       JavaPairRDD<Integer, F> right = prepare(rightBlocks.filter(b -> neededRight.contains(b.block())), kernel);
       routed = routed.union(right.flatMapToPair(t -> route(t._1(), t._2(), false, tiles, openTiles).iterator()));
     }
-    try (Progress progress = new Progress(sc, phase, pairs)) {
+    try (Progress progress = new Progress(sc, phase, pairs);
+         DriverPlacement placement = DriverPlacement.open(
+             (key, block) -> placeAndSave(key, block, leftPlan, rightPlan, k, dense, cols, symmetric, store))) {
       LongAccumulator done = progress.counter();
+      String placementId = placement.id();
       JavaRDD<List<Tuple2<BlockKey, double[]>>> computed = routed
           .groupByKey(new TilePartitioner(tiles))
-          .map(tile -> tileBlocks(tile._2(), tiles, tile._1(), kernel, stored, done));
+          .map(tile -> tileBlocks(tile._2(), tiles, tile._1(), kernel, stored, done, placementId));
       long t0 = System.nanoTime();
       collectInto(sc, computed, tiles, openTiles, outputBytes, leftPlan, rightPlan, k, dense, cols, symmetric,
           store);
-      LOG.info(String.format("%s: %d blocks in %d tasks, %.2f s", phase, pairs, openTiles.size(),
-          (System.nanoTime() - t0) / 1e9));
+      LOG.info(String.format("%s: %d blocks in %d tasks, %.2f s (%d of them placed by tasks in the driver's JVM)",
+          phase, pairs, openTiles.size(), (System.nanoTime() - t0) / 1e9, placement.placed()));
     }
     return new GramMatrix(rows, cols, k, dense);
   }
@@ -244,10 +248,14 @@ public final class SparkGram {
     return out;
   }
 
-  /** The kernel blocks of one tile: every pair of its row and column blocks (I ≤ J on the diagonal of a Gram). */
+  /**
+   * The kernel blocks of one tile: every pair of its row and column blocks (I ≤ J on the diagonal
+   * of a Gram). In the driver's JVM each block is placed as it is computed ({@link DriverPlacement})
+   * and the list comes back empty.
+   */
   private static <F extends Serializable> List<Tuple2<BlockKey, double[]>> tileBlocks(
       Iterable<Routed<F>> blocks, TilePlan plan, BlockKey tile, BlockKernel<F> kernel, Set<BlockKey> stored,
-      LongAccumulator done) {
+      LongAccumulator done, String placementId) {
     TreeMap<Integer, F> rows = new TreeMap<>();
     TreeMap<Integer, F> cols = new TreeMap<>();
     split(blocks, plan, tile, rows, cols);
@@ -256,7 +264,10 @@ public final class SparkGram {
       for (var j : cols.entrySet()) {
         BlockKey pair = new BlockKey(i.getKey(), j.getKey());
         if ((!plan.symmetric() || i.getKey() <= j.getKey()) && !stored.contains(pair)) {
-          out.add(new Tuple2<>(pair, kernel.block(i.getValue(), j.getValue())));
+          double[] block = kernel.block(i.getValue(), j.getValue());
+          if (!DriverPlacement.place(placementId, pair, block)) {
+            out.add(new Tuple2<>(pair, block));
+          }
           done.add(1);
         }
       }
@@ -395,14 +406,7 @@ public final class SparkGram {
           continue;
         }
         for (Tuple2<BlockKey, double[]> t : blocks) {
-          place(t._1(), t._2(), rowPlan, colPlan, k, dense, ld, mirror);
-          if (store != null) {
-            try {
-              store.save(t._1().row(), t._1().col(), t._2());
-            } catch (IOException e) {
-              throw new UncheckedIOException("saving Gram block " + t._1() + " failed: " + e.getMessage(), e);
-            }
-          }
+          placeAndSave(t._1(), t._2(), rowPlan, colPlan, k, dense, ld, mirror, store);
         }
         placed++;
       }
@@ -421,6 +425,19 @@ public final class SparkGram {
 
   /** Finished tiles the driver holds before placing them (see {@link #collectInto}). */
   static final int PENDING_TILES = 2;
+
+  /** Places a computed block (see {@link #place}) and saves it to {@code store} if there is one. */
+  private static void placeAndSave(BlockKey key, double[] b, BlockPlan rowPlan, BlockPlan colPlan, int k,
+                                   double[] dense, int ld, boolean mirror, BlockStore store) {
+    place(key, b, rowPlan, colPlan, k, dense, ld, mirror);
+    if (store != null) {
+      try {
+        store.save(key.row(), key.col(), b);
+      } catch (IOException e) {
+        throw new UncheckedIOException("saving Gram block " + key + " failed: " + e.getMessage(), e);
+      }
+    }
+  }
 
   private static void place(BlockKey key, double[] b, BlockPlan rowPlan, BlockPlan colPlan, int k, double[] dense,
                             int ld, boolean mirror) {

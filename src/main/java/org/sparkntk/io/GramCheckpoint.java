@@ -146,7 +146,10 @@ public final class GramCheckpoint implements BlockStore {
     return a.data();
   }
 
-  /** Called by the driver as each block arrives: the block file first, then its journal line. */
+  /**
+   * Called as each block reaches the driver, or by the task that computed it in the driver's JVM:
+   * the block file first, then its journal line, one block at a time.
+   */
   @Override
   public synchronized void save(int row, int col, double[] block) throws IOException {
     String name = fileName(row, col);

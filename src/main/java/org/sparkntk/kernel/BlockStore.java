@@ -14,6 +14,9 @@ public interface BlockStore {
   /** Block (I, J), as saved. */
   double[] load(int row, int col) throws IOException;
 
-  /** Saves block (I, J); after this returns, a new store over the same place {@link #has} it. */
+  /**
+   * Saves block (I, J); after this returns, a new store over the same place {@link #has} it. May be
+   * called from several threads at once (tasks that run in the driver's JVM save their own blocks).
+   */
   void save(int row, int col, double[] block) throws IOException;
 }

@@ -109,6 +109,63 @@ class SparkGramTest {
     assertEquals(M * kind.rowsPerExample(2), cross.rows());
   }
 
+  /**
+   * Tasks in the driver's JVM (this local session) place their blocks themselves; with the
+   * switch off the same blocks come back as task results. Both routes give the same bits, for
+   * the symmetric Gram (mirrored blocks) and the cross kernel, and both save every block once.
+   */
+  @org.junit.jupiter.api.Test
+  void blocksPlacedByTasksEqualBlocksReturnedAsResults() {
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    StructuredNtk kernel = new StructuredNtk(MLP, KernelOutputs.FULL, Precision.FLOAT64);
+    BlockPlan plan = new BlockPlan(N, 6);
+    BlockPlan testPlan = new BlockPlan(M, 4);
+    var train = RowBlocks.of(labeled(trainX, N, 3), plan);
+    var test = RowBlocks.of(labeled(testX, M, 2), testPlan);
+
+    long before = DriverPlacement.placedInThisJvm();
+    MemoryStore placedStore = new MemoryStore();
+    double[] placed = SparkGram.symmetric(sc, train, plan, kernel, "placed", placedStore).data();
+    double[] placedCross = SparkGram.cross(sc, test, testPlan, train, plan, kernel, "placed cross").data();
+    int pairs = plan.blockCount() * (plan.blockCount() + 1) / 2;
+    assertEquals(pairs + testPlan.blockCount() * plan.blockCount(), DriverPlacement.placedInThisJvm() - before,
+        "every block placed by its task");
+    assertEquals(pairs, placedStore.saves);
+
+    MemoryStore returnedStore = new MemoryStore();
+    double[] returned;
+    double[] returnedCross;
+    System.setProperty(DriverPlacement.SWITCH, "false");
+    try {
+      returned = SparkGram.symmetric(sc, train, plan, kernel, "returned", returnedStore).data();
+      returnedCross = SparkGram.cross(sc, test, testPlan, train, plan, kernel, "returned cross").data();
+    } finally {
+      System.clearProperty(DriverPlacement.SWITCH);
+    }
+    assertEquals(pairs + testPlan.blockCount() * plan.blockCount(), DriverPlacement.placedInThisJvm() - before,
+        "nothing placed with the switch off");
+    assertArrayEquals(returned, placed);
+    assertArrayEquals(returnedCross, placedCross);
+    assertEquals(pairs, returnedStore.saves);
+    assertTrue(Matrices.maxRelativeDifference(placed, reference(trainX, N, trainX, N, KernelOutputs.FULL)) < 1e-13);
+  }
+
+  /** A placement is found only under its id and only until it is closed. */
+  @org.junit.jupiter.api.Test
+  void aPlacementIsFoundOnlyWhileOpen() {
+    List<BlockKey> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+    String id;
+    try (DriverPlacement p = DriverPlacement.open((key, block) -> got.add(key))) {
+      id = p.id();
+      assertTrue(DriverPlacement.place(id, new BlockKey(1, 2), new double[1]));
+      assertTrue(!DriverPlacement.place("another", new BlockKey(1, 3), new double[1]));
+      assertTrue(!DriverPlacement.place(null, new BlockKey(1, 4), new double[1]));
+      assertEquals(1, p.placed());
+    }
+    assertTrue(!DriverPlacement.place(id, new BlockKey(2, 2), new double[1]), "closed");
+    assertEquals(List.of(new BlockKey(1, 2)), got);
+  }
+
   /** A BlockStore in memory that counts what it is asked to save. */
   static final class MemoryStore implements BlockStore {
     final java.util.Map<BlockKey, double[]> blocks = new java.util.HashMap<>();

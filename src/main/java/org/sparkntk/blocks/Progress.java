@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.AccumulableInfo;
 import org.apache.spark.scheduler.SparkListener;
@@ -28,6 +29,7 @@ import scala.jdk.javaapi.CollectionConverters;
  * heartbeats (spark.executor.heartbeatInterval, 10 s by default), which Spark posts to listeners
  * as {@link SparkListenerExecutorMetricsUpdate}; the blocks of running tasks are taken from there,
  * so the count moves while a tile is computed and the estimate does not grow while work is done.
+ * Where tasks run in the driver's JVM the blocks they have placed are counted at once instead.
  */
 final class Progress implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Progress.class);
@@ -40,19 +42,34 @@ final class Progress implements AutoCloseable {
   private final long startNanos = System.nanoTime();
   private final ScheduledExecutorService timer;
   private final RunningTasks running;
+  private final LongSupplier countedHere;
   private long lastCount;
   private double lastCountSeconds;
 
   Progress(JavaSparkContext sc, String phase, long total) {
-    this(sc, phase, total, sc.sc().longAccumulator("spark-ntk " + phase + " blocks done"));
+    this(sc, phase, total, () -> 0L);
+  }
+
+  /**
+   * {@code countedHere}: blocks finished so far by another count that moves at once (the blocks
+   * tasks in the driver's JVM have placed, {@link DriverPlacement}); the larger of the two counts
+   * is shown.
+   */
+  Progress(JavaSparkContext sc, String phase, long total, LongSupplier countedHere) {
+    this(sc, phase, total, sc.sc().longAccumulator("spark-ntk " + phase + " blocks done"), countedHere);
   }
 
   /** Progress counted by an accumulator the tasks already hold. */
   Progress(JavaSparkContext sc, String phase, long total, LongAccumulator done) {
+    this(sc, phase, total, done, () -> 0L);
+  }
+
+  private Progress(JavaSparkContext sc, String phase, long total, LongAccumulator done, LongSupplier countedHere) {
     this.sc = sc;
     this.phase = phase;
     this.total = total;
     this.done = done;
+    this.countedHere = countedHere;
     this.running = new RunningTasks(done.id());
     sc.sc().addSparkListener(running);
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -68,8 +85,9 @@ final class Progress implements AutoCloseable {
   }
 
   private void report() {
-    long inTasks = running.inFlight();
-    long d = Math.min(total, done.value() + inTasks);
+    long fromTasks = done.value();
+    long inTasks = Math.max(running.inFlight(), countedHere.getAsLong() - fromTasks);
+    long d = Math.min(total, fromTasks + inTasks);
     double elapsed = (System.nanoTime() - startNanos) / 1e9;
     if (d != lastCount) {
       lastCount = d;

@@ -203,9 +203,9 @@ public final class SparkGram {
       JavaPairRDD<Integer, F> right = prepare(rightBlocks.filter(b -> neededRight.contains(b.block())), kernel);
       routed = routed.union(right.flatMapToPair(t -> route(t._1(), t._2(), false, tiles, openTiles).iterator()));
     }
-    try (Progress progress = new Progress(sc, phase, pairs);
-         DriverPlacement placement = DriverPlacement.open(
-             (key, block) -> placeAndSave(key, block, leftPlan, rightPlan, k, dense, cols, symmetric, store))) {
+    try (DriverPlacement placement = DriverPlacement.open(
+             (key, block) -> placeAndSave(key, block, leftPlan, rightPlan, k, dense, cols, symmetric, store));
+         Progress progress = new Progress(sc, phase, pairs, placement::placed)) {
       LongAccumulator done = progress.counter();
       String placementId = placement.id();
       JavaRDD<List<Tuple2<BlockKey, double[]>>> computed = routed

@@ -36,8 +36,24 @@ public final class DriverMemory {
     return 8L * trainSide * trainSide * trainCopies(solver, spectrum) + cross;
   }
 
+  /**
+   * Driver heap per byte of dense kernels, and the fixed heap beside them: the dense path's
+   * measured peak (live heap after collections, the 20,000-row Fashion-MNIST job, 4.47 GiB of
+   * kernels: 5.72 GiB, docs/BENCHMARKS.md, "Where the dense Gram's time goes") is 1.0× the kernels
+   * plus 1.25 GiB of Spark, data and blocks being computed, well within 1.5× + 1 GiB. Blocks reach
+   * the dense arrays one at a time (placed by the tasks themselves in an embedded run, at most two
+   * tiles of bounded size on a cluster), so nothing else grows with the kernels.
+   */
+  static final double HEAP_PER_KERNEL_BYTE = 1.5;
+  static final long FIXED_HEAP = 1L << 30;
+
+  /** The kernel bytes a driver heap of {@code maxHeap} holds: (heap − 1 GiB) / 1.5. */
+  static long limitFor(long maxHeap) {
+    return (long) (Math.max(0, maxHeap - FIXED_HEAP) / HEAP_PER_KERNEL_BYTE);
+  }
+
   public static long defaultLimit() {
-    return Runtime.getRuntime().maxMemory() / 2;
+    return limitFor(Runtime.getRuntime().maxMemory());
   }
 
   /** Stops the job, before any kernel work, when the estimate exceeds the limit (null: default). */
@@ -63,7 +79,8 @@ public final class DriverMemory {
             + "spark.driver.memory together with kernel.maxDriverBytes.",
         n, k, n * k, n * k, m > 0 ? String.format(" and a %d × %d cross kernel", m * k, n * k) : "", solver,
         spectrum ? " with output.spectrum = true" : "", human(need), human(limit), limitOrNull != null ? ""
-            : ", by default half of the driver's max heap " + human(Runtime.getRuntime().maxMemory()));
+            : ", by default (max heap − 1 GiB) / 1.5 for the driver's max heap of "
+            + human(Runtime.getRuntime().maxMemory()));
   }
 
 

@@ -91,10 +91,27 @@ class DriverMemoryTest {
     assertTrue(need > DriverMemory.defaultLimit());
     ConfigException e = assertThrows(ConfigException.class, () -> DriverMemory.check(1_000_000, 0, 1, "steps", null));
     assertContains(e.getMessage(), String.format("%.2f GiB", need / (double) (1L << 30)));
-    assertContains(e.getMessage(), "half of the driver's max heap");
+    assertContains(e.getMessage(), "(max heap − 1 GiB) / 1.5");
     assertContains(e.getMessage(), "kernel.outputs = trace");
     assertTrue(!e.getMessage().contains("cross kernel"), "no test rows, no cross kernel: " + e.getMessage());
-    assertEquals(Runtime.getRuntime().maxMemory() / 2, DriverMemory.defaultLimit());
+    assertEquals(DriverMemory.limitFor(Runtime.getRuntime().maxMemory()), DriverMemory.defaultLimit());
+  }
+
+  /**
+   * The guard admits kernels up to (heap − 1 GiB) / 1.5: the issue's bound on the driver's peak
+   * heap, 1.5× the kernels plus 1 GiB, solved for the kernels. The 20,000-row Fashion-MNIST job
+   * (4.47 GiB of kernels) measured a 5.72 GiB live peak and ran with -Xmx7891m, the smallest heap
+   * this admits it in.
+   */
+  @Test
+  void theDefaultLimitLeavesHalfAgainAndAGibibyte() {
+    long kernels = DriverMemory.estimateBytes(20_000, 10_000, 1, "regression");
+    assertEquals(8L * (20_000L * 20_000 + 10_000L * 20_000), kernels);
+    long smallestHeap = 7891L << 20;
+    assertTrue(DriverMemory.limitFor(smallestHeap) >= kernels);
+    assertTrue(DriverMemory.limitFor(smallestHeap - (16L << 20)) < kernels);
+    assertEquals(0, DriverMemory.limitFor(512L << 20), "a heap below the fixed part holds no kernel");
+    assertEquals(2L << 30, DriverMemory.limitFor(4L << 30));
   }
 
   @Test

@@ -29,7 +29,7 @@ import java.util.Objects;
  */
 public final class BlockProducts {
   /** Whether the Vector API path is taken; the system property {@value #SWITCH}=false turns it off. */
-  public static final boolean VECTORISED = vectorModulePresent() && Boolean.parseBoolean(
+  public static final boolean VECTORISED = VectorModule.present() && Boolean.parseBoolean(
       System.getProperty(BlockProducts.SWITCH, "true")) && VectorBlockProducts.worthwhile();
 
   /** The system property that turns the Vector API path off (for comparisons and as a way out). */
@@ -67,7 +67,7 @@ public final class BlockProducts {
     if (VECTORISED) {
       return "BLAS (chosen by the caller)";
     }
-    if (!vectorModulePresent()) {
+    if (!VectorModule.present()) {
       return "BLAS (no module jdk.incubator.vector in this JVM)";
     }
     if (!Boolean.parseBoolean(System.getProperty(SWITCH, "true"))) {
@@ -76,10 +76,6 @@ public final class BlockProducts {
     return "BLAS (vectors narrower than 256 bits)";
   }
 
-  /** Whether the JVM was started with the module jdk.incubator.vector. */
-  static boolean vectorModulePresent() {
-    return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-  }
 
   /**
    * The pass over float64 entries. Only when {@link #VECTORISED}.

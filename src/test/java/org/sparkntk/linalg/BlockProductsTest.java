@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class BlockProductsTest {
   @Test
   void theTestsRunTheVectorPath() {
-    assertTrue(BlockProducts.vectorModulePresent(), "the tests' JVM lacks --add-modules=jdk.incubator.vector");
+    assertTrue(VectorModule.present(), "the tests' JVM lacks --add-modules=jdk.incubator.vector");
     assertEquals(VectorBlockProducts.worthwhile(), BlockProducts.VECTORISED);
     assertTrue(BlockProducts.VECTORISED, "the CPU's vectors are narrower than 256 bits");
   }
@@ -129,7 +129,7 @@ class BlockProductsTest {
     static final String DONE = "the one-pass path is off and refuses calls";
 
     public static void main(String[] args) {
-      if (BlockProducts.vectorModulePresent() || BlockProducts.VECTORISED) {
+      if (VectorModule.present() || BlockProducts.VECTORISED) {
         System.out.println("the child JVM has the module jdk.incubator.vector");
         System.exit(2);
       }

@@ -8,6 +8,7 @@ import org.sparkntk.kernel.KernelSpec;
 import org.sparkntk.kernel.empirical.StructuredNtk;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.linalg.Matrices;
+import org.sparkntk.linalg.VectorModule;
 import org.sparkntk.model.Activation;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.InputMapping;
@@ -77,6 +78,19 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
    * k11/k22 of the hidden layers' expectations).
    */
   public record Prepared(int rows, double[] x, double[][] diagonal) implements Serializable {}
+
+  /**
+   * Whether the ReLU family's NTK recursion takes groups of entries on the Vector API
+   * ({@code VectorArcCosine}): where this JVM has the module jdk.incubator.vector (Spark 4's
+   * launcher and this project's JVM flags add it) and vectors of 256 bits or more, unless the
+   * system property {@value #VECTOR_SWITCH} is false. Otherwise no Vector API class is loaded.
+   * Measured on one core, one 1024 × 1024 block with two hidden layers: see docs/BENCHMARKS.md.
+   */
+  public static final boolean VECTORISED = VectorModule.present()
+      && Boolean.parseBoolean(System.getProperty(AnalyticNtk.VECTOR_SWITCH, "true")) && VectorArcCosine.worthwhile();
+
+  /** The system property that turns the Vector API recursion off. */
+  public static final String VECTOR_SWITCH = "org.sparkntk.vectorRecursion";
 
   private final Architecture arch;
   private final KernelOutputs outputs;
@@ -203,6 +217,14 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
 
   /** The scalar kernel Σ_L or Θ_L, row-major [rows(left) × rows(right)]. */
   public double[] scalarBlock(Prepared left, Prepared right) {
+    return scalarBlock(left, right, VECTORISED);
+  }
+
+  /**
+   * {@code vectorised}: the NTK of the piecewise-linear activations (ntk parameterisation) takes
+   * {@link VectorArcCosine}'s groups of entries where it can; the bits are the same either way.
+   */
+  double[] scalarBlock(Prepared left, Prepared right, boolean vectorised) {
     int m = left.rows();
     int n = right.rows();
     int n0 = arch.inputs();
@@ -248,23 +270,45 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
       }
     }
     double[] out = new double[2];
+    boolean groups = vectorised && ntk && !standard && !Double.isNaN(alpha);
+    int lanes = groups ? VectorArcCosine.lanes() : 1;
+    int[] skipped = groups ? new int[n / lanes + 1] : null;
+    int[] index = groups ? new int[lanes] : null;
     for (int l = 1; l < depth; l++) {
       double[] dl = left.diagonal()[l - 1];
       double[] dr = right.diagonal()[l - 1];
       double g = arch.width(l); // standard: g_l = n_l
       for (int i = 0; i < m; i++) {
-        for (int j = 0; j < n; j++) {
-          int e = i * n + j;
-          expectations(dl[i], sigma[e], dr[j], ntk, out);
-          sigma[e] = sw2 * out[0] + sb2;
-          if (ntk) {
-            // ntk parameterisation: g_l Σ̂_l + c_b² = Σ_{l+1}
-            theta[e] = sw2 * out[1] * theta[e] + (standard ? g * out[0] + cb2 : sigma[e]);
+        int scalarFrom = 0;
+        if (groups) {
+          int count = VectorArcCosine.ntkLayer(dl[i], dr, sigma, theta, i * n, n, sw2, sb2, kink, diagonalSlope,
+              orthogonalSlope, Atan.ATAN_HEAD, Atan.ATAN_TAIL, skipped, index);
+          for (int c = 0; c < count; c++) {
+            layer(dl[i], dr, sigma, theta, i * n, skipped[c], skipped[c] + lanes, sw2, sb2, g, cb2, standard, out);
           }
+          scalarFrom = n - n % lanes;
         }
+        layer(dl[i], dr, sigma, theta, i * n, scalarFrom, n, sw2, sb2, g, cb2, standard, out);
       }
     }
     return ntk ? theta : sigma;
+  }
+
+  /**
+   * One layer of the recursion for entries [from, to) of the row starting at {@code offset}, whose
+   * own variance is k11 ({@code theta} null for the NNGP kernel).
+   */
+  private void layer(double k11, double[] k22s, double[] sigma, double[] theta, int offset, int from, int to,
+                     double sw2, double sb2, double g, double cb2, boolean standard, double[] out) {
+    for (int j = from; j < to; j++) {
+      int e = offset + j;
+      expectations(k11, sigma[e], k22s[j], theta != null, out);
+      sigma[e] = sw2 * out[0] + sb2;
+      if (theta != null) {
+        // ntk parameterisation: g_l Σ̂_l + c_b² = Σ_{l+1}
+        theta[e] = sw2 * out[1] * theta[e] + (standard ? g * out[0] + cb2 : sigma[e]);
+      }
+    }
   }
 
   /**

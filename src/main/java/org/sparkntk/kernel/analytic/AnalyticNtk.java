@@ -92,6 +92,65 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
   /** The system property that turns the Vector API recursion off. */
   public static final String VECTOR_SWITCH = "org.sparkntk.vectorRecursion";
 
+  static {
+    if (VECTORISED) {
+      Thread warmUp = new Thread(AnalyticNtk::warmUpVectorRecursion, "spark-ntk-vector-warm-up");
+      warmUp.setDaemon(true);
+      warmUp.setPriority(Thread.MIN_PRIORITY);
+      warmUp.start();
+    }
+  }
+
+  /**
+   * Calls the grouped layer on a small row until C2 has compiled it, in the background when this
+   * class is loaded (a job loads it when it builds or receives the kernel, before the first
+   * block). Until C2 has compiled it, the Vector API runs as plain Java that allocates an object
+   * per operation, over a hundred times slower: without this the first 1024 × 1024 block of a JVM
+   * took 1–2 s instead of 50 ms. C2 compiles a method after some thousands of calls, more while its
+   * queue is long (a JVM starting Spark compiles a lot), so the calls go on in batches until a
+   * batch runs at compiled speed, at most {@value #WARM_UP_BATCHES} batches. The row has
+   * {@value #WARM_UP_GROUPS} groups, one of them outside the two ranges every few calls: C2 compiles
+   * for the branches and loop lengths it has seen, and code compiled on one-group rows was thrown
+   * away at the first real row (its loop had never gone round twice). The results are discarded.
+   */
+  static void warmUpVectorRecursion() {
+    int lanes = VectorArcCosine.lanes();
+    int n = WARM_UP_GROUPS * lanes;
+    double[] k22 = new double[n];
+    double[] sigma = new double[n];
+    double[] theta = new double[n];
+    int[] skipped = new int[WARM_UP_GROUPS];
+    int[] index = new int[lanes];
+    for (int batch = 0; batch < WARM_UP_BATCHES; batch++) {
+      long t0 = System.nanoTime();
+      for (int call = 0; call < 50; call++) {
+        for (int j = 0; j < n; j++) {
+          k22[j] = 1.0 + j % 7;
+          // both ranges (ρ = ±0.4, 0); ρ = −0.8 in one group every third call
+          sigma[j] = (j % 3 - 1) * 0.4 * Math.sqrt(k22[j]);
+          theta[j] = sigma[j];
+        }
+        if (call % 3 == 0) {
+          sigma[lanes * (call % WARM_UP_GROUPS)] = -0.8 * Math.sqrt(k22[0]);
+        }
+        VectorArcCosine.ntkLayer(1.0, k22, sigma, theta, 0, n, 2.0, 0.0, 1 / (2 * Math.PI), 0.5, 0.25,
+            Atan.ATAN_HEAD, Atan.ATAN_TAIL, skipped, index);
+      }
+      if (System.nanoTime() - t0 < 50L * WARM_UP_GROUPS * COMPILED_GROUP_NANOS) {
+        return;
+      }
+    }
+  }
+
+  private static final int WARM_UP_GROUPS = 16;
+  private static final int WARM_UP_BATCHES = 400;
+
+  /**
+   * A group once C2 has compiled the layer takes well under a microsecond (about 0.06 µs here);
+   * before, tens of microseconds, in the interpreter and in C1's code alike.
+   */
+  private static final long COMPILED_GROUP_NANOS = 1000;
+
   private final Architecture arch;
   private final KernelOutputs outputs;
   private final boolean ntk;
@@ -231,17 +290,20 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
     int depth = arch.depth();
     double sw2 = arch.sigmaW() * arch.sigmaW();
     double sb2 = arch.sigmaB() * arch.sigmaB();
-    double[] sigma = new double[m * n];
+    int entries = m * n;
+    // The NTK returns Θ and only works on Σ: Σ goes in this thread's scratch array, reused from
+    // block to block, so a block allocates one array instead of two (see SCRATCH).
+    double[] sigma = ntk ? scratch(entries) : new double[entries];
     if (inputLimit == null) {
       Blas.get().gemmNT(m, n, n0, sw2 / n0, left.x(), right.x(), 0.0, sigma);
-      for (int e = 0; e < sigma.length; e++) {
+      for (int e = 0; e < entries; e++) {
         sigma[e] += sb2;
       }
     } else {
       // Σ_0 = ½ exp(−2π²σ²‖v − v'‖²)
       double[] d2 = Matrices.squaredDistances(left.x(), Matrices.rowSquaredNorms(left.x(), m, n0), m, right.x(),
           Matrices.rowSquaredNorms(right.x(), n, n0), n, n0);
-      for (int e = 0; e < sigma.length; e++) {
+      for (int e = 0; e < entries; e++) {
         sigma[e] = sw2 * inputLimit.limitInputKernel(d2[e]) + sb2;
       }
     }
@@ -260,13 +322,13 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
     if (ntk) {
       if (standard) {
         // Θ_1 = c_W² ⟨x, x'⟩ + c_b² = xᵀx' + 1
-        theta = new double[m * n];
+        theta = new double[entries];
         Blas.get().gemmNT(m, n, n0, 1.0, left.x(), right.x(), 0.0, theta);
-        for (int e = 0; e < theta.length; e++) {
+        for (int e = 0; e < entries; e++) {
           theta[e] += cb2;
         }
       } else {
-        theta = sigma.clone();
+        theta = Arrays.copyOf(sigma, entries);
       }
     }
     double[] out = new double[2];
@@ -292,6 +354,24 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
       }
     }
     return ntk ? theta : sigma;
+  }
+
+  /**
+   * Each task thread's Σ array for the NTK, grown to the largest block it has computed. A kernel
+   * block's arrays are megabytes (8 MiB at 1024 rows), and on a VM whose host backs memory on first
+   * touch, a new array in heap the JVM has just grown into cost about as much as the block's GEMM
+   * (docs/BENCHMARKS.md, "Where the dense Gram's time goes"); the Gram's own arrays keep the heap
+   * growing while blocks are computed.
+   */
+  private static final ThreadLocal<double[]> SCRATCH = ThreadLocal.withInitial(() -> new double[0]);
+
+  private static double[] scratch(int entries) {
+    double[] s = SCRATCH.get();
+    if (s.length < entries) {
+      s = new double[entries];
+      SCRATCH.set(s);
+    }
+    return s;
   }
 
   /**

@@ -37,15 +37,28 @@ public final class DriverMemory {
   }
 
   /**
-   * Driver heap per byte of dense kernels, and the fixed heap beside them: the dense path's
-   * measured peak (live heap after collections, the 20,000-row Fashion-MNIST job, 4.47 GiB of
-   * kernels: 5.72 GiB, docs/BENCHMARKS.md, "Where the dense Gram's time goes") is 1.0× the kernels
-   * plus 1.25 GiB of Spark, data and blocks being computed, well within 1.5× + 1 GiB. Blocks reach
-   * the dense arrays one at a time (placed by the tasks themselves in an embedded run, at most two
-   * tiles of bounded size on a cluster), so nothing else grows with the kernels.
+   * The heap beside the dense kernels at the driver's peak: Spark, the rows, and the blocks being
+   * computed and placed. Blocks reach the dense arrays one at a time (placed by the tasks
+   * themselves in an embedded run, at most two tiles of bounded size on a cluster), so this part
+   * does not grow with the kernels. Measured (live heap after collections, GC log) on the
+   * Fashion-MNIST job with the dense path, docs/BENCHMARKS.md, "Where the dense Gram's time goes":
+   * 20,000 training rows, 4.47 GiB of kernels, peak 5.72 GiB; 30,000 rows, 8.94 GiB, peak 10.4–10.7
+   * GiB. The estimate {@link #peakBytes} is 4–7 % below both.
+   */
+  static final long FIXED_HEAP = 1L << 30;
+
+  /**
+   * Heap per byte of kernels that the default limit leaves: the issue's bound on the driver's peak
+   * heap, 1.5× the kernels plus {@link #FIXED_HEAP}, which keeps room for the collector to work in
+   * (the 20,000-row job ran in a heap of exactly that size in 1 min 44 s, against 1 min 31 s with
+   * ./submit's default heap).
    */
   static final double HEAP_PER_KERNEL_BYTE = 1.5;
-  static final long FIXED_HEAP = 1L << 30;
+
+  /** The driver's estimated peak heap for dense kernels and workspace of {@code kernelBytes}. */
+  static long peakBytes(long kernelBytes) {
+    return kernelBytes + FIXED_HEAP;
+  }
 
   /** The kernel bytes a driver heap of {@code maxHeap} holds: (heap − 1 GiB) / 1.5. */
   static long limitFor(long maxHeap) {

@@ -44,8 +44,9 @@ public record SolverBackend(boolean distributed, String reason, long driverBytes
     long limit = limitOrNull != null ? limitOrNull : DriverMemory.defaultLimit();
     long dense = DriverMemory.estimateBytes(n, m, k, solver, spectrum);
     long distributed = distributedDriverBytes(config, n, m, k, outputs, solver, spectrum) + operatorBytes;
-    String figures = String.format("dense kernels and workspace %s, limit %s (kernel.maxDriverBytes)",
-        DriverMemory.human(dense), DriverMemory.human(limit));
+    String figures = String.format("dense kernels and workspace %s (driver peak about %s), limit %s "
+        + "(kernel.maxDriverBytes)", DriverMemory.human(dense), DriverMemory.human(DriverMemory.peakBytes(dense)),
+        DriverMemory.human(limit));
     if (!Solvers.of(solver).needsTrainingKernel()) {
       // Nyström regression never builds the training Gram: Θ(X, C) stays on the executors.
       if (asked.equals("driver")) {

@@ -3,6 +3,7 @@ package org.sparkntk.kernel.analytic;
 import java.io.Serializable;
 import java.util.Arrays;
 import org.sparkntk.kernel.BlockKernel;
+import org.sparkntk.kernel.BlockScratch;
 import org.sparkntk.kernel.KernelOutputs;
 import org.sparkntk.kernel.KernelSpec;
 import org.sparkntk.kernel.empirical.StructuredNtk;
@@ -291,9 +292,9 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
     double sw2 = arch.sigmaW() * arch.sigmaW();
     double sb2 = arch.sigmaB() * arch.sigmaB();
     int entries = m * n;
-    // The NTK returns Θ and only works on Σ: Σ goes in this thread's scratch array, reused from
-    // block to block, so a block allocates one array instead of two (see SCRATCH).
-    double[] sigma = ntk ? scratch(entries) : new double[entries];
+    // The NTK returns Θ and only works on Σ: Σ goes in this thread's scratch array (GEMM and the
+    // Fourier limit overwrite all its entries), so a block allocates one array instead of two.
+    double[] sigma = ntk ? BlockScratch.doubles(0, entries) : new double[entries];
     if (inputLimit == null) {
       Blas.get().gemmNT(m, n, n0, sw2 / n0, left.x(), right.x(), 0.0, sigma);
       for (int e = 0; e < entries; e++) {
@@ -354,24 +355,6 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
       }
     }
     return ntk ? theta : sigma;
-  }
-
-  /**
-   * Each task thread's Σ array for the NTK, grown to the largest block it has computed. A kernel
-   * block's arrays are megabytes (8 MiB at 1024 rows), and on a VM whose host backs memory on first
-   * touch, a new array in heap the JVM has just grown into cost about as much as the block's GEMM
-   * (docs/BENCHMARKS.md, "Where the dense Gram's time goes"); the Gram's own arrays keep the heap
-   * growing while blocks are computed.
-   */
-  private static final ThreadLocal<double[]> SCRATCH = ThreadLocal.withInitial(() -> new double[0]);
-
-  private static double[] scratch(int entries) {
-    double[] s = SCRATCH.get();
-    if (s.length < entries) {
-      s = new double[entries];
-      SCRATCH.set(s);
-    }
-    return s;
   }
 
   /**

@@ -2,6 +2,7 @@ package org.sparkntk.kernel.empirical;
 
 import java.io.Serializable;
 import org.sparkntk.kernel.BlockKernel;
+import org.sparkntk.kernel.BlockScratch;
 import org.sparkntk.kernel.KernelOutputs;
 import org.sparkntk.kernel.Precision;
 import org.sparkntk.linalg.Blas;
@@ -90,11 +91,14 @@ public final class StructuredNtk implements BlockKernel<StructuredNtk.FactorBloc
     int m = left.rows();
     int n = right.rows();
     boolean full = outputs == KernelOutputs.FULL;
-    double[] kernel = new double[full ? m * o * n * o : m * n];
-    double[] activationGram = new double[m * n];
-    double[] sensitivityGram = new double[full ? m * o * n * o : m * n];
-    float[] activationGram32 = precision == Precision.FLOAT32 ? new float[m * n] : null;
-    float[] sensitivityGram32 = precision == Precision.FLOAT32 ? new float[sensitivityGram.length] : null;
+    int pairs = m * n;
+    int entries = full ? m * o * n * o : m * n;
+    double[] kernel = new double[entries];
+    // Every GEMM below overwrites its whole [pairs] or [entries] output (β = 0).
+    double[] activationGram = BlockScratch.doubles(0, pairs);
+    double[] sensitivityGram = BlockScratch.doubles(1, entries);
+    float[] activationGram32 = precision == Precision.FLOAT32 ? BlockScratch.floats(0, pairs) : null;
+    float[] sensitivityGram32 = precision == Precision.FLOAT32 ? BlockScratch.floats(1, entries) : null;
     Parameterization param = arch.parameterization();
     double cb = param.biasGradientScale(arch.sigmaB());
     for (int l = 0; l < arch.depth(); l++) {
@@ -114,16 +118,16 @@ public final class StructuredNtk implements BlockKernel<StructuredNtk.FactorBloc
             right.activations32()[l], 0, in, 0f, activationGram32, 0, n);
         Blas.get().sgemm(false, true, dRowsL, dRowsR, dDepth, full ? 1f : 1f / o, left.sensitivities32()[l], 0,
             dDepth, right.sensitivities32()[l], 0, dDepth, 0f, sensitivityGram32, 0, dRowsR);
-        for (int i = 0; i < activationGram.length; i++) {
+        for (int i = 0; i < pairs; i++) {
           activationGram[i] = activationGram32[i];
         }
-        for (int i = 0; i < sensitivityGram.length; i++) {
+        for (int i = 0; i < entries; i++) {
           sensitivityGram[i] = sensitivityGram32[i];
         }
       }
       double bias = cb * cb;
       if (!full) {
-        for (int i = 0; i < kernel.length; i++) {
+        for (int i = 0; i < entries; i++) {
           kernel[i] += (activationGram[i] + bias) * sensitivityGram[i];
         }
         continue;

@@ -74,37 +74,83 @@ public final class IdxFiles {
           + "train-images-idx3-ubyte.gz, whose labels are in train-labels-idx1-ubyte.gz beside it");
     }
     Path labels = images.resolveSibling(name.replace("images-idx3", "labels-idx1"));
-    double[][] x;
+    RawImages x;
     int[] y;
     try {
-      x = images(images, 0, 1);
+      x = rawImages(images);
       y = labels(labels, 0);
     } catch (IOException e) {
       throw new DataException("data.format = idx: " + e.getMessage());
     }
-    if (x.length != y.length) {
-      throw new DataException(images + " has " + x.length + " images but " + labels + " has " + y.length + " labels");
+    if (x.count() != y.length) {
+      throw new DataException(images + " has " + x.count() + " images but " + labels + " has " + y.length
+          + " labels");
     }
     int classes = Arrays.stream(y).max().orElse(0) + 1;
     StructType schema = new StructType().add("pixels", SQLDataTypes.VectorType(), false);
     for (int c = 0; c < classes; c++) {
       schema = schema.add("label_" + c, DataTypes.DoubleType, false);
     }
-    List<Row> rows = new ArrayList<>(x.length);
-    for (int i = 0; i < x.length; i++) {
-      Object[] v = new Object[classes + 1];
-      v[0] = Vectors.dense(x[i]);
-      for (int c = 0; c < classes; c++) {
-        v[c + 1] = y[i] == c ? 1.0 : 0.0;
-      }
-      rows.add(RowFactory.create(v));
-    }
-    // Slices of about 4 MiB, so that each task carries its own rows rather than one task (a local
-    // relation) carrying all of them: 60,000 images are 376 MB.
-    long bytes = 8L * x.length * (x.length == 0 ? 0 : x[0].length + classes);
+    // As many slices as rows of about 4 MiB as doubles (60,000 images: 91), one per task. A slice
+    // carries its images' bytes and the tasks make the rows: every pass over the frame ships the
+    // tasks again, and doubles would be eight times the bytes (376 MB for the 60,000 images of
+    // Fashion-MNIST, shipped four times by a job before its kernels).
+    int pixels = x.pixels();
+    long bytes = 8L * x.count() * (x.count() == 0 ? 0 : pixels + classes);
     int slices = (int) Math.max(spark.sparkContext().defaultParallelism(), Math.min(4096, bytes / (4 << 20) + 1));
+    List<ImageSlice> parts = new ArrayList<>(slices);
+    for (int k = 0; k < slices; k++) {
+      // ParallelCollectionRDD's own split of n items into `slices` parts
+      int from = (int) ((long) k * x.count() / slices);
+      int to = (int) ((long) (k + 1) * x.count() / slices);
+      byte[] labelBytes = new byte[to - from];
+      for (int i = from; i < to; i++) {
+        labelBytes[i - from] = (byte) y[i];
+      }
+      parts.add(new ImageSlice(pixels, classes, Arrays.copyOfRange(x.bytes(), from * pixels, to * pixels),
+          labelBytes));
+    }
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    return spark.createDataFrame(sc.parallelize(rows, slices), schema);
+    return spark.createDataFrame(sc.parallelize(parts, slices).flatMap(slice -> slice.rows().iterator()), schema);
+  }
+
+  /** The images of one task: {@code pixels} unsigned bytes per image, and one class index (byte) each. */
+  record ImageSlice(int pixels, int classes, byte[] images, byte[] labels) implements java.io.Serializable {
+    /** The rows of {@link #oneHotFrame}: pixel values (b/255, as {@link #images} gives them) and one-hot labels. */
+    List<Row> rows() {
+      double scale = 1.0 / 255.0;
+      List<Row> rows = new ArrayList<>(labels.length);
+      for (int i = 0; i < labels.length; i++) {
+        double[] v = new double[pixels];
+        for (int j = 0; j < pixels; j++) {
+          v[j] = (images[i * pixels + j] & 0xff) * scale;
+        }
+        Object[] row = new Object[classes + 1];
+        row[0] = Vectors.dense(v);
+        for (int c = 0; c < classes; c++) {
+          row[c + 1] = (labels[i] & 0xff) == c ? 1.0 : 0.0;
+        }
+        rows.add(RowFactory.create(row));
+      }
+      return rows;
+    }
+  }
+
+  /** All images of an IDX image file as they are stored: {@code count × pixels} unsigned bytes. */
+  record RawImages(int count, int pixels, byte[] bytes) {}
+
+  static RawImages rawImages(Path file) throws IOException {
+    try (DataInputStream in = open(file)) {
+      int magic = in.readInt();
+      if (magic != 0x803) {
+        throw new IOException(file + ": magic " + Integer.toHexString(magic) + ", expected 803 (IDX images)");
+      }
+      int n = in.readInt();
+      int pixels = Math.multiplyExact(in.readInt(), in.readInt());
+      byte[] bytes = new byte[Math.multiplyExact(n, pixels)];
+      in.readFully(bytes);
+      return new RawImages(n, pixels, bytes);
+    }
   }
 
   /** The pixel columns of a {@link #frame}, in order. */

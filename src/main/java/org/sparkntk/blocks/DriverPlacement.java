@@ -39,8 +39,9 @@ final class DriverPlacement implements AutoCloseable {
   }
 
   /**
-   * Registers a Gram's sink (which must accept blocks from several threads at once); its
-   * {@link #id} is null when the switch turns placement off.
+   * Registers a Gram's sink, which must accept blocks from several threads at once and must not
+   * keep them: a task reuses a placed block's array for its next block. Its {@link #id} is null
+   * when the switch turns placement off.
    */
   static DriverPlacement open(BiConsumer<BlockKey, double[]> sink) {
     if (!Boolean.parseBoolean(System.getProperty(SWITCH, "true"))) {

@@ -260,13 +260,18 @@ public final class SparkGram {
     TreeMap<Integer, F> cols = new TreeMap<>();
     split(blocks, plan, tile, rows, cols);
     List<Tuple2<BlockKey, double[]>> out = new ArrayList<>();
+    // A placed block has been copied into the dense Gram: its array serves the next block.
+    double[] free = null;
     for (var i : rows.entrySet()) {
       for (var j : cols.entrySet()) {
         BlockKey pair = new BlockKey(i.getKey(), j.getKey());
         if ((!plan.symmetric() || i.getKey() <= j.getKey()) && !stored.contains(pair)) {
-          double[] block = kernel.block(i.getValue(), j.getValue());
-          if (!DriverPlacement.place(placementId, pair, block)) {
+          double[] block = kernel.block(i.getValue(), j.getValue(), free);
+          if (DriverPlacement.place(placementId, pair, block)) {
+            free = block;
+          } else {
             out.add(new Tuple2<>(pair, block));
+            free = null;
           }
           done.add(1);
         }

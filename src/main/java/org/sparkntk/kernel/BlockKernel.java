@@ -28,6 +28,18 @@ public interface BlockKernel<F extends Serializable> extends Serializable {
    */
   double[] block(F left, F right);
 
+  /**
+   * {@link #block}, written into {@code out} when it has exactly the block's length and the kernel
+   * can (the array returned is then {@code out}), or into a new array otherwise ({@code out} may be
+   * null). For a caller that is done with each block before it asks for the next, such as a task
+   * placing blocks in the driver's dense Gram: one array then serves every block of its tile, where
+   * a new array per block costs zeroing and, in heap the JVM has just grown into, page faults
+   * (docs/BENCHMARKS.md, "Where the dense Gram's time goes").
+   */
+  default double[] block(F left, F right, double[] out) {
+    return block(left, right);
+  }
+
   /** Estimated bytes of one prepared block of {@code rows} rows, for choosing block sizes. */
   long preparedBytes(int rows);
 

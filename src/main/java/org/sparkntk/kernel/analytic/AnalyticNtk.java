@@ -277,14 +277,15 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
 
   /** The scalar kernel Σ_L or Θ_L, row-major [rows(left) × rows(right)]. */
   public double[] scalarBlock(Prepared left, Prepared right) {
-    return scalarBlock(left, right, VECTORISED);
+    return scalarBlock(left, right, VECTORISED, null);
   }
 
   /**
    * {@code vectorised}: the NTK of the piecewise-linear activations (ntk parameterisation) takes
    * {@link VectorArcCosine}'s groups of entries where it can; the bits are the same either way.
+   * The result goes in {@code into} if it has exactly the block's length.
    */
-  double[] scalarBlock(Prepared left, Prepared right, boolean vectorised) {
+  double[] scalarBlock(Prepared left, Prepared right, boolean vectorised, double[] into) {
     int m = left.rows();
     int n = right.rows();
     int n0 = arch.inputs();
@@ -292,9 +293,10 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
     double sw2 = arch.sigmaW() * arch.sigmaW();
     double sb2 = arch.sigmaB() * arch.sigmaB();
     int entries = m * n;
+    double[] result = into != null && into.length == entries ? into : new double[entries];
     // The NTK returns Θ and only works on Σ: Σ goes in this thread's scratch array (GEMM and the
-    // Fourier limit overwrite all its entries), so a block allocates one array instead of two.
-    double[] sigma = ntk ? BlockScratch.doubles(0, entries) : new double[entries];
+    // Fourier limit overwrite all its entries). Every entry of the result is written below.
+    double[] sigma = ntk ? BlockScratch.doubles(0, entries) : result;
     if (inputLimit == null) {
       Blas.get().gemmNT(m, n, n0, sw2 / n0, left.x(), right.x(), 0.0, sigma);
       for (int e = 0; e < entries; e++) {
@@ -323,13 +325,14 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
     if (ntk) {
       if (standard) {
         // Θ_1 = c_W² ⟨x, x'⟩ + c_b² = xᵀx' + 1
-        theta = new double[entries];
+        theta = result;
         Blas.get().gemmNT(m, n, n0, 1.0, left.x(), right.x(), 0.0, theta);
         for (int e = 0; e < entries; e++) {
           theta[e] += cb2;
         }
       } else {
-        theta = Arrays.copyOf(sigma, entries);
+        theta = result;
+        System.arraycopy(sigma, 0, theta, 0, entries);
       }
     }
     double[] out = new double[2];
@@ -385,6 +388,15 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
   @Override
   public double[] block(Prepared left, Prepared right) {
     return outputs.expand(scalarBlock(left, right), left.rows(), right.rows(), arch.outputs());
+  }
+
+  /** With trace outputs the scalar block is the block, and it goes in {@code out}. */
+  @Override
+  public double[] block(Prepared left, Prepared right, double[] out) {
+    if (outputs != KernelOutputs.TRACE) {
+      return block(left, right);
+    }
+    return scalarBlock(left, right, VECTORISED, out);
   }
 
   /**

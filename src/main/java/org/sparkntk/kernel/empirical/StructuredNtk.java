@@ -1,6 +1,7 @@
 package org.sparkntk.kernel.empirical;
 
 import java.io.Serializable;
+import java.util.Arrays;
 import org.sparkntk.kernel.BlockKernel;
 import org.sparkntk.kernel.BlockScratch;
 import org.sparkntk.kernel.KernelOutputs;
@@ -86,6 +87,11 @@ public final class StructuredNtk implements BlockKernel<StructuredNtk.FactorBloc
 
   @Override
   public double[] block(FactorBlock left, FactorBlock right) {
+    return block(left, right, null);
+  }
+
+  @Override
+  public double[] block(FactorBlock left, FactorBlock right, double[] into) {
     Architecture arch = mlp.architecture();
     int o = arch.outputs();
     int m = left.rows();
@@ -93,7 +99,13 @@ public final class StructuredNtk implements BlockKernel<StructuredNtk.FactorBloc
     boolean full = outputs == KernelOutputs.FULL;
     int pairs = m * n;
     int entries = full ? m * o * n * o : m * n;
-    double[] kernel = new double[entries];
+    double[] kernel;
+    if (into != null && into.length == entries) {
+      kernel = into;
+      Arrays.fill(kernel, 0.0);
+    } else {
+      kernel = new double[entries];
+    }
     // Every GEMM below overwrites its whole [pairs] or [entries] output (β = 0).
     double[] activationGram = BlockScratch.doubles(0, pairs);
     double[] sensitivityGram = BlockScratch.doubles(1, entries);

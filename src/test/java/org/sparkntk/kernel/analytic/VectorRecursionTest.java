@@ -60,11 +60,11 @@ class VectorRecursionTest {
       }
       AnalyticNtk.Prepared l = kernel.prepare(left, rows);
       AnalyticNtk.Prepared r = kernel.prepare(right, cols);
-      assertArrayEquals(kernel.scalarBlock(l, r, false), kernel.scalarBlock(l, r, true), "cross block " + cols);
+      assertArrayEquals(kernel.scalarBlock(l, r, false, null), kernel.scalarBlock(l, r, true, null), "cross block " + cols);
       if (cols == rows || cols >= 9) {
         AnalyticNtk.Prepared self = kernel.prepare(right, cols);
-        double[] scalar = kernel.scalarBlock(self, self, false);
-        double[] grouped = kernel.scalarBlock(self, self, true);
+        double[] scalar = kernel.scalarBlock(self, self, false, null);
+        double[] grouped = kernel.scalarBlock(self, self, true, null);
         assertArrayEquals(scalar, grouped, "diagonal block " + cols);
         double[] diagonal = diagonalRecursion(kernel, right, cols);
         for (int i = 0; i < cols; i++) {
@@ -111,7 +111,7 @@ class VectorRecursionTest {
     for (int i = 0; i < n; i++) {
       double[] row = java.util.Arrays.copyOfRange(x, i * 5, i * 5 + 5);
       AnalyticNtk.Prepared p = kernel.prepare(row, 1);
-      out[i] = kernel.scalarBlock(p, p, false)[0];
+      out[i] = kernel.scalarBlock(p, p, false, null)[0];
     }
     return out;
   }
@@ -151,8 +151,8 @@ class VectorRecursionTest {
       }
       AnalyticNtk.Prepared l = kernel.prepare(a, m);
       AnalyticNtk.Prepared r = kernel.prepare(b, n);
-      double[] scalar = kernel.scalarBlock(l, r, false);
-      double[] grouped = kernel.scalarBlock(l, r, true);
+      double[] scalar = kernel.scalarBlock(l, r, false, null);
+      double[] grouped = kernel.scalarBlock(l, r, true, null);
       assertArrayEquals(scalar, grouped, "block " + t + " (" + m + " × " + n + ")");
     }
   }

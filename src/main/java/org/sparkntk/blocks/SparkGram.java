@@ -9,8 +9,11 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.apache.spark.Partitioner;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SimpleFutureAction;
@@ -126,7 +129,45 @@ public final class SparkGram {
   public static <F extends Serializable> GramMatrix symmetric(JavaSparkContext sc, JavaRDD<RowBlock> blocks,
                                                               BlockPlan plan, BlockKernel<F> kernel, String phase,
                                                               BlockStore store) {
-    return compute(sc, blocks, plan, null, plan, kernel, phase, store);
+    return symmetric(sc, blocks, plan, kernel, phase, store, null);
+  }
+
+  /**
+   * {@link #symmetric(JavaSparkContext, JavaRDD, BlockPlan, BlockKernel, String, BlockStore)} into
+   * the dense array {@code denseArray} gives (see {@link #zeroedInBackground}; null: a new one).
+   */
+  public static <F extends Serializable> GramMatrix symmetric(JavaSparkContext sc, JavaRDD<RowBlock> blocks,
+                                                              BlockPlan plan, BlockKernel<F> kernel, String phase,
+                                                              BlockStore store, Supplier<double[]> denseArray) {
+    return compute(sc, blocks, plan, null, plan, kernel, phase, store, denseArray);
+  }
+
+  /**
+   * The zeroed array of a dense [rows × cols] Gram, allocated from now on by a daemon thread, for
+   * a caller with other work to do first (the job prepares its rows). Zeroing new heap is not free:
+   * 3.2 GB took 4–6 s on this project's VM, whose host backs memory on first touch
+   * (docs/BENCHMARKS.md, "Where the dense Gram's time goes"), about a third of the 20,000-row
+   * training Gram's phase. The supplier waits for the array and rethrows the allocation's failure.
+   */
+  public static Supplier<double[]> zeroedInBackground(long rows, long cols) {
+    int entries = Math.toIntExact(Math.multiplyExact(rows, cols));
+    FutureTask<double[]> allocation = new FutureTask<>(() -> new double[entries]);
+    Thread t = new Thread(allocation, "spark-ntk-dense-gram-allocation");
+    t.setDaemon(true);
+    t.start();
+    return () -> {
+      try {
+        return allocation.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while the dense Gram's array was allocated", e);
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof Error err) {
+          throw err;
+        }
+        throw new IllegalStateException("allocating the dense Gram's array failed", e.getCause());
+      }
+    };
   }
 
   /** Θ(X*, X) between test rows (left) and training rows (right), [M·k × N·k]. */
@@ -142,13 +183,14 @@ public final class SparkGram {
                                                           BlockPlan leftPlan, JavaRDD<RowBlock> rightBlocks,
                                                           BlockPlan rightPlan, BlockKernel<F> kernel,
                                                           String phase, BlockStore store) {
-    return compute(sc, leftBlocks, leftPlan, rightBlocks, rightPlan, kernel, phase, store);
+    return compute(sc, leftBlocks, leftPlan, rightBlocks, rightPlan, kernel, phase, store, null);
   }
 
   private static <F extends Serializable> GramMatrix compute(JavaSparkContext sc, JavaRDD<RowBlock> leftBlocks,
                                                              BlockPlan leftPlan, JavaRDD<RowBlock> rightBlocks,
                                                              BlockPlan rightPlan, BlockKernel<F> kernel,
-                                                             String phase, BlockStore store) {
+                                                             String phase, BlockStore store,
+                                                             Supplier<double[]> denseArray) {
     boolean symmetric = rightBlocks == null;
     int k = kernel.rowsPerExample();
     int nl = leftPlan.blockCount();
@@ -158,7 +200,11 @@ public final class SparkGram {
         TaskMemory.budgetBytes(sc), taskResultBytes(sc.getConf()));
     int rows = Math.toIntExact(leftPlan.totalRows() * k);
     int cols = Math.toIntExact(rightPlan.totalRows() * k);
-    double[] dense = new double[Math.multiplyExact(rows, cols)];
+    double[] dense = denseArray == null ? new double[Math.multiplyExact(rows, cols)] : denseArray.get();
+    if (dense.length != (long) rows * cols) {
+      throw new IllegalArgumentException(phase + ": the dense array has " + dense.length + " entries, the Gram "
+          + rows + " × " + cols);
+    }
 
     // Blocks the store has are read back; only the tiles with a missing block run, and only the
     // row blocks those tiles need are prepared.

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
@@ -165,6 +166,9 @@ public final class NtkJob {
     LOG.info("{} training rows, {} test rows; model: {}; kernel: {}; {} rows per block", n, m, model.describe(),
         kernel.describe(), blockSize);
     LOG.info("solver backend: {} ({})", backend.configName(), backend.reason());
+    // The dense path's training Gram array is zeroed while the rows are prepared.
+    Supplier<double[]> trainArray = backend.distributed() ? null
+        : SparkGram.zeroedInBackground((long) n * kernel.rowsPerExample(), (long) n * kernel.rowsPerExample());
 
     BlockPlan trainPlan = new BlockPlan(n, blockSize);
     JavaRDD<RowBlock> trainBlocks = RowBlocks.of(train, trainPlan, mapping);
@@ -208,7 +212,7 @@ public final class NtkJob {
         : timer.time("checkpoint", () -> JobCheckpoints.openCheckpoints(out, config, model, kernel, trainBlocks,
             trainPlan, testBlocks, testPlan));
     GramMatrix trainGram = timer.time("training Gram", () -> SparkGram.symmetric(sc, trainBlocks, trainPlan, kernel,
-        "training Gram", checkpoints == null ? null : checkpoints[0]));
+        "training Gram", checkpoints == null ? null : checkpoints[0], trainArray));
     GramMatrix crossGram = test == null ? null : timer.time("cross kernel",
         () -> SparkGram.cross(sc, testBlocks, testPlan, trainBlocks, trainPlan, kernel, "cross kernel",
             checkpoints == null ? null : checkpoints[1]));

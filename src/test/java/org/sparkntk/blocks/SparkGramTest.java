@@ -150,6 +150,26 @@ class SparkGramTest {
     assertTrue(Matrices.maxRelativeDifference(placed, reference(trainX, N, trainX, N, KernelOutputs.FULL)) < 1e-13);
   }
 
+  /**
+   * A Gram placed in an array zeroed in the background is the Gram placed in a new one; an array
+   * of the wrong size is refused before any work.
+   */
+  @org.junit.jupiter.api.Test
+  void aGramGoesIntoAnArrayAllocatedInTheBackground() {
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    StructuredNtk kernel = new StructuredNtk(MLP, KernelOutputs.TRACE, Precision.FLOAT64);
+    BlockPlan plan = new BlockPlan(N, 8);
+    var train = RowBlocks.of(labeled(trainX, N, 3), plan);
+    double[] expected = SparkGram.symmetric(sc, train, plan, kernel, "new array").data();
+    java.util.function.Supplier<double[]> array = SparkGram.zeroedInBackground(N, N);
+    GramMatrix gram = SparkGram.symmetric(sc, train, plan, kernel, "array from the background", null, array);
+    assertArrayEquals(expected, gram.data());
+    assertTrue(gram.data() == array.get(), "the Gram is the array the supplier gives");
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> SparkGram.symmetric(sc, train, plan, kernel, "wrong size", null, SparkGram.zeroedInBackground(N, N - 1)));
+    assertTrue(e.getMessage().contains(N + " × " + N), e.getMessage());
+  }
+
   /** A placement is found only under its id and only until it is closed. */
   @org.junit.jupiter.api.Test
   void aPlacementIsFoundOnlyWhileOpen() {

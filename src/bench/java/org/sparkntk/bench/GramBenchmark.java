@@ -213,11 +213,11 @@ public final class GramBenchmark {
     double[] time = new double[1];
     GramMatrix g64 = timed(time, () -> sparkGram(structured, x, n, blockSize));
     double seconds = time[0];
-    long driverPeak = heapPeak();
+    String driverPeak = heapPeaks();
     double flops = 2 * upperTriangleMultiplyAdds(structured, new BlockPlan(n, blockSize));
     long taskBytes = cost.taskBytes();
     row("structured Gram (Spark, float64)", str(n), str(width), str(o), str(arch.parameterCount()), fmtS(seconds),
-        fmt(flops / seconds / 1e9), pct(flops / seconds / 1e9 / limit), "1", mib(driverPeak) + " / " + mib(taskBytes),
+        fmt(flops / seconds / 1e9), pct(flops / seconds / 1e9 / limit), "1", driverPeak + " / " + mib(taskBytes),
         String.format(Locale.ROOT, "DGEMM just before: %.1f GFLOP/s; block %d, %d tasks, shuffle %.2f GiB", limit,
             blockSize, cost.tasks(), cost.shuffleBytes() / (double) (1L << 30)));
     if (!peers) {
@@ -466,12 +466,12 @@ public final class GramBenchmark {
             + "%.1f GFLOP/s", INPUTS, limit));
     BlockKernel<?> kernel = Kernels.limit(DEFAULT_KERNEL, arch);
     resetPeaks();
-    timed(time, () -> sparkGram(kernel, x, n, blockSize));
-    long driverPeak = heapPeak();
+    GramMatrix gram = timed(time, () -> sparkGram(kernel, x, n, blockSize));
+    String driverPeak = heapPeaks();
     // The yardstick: the GEMM of the same flops at the DGEMM rate measured just before.
     double bareGemm = flops / (limit * 1e9);
     row("analytic NTK, relu, 3 layers (Spark)", str(n), "∞", "1", "", fmtS(time[0]), "", "",
-        ratio(time[0], gemmSeconds) + " of X Xᵀ", mib(driverPeak) + " / Gram " + mib(8L * n * n),
+        ratio(time[0], gemmSeconds) + " of X Xᵀ", driverPeak + " / Gram " + mib(8L * gram.data().length),
         String.format(Locale.ROOT, "closed-form arc-cosine recursion, float64; %.1f× the bare GEMM time of its "
             + "X Xᵀ flops (%.2f s)", time[0] / bareGemm, bareGemm));
   }
@@ -505,11 +505,60 @@ public final class GramBenchmark {
   private static void resetPeaks() {
     System.gc();
     ManagementFactory.getMemoryPoolMXBeans().forEach(MemoryPoolMXBean::resetPeakUsage);
+    LiveHeap.reset();
   }
 
-  private static long heapPeak() {
-    return ManagementFactory.getMemoryPoolMXBeans().stream().filter(b -> b.getType() == MemoryType.HEAP)
+  /**
+   * The driver JVM's heap peaks since {@link #resetPeaks}: "live", the largest heap in use after a
+   * collection (what the JVM had to keep; a young collection's figure still counts old garbage,
+   * so it is an upper bound), and "used", the sum of the heap pools' peaks, which also counts
+   * garbage not yet collected and grows with the heap the JVM is allowed. Call it while the result
+   * is still referenced: a last full collection then counts it.
+   */
+  private static String heapPeaks() {
+    System.gc();
+    try {
+      // GC notifications arrive on their own thread
+      Thread.sleep(200);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    long used = ManagementFactory.getMemoryPoolMXBeans().stream().filter(b -> b.getType() == MemoryType.HEAP)
         .mapToLong(b -> b.getPeakUsage().getUsed()).sum();
+    return "live " + mib(LiveHeap.peak()) + ", used " + mib(used);
+  }
+
+  /** The largest heap in use after a collection, from the collectors' notifications. */
+  static final class LiveHeap {
+    private static final java.util.concurrent.atomic.AtomicLong PEAK = new java.util.concurrent.atomic.AtomicLong();
+
+    static {
+      for (java.lang.management.GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+        ((javax.management.NotificationEmitter) gc).addNotificationListener((notification, handback) -> {
+          if (notification.getType().equals(
+              com.sun.management.GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION)) {
+            var info = com.sun.management.GarbageCollectionNotificationInfo.from(
+                (javax.management.openmbean.CompositeData) notification.getUserData());
+            long after = 0;
+            for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+              var usage = info.getGcInfo().getMemoryUsageAfterGc().get(pool.getName());
+              if (pool.getType() == MemoryType.HEAP && usage != null) {
+                after += usage.getUsed();
+              }
+            }
+            PEAK.accumulateAndGet(after, Math::max);
+          }
+        }, null, null);
+      }
+    }
+
+    static void reset() {
+      PEAK.set(0);
+    }
+
+    static long peak() {
+      return PEAK.get();
+    }
   }
 
   private void row(String... cells) {

@@ -116,7 +116,10 @@ public final class IdxFiles {
 
   /** The images of one task: {@code pixels} unsigned bytes per image, and one class index (byte) each. */
   record ImageSlice(int pixels, int classes, byte[] images, byte[] labels) implements java.io.Serializable {
-    /** The rows of {@link #oneHotFrame}: pixel values (b/255, as {@link #images} gives them) and one-hot labels. */
+    /**
+     * The rows of {@link IdxFiles#oneHotFrame}: pixel values b/255 (as {@link IdxFiles#images} gives
+     * them) and one-hot labels.
+     */
     List<Row> rows() {
       double scale = 1.0 / 255.0;
       List<Row> rows = new ArrayList<>(labels.length);

@@ -91,15 +91,15 @@ class DriverMemoryTest {
     assertTrue(need > DriverMemory.defaultLimit());
     ConfigException e = assertThrows(ConfigException.class, () -> DriverMemory.check(1_000_000, 0, 1, "steps", null));
     assertContains(e.getMessage(), String.format("%.2f GiB", need / (double) (1L << 30)));
-    assertContains(e.getMessage(), "(max heap − 1 GiB) / 1.5");
+    assertContains(e.getMessage(), "the larger of (max heap − 1 GiB) / 1.5 and half the max heap");
     assertContains(e.getMessage(), "kernel.outputs = trace");
     assertTrue(!e.getMessage().contains("cross kernel"), "no test rows, no cross kernel: " + e.getMessage());
     assertEquals(DriverMemory.limitFor(Runtime.getRuntime().maxMemory()), DriverMemory.defaultLimit());
   }
 
   /**
-   * The guard admits kernels up to (heap − 1 GiB) / 1.5: the bound on the driver's peak heap, 1.5×
-   * the kernels plus 1 GiB, solved for the kernels. The 20,000-row Fashion-MNIST job (4.47 GiB of
+   * The guard admits kernels up to (heap − 1 GiB) / 1.5 (half the heap below 4 GiB): the bound on
+   * the driver's peak heap, 1.5× the kernels plus 1 GiB, solved for the kernels. The 20,000-row Fashion-MNIST job (4.47 GiB of
    * kernels) measured a 5.72 GiB live peak and ran with -Xmx7891m, the smallest heap this admits
    * it in.
    */
@@ -110,8 +110,10 @@ class DriverMemoryTest {
     long smallestHeap = 7891L << 20;
     assertTrue(DriverMemory.limitFor(smallestHeap) >= kernels);
     assertTrue(DriverMemory.limitFor(smallestHeap - (16L << 20)) < kernels);
-    assertEquals(0, DriverMemory.limitFor(512L << 20), "a heap below the fixed part holds no kernel");
     assertEquals(2L << 30, DriverMemory.limitFor(4L << 30));
+    assertEquals(384L << 20, DriverMemory.limitFor(768L << 20), "small heaps keep half the heap");
+    assertEquals(3L << 29, DriverMemory.limitFor(3L << 30), "half the heap below 4 GiB, where the rules meet");
+    assertEquals((long) ((5L << 30) / 1.5), DriverMemory.limitFor(6L << 30));
   }
 
   /**

@@ -60,7 +60,8 @@ class VectorRecursionTest {
       }
       AnalyticNtk.Prepared l = kernel.prepare(left, rows);
       AnalyticNtk.Prepared r = kernel.prepare(right, cols);
-      assertArrayEquals(kernel.scalarBlock(l, r, false, null), kernel.scalarBlock(l, r, true, null), "cross block " + cols);
+      assertArrayEquals(kernel.scalarBlock(l, r, false, null), kernel.scalarBlock(l, r, true, null),
+          "cross block " + cols);
       if (cols == rows || cols >= 9) {
         AnalyticNtk.Prepared self = kernel.prepare(right, cols);
         double[] scalar = kernel.scalarBlock(self, self, false, null);

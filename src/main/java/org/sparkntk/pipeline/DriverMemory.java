@@ -42,7 +42,7 @@ public final class DriverMemory {
    * themselves in an embedded run, at most two tiles of bounded size on a cluster), so this part
    * does not grow with the kernels. Measured (live heap after collections, GC log) on the
    * Fashion-MNIST job with the dense path, docs/BENCHMARKS.md, "Where the dense Gram's time goes":
-   * 20,000 training rows, 4.47 GiB of kernels, peak 5.42–5.72 GiB; 30,000 rows, 8.94 GiB, peak
+   * 20,000 training rows, 4.47 GiB of kernels, peak 5.42–5.74 GiB; 30,000 rows, 8.94 GiB, peak
    * 10.1–10.7 GiB. The estimate {@link #peakBytes} is 2–7 % below them.
    */
   static final long FIXED_HEAP = 1L << 30;

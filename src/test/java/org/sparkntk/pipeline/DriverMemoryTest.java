@@ -118,7 +118,7 @@ class DriverMemoryTest {
 
   /**
    * The peak estimate is the kernels plus 1 GiB. Measured once, outside the tests (GC log, live
-   * heap after collections; docs/BENCHMARKS.md): 5.42–5.72 GiB for the 20,000-row Fashion-MNIST job
+   * heap after collections; docs/BENCHMARKS.md): 5.42–5.74 GiB for the 20,000-row Fashion-MNIST job
    * and 10.1–10.7 GiB at 30,000 rows. The estimate is within 20 % of these, as the formula gives it.
    */
   @Test

@@ -69,14 +69,13 @@ final class VectorArcCosine {
                       double[] atanTail, int[] skipped, int[] index) {
     double v1 = k11 > 0 ? k11 : 0.0;
     DoubleVector v1s = DoubleVector.broadcast(DOUBLES, v1);
-    DoubleVector zero = DoubleVector.zero(DOUBLES);
     int count = 0;
     int bound = DOUBLES.loopBound(n);
     for (int j = 0; j < bound; j += LANES) {
       DoubleVector k22 = DoubleVector.fromArray(DOUBLES, k22s, j);
       DoubleVector k12 = DoubleVector.fromArray(DOUBLES, sigma, offset + j);
       // expectations(): v2 = max(k22, 0) as a test, norm = √(v1 v2), r = k12 clamped to ±norm
-      DoubleVector v2 = zero.blend(k22, k22.compare(VectorOperators.GT, 0.0));
+      DoubleVector v2 = ZEROS.blend(k22, k22.compare(VectorOperators.GT, 0.0));
       DoubleVector p = v2.mul(v1);
       DoubleVector norm = p.lanewise(VectorOperators.SQRT);
       DoubleVector r = k12.min(norm).max(norm.neg());
@@ -85,7 +84,7 @@ final class VectorArcCosine {
       DoubleVector q = r.mul(r);
       DoubleVector qe = r.fma(r, q.neg());
       DoubleVector d = p.sub(q).add(pe.sub(qe));
-      DoubleVector s = zero.blend(d, d.compare(VectorOperators.GT, 0.0)).lanewise(VectorOperators.SQRT);
+      DoubleVector s = ZEROS.blend(d, d.compare(VectorOperators.GT, 0.0)).lanewise(VectorOperators.SQRT);
       VectorMask<Double> first = r.compare(VectorOperators.GE, s);
       VectorMask<Double> middle = r.abs().compare(VectorOperators.LT, s);
       VectorMask<Double> varianceOk = norm.compare(VectorOperators.GT, 0.0)

@@ -28,26 +28,14 @@ import jdk.incubator.vector.VectorSpecies;
  * shared body would take the load as a function called in the innermost loop, with the same risk.
  */
 final class VectorBlockProducts {
-  /** Bits of the JVM's widest vectors (the preferred species: 512 with AVX-512, 256 with AVX2). */
-  private static final int PREFERRED_BITS = DoubleVector.SPECIES_PREFERRED.vectorBitSize();
-  private static final VectorSpecies<Double> DOUBLES =
-      PREFERRED_BITS >= 512 ? DoubleVector.SPECIES_512 : DoubleVector.SPECIES_256;
+  private static final VectorSpecies<Double> DOUBLES = VectorWidths.DOUBLES;
   // As many float lanes as double lanes (half the width): F2D keeps the lane count, so part 0 of
   // the conversion is the whole result.
   private static final VectorSpecies<Float> FLOATS =
-      PREFERRED_BITS >= 512 ? FloatVector.SPECIES_256 : FloatVector.SPECIES_128;
+      DOUBLES.vectorBitSize() >= 512 ? FloatVector.SPECIES_256 : FloatVector.SPECIES_128;
   private static final int LANES = DOUBLES.length();
 
   private VectorBlockProducts() {}
-
-  /**
-   * Whether the JVM's vectors are 256 bits or wider (AVX2, AVX-512). Narrower ones (SSE only, a
-   * virtual machine's default CPU model, say) run the Vector API as plain Java, far slower than
-   * BLAS.
-   */
-  static boolean worthwhile() {
-    return PREFERRED_BITS >= 256;
-  }
 
   /** Bits of the vectors the pass uses. */
   static int bits() {

@@ -30,7 +30,7 @@ import java.util.Objects;
 public final class BlockProducts {
   /** Whether the Vector API path is taken; the system property {@value #SWITCH}=false turns it off. */
   public static final boolean VECTORISED = VectorModule.present() && Boolean.parseBoolean(
-      System.getProperty(BlockProducts.SWITCH, "true")) && VectorBlockProducts.worthwhile();
+      System.getProperty(BlockProducts.SWITCH, "true")) && VectorWidths.worthwhile();
 
   /** The system property that turns the Vector API path off (for comparisons and as a way out). */
   public static final String SWITCH = "org.sparkntk.vectorProducts";

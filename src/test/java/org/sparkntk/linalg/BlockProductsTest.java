@@ -30,7 +30,7 @@ class BlockProductsTest {
   @Test
   void theTestsRunTheVectorPath() {
     assertTrue(VectorModule.present(), "the tests' JVM lacks --add-modules=jdk.incubator.vector");
-    assertEquals(VectorBlockProducts.worthwhile(), BlockProducts.VECTORISED);
+    assertEquals(VectorWidths.worthwhile(), BlockProducts.VECTORISED);
     assertTrue(BlockProducts.VECTORISED, "the CPU's vectors are narrower than 256 bits");
   }
 

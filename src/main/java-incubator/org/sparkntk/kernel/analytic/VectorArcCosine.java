@@ -6,6 +6,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
+import org.sparkntk.linalg.VectorWidths;
 
 /**
  * One hidden layer of the piecewise-linear activations' NTK recursion ({@code AnalyticNtk}'s
@@ -29,9 +30,7 @@ import jdk.incubator.vector.VectorSpecies;
  * where C2 compiles and inlines it (see linalg/VectorBlockProducts).
  */
 final class VectorArcCosine {
-  private static final int PREFERRED_BITS = DoubleVector.SPECIES_PREFERRED.vectorBitSize();
-  private static final VectorSpecies<Double> DOUBLES =
-      PREFERRED_BITS >= 512 ? DoubleVector.SPECIES_512 : DoubleVector.SPECIES_256;
+  private static final VectorSpecies<Double> DOUBLES = VectorWidths.DOUBLES;
   // As many int lanes as double lanes: the table indices k of Atan.atanUnit.
   private static final VectorSpecies<Integer> INTS =
       VectorSpecies.of(int.class, VectorShape.forBitSize(DOUBLES.vectorBitSize() / 2));
@@ -41,11 +40,6 @@ final class VectorArcCosine {
   private static final DoubleVector ZEROS = DoubleVector.zero(DOUBLES);
 
   private VectorArcCosine() {}
-
-  /** Whether the JVM's vectors are 256 bits or wider; narrower ones would run this as slow plain Java. */
-  static boolean worthwhile() {
-    return PREFERRED_BITS >= 256;
-  }
 
   /** Entries per group. */
   static int lanes() {

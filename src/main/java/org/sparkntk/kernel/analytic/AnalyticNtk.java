@@ -10,6 +10,7 @@ import org.sparkntk.kernel.empirical.StructuredNtk;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.linalg.Matrices;
 import org.sparkntk.linalg.VectorModule;
+import org.sparkntk.linalg.VectorWidths;
 import org.sparkntk.model.Activation;
 import org.sparkntk.model.Architecture;
 import org.sparkntk.model.InputMapping;
@@ -88,7 +89,7 @@ public final class AnalyticNtk implements BlockKernel<AnalyticNtk.Prepared> {
    * Measured on one core, one 1024 × 1024 block with two hidden layers: see docs/BENCHMARKS.md.
    */
   public static final boolean VECTORISED = VectorModule.present()
-      && Boolean.parseBoolean(System.getProperty(AnalyticNtk.VECTOR_SWITCH, "true")) && VectorArcCosine.worthwhile();
+      && Boolean.parseBoolean(System.getProperty(AnalyticNtk.VECTOR_SWITCH, "true")) && VectorWidths.worthwhile();
 
   /** The system property that turns the Vector API recursion off. */
   public static final String VECTOR_SWITCH = "org.sparkntk.vectorRecursion";

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -13,6 +14,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.spark.Partitioner;
 import org.apache.spark.SparkConf;
@@ -34,13 +36,15 @@ import scala.jdk.javaapi.CollectionConverters;
 import scala.runtime.BoxedUnit;
 
 /**
- * The distributed Gram. Executors prepare each row block once (per-sample Jacobians, layer
- * factors…); prepared blocks are shuffled to the tiles that need them ({@link TilePlan}); each
- * task computes the kernel blocks of one tile, block pair by block pair. For the symmetric
- * training Gram only blocks (I, J) with I ≤ J are computed and mirrored. The driver places each
- * tile's blocks in the dense result as the tile's task finishes; a task running in the driver's
- * own JVM places them itself as it computes them ({@link DriverPlacement}). Rows of the result
- * follow the row indices of the input.
+ * The dense Gram, computed by the executors and assembled on the driver. Executors prepare each
+ * row block once (per-sample Jacobians, layer factors…); prepared blocks are shuffled to the
+ * tiles that need them ({@link TilePlan}); each task computes the kernel blocks of one tile, block
+ * pair by block pair. For the symmetric training Gram only blocks (I, J) with I ≤ J are computed
+ * and mirrored. The driver places each tile's blocks in the dense result as the tile's task
+ * finishes; a task running in the driver's own JVM places them itself as it computes them
+ * ({@link DriverPlacement}). In an embedded run (Spark's local master) there is no shuffle: the
+ * prepared blocks stay in the driver's JVM and the tasks take block pairs in turn
+ * ({@link PreparedInDriver}). Rows of the result follow the row indices of the input.
  */
 public final class SparkGram {
   private static final Logger LOG = LoggerFactory.getLogger(SparkGram.class);
@@ -63,6 +67,17 @@ public final class SparkGram {
     long shuffle = kernel.preparedBytes(1) * (leftPlan.totalRows() * (symmetric ? tiles.rowTiles() : tiles.colTiles())
         + (symmetric ? 0 : rightPlan.totalRows() * tiles.rowTiles()));
     return new Cost(tiles.tiles(), taskBytes, shuffle);
+  }
+
+  /**
+   * Whether the whole Gram of these plans, computed in {@code sc}, takes the route without a
+   * shuffle ({@link PreparedInDriver}): an embedded run whose prepared blocks fit beside it.
+   */
+  public static boolean preparedInDriver(JavaSparkContext sc, BlockPlan leftPlan, BlockPlan rightPlan,
+                                         boolean symmetric, BlockKernel<?> kernel) {
+    long prepared = kernel.preparedBytes(1) * (leftPlan.totalRows() + (symmetric ? 0 : rightPlan.totalRows()));
+    int k = kernel.rowsPerExample();
+    return PreparedInDriver.applies(sc.isLocal(), prepared, 8L * leftPlan.totalRows() * k * rightPlan.totalRows() * k);
   }
 
   /** Bytes of one kernel block. */
@@ -212,6 +227,7 @@ public final class SparkGram {
     HashSet<BlockKey> openTiles = new HashSet<>();
     HashSet<Integer> neededLeft = new HashSet<>();
     HashSet<Integer> neededRight = new HashSet<>();
+    List<BlockKey> todo = new ArrayList<>();
     long pairs = 0;
     for (int i = 0; i < nl; i++) {
       for (int j = symmetric ? i : 0; j < nr; j++) {
@@ -227,6 +243,7 @@ public final class SparkGram {
           continue;
         }
         pairs++;
+        todo.add(pair);
         BlockKey tile = new BlockKey(i / tiles.rowTile(), j / tiles.colTile());
         openTiles.add(tile);
         neededLeft.add(i);
@@ -236,11 +253,18 @@ public final class SparkGram {
     if (!stored.isEmpty()) {
       LOG.info(String.format("%s: %d blocks read from the checkpoint, %d to compute", phase, stored.size(), pairs));
     }
-    sc.setJobDescription(String.format("spark-ntk: %s — %d blocks of %d rows in %d tasks of up to %d × %d blocks — %s",
-        phase, pairs, leftPlan.blockSize(), openTiles.size(), tiles.rowTile(), tiles.colTile(), kernel.describe()));
     if (pairs == 0) {
       return new GramMatrix(rows, cols, k, dense);
     }
+    long preparedBytes = kernel.preparedBytes(leftPlan.blockSize()) * neededLeft.size()
+        + (symmetric ? 0 : kernel.preparedBytes(rightPlan.blockSize()) * neededRight.size());
+    if (PreparedInDriver.applies(sc.isLocal(), preparedBytes, 8L * dense.length)) {
+      computeInDriver(sc, leftBlocks, leftPlan, rightBlocks, rightPlan, kernel, phase, store, dense, todo,
+          neededLeft, neededRight);
+      return new GramMatrix(rows, cols, k, dense);
+    }
+    sc.setJobDescription(String.format("spark-ntk: %s — %d blocks of %d rows in %d tasks of up to %d × %d blocks — %s",
+        phase, pairs, leftPlan.blockSize(), openTiles.size(), tiles.rowTile(), tiles.colTile(), kernel.describe()));
 
     JavaPairRDD<Integer, F> left = prepare(leftBlocks.filter(b -> neededLeft.contains(b.block())), kernel);
     JavaPairRDD<BlockKey, Routed<F>> routed =
@@ -264,6 +288,68 @@ public final class SparkGram {
           phase, pairs, openTiles.size(), (System.nanoTime() - t0) / 1e9, placement.placed()));
     }
     return new GramMatrix(rows, cols, k, dense);
+  }
+
+  /**
+   * The Gram's missing blocks {@code todo} without a shuffle, where every task runs in this JVM
+   * ({@link PreparedInDriver}): one job prepares the needed row blocks of both sides and keeps
+   * them in this JVM, a second job of one task per core computes the pairs, the largest first,
+   * and places them.
+   */
+  private static <F extends Serializable> void computeInDriver(JavaSparkContext sc, JavaRDD<RowBlock> leftBlocks,
+                                                               BlockPlan leftPlan, JavaRDD<RowBlock> rightBlocks,
+                                                               BlockPlan rightPlan, BlockKernel<F> kernel,
+                                                               String phase, BlockStore store, double[] dense,
+                                                               List<BlockKey> todo, Set<Integer> neededLeft,
+                                                               Set<Integer> neededRight) {
+    boolean symmetric = rightBlocks == null;
+    int k = kernel.rowsPerExample();
+    int cols = Math.toIntExact(rightPlan.totalRows() * k);
+    List<BlockKey> order = new ArrayList<>(todo);
+    order.sort(Comparator.comparingLong(
+        (BlockKey p) -> -(long) leftPlan.rows(p.row()) * rightPlan.rows(p.col())));
+    int workers = Math.max(1, Math.min(order.size(), sc.defaultParallelism()));
+    AtomicLong placingNanos = new AtomicLong();
+    try (PreparedInDriver<F> shared = PreparedInDriver.open(order, symmetric);
+         DriverPlacement placement = DriverPlacement.open((key, block) -> {
+           long start = System.nanoTime();
+           placeAndSave(key, block, leftPlan, rightPlan, k, dense, cols, symmetric, store);
+           placingNanos.addAndGet(System.nanoTime() - start);
+         });
+         Progress progress = new Progress(sc, phase, order.size(), placement::placed)) {
+      String id = shared.id();
+      String placementId = placement.id();
+      LongAccumulator done = progress.counter();
+      long t0 = System.nanoTime();
+      sc.setJobDescription(String.format("spark-ntk: %s — preparing %d + %d row blocks in the driver's JVM — %s",
+          phase, neededLeft.size(), symmetric ? 0 : neededRight.size(), kernel.describe()));
+      Set<Integer> left = new HashSet<>(neededLeft);
+      JavaRDD<Tuple2<Boolean, RowBlock>> sides = leftBlocks.filter(b -> left.contains(b.block()))
+          .map(b -> new Tuple2<>(true, b));
+      if (!symmetric) {
+        Set<Integer> right = new HashSet<>(neededRight);
+        sides = sides.union(rightBlocks.filter(b -> right.contains(b.block())).map(b -> new Tuple2<>(false, b)));
+      }
+      sides.foreach(s -> PreparedInDriver.keep(id, s._1(), s._2().block(),
+          kernel.prepare(s._2().features(), s._2().rows())));
+      double prepared = (System.nanoTime() - t0) / 1e9;
+
+      sc.setJobDescription(String.format("spark-ntk: %s — %d blocks of %d rows in %d tasks taking pairs in turn — %s",
+          phase, order.size(), leftPlan.blockSize(), workers, kernel.describe()));
+      List<Integer> slots = new ArrayList<>();
+      for (int w = 0; w < workers; w++) {
+        slots.add(w);
+      }
+      sc.parallelize(slots, workers).foreach(w -> PreparedInDriver.computePairs(id, kernel, placementId, done));
+      if (shared.untaken() > 0 || placement.placed() < order.size()) {
+        throw new IllegalStateException(phase + ": " + placement.placed() + " of " + order.size()
+            + " blocks placed, " + shared.untaken() + " not computed");
+      }
+      LOG.info(String.format("%s: %d blocks in %d tasks in the driver's JVM, %.2f s (%d row blocks prepared "
+          + "once, %.2f s; placing the blocks%s took %.2f s of the tasks' time)", phase, order.size(), workers,
+          (System.nanoTime() - t0) / 1e9, shared.preparedBlocks(), prepared, store == null ? "" : " and saving them",
+          placingNanos.get() / 1e9));
+    }
   }
 
   /** The tiles a prepared block must reach: every tile of its tile row (left) or tile column (right). */

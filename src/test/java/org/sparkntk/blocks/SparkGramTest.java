@@ -83,53 +83,85 @@ class SparkGramTest {
     return ReferenceNtk.of(MLP, xl, nl, xr, nr, outputs);
   }
 
-  @ParameterizedTest(name = "{3}: {0} partitions, block {1}, {2}")
-  @CsvSource({"1, 5, trace, jacobian", "3, 5, trace, jacobian", "7, 5, trace, jacobian", "1, 16, full, jacobian",
-      "3, 16, full, jacobian", "7, 16, full, jacobian", "3, 64, trace, jacobian", "7, 1, full, jacobian",
-      "1, 5, trace, structured", "3, 8, trace, structured", "7, 5, trace, structured", "1, 16, full, structured",
-      "3, 16, full, structured", "7, 3, full, structured"})
-  void distributedGramEqualsSingleJvm(int partitions, int blockSize, String outputs, String method) {
+  /**
+   * In this local session the Grams take the route without a shuffle ({@link PreparedInDriver});
+   * the rows marked "shuffle" take the tiles' shuffle route, as on a cluster.
+   */
+  @ParameterizedTest(name = "{3}: {0} partitions, block {1}, {2}, {4}")
+  @CsvSource({"1, 5, trace, jacobian, in driver", "3, 5, trace, jacobian, in driver",
+      "7, 5, trace, jacobian, in driver", "1, 16, full, jacobian, in driver", "3, 16, full, jacobian, in driver",
+      "7, 16, full, jacobian, in driver", "3, 64, trace, jacobian, in driver", "7, 1, full, jacobian, in driver",
+      "1, 5, trace, structured, in driver", "3, 8, trace, structured, in driver",
+      "7, 5, trace, structured, in driver", "1, 16, full, structured, in driver",
+      "3, 16, full, structured, in driver", "7, 3, full, structured, in driver",
+      "3, 5, trace, jacobian, shuffle", "7, 1, full, jacobian, shuffle", "1, 16, full, structured, shuffle",
+      "7, 3, full, structured, shuffle"})
+  void distributedGramEqualsSingleJvm(int partitions, int blockSize, String outputs, String method, String route) {
     KernelOutputs kind = KernelOutputs.fromConfig(outputs);
     BlockKernel<?> kernel = method.equals("jacobian") ? new ExplicitNtk(MLP, kind)
         : new StructuredNtk(MLP, kind, Precision.FLOAT64);
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     LabeledData train = labeled(trainX, N, partitions);
     BlockPlan plan = new BlockPlan(N, blockSize);
-    GramMatrix gram = SparkGram.symmetric(sc, RowBlocks.of(train, plan), plan, kernel, "test Gram");
+    LabeledData test = labeled(testX, M, Math.max(1, partitions - 1));
+    BlockPlan testPlan = new BlockPlan(M, blockSize);
+    GramMatrix gram;
+    GramMatrix cross;
+    if (route.equals("shuffle")) {
+      System.setProperty(PreparedInDriver.SWITCH, "false");
+    }
+    try {
+      gram = SparkGram.symmetric(sc, RowBlocks.of(train, plan), plan, kernel, "test Gram");
+      cross = SparkGram.cross(sc, RowBlocks.of(test, testPlan), testPlan, RowBlocks.of(train, plan), plan,
+          kernel, "test cross");
+    } finally {
+      System.clearProperty(PreparedInDriver.SWITCH);
+    }
     double[] expected = reference(trainX, N, trainX, N, kind);
     double rel = Matrices.maxRelativeDifference(gram.data(), expected);
     assertTrue(rel < 1e-13, "training Gram differs from J Jᵀ by " + rel);
-
-    LabeledData test = labeled(testX, M, Math.max(1, partitions - 1));
-    BlockPlan testPlan = new BlockPlan(M, blockSize);
-    GramMatrix cross = SparkGram.cross(sc, RowBlocks.of(test, testPlan), testPlan, RowBlocks.of(train, plan), plan,
-        kernel, "test cross");
     double relCross = Matrices.maxRelativeDifference(cross.data(), reference(testX, M, trainX, N, kind));
     assertTrue(relCross < 1e-13, "cross kernel differs from J(X*) J(X)ᵀ by " + relCross);
     assertEquals(M * kind.rowsPerExample(2), cross.rows());
   }
 
   /**
-   * Tasks in the driver's JVM (this local session) place their blocks themselves; with the
-   * switch off the same blocks come back as task results. Both routes give the same bits, for
-   * the symmetric Gram (mirrored blocks) and the cross kernel, and both save every block once.
+   * The three routes of a dense Gram give the same bits, for the symmetric Gram (mirrored blocks)
+   * and the cross kernel, and each saves every block once: in this local session the blocks are
+   * prepared once in the driver's JVM and placed by the tasks ({@link PreparedInDriver}); with
+   * that switch off they are shuffled to tiles whose tasks place them ({@link DriverPlacement}); with
+   * placement off as well they come back as task results, as on a cluster.
    */
   @org.junit.jupiter.api.Test
-  void blocksPlacedByTasksEqualBlocksReturnedAsResults() {
+  void everyRouteGivesTheSameBits() {
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     StructuredNtk kernel = new StructuredNtk(MLP, KernelOutputs.FULL, Precision.FLOAT64);
     BlockPlan plan = new BlockPlan(N, 6);
     BlockPlan testPlan = new BlockPlan(M, 4);
     var train = RowBlocks.of(labeled(trainX, N, 3), plan);
     var test = RowBlocks.of(labeled(testX, M, 2), testPlan);
+    int pairs = plan.blockCount() * (plan.blockCount() + 1) / 2;
+    int crossPairs = testPlan.blockCount() * plan.blockCount();
 
     long before = DriverPlacement.placedInThisJvm();
+    MemoryStore inDriverStore = new MemoryStore();
+    double[] inDriver = SparkGram.symmetric(sc, train, plan, kernel, "in driver", inDriverStore).data();
+    double[] inDriverCross = SparkGram.cross(sc, test, testPlan, train, plan, kernel, "in driver cross").data();
+    assertEquals(pairs + crossPairs, DriverPlacement.placedInThisJvm() - before, "every block placed by a task");
+    assertEquals(pairs, inDriverStore.saves);
+
     MemoryStore placedStore = new MemoryStore();
-    double[] placed = SparkGram.symmetric(sc, train, plan, kernel, "placed", placedStore).data();
-    double[] placedCross = SparkGram.cross(sc, test, testPlan, train, plan, kernel, "placed cross").data();
-    int pairs = plan.blockCount() * (plan.blockCount() + 1) / 2;
-    assertEquals(pairs + testPlan.blockCount() * plan.blockCount(), DriverPlacement.placedInThisJvm() - before,
-        "every block placed by its task");
+    double[] placed;
+    double[] placedCross;
+    System.setProperty(PreparedInDriver.SWITCH, "false");
+    try {
+      placed = SparkGram.symmetric(sc, train, plan, kernel, "shuffled, placed", placedStore).data();
+      placedCross = SparkGram.cross(sc, test, testPlan, train, plan, kernel, "shuffled, placed cross").data();
+    } finally {
+      System.clearProperty(PreparedInDriver.SWITCH);
+    }
+    assertEquals(2 * (pairs + crossPairs), DriverPlacement.placedInThisJvm() - before,
+        "every block placed by its tile's task");
     assertEquals(pairs, placedStore.saves);
 
     MemoryStore returnedStore = new MemoryStore();
@@ -142,12 +174,64 @@ class SparkGramTest {
     } finally {
       System.clearProperty(DriverPlacement.SWITCH);
     }
-    assertEquals(pairs + testPlan.blockCount() * plan.blockCount(), DriverPlacement.placedInThisJvm() - before,
+    assertEquals(2 * (pairs + crossPairs), DriverPlacement.placedInThisJvm() - before,
         "nothing placed with the switch off");
     assertArrayEquals(returned, placed);
     assertArrayEquals(returnedCross, placedCross);
+    assertArrayEquals(returned, inDriver);
+    assertArrayEquals(returnedCross, inDriverCross);
     assertEquals(pairs, returnedStore.saves);
-    assertTrue(Matrices.maxRelativeDifference(placed, reference(trainX, N, trainX, N, KernelOutputs.FULL)) < 1e-13);
+    assertTrue(Matrices.maxRelativeDifference(inDriver, reference(trainX, N, trainX, N, KernelOutputs.FULL)) < 1e-13);
+  }
+
+  /**
+   * Without a shuffle, a task that fails gives its pair back: a retried task (a master that
+   * retries, such as local[2, 3]) computes it, and every block is placed once. Run here without
+   * Spark, as the tasks would call it.
+   */
+  @org.junit.jupiter.api.Test
+  void aFailedPairIsGivenBackForTheRetriedTask() {
+    StructuredNtk structured = new StructuredNtk(MLP, KernelOutputs.TRACE, Precision.FLOAT64);
+    BlockPlan plan = new BlockPlan(N, 10);
+    List<BlockKey> pairs = new ArrayList<>();
+    for (int i = 0; i < plan.blockCount(); i++) {
+      for (int j = i; j < plan.blockCount(); j++) {
+        pairs.add(new BlockKey(i, j));
+      }
+    }
+    java.util.Map<BlockKey, double[]> got = new java.util.concurrent.ConcurrentHashMap<>();
+    org.apache.spark.util.LongAccumulator done = new org.apache.spark.util.LongAccumulator();
+    FailsOnceKernel failsOnce = new FailsOnceKernel(structured, new java.util.concurrent.atomic.AtomicBoolean());
+    try (PreparedInDriver<StructuredNtk.FactorBlock> shared = PreparedInDriver.open(pairs, true);
+         DriverPlacement placement = DriverPlacement.open((key, block) -> got.put(key, block.clone()))) {
+      for (int b = 0; b < plan.blockCount(); b++) {
+        int start = (int) plan.start(b);
+        double[] x = java.util.Arrays.copyOfRange(trainX, 3 * start, 3 * (start + plan.rows(b)));
+        PreparedInDriver.keep(shared.id(), true, b, structured.prepare(x, plan.rows(b)));
+      }
+      IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+          () -> PreparedInDriver.computePairs(shared.id(), failsOnce, placement.id(), done));
+      assertTrue(e.getMessage().contains("on purpose"), e.getMessage());
+      assertTrue(shared.untaken() > 0, "the failed pair is given back");
+      long first = got.size();
+      assertEquals(pairs.size() - first, PreparedInDriver.computePairs(shared.id(), failsOnce, placement.id(), done));
+      assertEquals(0, shared.untaken());
+    }
+    assertEquals(pairs.size(), got.size());
+    assertEquals(pairs.size(), done.value());
+    double[] expected = reference(trainX, N, trainX, N, KernelOutputs.TRACE);
+    for (BlockKey pair : pairs) {
+      double[] block = got.get(pair);
+      int r0 = (int) plan.start(pair.row());
+      int c0 = (int) plan.start(pair.col());
+      int cols = plan.rows(pair.col());
+      for (int i = 0; i < plan.rows(pair.row()); i++) {
+        for (int j = 0; j < cols; j++) {
+          double want = expected[(r0 + i) * N + c0 + j];
+          assertEquals(want, block[i * cols + j], 1e-13 * Math.abs(want) + 1e-13, pair + " entry " + i + ", " + j);
+        }
+      }
+    }
   }
 
   /**
@@ -269,6 +353,48 @@ class SparkGramTest {
     assertArrayEquals(cross, SparkGram.cross(sc, test, testPlan, train, plan, kernel, "cross resumed", crossPartial)
         .data());
     assertEquals(2, crossPartial.saves);
+  }
+
+  /** A kernel whose first block with a 7-row side throws, as a task on a lost executor would. */
+  record FailsOnceKernel(StructuredNtk inner, java.util.concurrent.atomic.AtomicBoolean failed)
+      implements BlockKernel<StructuredNtk.FactorBlock> {
+    @Override
+    public StructuredNtk.FactorBlock prepare(double[] x, int rows) {
+      return inner.prepare(x, rows);
+    }
+
+    @Override
+    public int rows(StructuredNtk.FactorBlock prepared) {
+      return inner.rows(prepared);
+    }
+
+    @Override
+    public int rowsPerExample() {
+      return inner.rowsPerExample();
+    }
+
+    @Override
+    public double[] block(StructuredNtk.FactorBlock left, StructuredNtk.FactorBlock right) {
+      if ((left.rows() == 7 || right.rows() == 7) && !failed.getAndSet(true)) {
+        throw new IllegalStateException("a lost executor, on purpose");
+      }
+      return inner.block(left, right);
+    }
+
+    @Override
+    public long preparedBytes(int rows) {
+      return inner.preparedBytes(rows);
+    }
+
+    @Override
+    public double blockFlops(int leftRows, int rightRows) {
+      return inner.blockFlops(leftRows, rightRows);
+    }
+
+    @Override
+    public String describe() {
+      return "fails once: " + inner.describe();
+    }
   }
 
   /** A kernel whose block (I, J) with I + J = 5 throws, as a failing task would. */

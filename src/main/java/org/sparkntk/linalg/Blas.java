@@ -157,6 +157,24 @@ public final class Blas {
     blas.dtrsm("R", "U", transpose ? "N" : "T", "N", c, n, 1.0, upper, n, b, c);
   }
 
+  /**
+   * {@link #solveUpperRowMajor} for the upper triangular n×n U stored transposed: Uᵀ in the
+   * column-major lower triangle and diagonal of {@code lower} (the upper triangle is not read), so
+   * that one array can hold two triangular factors. Solves U X = B, or Uᵀ X = B with
+   * {@code transpose}, for row-major B (n×c), in place.
+   */
+  public void solveUpperStoredTransposedRowMajor(boolean transpose, int n, int c, double[] lower, double[] b) {
+    if (lower.length < (long) n * n || b.length < (long) n * c) {
+      throw new IllegalArgumentException("trsm: C needs " + (long) n * n + " and B " + (long) n * c
+          + " entries, got " + lower.length + " and " + b.length);
+    }
+    if (n == 0 || c == 0) {
+      return;
+    }
+    // With L = Uᵀ: U X = B ⟺ Xᵀ L = Bᵀ, and Uᵀ X = B ⟺ Xᵀ Lᵀ = Bᵀ, Bᵀ the column-major c×n view of B.
+    blas.dtrsm("R", "L", transpose ? "T" : "N", "N", c, n, 1.0, lower, n, b, c);
+  }
+
   /** Dot product of the first n entries. */
   public double dot(int n, double[] x, double[] y) {
     if (x.length < n || y.length < n) {

@@ -243,6 +243,20 @@ public final class Lapack {
     checkArgumentInfo("dlauum", info.val);
   }
 
+  /**
+   * The upper Cholesky factor of the symmetric positive definite n×n {@code a} in place, in the
+   * column-major upper triangle (and diagonal) of {@code a}, reading only that triangle; the strict
+   * lower triangle is left as it was, for a caller that keeps another matrix there.
+   *
+   * @throws NotPositiveDefiniteException when the factorisation breaks down
+   */
+  public void choleskyUpperInPlace(double[] a, int n) {
+    requireSquare("dpotrf", a, n);
+    if (n > 0) {
+      factorUpperInPlace(a, n);
+    }
+  }
+
   /** {@link #choleskyUpper} in place: {@code a} becomes the factor (returned), for matrices too large to copy. */
   public double[] choleskyUpperOverwriting(double[] a, int n) {
     requireSquare("dpotrf", a, n);

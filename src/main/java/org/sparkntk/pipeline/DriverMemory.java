@@ -43,7 +43,13 @@ public final class DriverMemory {
    * does not grow with the kernels. Measured (live heap after collections, GC log) on the
    * Fashion-MNIST job with the dense path, docs/BENCHMARKS.md, "Where the dense Gram's time goes":
    * 20,000 training rows, 4.47 GiB of kernels, peak 5.42–5.74 GiB; 30,000 rows, 8.94 GiB, peak
-   * 10.1–10.7 GiB. The estimate {@link #peakBytes} is 2–7 % below them.
+   * 10.1–10.7 GiB. The estimate {@link #peakBytes} is 2–7 % below them. In an embedded run the
+   * row blocks prepared for a Gram stay in this heap while it is built
+   * (org.sparkntk.blocks.PreparedInDriver), at most half the Gram's bytes and so within the 1.5×
+   * bound, but not in the estimate: an analytic kernel's are its rows (125 MB at 20,000 rows of 784
+   * features); a structured kernel's can be larger (0.6 GiB beside a 2 GiB Gram at width 1024,
+   * whose live peak was 3.53 GiB against the estimate's 3 GiB, 15 % below; docs/BENCHMARKS.md,
+   * "Prepared blocks kept in the driver's JVM").
    */
   static final long FIXED_HEAP = 1L << 30;
 

@@ -275,6 +275,73 @@ class NystromSolverTest {
     assertArrayEquals(before, kept.centerGram().data());
   }
 
+  /**
+   * T and A in one array (FALKON's layout, {@link NystromSolver.Factors}) solve as the two factors
+   * kept apart do, transposed or not and in any order (each order swaps the diagonal differently).
+   * Order 150 spans three 64-column tiles of the transposition. Tolerance 1e-12 relative to the
+   * largest entry: the same factors, but dtrsm's lower-triangular variant sums in another order;
+   * the systems' condition numbers are about 10³.
+   */
+  @Test
+  void bothFactorsInOneArraySolveAsTwoApart() {
+    int m = 150;
+    Random r = new Random(5);
+    double[] g = r.doubles((long) m * m, -1, 1).toArray();
+    double[] k = new double[m * m];
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < m; j++) {
+        double dot = 0;
+        for (int l = 0; l < m; l++) {
+          dot += g[i * m + l] * g[j * m + l];
+        }
+        k[i * m + j] = dot + (i == j ? 0.5 : 0.0);
+      }
+    }
+    double ratio = 3.5;
+    double ridge = 0.2;
+    Lapack lapack = Lapack.get();
+    org.sparkntk.linalg.Blas blas = org.sparkntk.linalg.Blas.get();
+    NystromSolver.Factors shared = NystromSolver.Factors.of(k.clone(), m, ratio, ridge, lapack);
+
+    double[] shifted = k.clone();
+    double trace = 0;
+    for (int i = 0; i < m; i++) {
+      trace += k[i * m + i];
+    }
+    assertEquals(NystromSolver.JITTER * trace, shared.jitter());
+    for (int i = 0; i < m; i++) {
+      shifted[i * m + i] += shared.jitter();
+    }
+    double[] t = lapack.choleskyUpperOverwriting(shifted, m);
+    double[] ttt = t.clone();
+    lapack.upperTimesTransposeOverwriting(ttt, m);
+    for (int col = 0; col < m; col++) {
+      for (int row = 0; row <= col; row++) {
+        ttt[col * m + row] *= ratio;
+      }
+      ttt[col * m + col] += ridge;
+    }
+    double[] a = lapack.choleskyUpperOverwriting(ttt, m);
+
+    String[] order = {"T", "A", "At", "Tt", "T", "Tt", "A", "At", "A", "T"};
+    for (String step : order) {
+      double[] b = r.doubles(m * 3L, -1, 1).toArray();
+      double[] expected = b.clone();
+      boolean transpose = step.endsWith("t");
+      if (step.startsWith("T")) {
+        blas.solveUpperRowMajor(transpose, m, 3, t, expected);
+        shared.solveT(transpose, 3, b);
+      } else {
+        blas.solveUpperRowMajor(transpose, m, 3, a, expected);
+        shared.solveA(transpose, 3, b);
+      }
+      double scale = Arrays.stream(expected).map(Math::abs).max().orElse(1);
+      for (int i = 0; i < b.length; i++) {
+        assertEquals(expected[i], b[i], 1e-12 * scale, step + " entry " + i);
+      }
+    }
+  }
+
   @Test
   void refusesWhatItCannotSolve() {
     NystromProblem p = problem(new int[] {0, 3, 7}, 1, 14).problem();

@@ -221,11 +221,13 @@ public final class ConfigKeys {
           + "The driver holds N × r numbers for it.", v -> positive(Integer.parseInt(v)));
   public static final ConfigKey<Integer> SOLVER_CENTERS = add("solver.centers", "2000", false, "a positive integer",
       "solver.type = nystrom: M, the training rows drawn (without replacement, seeded by model.seed) as Nyström "
-          + "centres; at least N uses every row (exact regression). The driver holds about 2 (M·k)² numbers.",
+          + "centres; at least N uses every row (exact regression). The driver holds about (M·k)² numbers.",
       v -> positive(Integer.parseInt(v)));
   public static final ConfigKey<String> SOLVER_CENTER_SAMPLING = add("solver.centerSampling", "uniform", false,
-      "uniform", "solver.type = nystrom: how the centres are drawn; uniform = M distinct training rows, each "
-          + "equally likely.", v -> oneOf(v, "uniform"));
+      "uniform or leverage", "solver.type = nystrom: how the centres are drawn; uniform = M distinct training rows, "
+          + "each equally likely; leverage = M distinct rows drawn with probabilities proportional to their "
+          + "approximate ridge leverage scores at solver.ridge (from a uniform subsample of min(M, 4096) rows, "
+          + "one more pass over the training rows; kernel.outputs = trace).", v -> oneOf(v, "uniform", "leverage"));
 
   /** Names are checked against the report registry (report.Reports) by the CLI, before Spark starts. */
   public static final ConfigKey<String> REPORT_TYPE = add("report.type", "none", false,

@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Predicate;
+import org.sparkntk.kernel.KernelOutputs;
 import org.sparkntk.kernel.KernelSpec;
 import org.sparkntk.kernel.Precision;
 import org.sparkntk.model.Architecture;
@@ -174,6 +175,19 @@ public final class JobConfig implements Serializable {
         throw new ConfigException("output.gram = true" + origin(ConfigKeys.OUTPUT_GRAM.name()) + " writes the "
             + "training Gram, which solver.type = nystrom" + origin(ConfigKeys.SOLVER_TYPE.name()) + " never "
             + "builds: set output.gram = false or use solver.type = regression");
+      }
+      if (get(ConfigKeys.SOLVER_CENTER_SAMPLING).equals("leverage")) {
+        if (get(ConfigKeys.KERNEL_OUTPUTS) == KernelOutputs.FULL) {
+          throw new ConfigException("solver.centerSampling = leverage" + origin(ConfigKeys.SOLVER_CENTER_SAMPLING.name())
+              + " scores each training row by its one kernel row, but kernel.outputs = full"
+              + origin(ConfigKeys.KERNEL_OUTPUTS.name()) + " gives it one per output: set kernel.outputs = trace "
+              + "or solver.centerSampling = uniform");
+        }
+        if (!(get(ConfigKeys.SOLVER_RIDGE) > 0)) {
+          throw new ConfigException("solver.centerSampling = leverage" + origin(ConfigKeys.SOLVER_CENTER_SAMPLING.name())
+              + " scores rows by their ridge leverage, which needs solver.ridge > 0; it is " + get(ConfigKeys.SOLVER_RIDGE)
+              + origin(ConfigKeys.SOLVER_RIDGE.name()));
+        }
       }
     }
     if (get(ConfigKeys.OUTPUT_EIGENVECTORS) > 0 && !get(ConfigKeys.OUTPUT_SPECTRUM)) {

@@ -11,6 +11,7 @@ import org.sparkntk.blocks.BlockFiles;
 import org.sparkntk.blocks.DistributedGram;
 import org.sparkntk.blocks.DistributedKernel;
 import org.sparkntk.blocks.MatrixFreeKernel;
+import org.sparkntk.blocks.LeverageScores;
 import org.sparkntk.blocks.NystromCenters;
 import org.sparkntk.blocks.SparkGram;
 import org.sparkntk.config.ConfigKeys;
@@ -168,7 +169,7 @@ public final class DistributedSolve {
 
   /**
    * Nyström regression ({@code solver.type = nystrom}): M = solver.centers training rows drawn
-   * uniformly (seeded by model.seed) are the centres; Θ(X, C) stays on the executors per
+   * uniformly or by their ridge leverage (solver.centerSampling, seeded by model.seed) are the centres; Θ(X, C) stays on the executors per
    * kernel.cache, Θ(C, C) comes to the driver (M·k × M·k), and Θ(X*, C) is computed inside the
    * one product that predicts. The training Gram is never built.
    */
@@ -179,11 +180,24 @@ public final class DistributedSolve {
                                  Precision precision) {
     FitRequest request = FitRequests.of(config);
     int n = Math.toIntExact(trainPlan.totalRows());
-    long[] centers = NystromCenters.uniform(n, request.centers(), config.get(ConfigKeys.MODEL_SEED));
+    Map<String, Object> diagnostics = new LinkedHashMap<>();
+    long seed = config.get(ConfigKeys.MODEL_SEED);
+    long[] centers;
+    if (config.get(ConfigKeys.SOLVER_CENTER_SAMPLING).equals("leverage")) {
+      double ridge = config.get(ConfigKeys.SOLVER_RIDGE);
+      LeverageScores.Sample sample = timer.time("leverage scores of the " + n + " training rows",
+          () -> LeverageScores.centers(sc, trainBlocks, trainPlan, kernel, request.centers(), ridge, seed));
+      LOG.info(String.format("Nyström centres by ridge leverage at ρ = %s, estimated from a subsample of %d rows: "
+          + "effective dimension %.1f", ridge, sample.subsample(), sample.effectiveDimension()));
+      diagnostics.put("leverageSubsample", sample.subsample());
+      diagnostics.put("effectiveDimension", sample.effectiveDimension());
+      centers = sample.centers();
+    } else {
+      centers = NystromCenters.uniform(n, request.centers(), seed);
+    }
     BlockPlan centerPlan = new BlockPlan(centers.length, trainPlan.blockSize());
     JavaRDD<RowBlock> centerBlocks = timer.time("Nyström centres (" + centers.length + " of " + n + " rows)",
         () -> NystromCenters.rows(sc, trainBlocks, centers, centerPlan).cache());
-    Map<String, Object> diagnostics = new LinkedHashMap<>();
     GramMatrix centerGram = timer.time("centres' kernel Θ(C, C)",
         () -> SparkGram.symmetric(sc, centerBlocks, centerPlan, kernel, "centres' kernel"));
     try (DistributedKernel trainCenters = timer.time("Θ(X, C) (kept on the executors)",

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.sparkntk.blocks.LeverageScores;
 import org.sparkntk.blocks.NystromCenters;
 import org.sparkntk.config.ConfigException;
 import org.sparkntk.io.Manifest;
@@ -31,6 +32,7 @@ import org.sparkntk.solver.FitContext;
 import org.sparkntk.solver.FitRequest;
 import org.sparkntk.solver.FitResult;
 import org.sparkntk.solver.NystromProblem;
+import org.sparkntk.solver.RidgeLeverage;
 import org.sparkntk.solver.SolverSettings;
 
 /**
@@ -173,6 +175,64 @@ class NystromJobTest {
     assertFalse(Files.exists(first.resolve("centers_alpha.npy")));
     List<String> listed = Manifest.verify(first).stream().map(Manifest.Entry::path).toList();
     assertTrue(listed.contains("predictions_test.csv") && !listed.contains("centers.npy"), listed.toString());
+  }
+
+  /**
+   * solver.centerSampling = leverage: the centres the job draws are those of the scores formed
+   * from the driver run's dense Gram (the subsample from model.seed's other stream, {@link
+   * RidgeLeverage} on its columns), and its predictions equal FALKON on the dense problem with those
+   * centres (1e-8, as above). The scores' sum is the recorded effective dimension. The Gram's
+   * entries agree to rounding between the routes; a score (K_ii − K_iJ(…)⁻¹K_Ji)/ρ amplifies that
+   * by the cancellation and by 1/ρ (measured: 1e-8 relative on the sum before clamping, hence 1e-6),
+   * still far from moving any of the sampling keys past another.
+   */
+  @Test
+  void leverageCentresAreThoseOfTheDenseScores() throws IOException {
+    String[] common = {"kernel.outputs=trace", "kernel.type=analytic", "kernel.blockSize=7", "solver.ridge=1e-2",
+        "solver.tol=1e-12"};
+    NtkRun dense = run("ny-lev-dense", DistributedBackendJobTest.concat(common, "solver.type=regression",
+        "solver.backend=driver"));
+    NtkRun job = run("ny-lev-job", DistributedBackendJobTest.concat(common, "solver.type=nystrom",
+        "solver.centers=20", "solver.centerSampling=leverage"));
+    GramMatrix gram = dense.trainGram();
+    long[] subsample = NystromCenters.uniform(53, 20, 3 ^ LeverageScores.SUBSAMPLE_STREAM);
+    GramMatrix kxj = columns(gram, subsample, 1);
+    GramMatrix kjj = rows(kxj, subsample, 1);
+    double[] diagonal = new double[53];
+    for (int i = 0; i < 53; i++) {
+      diagonal[i] = gram.data()[i * 53 + i];
+    }
+    double[] scores = RidgeLeverage.of(kjj.data(), 20, 53, 1e-2).scores(kxj.data().clone(), 53, diagonal);
+    long[] centers = RidgeLeverage.sample(scores, 20, 3);
+    Path out = dir.resolve("ny-lev-job");
+    assertArrayEquals(centers, int64s(out.resolve("centers.npy")));
+    assertFalse(java.util.Arrays.equals(centers, NystromCenters.uniform(53, 20, 3)), "the uniform draw's centres");
+    double effective = java.util.Arrays.stream(scores).sum();
+    assertEquals(effective, job.metrics().get("solver").get("effectiveDimension").asDouble(), 1e-6 * effective);
+    assertTrue(effective > 0 && effective <= 53, "effective dimension " + effective);
+    assertEquals("leverage", job.metrics().get("solver").get("centerSampling").asText());
+
+    GramMatrix knm = columns(gram, centers, 1);
+    FitResult exact = dense.fit();
+    NystromProblem problem = new NystromProblem(new DenseKernelOperator(knm), rows(knm, centers, 1),
+        new DenseKernelOperator(columns(dense.crossGram(), centers, 1)), exact.snapshots().get(0).trainPredictions(),
+        yTrain(dense), exact.snapshots().get(0).testPredictions(), yTest(dense), 2);
+    FitResult expected = FitContext.nystrom(problem, FitRequest.nystrom(1e-2, 20)
+        .with(new SolverSettings(1e-12, 1000, 0, 1e-10, 3))).fit();
+    double test = Matrices.maxRelativeDifference(job.fit().last().testPredictions(),
+        expected.last().testPredictions());
+    assertTrue(test <= 1e-8, "test outputs differ from FALKON on the dense problem by " + test);
+  }
+
+  /** Leverage sampling scores one kernel row per training row and needs a ridge: both refused with the reason. */
+  @Test
+  void refusesLeverageItCannotScore() {
+    ConfigException full = assertThrows(ConfigException.class, () -> run("ny-lev-full", "solver.type=nystrom",
+        "solver.centerSampling=leverage", "kernel.outputs=full", "solver.ridge=1e-2"));
+    assertTrue(full.getMessage().contains("kernel.outputs = full"), full.getMessage());
+    ConfigException ridge = assertThrows(ConfigException.class, () -> run("ny-lev-ridge", "solver.type=nystrom",
+        "solver.centerSampling=leverage", "solver.ridge=0"));
+    assertTrue(ridge.getMessage().contains("solver.ridge > 0"), ridge.getMessage());
   }
 
   @Test

@@ -75,6 +75,7 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
   private final Param<String> preconditioner;
   private final IntParam rank;
   private final IntParam centers;
+  private final Param<String> centerSampling;
 
   protected NtkEstimator(String uid) {
     this.uid = uid;
@@ -154,6 +155,9 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
     centers = new IntParam(this, "centers", "solverType = nystrom: the training rows drawn as Nyström centres, > 0; "
         + "the model keeps only them (solver.centers; default: " + ConfigKeys.SOLVER_CENTERS.defaultValue() + ")",
         accepts(ConfigKeys.SOLVER_CENTERS));
+    centerSampling = new Param<>(this, "centerSampling", "solverType = nystrom: uniform, or leverage (by approximate "
+        + "ridge leverage scores at ridge > 0) (solver.centerSampling; default: "
+        + ConfigKeys.SOLVER_CENTER_SAMPLING.defaultValue() + ")", accepts(ConfigKeys.SOLVER_CENTER_SAMPLING));
     setDefault(backend, ConfigKeys.SOLVER_BACKEND.defaultValue());
     setDefault(kernelCache, ConfigKeys.KERNEL_CACHE.defaultValue());
     setDefault(tol, Double.parseDouble(ConfigKeys.SOLVER_TOL.defaultValue()));
@@ -161,6 +165,7 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
     setDefault(preconditioner, ConfigKeys.SOLVER_PRECONDITIONER.defaultValue());
     setDefault(rank, Integer.parseInt(ConfigKeys.SOLVER_RANK.defaultValue()));
     setDefault(centers, Integer.parseInt(ConfigKeys.SOLVER_CENTERS.defaultValue()));
+    setDefault(centerSampling, ConfigKeys.SOLVER_CENTER_SAMPLING.defaultValue());
     setDefault(featuresCol, "features");
     setDefault(labelCol, "label");
     setDefault(predictionCol, "prediction");
@@ -269,6 +274,7 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
   public Param<String> preconditioner() { return preconditioner; }
   public IntParam rank() { return rank; }
   public IntParam centers() { return centers; }
+  public Param<String> centerSampling() { return centerSampling; }
   public String getBackend() { return getOrDefault(backend); }
   public String getKernelCache() { return getOrDefault(kernelCache); }
   public double getTol() { return (Double) getOrDefault(tol); }
@@ -276,6 +282,7 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
   public String getPreconditioner() { return getOrDefault(preconditioner); }
   public int getRank() { return (Integer) getOrDefault(rank); }
   public int getCenters() { return (Integer) getOrDefault(centers); }
+  public String getCenterSampling() { return getOrDefault(centerSampling); }
   public E setBackend(String v) { set(backend, v); return self(); }
   public E setKernelCache(String v) { set(kernelCache, v); return self(); }
   public E setTol(double v) { set(tol, v); return self(); }
@@ -283,6 +290,7 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
   public E setPreconditioner(String v) { set(preconditioner, v); return self(); }
   public E setRank(int v) { set(rank, v); return self(); }
   public E setCenters(int v) { set(centers, v); return self(); }
+  public E setCenterSampling(String v) { set(centerSampling, v); return self(); }
 
   public E setFeaturesCol(String v) { set(featuresCol, v); return self(); }
   public E setLabelCol(String v) { set(labelCol, v); return self(); }
@@ -347,6 +355,7 @@ public abstract class NtkEstimator<M extends NtkModel<M>, E extends NtkEstimator
     s.put("solver.preconditioner", getPreconditioner());
     s.put("solver.rank", Integer.toString(getRank()));
     s.put("solver.centers", Integer.toString(getCenters()));
+    s.put("solver.centerSampling", getCenterSampling());
     return s;
   }
 

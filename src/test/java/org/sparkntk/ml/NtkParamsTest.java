@@ -40,7 +40,7 @@ class NtkParamsTest {
     assertEquals("probability", c.getProbabilityCol());
     assertEquals("rawPrediction", c.getRawPredictionCol());
     // Every param states its default in its description, and Spark finds them all.
-    assertEquals(32, c.params().length);
+    assertEquals(33, c.params().length);
     Arrays.stream(c.params()).forEach(p -> assertTrue(p.doc().contains("default"), p.name() + ": " + p.doc()));
     // The defaults give the CLI's own defaults for the keys they map to, except the kernel (analytic) and the
     // solver (regression with ridge 1e-3): docs/ML-API.md, "Spark ML pipelines", the most accurate predictor measured.
@@ -51,7 +51,8 @@ class NtkParamsTest {
         ConfigKeys.INPUT_FEATURES, ConfigKeys.SOLVER_STEPS,
         ConfigKeys.SOLVER_LR, ConfigKeys.SOLVER_F0, ConfigKeys.SOLVER_LOSS,
         ConfigKeys.SOLVER_BACKEND, ConfigKeys.KERNEL_CACHE, ConfigKeys.SOLVER_TOL, ConfigKeys.SOLVER_MAX_ITER,
-        ConfigKeys.SOLVER_PRECONDITIONER, ConfigKeys.SOLVER_RANK, ConfigKeys.SOLVER_CENTERS}) {
+        ConfigKeys.SOLVER_PRECONDITIONER, ConfigKeys.SOLVER_RANK, ConfigKeys.SOLVER_CENTERS,
+        ConfigKeys.SOLVER_CENTER_SAMPLING}) {
       assertEquals(String.valueOf(cli.get(key)), String.valueOf(config.get(key)), key.name());
     }
     assertArrayEquals(cli.get(ConfigKeys.MODEL_HIDDEN), config.get(ConfigKeys.MODEL_HIDDEN));
@@ -73,6 +74,7 @@ class NtkParamsTest {
     assertThrows(IllegalArgumentException.class, () -> c.setLoss("hinge"));
     assertThrows(IllegalArgumentException.class, () -> c.setSteps(-1));
     assertThrows(IllegalArgumentException.class, () -> c.setInputFeatures(0));
+    assertThrows(IllegalArgumentException.class, () -> c.setCenterSampling("kmeans"));
     c.setActivation("leaky_relu(0.2)").setHidden().setSolverType("regression").setLoss("mse").setRidge(1e-3);
     JobConfig config = JobConfig.of(c.settings("a,b"));
     assertEquals(0, config.get(ConfigKeys.MODEL_HIDDEN).length);

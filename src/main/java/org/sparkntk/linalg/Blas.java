@@ -146,11 +146,7 @@ public final class Blas {
    * solution X of C X = B, or of Cᵀ X = B (dtrsm on the column-major view Bᵀ, from the right).
    */
   public void solveUpperRowMajor(boolean transpose, int n, int c, double[] upper, double[] b) {
-    if (upper.length < (long) n * n || b.length < (long) n * c) {
-      throw new IllegalArgumentException("trsm: C needs " + (long) n * n + " and B " + (long) n * c
-          + " entries, got " + upper.length + " and " + b.length);
-    }
-    if (n == 0 || c == 0) {
+    if (!checkTriangularSolve(n, c, upper, b)) {
       return;
     }
     // C X = B ⟺ Xᵀ Cᵀ = Bᵀ, and Cᵀ X = B ⟺ Xᵀ C = Bᵀ, with Bᵀ the column-major c×n view of B.
@@ -164,15 +160,20 @@ public final class Blas {
    * {@code transpose}, for row-major B (n×c), in place.
    */
   public void solveUpperStoredTransposedRowMajor(boolean transpose, int n, int c, double[] lower, double[] b) {
-    if (lower.length < (long) n * n || b.length < (long) n * c) {
-      throw new IllegalArgumentException("trsm: C needs " + (long) n * n + " and B " + (long) n * c
-          + " entries, got " + lower.length + " and " + b.length);
-    }
-    if (n == 0 || c == 0) {
+    if (!checkTriangularSolve(n, c, lower, b)) {
       return;
     }
     // With L = Uᵀ: U X = B ⟺ Xᵀ L = Bᵀ, and Uᵀ X = B ⟺ Xᵀ Lᵀ = Bᵀ, Bᵀ the column-major c×n view of B.
     blas.dtrsm("R", "L", transpose ? "T" : "N", "N", c, n, 1.0, lower, n, b, c);
+  }
+
+  /** Whether a triangular solve has work to do; throws when the arrays are too short for its shape. */
+  private static boolean checkTriangularSolve(int n, int c, double[] triangle, double[] b) {
+    if (triangle.length < (long) n * n || b.length < (long) n * c) {
+      throw new IllegalArgumentException("trsm: C needs " + (long) n * n + " and B " + (long) n * c
+          + " entries, got " + triangle.length + " and " + b.length);
+    }
+    return n > 0 && c > 0;
   }
 
   /** Dot product of the first n entries. */

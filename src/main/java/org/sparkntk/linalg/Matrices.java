@@ -16,6 +16,25 @@ public final class Matrices {
   }
 
   /**
+   * Copies the strict lower triangle of the row-major n×n matrix into its upper triangle, in 64×64
+   * tiles, as {@link #mirrorUpper} the other way (in column-major terms: the upper triangle into
+   * the lower one).
+   */
+  public static void mirrorLower(double[] a, int n) {
+    for (int c0 = 0; c0 < n; c0 += 64) {
+      for (int r0 = c0; r0 < n; r0 += 64) {
+        int cEnd = Math.min(n, c0 + 64);
+        int rEnd = Math.min(n, r0 + 64);
+        for (int c = c0; c < cEnd; c++) {
+          for (int r = Math.max(r0, c + 1); r < rEnd; r++) {
+            a[c * n + r] = a[r * n + c];
+          }
+        }
+      }
+    }
+  }
+
+  /**
    * Copies the upper triangle of the row-major n×n matrix into its lower triangle, in 64×64 tiles
    * so that both the rows read and the columns written stay in cache (for a 20,000² Gram a column
    * written entry by entry touches a new cache line per entry).

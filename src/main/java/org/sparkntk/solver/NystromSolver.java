@@ -6,6 +6,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.linalg.Lapack;
+import org.sparkntk.linalg.Matrices;
 
 /**
  * Kernel regression restricted to M centres C chosen among the training rows (Nyström), solved
@@ -229,7 +230,8 @@ final class NystromSolver implements Solver {
       for (int i = 0; i < m; i++) {
         tDiagonal[i] = kmm[i * m + i];
       }
-      transposeUpperIntoLower(kmm, m);
+      // Tᵀ into the column-major strict lower triangle (the row-major upper one)
+      Matrices.mirrorLower(kmm, m);
       // T Tᵀ over T in the upper triangle (dlauum reads and writes only that triangle), scaled and
       // shifted, and factored there: A. Tᵀ stays below.
       lapack.upperTimesTransposeOverwriting(kmm, m);
@@ -245,21 +247,6 @@ final class NystromSolver implements Solver {
         aDiagonal[i] = kmm[i * m + i];
       }
       return new Factors(kmm, m, tDiagonal, aDiagonal, jitter);
-    }
-
-    /** Column-major: the strict lower triangle becomes the transpose of the strict upper one, in 64 × 64 tiles. */
-    static void transposeUpperIntoLower(double[] a, int m) {
-      for (int cc = 0; cc < m; cc += 64) {
-        for (int rr = cc; rr < m; rr += 64) {
-          int cEnd = Math.min(m, cc + 64);
-          int rEnd = Math.min(m, rr + 64);
-          for (int col = cc; col < cEnd; col++) {
-            for (int row = Math.max(rr, col + 1); row < rEnd; row++) {
-              a[col * m + row] = a[row * m + col];
-            }
-          }
-        }
-      }
     }
 
     double jitter() {

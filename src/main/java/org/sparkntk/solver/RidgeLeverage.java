@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.sparkntk.linalg.Blas;
 import org.sparkntk.linalg.Lapack;
+import org.sparkntk.linalg.Matrices;
 
 /**
  * Approximate ridge leverage scores of a kernel and Nyström centres drawn by them (Alaoui &amp;
@@ -73,7 +74,7 @@ public final class RidgeLeverage implements java.io.Serializable {
           + " diagonal ones, got " + kiJ.length + " and " + diagonal.length);
     }
     // K_iJ (UᵀU)⁻¹ K_Ji = ‖U⁻ᵀ K_Ji‖²: solve Uᵀ Z = Bᵀ (row-major R × rows) and take Z's column norms.
-    double[] z = transpose(kiJ, rows, r);
+    double[] z = Matrices.transpose(kiJ, rows, r);
     Blas.get().solveUpperRowMajor(true, r, rows, factor, z);
     double[] out = new double[rows];
     for (int j = 0; j < r; j++) {
@@ -86,16 +87,6 @@ public final class RidgeLeverage implements java.io.Serializable {
       out[i] = Math.min(1.0, Math.max(0.0, (diagonal[i] - out[i]) / ridge));
     }
     return out;
-  }
-
-  private static double[] transpose(double[] a, int rows, int cols) {
-    double[] t = new double[a.length];
-    for (int i = 0; i < rows; i++) {
-      for (int j = 0; j < cols; j++) {
-        t[j * rows + i] = a[i * cols + j];
-      }
-    }
-    return t;
   }
 
   /**

@@ -201,7 +201,10 @@ class SparkGramTest {
     }
     java.util.Map<BlockKey, double[]> got = new java.util.concurrent.ConcurrentHashMap<>();
     org.apache.spark.util.LongAccumulator done = new org.apache.spark.util.LongAccumulator();
-    FailsOnceKernel failsOnce = new FailsOnceKernel(structured, new java.util.concurrent.atomic.AtomicBoolean());
+    java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
+    // the first block with a 7-row side throws, as a task on a lost executor would
+    FailingKernel failsOnce = new FailingKernel(structured, (l, r) -> (l == 7 || r == 7) && !failed.getAndSet(true),
+        "a lost executor, on purpose");
     try (PreparedInDriver<StructuredNtk.FactorBlock> shared = PreparedInDriver.open(pairs, true);
          DriverPlacement placement = DriverPlacement.open((key, block) -> got.put(key, block.clone()))) {
       for (int b = 0; b < plan.blockCount(); b++) {
@@ -355,50 +358,19 @@ class SparkGramTest {
     assertEquals(2, crossPartial.saves);
   }
 
-  /** A kernel whose first block with a 7-row side throws, as a task on a lost executor would. */
-  record FailsOnceKernel(StructuredNtk inner, java.util.concurrent.atomic.AtomicBoolean failed)
-      implements BlockKernel<StructuredNtk.FactorBlock> {
-    @Override
-    public StructuredNtk.FactorBlock prepare(double[] x, int rows) {
-      return inner.prepare(x, rows);
-    }
-
-    @Override
-    public int rows(StructuredNtk.FactorBlock prepared) {
-      return inner.rows(prepared);
-    }
-
-    @Override
-    public int rowsPerExample() {
-      return inner.rowsPerExample();
-    }
-
-    @Override
-    public double[] block(StructuredNtk.FactorBlock left, StructuredNtk.FactorBlock right) {
-      if ((left.rows() == 7 || right.rows() == 7) && !failed.getAndSet(true)) {
-        throw new IllegalStateException("a lost executor, on purpose");
-      }
-      return inner.block(left, right);
-    }
-
-    @Override
-    public long preparedBytes(int rows) {
-      return inner.preparedBytes(rows);
-    }
-
-    @Override
-    public double blockFlops(int leftRows, int rightRows) {
-      return inner.blockFlops(leftRows, rightRows);
-    }
-
-    @Override
-    public String describe() {
-      return "fails once: " + inner.describe();
-    }
+  /** When a {@link FailingKernel} throws, from the row counts of a block's two sides. */
+  interface FailWhen extends java.io.Serializable {
+    boolean test(int leftRows, int rightRows);
   }
 
-  /** A kernel whose block (I, J) with I + J = 5 throws, as a failing task would. */
-  record FailingKernel(StructuredNtk inner) implements BlockKernel<StructuredNtk.FactorBlock> {
+  /** A kernel whose blocks throw {@code message} where {@code when} says, as a failing task would. */
+  record FailingKernel(StructuredNtk inner, FailWhen when, String message)
+      implements BlockKernel<StructuredNtk.FactorBlock> {
+    /** Fails every block of 2 + 5 rows (I + J = 5 with 7 rows in blocks of 5). */
+    FailingKernel(StructuredNtk inner) {
+      this(inner, (l, r) -> l + r == 7, "block of 2 + 5 rows refused on purpose");
+    }
+
     @Override
     public StructuredNtk.FactorBlock prepare(double[] x, int rows) {
       return inner.prepare(x, rows);
@@ -416,8 +388,8 @@ class SparkGramTest {
 
     @Override
     public double[] block(StructuredNtk.FactorBlock left, StructuredNtk.FactorBlock right) {
-      if (inner.rows(left) + inner.rows(right) == 7) {
-        throw new IllegalStateException("block of 2 + 5 rows refused on purpose");
+      if (when.test(inner.rows(left), inner.rows(right))) {
+        throw new IllegalStateException(message);
       }
       return inner.block(left, right);
     }

@@ -10,7 +10,7 @@ import org.sparkntk.linalg.Matrices;
  * Approximate ridge leverage scores of a kernel and Nyström centres drawn by them (Alaoui &amp;
  * Mahoney, "Fast randomized kernel ridge regression with statistical guarantees", NeurIPS 2015;
  * Rudi, Calandriello, Carratino &amp; Rosasco, "On fast leverage score sampling and optimal
- * learning", NeurIPS 2018, eq. 5). Row i's score at ridge ρ is ℓ_i = [K (K + ρI)⁻¹]_ii, how much
+ * learning", NeurIPS 2018). Row i's score at ridge ρ is ℓ_i = [K (K + ρI)⁻¹]_ii, how much
  * the ridge regression's fit at x_i depends on y_i; Σ ℓ_i is the effective dimension. With a
  * uniform subsample J of R of the n rows it is estimated as
  * <pre>
@@ -18,7 +18,7 @@ import org.sparkntk.linalg.Matrices;
  * </pre>
  * exact when J is every row (R = n): then K_ii − k_iᵀ(K + ρI)⁻¹k_i = ρ [K (K + ρI)⁻¹]_ii. Centres
  * drawn with probabilities proportional to ℓ_i need fewer of them than uniform centres for the
- * same accuracy when the scores are uneven (Rudi, Carratino &amp; Rosasco 2017, FALKON, Thm. 4).
+ * same accuracy when the scores are uneven (Rudi, Carratino &amp; Rosasco 2017, FALKON).
  * Plain Java: the Spark pass that evaluates K_iJ row block by row block is in
  * {@code blocks.LeverageScores}.
  */

@@ -188,12 +188,12 @@ final class NystromSolver implements Solver {
   }
 
   /**
-   * The preconditioner's two upper triangular factors in one M×M array, as FALKON's implementation keeps them
-   * (Meanti et al. 2020): A in the column-major upper triangle, Tᵀ in the strict lower
-   * triangle, and the two diagonals apart, one of them in the array at a time. The driver holds
-   * (M·k)² numbers instead of 2·(M·k)²: 3.2 GB at M = 20,000 rather than 6.4 GB. Swapping the
-   * diagonal before a solve with the other factor costs M copies, nothing beside the solve's M²·c
-   * flops. Not for concurrent use (the conjugate gradients are sequential).
+   * The preconditioner's two upper triangular factors in one M×M array, as FALKON's
+   * implementation keeps them (Meanti et al. 2020): A in the column-major upper triangle, Tᵀ in
+   * the strict lower triangle, and the two diagonals apart, one of them in the array at a time.
+   * The driver holds (M·k)² numbers instead of 2·(M·k)²: 3.2 GB at M = 20,000 rather than 6.4 GB.
+   * Swapping the diagonal before a solve with the other factor costs M copies, nothing beside the
+   * solve's M²·c flops. Not for concurrent use (the conjugate gradients are sequential).
    */
   static final class Factors {
     private final double[] array;

@@ -145,43 +145,48 @@ class SparkGramTest {
 
     long before = DriverPlacement.placedInThisJvm();
     MemoryStore inDriverStore = new MemoryStore();
-    double[] inDriver = SparkGram.symmetric(sc, train, plan, kernel, "in driver", inDriverStore).data();
-    double[] inDriverCross = SparkGram.cross(sc, test, testPlan, train, plan, kernel, "in driver cross").data();
+    double[][] inDriver = gramAndCross(null, sc, train, plan, test, testPlan, kernel, inDriverStore);
     assertEquals(pairs + crossPairs, DriverPlacement.placedInThisJvm() - before, "every block placed by a task");
-    assertEquals(pairs, inDriverStore.saves);
-
     MemoryStore placedStore = new MemoryStore();
-    double[] placed;
-    double[] placedCross;
-    System.setProperty(PreparedInDriver.SWITCH, "false");
-    try {
-      placed = SparkGram.symmetric(sc, train, plan, kernel, "shuffled, placed", placedStore).data();
-      placedCross = SparkGram.cross(sc, test, testPlan, train, plan, kernel, "shuffled, placed cross").data();
-    } finally {
-      System.clearProperty(PreparedInDriver.SWITCH);
-    }
+    double[][] placed = gramAndCross(PreparedInDriver.SWITCH, sc, train, plan, test, testPlan, kernel, placedStore);
     assertEquals(2 * (pairs + crossPairs), DriverPlacement.placedInThisJvm() - before,
         "every block placed by its tile's task");
-    assertEquals(pairs, placedStore.saves);
-
     MemoryStore returnedStore = new MemoryStore();
-    double[] returned;
-    double[] returnedCross;
-    System.setProperty(DriverPlacement.SWITCH, "false");
-    try {
-      returned = SparkGram.symmetric(sc, train, plan, kernel, "returned", returnedStore).data();
-      returnedCross = SparkGram.cross(sc, test, testPlan, train, plan, kernel, "returned cross").data();
-    } finally {
-      System.clearProperty(DriverPlacement.SWITCH);
-    }
+    double[][] returned = gramAndCross(DriverPlacement.SWITCH, sc, train, plan, test, testPlan, kernel, returnedStore);
     assertEquals(2 * (pairs + crossPairs), DriverPlacement.placedInThisJvm() - before,
         "nothing placed with the switch off");
-    assertArrayEquals(returned, placed);
-    assertArrayEquals(returnedCross, placedCross);
-    assertArrayEquals(returned, inDriver);
-    assertArrayEquals(returnedCross, inDriverCross);
-    assertEquals(pairs, returnedStore.saves);
-    assertTrue(Matrices.maxRelativeDifference(inDriver, reference(trainX, N, trainX, N, KernelOutputs.FULL)) < 1e-13);
+    for (MemoryStore store : List.of(inDriverStore, placedStore, returnedStore)) {
+      assertEquals(pairs, store.saves);
+    }
+    for (int kernelIndex = 0; kernelIndex < 2; kernelIndex++) {
+      assertArrayEquals(returned[kernelIndex], placed[kernelIndex]);
+      assertArrayEquals(returned[kernelIndex], inDriver[kernelIndex]);
+    }
+    assertTrue(Matrices.maxRelativeDifference(inDriver[0], reference(trainX, N, trainX, N, KernelOutputs.FULL))
+        < 1e-13);
+  }
+
+  /**
+   * The training Gram (saved to {@code store}) and the cross kernel, with the system property
+   * {@code switchedOff} set to false meanwhile (null: none).
+   */
+  private static double[][] gramAndCross(String switchedOff, JavaSparkContext sc,
+                                         org.apache.spark.api.java.JavaRDD<org.sparkntk.data.RowBlock> train,
+                                         BlockPlan plan,
+                                         org.apache.spark.api.java.JavaRDD<org.sparkntk.data.RowBlock> test,
+                                         BlockPlan testPlan, StructuredNtk kernel, MemoryStore store) {
+    if (switchedOff != null) {
+      System.setProperty(switchedOff, "false");
+    }
+    try {
+      String route = switchedOff == null ? "in driver" : switchedOff + " off";
+      return new double[][] {SparkGram.symmetric(sc, train, plan, kernel, route, store).data(),
+          SparkGram.cross(sc, test, testPlan, train, plan, kernel, route + ", cross").data()};
+    } finally {
+      if (switchedOff != null) {
+        System.clearProperty(switchedOff);
+      }
+    }
   }
 
   /**

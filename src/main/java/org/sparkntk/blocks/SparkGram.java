@@ -75,9 +75,16 @@ public final class SparkGram {
    */
   public static boolean preparedInDriver(JavaSparkContext sc, BlockPlan leftPlan, BlockPlan rightPlan,
                                          boolean symmetric, BlockKernel<?> kernel) {
-    long prepared = kernel.preparedBytes(1) * (leftPlan.totalRows() + (symmetric ? 0 : rightPlan.totalRows()));
     int k = kernel.rowsPerExample();
-    return PreparedInDriver.applies(sc.isLocal(), prepared, 8L * leftPlan.totalRows() * k * rightPlan.totalRows() * k);
+    return PreparedInDriver.applies(sc.isLocal(), preparedBytes(kernel, leftPlan, leftPlan.blockCount(), rightPlan,
+        symmetric ? 0 : rightPlan.blockCount()), 8L * leftPlan.totalRows() * k * rightPlan.totalRows() * k);
+  }
+
+  /** Bytes of so many prepared blocks of each plan (a symmetric Gram has none on the right). */
+  private static long preparedBytes(BlockKernel<?> kernel, BlockPlan leftPlan, int leftBlocks, BlockPlan rightPlan,
+                                    int rightBlocks) {
+    return kernel.preparedBytes(leftPlan.blockSize()) * leftBlocks
+        + kernel.preparedBytes(rightPlan.blockSize()) * rightBlocks;
   }
 
   /** Bytes of one kernel block. */
@@ -228,7 +235,6 @@ public final class SparkGram {
     HashSet<Integer> neededLeft = new HashSet<>();
     HashSet<Integer> neededRight = new HashSet<>();
     List<BlockKey> todo = new ArrayList<>();
-    long pairs = 0;
     for (int i = 0; i < nl; i++) {
       for (int j = symmetric ? i : 0; j < nr; j++) {
         BlockKey pair = new BlockKey(i, j);
@@ -242,7 +248,6 @@ public final class SparkGram {
           }
           continue;
         }
-        pairs++;
         todo.add(pair);
         BlockKey tile = new BlockKey(i / tiles.rowTile(), j / tiles.colTile());
         openTiles.add(tile);
@@ -250,15 +255,15 @@ public final class SparkGram {
         (symmetric ? neededLeft : neededRight).add(j);
       }
     }
+    int pairs = todo.size();
     if (!stored.isEmpty()) {
       LOG.info(String.format("%s: %d blocks read from the checkpoint, %d to compute", phase, stored.size(), pairs));
     }
     if (pairs == 0) {
       return new GramMatrix(rows, cols, k, dense);
     }
-    long preparedBytes = kernel.preparedBytes(leftPlan.blockSize()) * neededLeft.size()
-        + (symmetric ? 0 : kernel.preparedBytes(rightPlan.blockSize()) * neededRight.size());
-    if (PreparedInDriver.applies(sc.isLocal(), preparedBytes, 8L * dense.length)) {
+    if (PreparedInDriver.applies(sc.isLocal(), preparedBytes(kernel, leftPlan, neededLeft.size(), rightPlan,
+        neededRight.size()), 8L * dense.length)) {
       computeInDriver(sc, leftBlocks, leftPlan, rightBlocks, rightPlan, kernel, phase, store, dense, todo,
           neededLeft, neededRight);
       return new GramMatrix(rows, cols, k, dense);
@@ -300,8 +305,8 @@ public final class SparkGram {
                                                                BlockPlan leftPlan, JavaRDD<RowBlock> rightBlocks,
                                                                BlockPlan rightPlan, BlockKernel<F> kernel,
                                                                String phase, BlockStore store, double[] dense,
-                                                               List<BlockKey> todo, Set<Integer> neededLeft,
-                                                               Set<Integer> neededRight) {
+                                                               List<BlockKey> todo, HashSet<Integer> neededLeft,
+                                                               HashSet<Integer> neededRight) {
     boolean symmetric = rightBlocks == null;
     int k = kernel.rowsPerExample();
     int cols = Math.toIntExact(rightPlan.totalRows() * k);
@@ -323,12 +328,11 @@ public final class SparkGram {
       long t0 = System.nanoTime();
       sc.setJobDescription(String.format("spark-ntk: %s — preparing %d + %d row blocks in the driver's JVM — %s",
           phase, neededLeft.size(), symmetric ? 0 : neededRight.size(), kernel.describe()));
-      Set<Integer> left = new HashSet<>(neededLeft);
-      JavaRDD<Tuple2<Boolean, RowBlock>> sides = leftBlocks.filter(b -> left.contains(b.block()))
+      JavaRDD<Tuple2<Boolean, RowBlock>> sides = leftBlocks.filter(b -> neededLeft.contains(b.block()))
           .map(b -> new Tuple2<>(true, b));
       if (!symmetric) {
-        Set<Integer> right = new HashSet<>(neededRight);
-        sides = sides.union(rightBlocks.filter(b -> right.contains(b.block())).map(b -> new Tuple2<>(false, b)));
+        sides = sides.union(rightBlocks.filter(b -> neededRight.contains(b.block()))
+            .map(b -> new Tuple2<>(false, b)));
       }
       sides.foreach(s -> PreparedInDriver.keep(id, s._1(), s._2().block(),
           kernel.prepare(s._2().features(), s._2().rows())));

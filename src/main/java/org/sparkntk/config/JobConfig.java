@@ -177,16 +177,16 @@ public final class JobConfig implements Serializable {
             + "builds: set output.gram = false or use solver.type = regression");
       }
       if (get(ConfigKeys.SOLVER_CENTER_SAMPLING).equals("leverage")) {
+        String leverage = "solver.centerSampling = leverage" + origin(ConfigKeys.SOLVER_CENTER_SAMPLING.name());
         if (get(ConfigKeys.KERNEL_OUTPUTS) == KernelOutputs.FULL) {
-          throw new ConfigException("solver.centerSampling = leverage" + origin(ConfigKeys.SOLVER_CENTER_SAMPLING.name())
+          throw new ConfigException(leverage
               + " scores each training row by its one kernel row, but kernel.outputs = full"
               + origin(ConfigKeys.KERNEL_OUTPUTS.name()) + " gives it one per output: set kernel.outputs = trace "
               + "or solver.centerSampling = uniform");
         }
         if (!(get(ConfigKeys.SOLVER_RIDGE) > 0)) {
-          throw new ConfigException("solver.centerSampling = leverage" + origin(ConfigKeys.SOLVER_CENTER_SAMPLING.name())
-              + " scores rows by their ridge leverage, which needs solver.ridge > 0; it is " + get(ConfigKeys.SOLVER_RIDGE)
-              + origin(ConfigKeys.SOLVER_RIDGE.name()));
+          throw new ConfigException(leverage + " scores rows by their ridge leverage, which needs solver.ridge > 0; "
+              + "it is " + get(ConfigKeys.SOLVER_RIDGE) + origin(ConfigKeys.SOLVER_RIDGE.name()));
         }
       }
     }

@@ -169,9 +169,10 @@ public final class DistributedSolve {
 
   /**
    * Nyström regression ({@code solver.type = nystrom}): M = solver.centers training rows drawn
-   * uniformly or by their ridge leverage (solver.centerSampling, seeded by model.seed) are the centres; Θ(X, C) stays on the executors per
-   * kernel.cache, Θ(C, C) comes to the driver (M·k × M·k), and Θ(X*, C) is computed inside the
-   * one product that predicts. The training Gram is never built.
+   * uniformly or by their ridge leverage (solver.centerSampling, seeded by model.seed) are the
+   * centres; Θ(X, C) stays on the executors per kernel.cache, Θ(C, C) comes to the driver
+   * (M·k × M·k), and Θ(X*, C) is computed inside the one product that predicts. The training Gram
+   * is never built.
    */
   private static Outcome nystrom(JavaSparkContext sc, JobConfig config, BlockKernel<?> kernel,
                                  JavaRDD<RowBlock> trainBlocks, BlockPlan trainPlan, JavaRDD<RowBlock> testBlocks,

@@ -1,9 +1,7 @@
 package org.sparkntk.blocks;
 
 import java.io.Serializable;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -23,8 +21,8 @@ import scala.Tuple2;
  *
  * <p>Costs: the pass evaluates N·R kernel entries and N·R² flops of triangular solves (like
  * building Θ(X, C) for R centres, plus a GEMM of that size); the driver holds R² numbers twice
- * (K_JJ and its factor, 2 × 134 MB at R = 4096) and N scores; each executor receives the prepared
- * subsample and the factor.
+ * (K_JJ and its factor, 2 × 134 MB at R = 4096) and N scores; each executor receives the
+ * subsample, prepared as one block, and the factor.
  */
 public final class LeverageScores {
   /** The largest subsample R: its R×R kernel and factor are on the driver and broadcast. */
@@ -51,36 +49,15 @@ public final class LeverageScores {
     int n = Math.toIntExact(plan.totalRows());
     int r = Math.min(Math.min(m, n), MAX_SUBSAMPLE);
     long[] subsample = NystromCenters.uniform(n, r, seed ^ SUBSAMPLE_STREAM);
-    BlockPlan subsamplePlan = new BlockPlan(r, Math.min(plan.blockSize(), r));
-    List<RowBlock> rows = new ArrayList<>(NystromCenters.rows(sc, blocks, subsample, subsamplePlan).collect());
-    rows.sort(Comparator.comparingInt(RowBlock::block));
-    List<F> prepared = new ArrayList<>();
-    for (RowBlock b : rows) {
-      prepared.add(kernel.prepare(b.features(), b.rows()));
-    }
-    double[] kjj = new double[r * r];
-    for (int a = 0; a < prepared.size(); a++) {
-      for (int b = 0; b < prepared.size(); b++) {
-        place(kernel.block(prepared.get(a), prepared.get(b)), kjj, r, (int) subsamplePlan.start(a),
-            (int) subsamplePlan.start(b), subsamplePlan.rows(a), subsamplePlan.rows(b));
-      }
-    }
-    RidgeLeverage leverage = RidgeLeverage.of(kjj, r, n, ridge);
-    kjj = null;
-    Broadcast<List<F>> subsampleBlocks = sc.broadcast(prepared);
+    // The subsample comes to the driver as one block of R rows (in index order), prepared once.
+    RowBlock all = NystromCenters.rows(sc, blocks, subsample, new BlockPlan(r, r)).first();
+    F prepared = kernel.prepare(all.features(), all.rows());
+    RidgeLeverage leverage = RidgeLeverage.of(kernel.block(prepared, prepared), r, n, ridge);
+    Broadcast<F> subsampleBlock = sc.broadcast(prepared);
     Broadcast<RidgeLeverage> scorer = sc.broadcast(leverage);
-    int[] starts = new int[prepared.size() + 1];
-    for (int b = 0; b < prepared.size(); b++) {
-      starts[b + 1] = starts[b] + subsamplePlan.rows(b);
-    }
     try {
       List<Tuple2<Long, double[]>> parts = blocks.map(b -> {
-        F own = kernel.prepare(b.features(), b.rows());
-        double[] kiJ = new double[b.rows() * r];
-        List<F> js = subsampleBlocks.value();
-        for (int j = 0; j < js.size(); j++) {
-          place(kernel.block(own, js.get(j)), kiJ, r, 0, starts[j], b.rows(), starts[j + 1] - starts[j]);
-        }
+        double[] kiJ = kernel.block(kernel.prepare(b.features(), b.rows()), subsampleBlock.value());
         return new Tuple2<>(b.start(), scorer.value().scores(kiJ, b.rows(), diagonal(kernel, b)));
       }).collect();
       double[] scores = new double[n];
@@ -93,7 +70,7 @@ public final class LeverageScores {
       }
       return new Sample(RidgeLeverage.sample(scores, m, seed), r, effective, scores);
     } finally {
-      subsampleBlocks.destroy();
+      subsampleBlock.destroy();
       scorer.destroy();
     }
   }
@@ -107,12 +84,5 @@ public final class LeverageScores {
       out[i] = kernel.block(one, one)[0];
     }
     return out;
-  }
-
-  /** Copies a rows × cols block into the row-major matrix of {@code ld} columns at (r0, c0). */
-  private static void place(double[] block, double[] into, int ld, int r0, int c0, int rows, int cols) {
-    for (int i = 0; i < rows; i++) {
-      System.arraycopy(block, i * cols, into, (r0 + i) * ld + c0, cols);
-    }
   }
 }

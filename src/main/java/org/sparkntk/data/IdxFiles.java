@@ -77,7 +77,7 @@ public final class IdxFiles {
     RawImages x;
     int[] y;
     try {
-      x = rawImages(images);
+      x = rawImages(images, 0);
       y = labels(labels, 0);
     } catch (IOException e) {
       throw new DataException("data.format = idx: " + e.getMessage());
@@ -139,20 +139,26 @@ public final class IdxFiles {
     }
   }
 
-  /** All images of an IDX image file as they are stored: {@code count × pixels} unsigned bytes. */
-  record RawImages(int count, int pixels, byte[] bytes) {}
+  /** Images of an IDX image file as they are stored: {@code count} images of rows × cols unsigned bytes. */
+  record RawImages(int count, int rows, int cols, byte[] bytes) {
+    int pixels() {
+      return rows * cols;
+    }
+  }
 
-  static RawImages rawImages(Path file) throws IOException {
+  /** The first {@code limit} images (all when limit ≤ 0) as stored. */
+  static RawImages rawImages(Path file, int limit) throws IOException {
     try (DataInputStream in = open(file)) {
       int magic = in.readInt();
       if (magic != 0x803) {
         throw new IOException(file + ": magic " + Integer.toHexString(magic) + ", expected 803 (IDX images)");
       }
-      int n = in.readInt();
-      int pixels = Math.multiplyExact(in.readInt(), in.readInt());
-      byte[] bytes = new byte[Math.multiplyExact(n, pixels)];
+      int n = count(in.readInt(), limit);
+      int rows = in.readInt();
+      int cols = in.readInt();
+      byte[] bytes = new byte[Math.multiplyExact(n, Math.multiplyExact(rows, cols))];
       in.readFully(bytes);
-      return new RawImages(n, pixels, bytes);
+      return new RawImages(n, rows, cols, bytes);
     }
   }
 
@@ -183,31 +189,24 @@ public final class IdxFiles {
    * 2: 28×28 → 14×14).
    */
   public static double[][] images(Path file, int limit, int pool) throws IOException {
-    try (DataInputStream in = open(file)) {
-      int magic = in.readInt();
-      if (magic != 0x803) {
-        throw new IOException(file + ": magic " + Integer.toHexString(magic) + ", expected 803 (IDX images)");
-      }
-      int n = count(in.readInt(), limit);
-      int rows = in.readInt();
-      int cols = in.readInt();
-      if (pool < 1 || rows % pool != 0 || cols % pool != 0) {
-        throw new IllegalArgumentException("pool " + pool + " does not divide the " + rows + "×" + cols + " images");
-      }
-      int outCols = cols / pool;
-      double[][] x = new double[n][(rows / pool) * outCols];
-      byte[] image = new byte[rows * cols];
-      double scale = 1.0 / (255.0 * pool * pool);
-      for (int i = 0; i < n; i++) {
-        in.readFully(image);
-        for (int r = 0; r < rows; r++) {
-          for (int c = 0; c < cols; c++) {
-            x[i][(r / pool) * outCols + c / pool] += (image[r * cols + c] & 0xff) * scale;
-          }
+    RawImages raw = rawImages(file, limit);
+    int rows = raw.rows();
+    int cols = raw.cols();
+    if (pool < 1 || rows % pool != 0 || cols % pool != 0) {
+      throw new IllegalArgumentException("pool " + pool + " does not divide the " + rows + "×" + cols + " images");
+    }
+    int outCols = cols / pool;
+    int pixels = raw.pixels();
+    double[][] x = new double[raw.count()][(rows / pool) * outCols];
+    double scale = 1.0 / (255.0 * pool * pool);
+    for (int i = 0; i < raw.count(); i++) {
+      for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < cols; c++) {
+          x[i][(r / pool) * outCols + c / pool] += (raw.bytes()[i * pixels + r * cols + c] & 0xff) * scale;
         }
       }
-      return x;
     }
+    return x;
   }
 
   private static int count(int stored, int limit) {

@@ -14,8 +14,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * (A + shift·I) X = B to rounding: the residual relative to ‖A + shift·I‖·‖X‖ + ‖B‖ stays within
  * n·ε (Cholesky is backward stable), checked against the product formed independently by loops.
  */
-class LapackTest {
-  static double[] spd(int n, long seed, double shift) {
+public class LapackTest {
+  /** G Gᵀ for a random n × (n + 3) matrix G with entries uniform in [−1, 1): symmetric positive definite. */
+  public static double[] spd(int n, long seed) {
     Random r = new Random(seed);
     double[] g = r.doubles((long) n * (n + 3), -1, 1).toArray();
     double[] a = new double[n * n];
@@ -34,7 +35,7 @@ class LapackTest {
   @ParameterizedTest
   @CsvSource({"1, 1, 0.5", "7, 3, 0.0", "64, 2, 1e-3", "129, 5, 0.1", "200, 1, 10"})
   void shiftedSolveRestoresTheMatrixAndSolves(int n, int nrhs, double shift) {
-    double[] a = spd(n, n, shift);
+    double[] a = spd(n, n);
     double[] before = a.clone();
     Random r = new Random(7);
     double[] b = r.doubles((long) n * nrhs, -1, 1).toArray();
@@ -67,7 +68,7 @@ class LapackTest {
   @ParameterizedTest
   @CsvSource({"5", "70"})
   void aMatrixThatIsNotPositiveDefiniteIsRefusedAndRestored(int n) {
-    double[] a = spd(n, 3, 0);
+    double[] a = spd(n, 3);
     for (int i = 0; i < n; i++) {
       a[i * n + i] -= 1e6; // far from positive definite
     }
@@ -86,7 +87,7 @@ class LapackTest {
   @ParameterizedTest
   @CsvSource({"40, 7", "150, 1", "150, 3000"})
   void aNearlySymmetricMatrixIsRestoredBitForBit(int n, int perturbed) {
-    double[] a = spd(n, 21, 0);
+    double[] a = spd(n, 21);
     Random r = new Random(perturbed);
     for (int e = 0; e < perturbed; e++) {
       int i = 1 + r.nextInt(n - 1);

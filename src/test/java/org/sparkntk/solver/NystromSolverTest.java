@@ -286,16 +286,9 @@ class NystromSolverTest {
   void bothFactorsInOneArraySolveAsTwoApart() {
     int m = 150;
     Random r = new Random(5);
-    double[] g = r.doubles((long) m * m, -1, 1).toArray();
-    double[] k = new double[m * m];
+    double[] k = org.sparkntk.linalg.LapackTest.spd(m, 5);
     for (int i = 0; i < m; i++) {
-      for (int j = 0; j < m; j++) {
-        double dot = 0;
-        for (int l = 0; l < m; l++) {
-          dot += g[i * m + l] * g[j * m + l];
-        }
-        k[i * m + j] = dot + (i == j ? 0.5 : 0.0);
-      }
+      k[i * m + i] += 0.5;
     }
     double ratio = 3.5;
     double ridge = 0.2;
